@@ -1,0 +1,49 @@
+package io.github.readyread.grpc.buffer;
+
+import java.time.Duration;
+
+/**
+ * Settings of the one shared {@link PooledBufferAllocator}.
+ *
+ * @param chunkSize bytes per pool chunk, a power-of-two multiple of the 8 KiB page
+ * @param arenas number of direct and of heap arenas
+ * @param threadCaches whether each event loop thread keeps a cache of recently freed
+ * buffers
+ * @param cacheTrimInterval how often event loops give idle cached buffers back to the
+ * arenas, zero for never
+ * @param preferDirect whether buffers are direct (off-heap) by default
+ */
+public record PoolSettings(int chunkSize, int arenas, boolean threadCaches, Duration cacheTrimInterval,
+		boolean preferDirect) {
+
+	/** Netty's page size; a chunk is a page shifted left by the max order. */
+	public static final int PAGE_SIZE = 8192;
+
+	private static final int MAX_ORDER = 14;
+
+	public PoolSettings {
+		if (chunkSize < PAGE_SIZE || Integer.bitCount(chunkSize) != 1 || chunkSize > (PAGE_SIZE << MAX_ORDER)) {
+			throw new IllegalArgumentException("Pool chunk size must be a power of two between " + PAGE_SIZE + " and "
+					+ (PAGE_SIZE << MAX_ORDER) + " bytes, was " + chunkSize);
+		}
+		if (arenas < 1) {
+			throw new IllegalArgumentException("Pool arenas must be at least 1, was " + arenas);
+		}
+		if (cacheTrimInterval == null || cacheTrimInterval.isNegative()) {
+			throw new IllegalArgumentException("Pool cache trim interval must be zero or positive");
+		}
+	}
+
+	/**
+	 * Defaults: 4 MiB chunks, one arena per core (at most 2 x cores), caches on, direct.
+	 */
+	public static PoolSettings defaults() {
+		return new PoolSettings(4 * 1024 * 1024, Math.max(1, Runtime.getRuntime().availableProcessors()), true,
+				Duration.ofSeconds(10), true);
+	}
+
+	int maxOrder() {
+		return Integer.numberOfTrailingZeros(this.chunkSize / PAGE_SIZE);
+	}
+
+}

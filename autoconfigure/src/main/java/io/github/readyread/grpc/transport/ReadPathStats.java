@@ -1,0 +1,127 @@
+package io.github.readyread.grpc.transport;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Live figures of the read path of one owner: a client channel or the server.
+ *
+ * <p>
+ * Updated from event loops, read from anywhere. "Pinned" counts pool capacity, which is
+ * what a waiting connection costs; "incomplete" counts the bytes of frames that are not
+ * complete yet, which is what it must keep.
+ */
+public final class ReadPathStats {
+
+	private final String owner;
+
+	private final AtomicLong readBuffersPinnedBytes = new AtomicLong();
+
+	private final AtomicLong incompletePinnedBytes = new AtomicLong();
+
+	private final AtomicLong incompleteBytes = new AtomicLong();
+
+	private final AtomicLong incompleteFrames = new AtomicLong();
+
+	private final LongAdder readBuffersTaken = new LongAdder();
+
+	private final LongAdder readBuffersReturned = new LongAdder();
+
+	private final LongAdder bytesRead = new LongAdder();
+
+	private final AtomicLong connections = new AtomicLong();
+
+	public ReadPathStats(String owner) {
+		this.owner = owner;
+	}
+
+	/** The channel name, or {@code server}. */
+	public String owner() {
+		return this.owner;
+	}
+
+	public void readBufferTaken(int capacity) {
+		this.readBuffersTaken.increment();
+		this.readBuffersPinnedBytes.addAndGet(capacity);
+	}
+
+	public void readBufferReturned(int capacity) {
+		this.readBuffersReturned.increment();
+		this.readBuffersPinnedBytes.addAndGet(-capacity);
+	}
+
+	public void bytesRead(int bytes) {
+		if (bytes > 0) {
+			this.bytesRead.add(bytes);
+		}
+	}
+
+	public void incompleteFrameStarted() {
+		this.incompleteFrames.incrementAndGet();
+	}
+
+	public void incompleteFrameEnded() {
+		this.incompleteFrames.decrementAndGet();
+	}
+
+	public void incompleteBytesAdded(int bytes, int capacity) {
+		this.incompleteBytes.addAndGet(bytes);
+		this.incompletePinnedBytes.addAndGet(capacity);
+	}
+
+	public void incompleteBytesRemoved(int bytes, int capacity) {
+		this.incompleteBytes.addAndGet(-bytes);
+		this.incompletePinnedBytes.addAndGet(-capacity);
+	}
+
+	public void connectionOpened() {
+		this.connections.incrementAndGet();
+	}
+
+	public void connectionClosed() {
+		this.connections.decrementAndGet();
+	}
+
+	/**
+	 * Pool bytes the read path holds now: read buffers in flight plus incomplete frames.
+	 */
+	public long pinnedBytes() {
+		return this.readBuffersPinnedBytes.get() + this.incompletePinnedBytes.get();
+	}
+
+	/** Pool bytes held by read buffers that are taken and not returned yet. */
+	public long readBuffersPinnedBytes() {
+		return this.readBuffersPinnedBytes.get();
+	}
+
+	/** Pool bytes held for incomplete frames. */
+	public long incompletePinnedBytes() {
+		return this.incompletePinnedBytes.get();
+	}
+
+	/** Bytes of incomplete frames held in the process (not those left in the kernel). */
+	public long incompleteBytes() {
+		return this.incompleteBytes.get();
+	}
+
+	public long incompleteFrames() {
+		return this.incompleteFrames.get();
+	}
+
+	public long readBuffersTaken() {
+		return this.readBuffersTaken.sum();
+	}
+
+	public long readBuffersReturned() {
+		return this.readBuffersReturned.sum();
+	}
+
+	public long bytesRead() {
+		return this.bytesRead.sum();
+	}
+
+	public long connections() {
+		return this.connections.get();
+	}
+
+}
