@@ -67,12 +67,19 @@ public final class NettyTransport implements AutoCloseable {
 	 */
 	public static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
 			Duration shutdownTimeout) {
+		return select(requested, workerThreads, shutdownQuietPeriod, shutdownTimeout,
+				Epoll.isAvailable() ? null : Epoll.unavailabilityCause());
+	}
+
+	static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
+			Duration shutdownTimeout, Throwable epollUnavailabilityCause) {
 		int threads = (workerThreads > 0) ? workerThreads : 2 * Runtime.getRuntime().availableProcessors();
+		boolean epoll = epollUnavailabilityCause == null;
 		switch (requested) {
 			case EPOLL -> {
-				if (!Epoll.isAvailable()) {
+				if (!epoll) {
 					throw new IllegalStateException("grpc.ready-read.transport=epoll but native epoll is unavailable: "
-							+ Epoll.unavailabilityCause(), Epoll.unavailabilityCause());
+							+ epollUnavailabilityCause, epollUnavailabilityCause);
 				}
 				return new NettyTransport(TransportType.EPOLL, "requested", threads, shutdownQuietPeriod,
 						shutdownTimeout);
@@ -82,14 +89,13 @@ public final class NettyTransport implements AutoCloseable {
 						shutdownTimeout);
 			}
 			default -> {
-				if (Epoll.isAvailable()) {
+				if (epoll) {
 					return new NettyTransport(TransportType.EPOLL, "native epoll available", threads,
 							shutdownQuietPeriod, shutdownTimeout);
 				}
-				String cause = String.valueOf(Epoll.unavailabilityCause());
-				logger.info("Native epoll unavailable, gRPC falls back to NIO: {}", cause);
-				return new NettyTransport(TransportType.NIO, "native epoll unavailable: " + cause, threads,
-						shutdownQuietPeriod, shutdownTimeout);
+				logger.info("Native epoll unavailable, gRPC falls back to NIO: {}", epollUnavailabilityCause);
+				return new NettyTransport(TransportType.NIO, "native epoll unavailable: " + epollUnavailabilityCause,
+						threads, shutdownQuietPeriod, shutdownTimeout);
 			}
 		}
 	}

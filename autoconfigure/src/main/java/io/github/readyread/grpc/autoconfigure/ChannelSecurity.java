@@ -1,0 +1,36 @@
+package io.github.readyread.grpc.autoconfigure;
+
+import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.ReadPathStats;
+
+/**
+ * Decides which connections are secured by the ready-read transport itself (ALTS) and
+ * builds their negotiators.
+ */
+public interface ChannelSecurity {
+
+	/** No channel or server is secured by the ready-read transport. */
+	ChannelSecurity NONE = new ChannelSecurity() {
+	};
+
+	/**
+	 * The negotiator of a client channel, or {@code null} if the channel is not secured
+	 * here.
+	 * @param channelName the net.devh channel name
+	 * @param stats the channel's read path figures
+	 * @return the negotiator or {@code null}
+	 */
+	default GrpcNettyBridge.Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
+		return null;
+	}
+
+	/**
+	 * The negotiator of the server, or {@code null} if the server is not secured here.
+	 * @param stats the server's read path figures
+	 * @return the negotiator or {@code null}
+	 */
+	default GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
+		return null;
+	}
+
+}

@@ -1,0 +1,119 @@
+package io.github.readyread.grpc.autoconfigure;
+
+import java.util.List;
+
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration;
+import net.devh.boot.grpc.server.condition.ConditionalOnInterprocessServer;
+import net.devh.boot.grpc.server.config.GrpcServerProperties;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerConfigurer;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerLifecycle;
+import net.devh.boot.grpc.server.serverfactory.InProcessGrpcServerFactory;
+import net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory;
+import net.devh.boot.grpc.server.service.GrpcServiceDefinition;
+import net.devh.boot.grpc.server.service.GrpcServiceDiscoverer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Auto-configuration that puts the net.devh gRPC server on the ready-read transport.
+ *
+ * <p>
+ * Its server factory builds an unshaded grpc-netty server even when
+ * {@code grpc-netty-shaded} is on the classpath; net.devh's own factory configuration
+ * backs off when it sees ours.
+ */
+@AutoConfiguration(after = ReadyReadAutoConfiguration.class, before = GrpcServerFactoryAutoConfiguration.class)
+@ConditionalOnClass({ GrpcServerFactory.class, NettyServerBuilder.class })
+@ConditionalOnBean(ReadyReadTransport.class)
+public final class ReadyReadGrpcServerAutoConfiguration {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReadyReadGrpcServerAutoConfiguration.class);
+
+	@Bean
+	GrpcServerConfigurer readyReadServerConfigurer(ReadyReadTransport transport,
+			ObjectProvider<GrpcServerProperties> serverProperties, ObjectProvider<ChannelSecurity> channelSecurity) {
+		return (builder) -> {
+			if (builder instanceof InProcessServerBuilder) {
+				return;
+			}
+			if (!(builder instanceof NettyServerBuilder nettyBuilder)) {
+				throw new IllegalStateException("gRPC server is built by " + builder.getClass().getName()
+						+ ", which the ready-read transport cannot configure; expected io.grpc.netty.NettyServerBuilder"
+						+ " (set grpc.ready-read.enabled=false to use it as it is)");
+			}
+			boolean tls = serverProperties.getObject().getSecurity().isEnabled();
+			var negotiator = channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE)
+				.serverNegotiator(transport.statsFor(ReadyReadTransport.SERVER));
+			if (negotiator != null && tls) {
+				throw new IllegalStateException(
+						"gRPC server has both grpc.server.security.enabled=true (TLS) and grpc.ready-read.alts.server=true; choose one");
+			}
+			if (tls) {
+				logger.info("gRPC server uses TLS through grpc-java's own negotiator: conventional read path");
+			}
+			transport.configure(nettyBuilder, negotiator, !tls);
+		};
+	}
+
+	/**
+	 * Takes the place of net.devh's server factory so that the server is unshaded.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingBean({ GrpcServerFactory.class, GrpcServerLifecycle.class })
+	static class ServerFactoryConfiguration {
+
+		@Bean
+		@Conditional(ConditionalOnInterprocessServer.class)
+		NettyGrpcServerFactory nettyGrpcServerFactory(GrpcServerProperties properties,
+				GrpcServiceDiscoverer serviceDiscoverer, List<GrpcServerConfigurer> serverConfigurers) {
+			logger.info("Creating unshaded NettyGrpcServerFactory for the ready-read transport");
+			NettyGrpcServerFactory factory = new NettyGrpcServerFactory(properties, serverConfigurers);
+			for (GrpcServiceDefinition service : serviceDiscoverer.findGrpcServices()) {
+				factory.addService(service);
+			}
+			return factory;
+		}
+
+		@Bean
+		@ConditionalOnBean(NettyGrpcServerFactory.class)
+		GrpcServerLifecycle nettyGrpcServerLifecycle(NettyGrpcServerFactory factory, GrpcServerProperties properties,
+				ApplicationEventPublisher eventPublisher) {
+			return new GrpcServerLifecycle(factory, properties.getShutdownGracePeriod(), eventPublisher);
+		}
+
+		@Bean
+		@ConditionalOnProperty(prefix = "grpc.server", name = "in-process-name")
+		InProcessGrpcServerFactory inProcessGrpcServerFactory(GrpcServerProperties properties,
+				GrpcServiceDiscoverer serviceDiscoverer, List<GrpcServerConfigurer> serverConfigurers) {
+			InProcessGrpcServerFactory factory = new InProcessGrpcServerFactory(properties, serverConfigurers);
+			for (GrpcServiceDefinition service : serviceDiscoverer.findGrpcServices()) {
+				factory.addService(service);
+			}
+			return factory;
+		}
+
+		@Bean
+		@ConditionalOnBean(InProcessGrpcServerFactory.class)
+		GrpcServerLifecycle inProcessGrpcServerLifecycle(InProcessGrpcServerFactory factory,
+				GrpcServerProperties properties, ApplicationEventPublisher eventPublisher) {
+			return new GrpcServerLifecycle(factory, properties.getShutdownGracePeriod(), eventPublisher);
+		}
+
+	}
+
+}

@@ -1,0 +1,387 @@
+package io.github.readyread.grpc.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.TransportType;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Configuration properties of the ready-read gRPC transport.
+ */
+@ConfigurationProperties("grpc.ready-read")
+public class ReadyReadProperties {
+
+	/**
+	 * Whether the ready-read transport is installed; when false, net.devh's defaults
+	 * apply unchanged.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Netty transport of every gRPC channel and server.
+	 */
+	private TransportType transport = TransportType.AUTO;
+
+	/**
+	 * Read path of new connections: ready (sized buffers, nothing pinned while waiting)
+	 * or conventional.
+	 */
+	private ReadPath readPath = ReadPath.READY;
+
+	/**
+	 * Largest read buffer taken from the pool for one socket read.
+	 */
+	private DataSize readBufferSize = DataSize.ofKilobytes(64);
+
+	private final Pool pool = new Pool();
+
+	private final EventLoop eventLoop = new EventLoop();
+
+	private final Alts alts = new Alts();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public TransportType getTransport() {
+		return this.transport;
+	}
+
+	public void setTransport(TransportType transport) {
+		this.transport = transport;
+	}
+
+	public ReadPath getReadPath() {
+		return this.readPath;
+	}
+
+	public void setReadPath(ReadPath readPath) {
+		this.readPath = readPath;
+	}
+
+	public DataSize getReadBufferSize() {
+		return this.readBufferSize;
+	}
+
+	public void setReadBufferSize(DataSize readBufferSize) {
+		this.readBufferSize = readBufferSize;
+	}
+
+	public Pool getPool() {
+		return this.pool;
+	}
+
+	public EventLoop getEventLoop() {
+		return this.eventLoop;
+	}
+
+	public Alts getAlts() {
+		return this.alts;
+	}
+
+	/**
+	 * Settings of the shared pooled allocator.
+	 */
+	public static final class Pool {
+
+		/**
+		 * Size of each pool chunk, a power of two of at least 8KB.
+		 */
+		private DataSize chunkSize = DataSize.ofMegabytes(4);
+
+		/**
+		 * Number of direct and of heap arenas; defaults to the number of cores.
+		 */
+		private Integer arenas;
+
+		/**
+		 * Whether event loop threads cache recently freed buffers.
+		 */
+		private boolean threadCaches = true;
+
+		/**
+		 * How often event loops hand idle cached buffers back to the arenas; 0 for never.
+		 */
+		private Duration cacheTrimInterval = Duration.ofSeconds(10);
+
+		/**
+		 * Whether buffers are direct (off-heap) rather than heap buffers.
+		 */
+		private boolean preferDirect = true;
+
+		public DataSize getChunkSize() {
+			return this.chunkSize;
+		}
+
+		public void setChunkSize(DataSize chunkSize) {
+			this.chunkSize = chunkSize;
+		}
+
+		public Integer getArenas() {
+			return this.arenas;
+		}
+
+		public void setArenas(Integer arenas) {
+			this.arenas = arenas;
+		}
+
+		public boolean isThreadCaches() {
+			return this.threadCaches;
+		}
+
+		public void setThreadCaches(boolean threadCaches) {
+			this.threadCaches = threadCaches;
+		}
+
+		public Duration getCacheTrimInterval() {
+			return this.cacheTrimInterval;
+		}
+
+		public void setCacheTrimInterval(Duration cacheTrimInterval) {
+			this.cacheTrimInterval = cacheTrimInterval;
+		}
+
+		public boolean isPreferDirect() {
+			return this.preferDirect;
+		}
+
+		public void setPreferDirect(boolean preferDirect) {
+			this.preferDirect = preferDirect;
+		}
+
+	}
+
+	/**
+	 * Settings of the shared event loop groups.
+	 */
+	public static final class EventLoop {
+
+		/**
+		 * Worker threads shared by all channels and the server; 0 for twice the number of
+		 * cores.
+		 */
+		private int threads = 0;
+
+		/**
+		 * Quiet period of the event loops' graceful shutdown.
+		 */
+		private Duration shutdownQuietPeriod = Duration.ofMillis(100);
+
+		/**
+		 * Longest wait for the event loops' graceful shutdown.
+		 */
+		private Duration shutdownTimeout = Duration.ofSeconds(5);
+
+		public int getThreads() {
+			return this.threads;
+		}
+
+		public void setThreads(int threads) {
+			this.threads = threads;
+		}
+
+		public Duration getShutdownQuietPeriod() {
+			return this.shutdownQuietPeriod;
+		}
+
+		public void setShutdownQuietPeriod(Duration shutdownQuietPeriod) {
+			this.shutdownQuietPeriod = shutdownQuietPeriod;
+		}
+
+		public Duration getShutdownTimeout() {
+			return this.shutdownTimeout;
+		}
+
+		public void setShutdownTimeout(Duration shutdownTimeout) {
+			this.shutdownTimeout = shutdownTimeout;
+		}
+
+	}
+
+	/**
+	 * ALTS (Application Layer Transport Security) settings.
+	 */
+	public static final class Alts {
+
+		/**
+		 * Address (host:port) of the ALTS handshaker service; defaults to the GCP
+		 * metadata server's.
+		 */
+		private String handshakerAddress;
+
+		/**
+		 * Whether the gRPC server accepts only ALTS connections.
+		 */
+		private boolean server;
+
+		/**
+		 * Client channels (net.devh channel names) that connect over ALTS.
+		 */
+		private Map<String, Channel> channels = new LinkedHashMap<>();
+
+		/**
+		 * Largest ALTS frame this side proposes, between 16KB and 128KB.
+		 */
+		private DataSize maxFrameSize = DataSize.ofKilobytes(16);
+
+		/**
+		 * Longest time a handshake may take before the connection fails.
+		 */
+		private Duration handshakeTimeout = Duration.ofSeconds(20);
+
+		/**
+		 * Handshakes in progress at once per side (client and server counted separately);
+		 * more wait in a queue.
+		 */
+		private int maxConcurrentHandshakes = 32;
+
+		private final EmbeddedHandshaker embeddedHandshaker = new EmbeddedHandshaker();
+
+		public String getHandshakerAddress() {
+			return this.handshakerAddress;
+		}
+
+		public void setHandshakerAddress(String handshakerAddress) {
+			this.handshakerAddress = handshakerAddress;
+		}
+
+		public boolean isServer() {
+			return this.server;
+		}
+
+		public void setServer(boolean server) {
+			this.server = server;
+		}
+
+		public Map<String, Channel> getChannels() {
+			return this.channels;
+		}
+
+		public void setChannels(Map<String, Channel> channels) {
+			this.channels = channels;
+		}
+
+		public DataSize getMaxFrameSize() {
+			return this.maxFrameSize;
+		}
+
+		public void setMaxFrameSize(DataSize maxFrameSize) {
+			this.maxFrameSize = maxFrameSize;
+		}
+
+		public Duration getHandshakeTimeout() {
+			return this.handshakeTimeout;
+		}
+
+		public void setHandshakeTimeout(Duration handshakeTimeout) {
+			this.handshakeTimeout = handshakeTimeout;
+		}
+
+		public int getMaxConcurrentHandshakes() {
+			return this.maxConcurrentHandshakes;
+		}
+
+		public void setMaxConcurrentHandshakes(int maxConcurrentHandshakes) {
+			this.maxConcurrentHandshakes = maxConcurrentHandshakes;
+		}
+
+		public EmbeddedHandshaker getEmbeddedHandshaker() {
+			return this.embeddedHandshaker;
+		}
+
+		/**
+		 * ALTS settings of one client channel.
+		 */
+		public static final class Channel {
+
+			/**
+			 * Service accounts the server must run as; empty to accept any.
+			 */
+			private List<String> targetServiceAccounts = new ArrayList<>();
+
+			public List<String> getTargetServiceAccounts() {
+				return this.targetServiceAccounts;
+			}
+
+			public void setTargetServiceAccounts(List<String> targetServiceAccounts) {
+				this.targetServiceAccounts = targetServiceAccounts;
+			}
+
+		}
+
+		/**
+		 * In-process ALTS handshaker for development and tests; insecure.
+		 */
+		public static final class EmbeddedHandshaker {
+
+			/**
+			 * Whether to run an embedded, insecure ALTS handshaker instead of the real
+			 * one.
+			 */
+			private boolean enabled;
+
+			/**
+			 * Loopback port on which the embedded handshaker also listens, for stock ALTS
+			 * peers; 0 for a random port, unset for in-process only.
+			 */
+			private Integer port;
+
+			/**
+			 * Whether the embedded handshaker may listen on other than the loopback
+			 * interface.
+			 */
+			private boolean allowNonLoopback;
+
+			/**
+			 * Service account this process claims in embedded handshakes.
+			 */
+			private String serviceAccount = "embedded-handshaker@insecure.invalid";
+
+			public boolean isEnabled() {
+				return this.enabled;
+			}
+
+			public void setEnabled(boolean enabled) {
+				this.enabled = enabled;
+			}
+
+			public Integer getPort() {
+				return this.port;
+			}
+
+			public void setPort(Integer port) {
+				this.port = port;
+			}
+
+			public boolean isAllowNonLoopback() {
+				return this.allowNonLoopback;
+			}
+
+			public void setAllowNonLoopback(boolean allowNonLoopback) {
+				this.allowNonLoopback = allowNonLoopback;
+			}
+
+			public String getServiceAccount() {
+				return this.serviceAccount;
+			}
+
+			public void setServiceAccount(String serviceAccount) {
+				this.serviceAccount = serviceAccount;
+			}
+
+		}
+
+	}
+
+}

@@ -1,0 +1,199 @@
+package io.github.readyread.grpc.autoconfigure;
+
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportType;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
+import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
+import net.devh.boot.grpc.common.autoconfigure.GrpcCommonCodecAutoConfiguration;
+import net.devh.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
+import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
+import net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Tests for {@link ReadyReadAutoConfiguration} and the net.devh wiring.
+ */
+class ReadyReadAutoConfigurationTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withPropertyValues("grpc.server.port=0", "grpc.ready-read.event-loop.threads=2")
+		.withConfiguration(AutoConfigurations.of(ReadyReadAutoConfiguration.class,
+				ReadyReadGrpcClientAutoConfiguration.class, ReadyReadGrpcServerAutoConfiguration.class,
+				GrpcCommonCodecAutoConfiguration.class, GrpcClientAutoConfiguration.class,
+				GrpcServerAutoConfiguration.class, GrpcServerFactoryAutoConfiguration.class));
+
+	@Test
+	void createsOneSharedPoolTransportAndConfigurers() {
+		this.contextRunner.run((context) -> {
+			assertThat(context).hasSingleBean(PooledBufferAllocator.class);
+			assertThat(context).hasSingleBean(NettyTransport.class);
+			assertThat(context).hasSingleBean(ReadyReadTransport.class);
+			assertThat(context).hasBean("readyReadChannelConfigurer");
+			assertThat(context).hasBean("readyReadServerConfigurer");
+			assertThat(context.getBean(ReadyReadTransport.class).pool())
+				.isSameAs(context.getBean(PooledBufferAllocator.class));
+		});
+	}
+
+	@Test
+	void autoTransportIsEpollWhereAvailable() {
+		this.contextRunner.run((context) -> assertThat(context.getBean(NettyTransport.class).type())
+			.isEqualTo(Epoll.isAvailable() ? TransportType.EPOLL : TransportType.NIO));
+	}
+
+	@Test
+	void transportNioIsForcedByProperty() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.transport=nio").run((context) -> {
+			NettyTransport transport = context.getBean(NettyTransport.class);
+			assertThat(transport.type()).isEqualTo(TransportType.NIO);
+			assertThat(transport.socketChannelType()).isEqualTo(NioSocketChannel.class);
+			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("fallback");
+		});
+	}
+
+	@Test
+	void transportEpollIsForcedByProperty() {
+		assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
+		this.contextRunner.withPropertyValues("grpc.ready-read.transport=epoll").run((context) -> {
+			NettyTransport transport = context.getBean(NettyTransport.class);
+			assertThat(transport.type()).isEqualTo(TransportType.EPOLL);
+			assertThat(transport.serverChannelType()).isEqualTo(EpollServerSocketChannel.class);
+			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("ready-read");
+		});
+	}
+
+	@Test
+	void conventionalReadPathIsAFallbackThatSaysWhy() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.read-path=conventional").run((context) -> {
+			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
+			assertThat(transport.readPath()).isEqualTo(ReadPath.CONVENTIONAL);
+			assertThat(transport.mode()).isEqualTo("fallback");
+			assertThat(transport.fallbackReason()).isNotNull();
+		});
+	}
+
+	@Test
+	void poolIsConfiguredFromProperties() {
+		this.contextRunner
+			.withPropertyValues("grpc.ready-read.pool.chunk-size=1MB", "grpc.ready-read.pool.arenas=3",
+					"grpc.ready-read.pool.thread-caches=false", "grpc.ready-read.pool.prefer-direct=false")
+			.run((context) -> {
+				PooledBufferAllocator pool = context.getBean(PooledBufferAllocator.class);
+				assertThat(pool.settings().chunkSize()).isEqualTo(1024 * 1024);
+				assertThat(pool.metric().numDirectArenas()).isEqualTo(3);
+				assertThat(pool.metric().numHeapArenas()).isEqualTo(3);
+				assertThat(pool.metric().chunkSize()).isEqualTo(1024 * 1024);
+				assertThat(pool.settings().threadCaches()).isFalse();
+				assertThat(pool.allocator().isDirectBufferPooled()).isTrue();
+				ByteBuf buffer = pool.allocator().buffer(16);
+				try {
+					assertThat(buffer.isDirect()).isFalse();
+				}
+				finally {
+					buffer.release();
+				}
+			});
+	}
+
+	@Test
+	void invalidChunkSizeFailsStartupWithClearMessage() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.pool.chunk-size=3MB")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("chunk size must be a power of two"));
+	}
+
+	@Test
+	void userDefinedPoolReplacesOurs() {
+		this.contextRunner.withUserConfiguration(UserPoolConfiguration.class).run((context) -> {
+			assertThat(context).hasSingleBean(PooledBufferAllocator.class);
+			assertThat(context.getBean(PooledBufferAllocator.class))
+				.isSameAs(context.getBean(UserPoolConfiguration.class).pool);
+			assertThat(context.getBean(ReadyReadTransport.class).pool())
+				.isSameAs(context.getBean(UserPoolConfiguration.class).pool);
+		});
+	}
+
+	@Test
+	void channelAndServerFactoriesAreOursAndUnshaded() {
+		this.contextRunner.run((context) -> {
+			assertThat(context).hasBean("readyReadGrpcChannelFactory");
+			assertThat(context).hasSingleBean(GrpcChannelFactory.class);
+			assertThat(context).hasSingleBean(GrpcServerFactory.class);
+			assertThat(context.getBean(GrpcServerFactory.class)).isInstanceOf(NettyGrpcServerFactory.class);
+			assertThat(context).doesNotHaveBean("shadedNettyGrpcServerFactory");
+		});
+	}
+
+	@Test
+	void killSwitchBacksOffAndNetDevhDefaultsReturn() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.enabled=false").run((context) -> {
+			assertThat(context).doesNotHaveBean(PooledBufferAllocator.class);
+			assertThat(context).doesNotHaveBean(NettyTransport.class);
+			assertThat(context).doesNotHaveBean(ReadyReadTransport.class);
+			assertThat(context).doesNotHaveBean("readyReadChannelConfigurer");
+			assertThat(context).doesNotHaveBean("readyReadGrpcChannelFactory");
+			assertThat(context).doesNotHaveBean("readyReadServerConfigurer");
+			assertThat(context.getBean(GrpcChannelFactory.class).getClass().getName()).startsWith("net.devh.");
+			assertThat(context).hasSingleBean(GrpcChannelFactory.class);
+			assertThat(context).hasSingleBean(GrpcServerFactory.class);
+		});
+	}
+
+	@Test
+	void backsOffWithoutGrpcNetty() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(NettyChannelBuilder.class)).run((context) -> {
+			assertThat(context).doesNotHaveBean(PooledBufferAllocator.class);
+			assertThat(context).doesNotHaveBean(ReadyReadTransport.class);
+		});
+	}
+
+	@Test
+	void backsOffWithoutNetDevhClient() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(GrpcChannelFactory.class)).run((context) -> {
+			assertThat(context).hasSingleBean(ReadyReadTransport.class);
+			assertThat(context).doesNotHaveBean("readyReadChannelConfigurer");
+		});
+	}
+
+	@Test
+	void closingTheContextStopsTheEventLoops() {
+		NettyTransport[] transport = new NettyTransport[1];
+		this.contextRunner.run((context) -> transport[0] = context.getBean(NettyTransport.class));
+		assertThat(transport[0].workerGroup().isTerminated()).isTrue();
+		assertThat(transport[0].bossGroup().isTerminated()).isTrue();
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UserPoolConfiguration {
+
+		final PooledBufferAllocator pool = new PooledBufferAllocator(PoolSettings.defaults());
+
+		@Bean
+		PooledBufferAllocator userPool() {
+			return this.pool;
+		}
+
+	}
+
+}
