@@ -1,7 +1,12 @@
 package io.github.readyread.grpc.transport;
 
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+
+import io.netty.channel.Channel;
 
 /**
  * Live figures of the read path of one owner: a client channel or the server.
@@ -30,6 +35,8 @@ public final class ReadPathStats {
 	private final LongAdder bytesRead = new LongAdder();
 
 	private final AtomicLong connections = new AtomicLong();
+
+	private final Set<Channel> liveChannels = ConcurrentHashMap.newKeySet();
 
 	public ReadPathStats(String owner) {
 		this.owner = owner;
@@ -72,6 +79,25 @@ public final class ReadPathStats {
 	public void incompleteBytesRemoved(int bytes, int capacity) {
 		this.incompleteBytes.addAndGet(-bytes);
 		this.incompletePinnedBytes.addAndGet(-capacity);
+	}
+
+	/**
+	 * Counts a live connection until its channel closes.
+	 */
+	public void track(Channel channel) {
+		if (this.liveChannels.add(channel)) {
+			connectionOpened();
+			channel.closeFuture().addListener((future) -> {
+				if (this.liveChannels.remove(channel)) {
+					connectionClosed();
+				}
+			});
+		}
+	}
+
+	/** The live connections' Netty channels, for inspection. */
+	public List<Channel> liveChannels() {
+		return List.copyOf(this.liveChannels);
 	}
 
 	public void connectionOpened() {

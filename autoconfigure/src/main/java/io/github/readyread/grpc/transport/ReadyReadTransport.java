@@ -9,6 +9,10 @@ import java.util.concurrent.TimeUnit;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -81,13 +85,16 @@ public final class ReadyReadTransport {
 			.channelType(this.transport.socketChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator());
 		String security = (secureNegotiator != null) ? "alts" : (plaintext ? "plaintext" : "tls");
+		ReadPathStats stats = statsFor(name);
 		boolean ready = false;
 		if (secureNegotiator != null) {
-			GrpcNettyBridge.install(builder, secureNegotiator, true);
+			GrpcNettyBridge.install(builder, tracking(secureNegotiator, stats), true);
 			ready = this.readPath == ReadPath.READY;
 		}
+		else if (plaintext) {
+			GrpcNettyBridge.install(builder, tracking(GrpcNettyBridge.grpcPlaintextClient(), stats), false);
+		}
 		this.channels.put(name, new ChannelInfo(name, target, security, ready ? "ready" : "conventional"));
-		statsFor(name);
 	}
 
 	/**
@@ -104,13 +111,41 @@ public final class ReadyReadTransport {
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator())
 			.withChildOption(ChannelOption.ALLOCATOR, this.pool.allocator());
 		String security = (secureNegotiator != null) ? "alts" : (plaintext ? "plaintext" : "tls");
+		ReadPathStats stats = statsFor(SERVER);
 		boolean ready = false;
 		if (secureNegotiator != null) {
-			GrpcNettyBridge.install(builder, secureNegotiator, true);
+			GrpcNettyBridge.install(builder, tracking(secureNegotiator, stats), true);
 			ready = this.readPath == ReadPath.READY;
 		}
+		else if (plaintext) {
+			GrpcNettyBridge.install(builder, tracking(GrpcNettyBridge.grpcPlaintextServer(), stats), false);
+		}
 		this.channels.put(SERVER, new ChannelInfo(SERVER, "", security, ready ? "ready" : "conventional"));
-		statsFor(SERVER);
+	}
+
+	/**
+	 * Wraps a negotiator so that every connection it negotiates is counted as live in
+	 * {@code stats} until it closes.
+	 */
+	static GrpcNettyBridge.Negotiator tracking(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats) {
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				ChannelHandler next = negotiator.newHandler(grpcHandler);
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						stats.track(ctx.channel());
+						ctx.pipeline().replace(this, null, next);
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
 	}
 
 	/**
