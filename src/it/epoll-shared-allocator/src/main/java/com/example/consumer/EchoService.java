@@ -1,0 +1,54 @@
+package com.example.consumer;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCalls;
+import net.devh.boot.grpc.server.service.GrpcService;
+
+/** A unary echo service; the descriptor is written by hand so no protoc is needed. */
+@GrpcService
+public class EchoService implements BindableService {
+
+	public static final MethodDescriptor<byte[], byte[]> ECHO = MethodDescriptor.<byte[], byte[]>newBuilder()
+		.setType(MethodDescriptor.MethodType.UNARY)
+		.setFullMethodName("consumer.Echo/Echo")
+		.setRequestMarshaller(new Bytes())
+		.setResponseMarshaller(new Bytes())
+		.build();
+
+	@Override
+	public ServerServiceDefinition bindService() {
+		return ServerServiceDefinition.builder("consumer.Echo")
+			.addMethod(ECHO, ServerCalls.asyncUnaryCall((request, response) -> {
+				response.onNext(request);
+				response.onCompleted();
+			}))
+			.build();
+	}
+
+	static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
+
+		@Override
+		public InputStream stream(byte[] value) {
+			return new ByteArrayInputStream(value);
+		}
+
+		@Override
+		public byte[] parse(InputStream stream) {
+			try {
+				return stream.readAllBytes();
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+		}
+
+	}
+
+}
