@@ -1,0 +1,31 @@
+package io.github.readyread.grpc.autoconfigure;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Fails startup with a clear message when grpc-netty runs on Netty 4.1, which Spring Boot
+ * 3.5 manages by default: the ready-read transport needs Netty 4.2 and would otherwise
+ * silently not apply.
+ */
+@AutoConfiguration
+@ConditionalOnClass(name = "io.grpc.netty.NettyChannelBuilder")
+@ConditionalOnMissingClass("io.netty.channel.MultiThreadIoEventLoopGroup")
+@ConditionalOnProperty(prefix = "grpc.ready-read", name = "enabled", matchIfMissing = true)
+public final class NettyVersionCheckAutoConfiguration {
+
+	@Bean
+	InitializingBean readyReadNettyVersionCheck() {
+		return () -> {
+			throw new IllegalStateException("grpc-ready-read needs Netty 4.2 but found "
+					+ io.netty.util.Version.identify().getOrDefault("netty-common", null)
+					+ ": set <netty.version>4.2.18.Final</netty.version> in your pom (Spring Boot 3.5 manages Netty 4.1),"
+					+ " or grpc.ready-read.enabled=false");
+		};
+	}
+
+}
