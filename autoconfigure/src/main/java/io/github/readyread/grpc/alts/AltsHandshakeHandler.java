@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.alts;
 
+import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +48,12 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 	static final String APPLICATION_PROTOCOL = "grpc";
 
 	static final String RECORD_PROTOCOL = "ALTSRP_GCM_AES128_REKEY";
+
+	/**
+	 * Most bytes a peer may send before the handshake ends: its handshake messages plus
+	 * the first records, which HTTP/2's initial 64 KiB window bounds.
+	 */
+	static final int MAX_PENDING_BYTES = 1024 * 1024;
 
 	private final boolean client;
 
@@ -130,6 +137,11 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 				return;
 			}
 			this.bytesFromPeer += buf.readableBytes();
+			if (this.pendingIn.size() + buf.readableBytes() > MAX_PENDING_BYTES) {
+				fail(Status.UNAVAILABLE, "ALTS handshake failed: peer sent more than " + MAX_PENDING_BYTES
+						+ " bytes before the handshake finished", null);
+				return;
+			}
 			// Copied out at once: a waiting handshake pins no read buffer.
 			this.pendingIn = this.pendingIn.concat(ByteString.copyFrom(buf.nioBuffer()));
 		}
@@ -261,6 +273,10 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		}
 		int frameSize = AltsFrameSizes.resolve(result.getMaxFrameSize(), this.settings.maxFrameSize());
 		byte[] key = result.getKeyData().substring(0, AltsCrypter.KEY_LENGTH).toByteArray();
+		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client), frameSize,
+				this.settings.readPathStats());
+		AltsRecordEncoder encoder = new AltsRecordEncoder(AltsCrypter.forSending(key, this.client), frameSize);
+		Arrays.fill(key, (byte) 0);
 		AltsPeer peer = new AltsPeer(result.getPeerIdentity().getServiceAccount(),
 				result.getLocalIdentity().getServiceAccount(), result.getRecordProtocol(), frameSize);
 		cleanUp();
@@ -268,14 +284,9 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		this.done = true;
 
 		ChannelPipeline pipeline = this.ctx.pipeline();
-		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client), frameSize,
-				this.settings.readPathStats());
-		java.util.Arrays.fill(key, (byte) 0);
 		String name = this.ctx.name();
 		pipeline.addAfter(name, null, decoder);
 		String last = pipeline.context(decoder).name();
-		AltsRecordEncoder encoder = new AltsRecordEncoder(AltsCrypter.forSending(
-				result.getKeyData().substring(0, AltsCrypter.KEY_LENGTH).toByteArray(), this.client), frameSize);
 		pipeline.addAfter(last, null, encoder);
 		last = pipeline.context(encoder).name();
 		ChannelHandler stageHandler = (this.settings.plaintextStage() != null) ? this.settings.plaintextStage().get()

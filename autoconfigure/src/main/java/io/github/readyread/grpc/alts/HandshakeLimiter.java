@@ -20,6 +20,8 @@ public final class HandshakeLimiter {
 
 	private int active;
 
+	private int peakActive;
+
 	public HandshakeLimiter(int maxConcurrent) {
 		if (maxConcurrent < 1) {
 			throw new IllegalArgumentException("maxConcurrent must be positive, was " + maxConcurrent);
@@ -37,6 +39,7 @@ public final class HandshakeLimiter {
 		synchronized (this) {
 			if (this.active < this.maxConcurrent) {
 				this.active++;
+				this.peakActive = Math.max(this.peakActive, this.active);
 				permit.granted = true;
 			}
 			else {
@@ -49,6 +52,11 @@ public final class HandshakeLimiter {
 	/** Handshakes running now. */
 	public synchronized int active() {
 		return this.active;
+	}
+
+	/** Most handshakes that ever ran at once. */
+	public synchronized int peakActive() {
+		return this.peakActive;
 	}
 
 	/** Handshakes waiting for a permit. */

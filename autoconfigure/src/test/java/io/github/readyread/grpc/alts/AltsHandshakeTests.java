@@ -96,6 +96,8 @@ class AltsHandshakeTests {
 		}
 		assertThat(client.limiter().maxConcurrent()).isEqualTo(32);
 		assertThat(this.serverNegotiator.limiter().maxConcurrent()).isEqualTo(32);
+		assertThat(client.limiter().peakActive()).isLessThanOrEqualTo(32);
+		assertThat(this.serverNegotiator.limiter().peakActive()).isLessThanOrEqualTo(32);
 		assertThat(client.limiter().active()).isZero();
 		assertThat(client.limiter().queued()).isZero();
 	}
