@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -42,9 +43,9 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A raw socket that completes a real ALTS handshake with our server and then sends bad
- * records: the server ends the connection with a precise status, releases everything and
- * keeps serving others.
+ * A raw socket that completes a real ALTS handshake with our server and then sends
+ * records by hand: bad records end the connection with a precise status, everything is
+ * released and the server keeps serving others.
  */
 class AltsBadPeerTests {
 
@@ -101,10 +102,25 @@ class AltsBadPeerTests {
 	}
 
 	@Test
+	void recordsSentWithTheLastHandshakeMessageReachHttp2() throws Exception {
+		byte[] preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+		byte[] settings = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+		byte[] http2 = new byte[preface.length + settings.length];
+		System.arraycopy(preface, 0, http2, 0, preface.length);
+		System.arraycopy(settings, 0, http2, preface.length, settings.length);
+		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker,
+				(sender) -> RawAltsClient.frame(sender, http2))) {
+			// Our SETTINGS travelled in the same write as the client's last handshake
+			// message: the server acknowledges it only if those bytes reached HTTP/2.
+			raw.awaitSettingsAck();
+		}
+		assertThat(this.serverErrors).isEmpty();
+	}
+
+	@Test
 	void corruptedTagEndsTheConnection() throws Exception {
 		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker)) {
-			byte[] frame = raw.frame(ByteBufUtil.getBytes(Unpooled.copiedBuffer("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
-					java.nio.charset.StandardCharsets.US_ASCII)));
+			byte[] frame = raw.frame("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
 			frame[frame.length - 3] ^= 0x10;
 			raw.send(frame);
 			raw.assertClosedByServer();
@@ -167,6 +183,13 @@ class AltsBadPeerTests {
 		assertThat(status.getDescription()).startsWith(description);
 	}
 
+	@FunctionalInterface
+	interface ThrowingFunction<T, R> {
+
+		R apply(T t) throws Exception;
+
+	}
+
 	private static byte[] header(int length, int type) {
 		return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(length).putInt(type).array();
 	}
@@ -178,12 +201,24 @@ class AltsBadPeerTests {
 
 		private final AltsCrypter sender;
 
-		private RawAltsClient(Socket socket, byte[] key) {
+		private final AltsCrypter receiver;
+
+		private RawAltsClient(Socket socket, AltsCrypter sender, AltsCrypter receiver) {
 			this.socket = socket;
-			this.sender = AltsCrypter.forSending(key, true);
+			this.sender = sender;
+			this.receiver = receiver;
 		}
 
 		static RawAltsClient connect(int port, EmbeddedHandshaker handshaker) throws Exception {
+			return connect(port, handshaker, (sender) -> new byte[0]);
+		}
+
+		/**
+		 * @param withLastMessage records to send in the same write as the last handshake
+		 * message
+		 */
+		static RawAltsClient connect(int port, EmbeddedHandshaker handshaker,
+				ThrowingFunction<AltsCrypter, byte[]> withLastMessage) throws Exception {
 			Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
 			socket.setSoTimeout(5000);
 			BlockingQueue<Object> responses = new LinkedBlockingQueue<>();
@@ -216,25 +251,84 @@ class AltsBadPeerTests {
 			InputStream in = socket.getInputStream();
 			out.write(response.getOutFrames().toByteArray());
 			byte[] buffer = new byte[4096];
-			while (!response.hasResult()) {
+			while (true) {
 				int n = in.read(buffer);
 				assertThat(n).isPositive();
 				requests.onNext(HandshakerReq.newBuilder()
 					.setNext(NextHandshakeMessageReq.newBuilder().setInBytes(ByteString.copyFrom(buffer, 0, n)))
 					.build());
 				response = (HandshakerResp) responses.poll(5, TimeUnit.SECONDS);
+				if (response.hasResult()) {
+					break;
+				}
 				out.write(response.getOutFrames().toByteArray());
 			}
 			requests.onCompleted();
-			return new RawAltsClient(socket, response.getResult().getKeyData().substring(0, 44).toByteArray());
+			byte[] key = response.getResult().getKeyData().substring(0, 44).toByteArray();
+			AltsCrypter sender = AltsCrypter.forSending(key, true);
+			byte[] records = withLastMessage.apply(sender);
+			ByteString last = response.getOutFrames().concat(ByteString.copyFrom(records));
+			out.write(last.toByteArray());
+			out.flush();
+			return new RawAltsClient(socket, sender, AltsCrypter.forReceiving(key, true));
 		}
 
 		byte[] frame(byte[] plaintext) throws Exception {
+			return frame(this.sender, plaintext);
+		}
+
+		static byte[] frame(AltsCrypter sender, byte[] plaintext) throws Exception {
 			ByteBuf frame = Unpooled.buffer();
 			frame.writeIntLE(4 + plaintext.length + AltsCrypter.TAG_LENGTH);
 			frame.writeIntLE(6);
-			this.sender.encrypt(frame.ensureWritable(plaintext.length + 16), Unpooled.wrappedBuffer(plaintext));
-			return ByteBufUtil.getBytes(frame);
+			try {
+				sender.encrypt(frame.ensureWritable(plaintext.length + 16), Unpooled.wrappedBuffer(plaintext));
+				return ByteBufUtil.getBytes(frame);
+			}
+			finally {
+				frame.release();
+			}
+		}
+
+		/** Reads and decrypts the server's records until its HTTP/2 SETTINGS ACK. */
+		void awaitSettingsAck() throws Exception {
+			ByteBuf records = Unpooled.buffer();
+			ByteBuf http2 = Unpooled.buffer();
+			byte[] buffer = new byte[4096];
+			try {
+				while (true) {
+					int n = this.socket.getInputStream().read(buffer);
+					assertThat(n).as("server closed before acknowledging SETTINGS").isPositive();
+					records.writeBytes(buffer, 0, n);
+					while (records.readableBytes() >= 4
+							&& records.readableBytes() >= 4 + records.getIntLE(records.readerIndex())) {
+						int length = records.readIntLE();
+						assertThat(records.readIntLE()).isEqualTo(6);
+						ByteBuf plain = Unpooled.buffer(length);
+						try {
+							this.receiver.decrypt(plain, records.readSlice(length - 4));
+							http2.writeBytes(plain);
+						}
+						finally {
+							plain.release();
+						}
+					}
+					while (http2.readableBytes() >= 9
+							&& http2.readableBytes() >= 9 + http2.getUnsignedMedium(http2.readerIndex())) {
+						int length = http2.readUnsignedMedium();
+						int type = http2.readByte();
+						int flags = http2.readByte();
+						http2.skipBytes(4 + length);
+						if (type == 4 && (flags & 1) != 0) {
+							return;
+						}
+					}
+				}
+			}
+			finally {
+				records.release();
+				http2.release();
+			}
 		}
 
 		void send(byte[] bytes) throws IOException {
