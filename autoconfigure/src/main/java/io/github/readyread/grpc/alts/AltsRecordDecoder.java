@@ -112,7 +112,7 @@ public final class AltsRecordDecoder extends ChannelInboundHandlerAdapter {
 				continue;
 			}
 			int payload = this.lengthField - 4;
-			if (this.partial == null || this.partial.isEmpty()) {
+			if ((this.partial == null || this.partial.isEmpty()) && in.nioBufferCount() == 1) {
 				if (in.readableBytes() >= payload) {
 					ByteBuf plaintext = ctx.alloc().buffer(payload - AltsCrypter.TAG_LENGTH);
 					try {

@@ -170,6 +170,102 @@ class AltsBadPeerTests {
 				"ALTS connection closed in the middle of a frame: 2992 of 5016 bytes after the header received");
 	}
 
+	@Test
+	void corruptedRecordFromTheServerFailsTheClientCallWithAPreciseStatus() throws Exception {
+		try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+			java.util.concurrent.CompletableFuture<Void> fakeServer = java.util.concurrent.CompletableFuture
+				.runAsync(() -> serveOneCorruptedRecord(listener));
+			AltsNegotiator client = AltsNegotiator
+				.client(AltsSettings.of(this.handshaker.channel(), new ReadPathStats("client")));
+			ManagedChannel channel = AltsTestSupport.ourChannel(this.loops, this.alloc, client,
+					listener.getLocalPort());
+			try {
+				org.assertj.core.api.Assertions.assertThatExceptionOfType(StatusRuntimeException.class)
+					.isThrownBy(() -> ClientCalls.blockingUnaryCall(channel, AltsTestSupport.UNARY,
+							CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[1]))
+					.satisfies((ex) -> {
+						assertThat(ex.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+						assertThat(ex.getStatus().getDescription())
+							.contains("ALTS record authentication failed (frame of length 520)");
+					});
+			}
+			finally {
+				AltsTestSupport.shutdown(channel);
+			}
+			fakeServer.get(10, TimeUnit.SECONDS);
+		}
+	}
+
+	/**
+	 * Runs the server side of a real handshake by hand, then sends a corrupted record.
+	 */
+	private void serveOneCorruptedRecord(java.net.ServerSocket listener) {
+		try (Socket socket = listener.accept()) {
+			socket.setSoTimeout(5000);
+			BlockingQueue<HandshakerResp> responses = new LinkedBlockingQueue<>();
+			StreamObserver<HandshakerReq> requests = HandshakerServiceGrpc.newStub(this.handshaker.channel())
+				.doHandshake(new StreamObserver<>() {
+					@Override
+					public void onNext(HandshakerResp value) {
+						responses.add(value);
+					}
+
+					@Override
+					public void onError(Throwable t) {
+					}
+
+					@Override
+					public void onCompleted() {
+					}
+				});
+			byte[] buffer = new byte[4096];
+			boolean started = false;
+			HandshakerResp response;
+			do {
+				int n = socket.getInputStream().read(buffer);
+				ByteString in = ByteString.copyFrom(buffer, 0, n);
+				if (!started) {
+					requests.onNext(HandshakerReq.newBuilder()
+						.setServerStart(io.grpc.alts.internal.StartServerHandshakeReq.newBuilder()
+							.addApplicationProtocols("grpc")
+							.putHandshakeParameters(HandshakeProtocol.ALTS.getNumber(),
+									io.grpc.alts.internal.ServerHandshakeParameters.newBuilder()
+										.addRecordProtocols("ALTSRP_GCM_AES128_REKEY")
+										.build())
+							.setInBytes(in)
+							.setRpcVersions(AltsRpcVersions.LOCAL)
+							.setMaxFrameSize(AltsFrameSizes.DEFAULT))
+						.build());
+					started = true;
+				}
+				else {
+					requests.onNext(HandshakerReq.newBuilder()
+						.setNext(NextHandshakeMessageReq.newBuilder().setInBytes(in))
+						.build());
+				}
+				response = responses.poll(5, TimeUnit.SECONDS);
+				socket.getOutputStream().write(response.getOutFrames().toByteArray());
+			}
+			while (!response.hasResult());
+			requests.onCompleted();
+			AltsCrypter sender = AltsCrypter
+				.forSending(response.getResult().getKeyData().substring(0, 44).toByteArray(), false);
+			byte[] frame = RawAltsClient.frame(sender, new byte[500]);
+			frame[100] ^= 1;
+			socket.getOutputStream().write(frame);
+			// Wait for the client to give up on the connection.
+			while (socket.getInputStream().read(buffer) >= 0) {
+				// the client's records
+			}
+		}
+		catch (IOException ex) {
+			// reset by the client: done as well
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
 	private void assertServerFailed(Status.Code code, String description) throws InterruptedException {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
 		while (this.serverErrors.isEmpty() && System.nanoTime() < deadline) {
