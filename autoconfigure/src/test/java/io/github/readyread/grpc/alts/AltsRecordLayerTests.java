@@ -71,6 +71,35 @@ class AltsRecordLayerTests {
 	}
 
 	@Test
+	void eachPlaintextGetsABufferOfItsOwnSizeEvenFromCompositeReads() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] first = bytes(3000);
+		byte[] second = bytes(7);
+		byte[] a = stock.protect(first);
+		byte[] b = stock.protect(second);
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		io.netty.buffer.CompositeByteBuf read = this.alloc.compositeDirectBuffer();
+		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 0, 1000));
+		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 1000, a.length - 1000).writeBytes(b));
+		channel.writeInbound(read);
+		assertThat(read.refCnt()).isZero();
+		ByteBuf one = channel.readInbound();
+		ByteBuf two = channel.readInbound();
+		try {
+			assertThat(ByteBufUtil.getBytes(one)).isEqualTo(first);
+			assertThat(one.capacity()).isLessThanOrEqualTo(first.length + AltsCrypter.TAG_LENGTH);
+			assertThat(ByteBufUtil.getBytes(two)).isEqualTo(second);
+			assertThat(two.capacity()).isLessThanOrEqualTo(second.length + AltsCrypter.TAG_LENGTH);
+		}
+		finally {
+			one.release();
+			two.release();
+		}
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
 	void incompleteFrameKeepsOnlyItsOwnBytesAndTheReadBufferIsReleased() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] frame = stock.protect(bytes(10_000));
