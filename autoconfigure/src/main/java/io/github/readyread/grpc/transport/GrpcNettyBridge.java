@@ -2,6 +2,8 @@ package io.github.readyread.grpc.transport;
 
 import io.grpc.Attributes;
 import io.grpc.ChannelLogger;
+import io.grpc.SecurityLevel;
+import io.grpc.internal.GrpcAttributes;
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.InternalNettyChannelBuilder;
 import io.grpc.netty.InternalProtocolNegotiationEvent;
@@ -123,6 +125,11 @@ public final class GrpcNettyBridge {
 	/** A copy of a negotiation event with other attributes. */
 	public static Object withAttributes(Object negotiationEvent, Attributes attributes) {
 		return InternalProtocolNegotiationEvent.withAttributes((ProtocolNegotiationEvent) negotiationEvent, attributes);
+	}
+
+	/** The transport attribute grpc reads a connection's security level from. */
+	public static Attributes.Key<SecurityLevel> securityLevelKey() {
+		return GrpcAttributes.ATTR_SECURITY_LEVEL;
 	}
 
 	private static InternalProtocolNegotiator.ProtocolNegotiator adapt(Negotiator negotiator, boolean secure) {

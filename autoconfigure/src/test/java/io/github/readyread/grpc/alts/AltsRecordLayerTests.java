@@ -1,0 +1,272 @@
+package io.github.readyread.grpc.alts;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import io.github.readyread.grpc.transport.ReadDemand;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.alts.internal.StockAltsRecords;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Tests for {@link AltsRecordDecoder} and {@link AltsRecordEncoder} on an
+ * {@link EmbeddedChannel}, against grpc-java's own frame protector.
+ */
+class AltsRecordLayerTests {
+
+	private final PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
+
+	private final ReadPathStats stats = new ReadPathStats("test");
+
+	private final Random random = new Random(7);
+
+	private final byte[] key = bytes(AltsCrypter.KEY_LENGTH);
+
+	private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+	@AfterEach
+	void everythingReleased() {
+		for (EmbeddedChannel channel : this.channels) {
+			channel.finishAndReleaseAll();
+		}
+		this.alloc.trimCurrentThreadCache();
+		assertThat(this.alloc.pinnedDirectMemory()).isZero();
+		assertThat(this.stats.incompleteBytes()).isZero();
+		assertThat(this.stats.incompletePinnedBytes()).isZero();
+	}
+
+	@Test
+	void decodesGrpcJavaFramesDeliveredWholeOrByteByByte() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(50_000);
+		byte[] frames = stock.protect(plaintext);
+		assertThat(frames.length).isGreaterThan(3 * AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		ByteBuf whole = this.alloc.directBuffer(frames.length).writeBytes(frames);
+		channel.writeInbound(whole);
+		assertThat(whole.refCnt()).isZero();
+		assertThat(readAll(channel)).isEqualTo(plaintext);
+
+		byte[] more = bytes(20_000);
+		byte[] moreFrames = stock.protect(more);
+		for (byte b : moreFrames) {
+			channel.writeInbound(this.alloc.directBuffer(1).writeByte(b));
+		}
+		assertThat(readAll(channel)).isEqualTo(more);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void eachPlaintextGetsABufferOfItsOwnSizeEvenFromCompositeReads() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] first = bytes(3000);
+		byte[] second = bytes(7);
+		byte[] a = stock.protect(first);
+		byte[] b = stock.protect(second);
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		io.netty.buffer.CompositeByteBuf read = this.alloc.compositeDirectBuffer();
+		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 0, 1000));
+		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 1000, a.length - 1000).writeBytes(b));
+		channel.writeInbound(read);
+		assertThat(read.refCnt()).isZero();
+		ByteBuf one = channel.readInbound();
+		ByteBuf two = channel.readInbound();
+		try {
+			assertThat(ByteBufUtil.getBytes(one)).isEqualTo(first);
+			assertThat(one.capacity()).isLessThanOrEqualTo(first.length + AltsCrypter.TAG_LENGTH);
+			assertThat(ByteBufUtil.getBytes(two)).isEqualTo(second);
+			assertThat(two.capacity()).isLessThanOrEqualTo(second.length + AltsCrypter.TAG_LENGTH);
+		}
+		finally {
+			one.release();
+			two.release();
+		}
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void incompleteFrameKeepsOnlyItsOwnBytesAndTheReadBufferIsReleased() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] frame = stock.protect(bytes(10_000));
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		ReadDemand demand = new ReadDemand(65536, 1024);
+		channel.attr(ReadDemand.KEY).set(demand);
+		// A big read buffer carrying the header and 1000 bytes of the frame.
+		ByteBuf read = this.alloc.directBuffer(65536).writeBytes(frame, 0, 1008);
+		channel.writeInbound(read);
+		assertThat(read.refCnt()).isZero();
+		assertThat((Object) channel.readInbound()).isNull();
+		assertThat(this.stats.incompleteBytes()).isEqualTo(1000);
+		assertThat(this.stats.incompletePinnedBytes()).isLessThan(2048);
+		int missing = frame.length - 1008;
+		assertThat(demand.missingBytes()).isEqualTo(missing);
+		assertThat(demand.readSize()).isEqualTo(missing + AltsRecordDecoder.HEADER_BYTES);
+		channel.writeInbound(this.alloc.directBuffer(missing).writeBytes(frame, 1008, missing));
+		assertThat(this.stats.incompleteBytes()).isZero();
+		ByteBuf plaintext = channel.readInbound();
+		assertThat(plaintext.readableBytes()).isEqualTo(10_000);
+		plaintext.release();
+		assertThat(demand.missingBytes()).isEqualTo(AltsRecordDecoder.HEADER_BYTES);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void encoderFramesAreReadableByGrpcJavaAndBatchUntilFlush() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, false, AltsFrameSizes.MAX);
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		byte[] a = bytes(100);
+		byte[] b = bytes(300_000);
+		ChannelFuture first = channel.write(this.alloc.buffer().writeBytes(a));
+		ChannelFuture second = channel.write(this.alloc.buffer().writeBytes(b));
+		assertThat((Object) channel.readOutbound()).isNull();
+		assertThat(first.isDone()).isFalse();
+		channel.flush();
+		assertThat(first.isSuccess()).isTrue();
+		assertThat(second.isSuccess()).isTrue();
+		ByteBuf all = Unpooled.buffer();
+		ByteBuf frame;
+		int frames = 0;
+		while ((frame = channel.readOutbound()) != null) {
+			assertThat(frame.readableBytes()).isLessThanOrEqualTo(AltsFrameSizes.MAX);
+			all.writeBytes(frame);
+			frame.release();
+			frames++;
+		}
+		assertThat(frames).isEqualTo(3);
+		byte[] expected = new byte[a.length + b.length];
+		System.arraycopy(a, 0, expected, 0, a.length);
+		System.arraycopy(b, 0, expected, a.length, b.length);
+		assertThat(stock.unprotect(ByteBufUtil.getBytes(all))).isEqualTo(expected);
+		all.release();
+		stock.destroy();
+	}
+
+	@Test
+	void encoderReleasesQueuedWritesOnClose() {
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		ByteBuf queued = this.alloc.buffer().writeBytes(bytes(10));
+		ChannelFuture write = channel.write(queued);
+		channel.close();
+		assertThat(queued.refCnt()).isZero();
+		assertThat(write.cause()).isInstanceOf(java.nio.channels.ClosedChannelException.class);
+	}
+
+	@Test
+	void corruptedTagFailsTheConnection() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] frame = stock.protect(bytes(1000));
+		frame[frame.length - 1] ^= 0x40;
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		assertFailed(channel, () -> channel.writeInbound(this.alloc.directBuffer().writeBytes(frame)),
+				Status.Code.INTERNAL, "ALTS record authentication failed (frame of length 1020)");
+		stock.destroy();
+	}
+
+	@Test
+	void wrongFrameTypeFailsTheConnection() {
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeIntLE(7).writeZero(20)),
+				Status.Code.INTERNAL, "ALTS frame type 7 is not the record type 6");
+	}
+
+	@Test
+	void lengthBelowTheTagFailsTheConnection() {
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(19).writeIntLE(6).writeZero(15)),
+				Status.Code.INTERNAL, "ALTS frame length 19 is below the minimum 20");
+	}
+
+	@Test
+	void lengthAboveTheMaximumFailsBeforeAnythingIsAllocated() {
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
+		// Only the length field has arrived: rejected at once.
+		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(2_000_000)), Status.Code.INTERNAL,
+				"ALTS frame length 2000000 exceeds negotiated maximum 16380");
+		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
+		assertThat(this.stats.incompletePinnedBytes()).isZero();
+	}
+
+	@Test
+	void truncatedFrameAtEndOfStreamFailsTheConnection() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] frame = stock.protect(bytes(1000));
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(frame, 0, 500));
+		assertThat(this.stats.incompleteBytes()).isEqualTo(492);
+		assertFailed(channel, channel::close, Status.Code.UNAVAILABLE,
+				"ALTS connection closed in the middle of a frame: 492 of 1016 bytes after the header received");
+		stock.destroy();
+	}
+
+	@Test
+	void truncatedHeaderAtEndOfStreamFailsTheConnection() {
+		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeByte(6));
+		assertFailed(channel, channel::close, Status.Code.UNAVAILABLE,
+				"ALTS connection closed in the middle of a frame header: 5 of 8 header bytes received");
+	}
+
+	private void assertFailed(EmbeddedChannel channel, Runnable action, Status.Code code, String description) {
+		assertThatExceptionOfType(StatusRuntimeException.class).isThrownBy(() -> {
+			action.run();
+			channel.checkException();
+		}).satisfies((ex) -> {
+			assertThat(ex.getStatus().getCode()).isEqualTo(code);
+			assertThat(ex.getStatus().getDescription()).startsWith(description);
+		});
+		assertThat(channel.isOpen()).isFalse();
+		assertThat(this.stats.incompleteBytes()).isZero();
+	}
+
+	private EmbeddedChannel decoderChannel(int maxFrameSize) {
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline()
+			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), maxFrameSize, this.stats));
+		return channel;
+	}
+
+	private EmbeddedChannel newChannel() {
+		EmbeddedChannel channel = new EmbeddedChannel();
+		channel.config().setAllocator(this.alloc);
+		this.channels.add(channel);
+		return channel;
+	}
+
+	private byte[] readAll(EmbeddedChannel channel) {
+		ByteBuf all = Unpooled.buffer();
+		ByteBuf buf;
+		while ((buf = channel.readInbound()) != null) {
+			all.writeBytes(buf);
+			buf.release();
+		}
+		byte[] bytes = ByteBufUtil.getBytes(all);
+		all.release();
+		return bytes;
+	}
+
+	private byte[] bytes(int n) {
+		byte[] bytes = new byte[n];
+		this.random.nextBytes(bytes);
+		return bytes;
+	}
+
+}
