@@ -41,8 +41,7 @@ public class BufferPoolEndpoint {
 		long taken = 0;
 		long returned = 0;
 		for (ChannelInfo info : this.transport.channels().values()) {
-			ChannelDescriptor channel = describe(info);
-			channels.put(info.name(), channel);
+			channels.put(info.name(), describe(info));
 		}
 		for (ReadPathStats stats : this.transport.stats().values()) {
 			pinned += stats.pinnedBytes();
