@@ -168,8 +168,8 @@ public class ReadyReadProperties {
 	public static final class EventLoop {
 
 		/**
-		 * Worker threads shared by all channels and the server; 0 for twice the number of
-		 * cores.
+		 * Number of worker threads shared by all channels and the server; 0 for twice the
+		 * number of cores.
 		 */
 		private int threads = 0;
 

@@ -1,0 +1,185 @@
+package io.github.readyread.grpc.actuate;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
+import io.netty.buffer.PooledByteBufAllocatorMetric;
+
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+
+/**
+ * {@link Endpoint @Endpoint} that shows the shared pool, the read path and every gRPC
+ * channel and the server: what they hold of the pool now.
+ */
+@Endpoint(id = "bufferpool")
+public class BufferPoolEndpoint {
+
+	private final ReadyReadTransport transport;
+
+	public BufferPoolEndpoint(ReadyReadTransport transport) {
+		this.transport = transport;
+	}
+
+	/**
+	 * The whole picture: mode, pool, read path totals and every channel.
+	 * @return the descriptor
+	 */
+	@ReadOperation
+	public BufferPoolDescriptor bufferPool() {
+		Map<String, ChannelDescriptor> channels = new TreeMap<>();
+		long pinned = 0;
+		long incompleteFrames = 0;
+		long incompleteBytes = 0;
+		long taken = 0;
+		long returned = 0;
+		for (ChannelInfo info : this.transport.channels().values()) {
+			channels.put(info.name(), describe(info));
+		}
+		for (ReadPathStats stats : this.transport.stats().values()) {
+			pinned += stats.pinnedBytes();
+			incompleteFrames += stats.incompleteFrames();
+			incompleteBytes += stats.incompleteBytes();
+			taken += stats.readBuffersTaken();
+			returned += stats.readBuffersReturned();
+		}
+		return new BufferPoolDescriptor(this.transport.mode(), this.transport.fallbackReason(),
+				this.transport.transport().type().name().toLowerCase(), this.transport.readPath().name().toLowerCase(),
+				describe(this.transport.pool()),
+				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, returned), channels);
+	}
+
+	/**
+	 * One channel, or the server under the name {@code server}.
+	 * @param name the net.devh channel name or {@code server}
+	 * @return the channel's descriptor, or {@code null} (404) if there is no such channel
+	 */
+	@ReadOperation
+	public ChannelDescriptor channel(@Selector String name) {
+		ChannelInfo info = this.transport.channels().get(name);
+		return (info != null) ? describe(info) : null;
+	}
+
+	private ChannelDescriptor describe(ChannelInfo info) {
+		ReadPathStats stats = this.transport.stats().get(info.name());
+		if (stats == null) {
+			return new ChannelDescriptor(info.name(), info.target(), info.security(), info.readPath(), 0, 0, 0, 0, 0, 0,
+					0);
+		}
+		return new ChannelDescriptor(info.name(), info.target(), info.security(), info.readPath(), stats.connections(),
+				stats.pinnedBytes(), stats.incompleteFrames(), stats.incompleteBytes(), stats.readBuffersTaken(),
+				stats.readBuffersReturned(), stats.bytesRead());
+	}
+
+	private static PoolDescriptor describe(PooledBufferAllocator pool) {
+		PooledByteBufAllocatorMetric metric = pool.metric();
+		PoolSettings settings = pool.settings();
+		return new PoolDescriptor(new Memory(pool.reservedDirectBytes(), pool.reservedHeapBytes()),
+				new Memory(pool.pinnedDirectBytes(), pool.pinnedHeapBytes()), metric.chunkSize(),
+				new Arenas(metric.numDirectArenas(), metric.numHeapArenas()), metric.numThreadLocalCaches(),
+				new SettingsDescriptor(settings.chunkSize(), settings.arenas(), settings.threadCaches(),
+						settings.cacheTrimInterval().toString(), settings.preferDirect()));
+	}
+
+	/**
+	 * Description of the pool, the read path and every channel.
+	 *
+	 * @param mode {@code ready-read} or {@code fallback}
+	 * @param fallbackReason why the mode is a fallback, {@code null} in ready-read mode
+	 * @param transport {@code epoll} or {@code nio}
+	 * @param readPath {@code ready} or {@code conventional}
+	 * @param pool the shared pool
+	 * @param readPathTotals read path figures summed over every channel and the server
+	 * @param channels every channel and the server, by name
+	 */
+	public record BufferPoolDescriptor(String mode, String fallbackReason, String transport, String readPath,
+			PoolDescriptor pool, ReadPathDescriptor readPathTotals,
+			Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
+	}
+
+	/**
+	 * Description of the shared pool.
+	 *
+	 * @param reserved bytes the arenas hold from the system, in use or not
+	 * @param pinned bytes handed out in buffers not released yet
+	 * @param chunkSize bytes per chunk
+	 * @param arenas number of arenas
+	 * @param threadLocalCaches number of thread-local caches
+	 * @param settings the settings the pool was created with
+	 */
+	public record PoolDescriptor(Memory reserved, Memory pinned, int chunkSize, Arenas arenas, int threadLocalCaches,
+			SettingsDescriptor settings) {
+	}
+
+	/**
+	 * Bytes of direct and of heap memory.
+	 *
+	 * @param direct direct bytes
+	 * @param heap heap bytes
+	 */
+	public record Memory(long direct, long heap) {
+	}
+
+	/**
+	 * Number of direct and of heap arenas.
+	 *
+	 * @param direct direct arenas
+	 * @param heap heap arenas
+	 */
+	public record Arenas(int direct, int heap) {
+	}
+
+	/**
+	 * Settings of the pool.
+	 *
+	 * @param chunkSize bytes per chunk
+	 * @param arenas arenas of each kind
+	 * @param threadCaches whether event loop threads cache freed buffers
+	 * @param cacheTrimInterval ISO-8601 trim interval, {@code PT0S} for never
+	 * @param preferDirect whether buffers are direct by default
+	 */
+	public record SettingsDescriptor(int chunkSize, int arenas, boolean threadCaches, String cacheTrimInterval,
+			boolean preferDirect) {
+	}
+
+	/**
+	 * Read path figures summed over every channel and the server.
+	 *
+	 * @param pinnedBytes pool bytes the read path holds now
+	 * @param incompleteFrames frames not complete yet
+	 * @param incompleteBytes bytes of those frames held in the process
+	 * @param readBuffersTaken read buffers taken from the pool so far
+	 * @param readBuffersReturned read buffers returned to the pool so far
+	 */
+	public record ReadPathDescriptor(long pinnedBytes, long incompleteFrames, long incompleteBytes,
+			long readBuffersTaken, long readBuffersReturned) {
+	}
+
+	/**
+	 * Description of one client channel or of the server.
+	 *
+	 * @param name channel name, or {@code server}
+	 * @param target target address, empty for the server
+	 * @param security {@code plaintext}, {@code alts} or {@code tls}
+	 * @param readPath {@code ready} or {@code conventional}
+	 * @param liveConnections connections open now
+	 * @param pinnedBytes pool bytes the channel's read path holds now
+	 * @param incompleteFrames frames not complete yet
+	 * @param incompleteBytes bytes of those frames held in the process
+	 * @param readBuffersTaken read buffers taken from the pool so far
+	 * @param readBuffersReturned read buffers returned to the pool so far
+	 * @param bytesRead bytes read from the channel's sockets so far
+	 */
+	public record ChannelDescriptor(String name, String target, String security, String readPath, long liveConnections,
+			long pinnedBytes, long incompleteFrames, long incompleteBytes, long readBuffersTaken,
+			long readBuffersReturned, long bytesRead) implements OperationResponseBody {
+	}
+
+}

@@ -1,0 +1,127 @@
+package io.github.readyread.grpc.actuate;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.netty.util.concurrent.ScheduledFuture;
+
+/**
+ * {@link MeterBinder} for the read path figures of every gRPC channel and the server:
+ * what Micrometer's Netty allocator metrics cannot see.
+ *
+ * <p>
+ * net.devh creates channels lazily, so the meters of a channel are registered when it
+ * appears: at binding and then by a check every {@link #REFRESH_INTERVAL} on the boss
+ * event loop.
+ */
+public class ReadPathMetrics implements MeterBinder, AutoCloseable {
+
+	/** Pool bytes the read path holds now: read buffers plus incomplete frames. */
+	public static final String PINNED = "grpc.readyread.read.pinned";
+
+	/** Frames that are not complete yet. */
+	public static final String INCOMPLETE_FRAMES = "grpc.readyread.read.incomplete.frames";
+
+	/** Bytes of incomplete frames held in the process. */
+	public static final String INCOMPLETE_BYTES = "grpc.readyread.read.incomplete.bytes";
+
+	/** Read buffers taken from the pool. */
+	public static final String BUFFERS_TAKEN = "grpc.readyread.read.buffers.taken";
+
+	/** Read buffers returned to the pool. */
+	public static final String BUFFERS_RETURNED = "grpc.readyread.read.buffers.returned";
+
+	/** Connections open now. */
+	public static final String CONNECTIONS = "grpc.readyread.connections";
+
+	/** How often new channels are looked for. */
+	public static final Duration REFRESH_INTERVAL = Duration.ofSeconds(1);
+
+	private final ReadyReadTransport transport;
+
+	private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+
+	private final Map<MeterRegistry, Set<String>> registered = new ConcurrentHashMap<>();
+
+	private volatile ScheduledFuture<?> refresh;
+
+	public ReadPathMetrics(ReadyReadTransport transport) {
+		this.transport = transport;
+	}
+
+	@Override
+	public void bindTo(MeterRegistry registry) {
+		this.registries.add(registry);
+		refresh();
+		synchronized (this) {
+			if (this.refresh == null) {
+				long millis = REFRESH_INTERVAL.toMillis();
+				this.refresh = this.transport.transport()
+					.bossGroup()
+					.next()
+					.scheduleAtFixedRate(this::refresh, millis, millis, TimeUnit.MILLISECONDS);
+			}
+		}
+	}
+
+	/** Registers the meters of every channel that has none yet. */
+	public void refresh() {
+		for (MeterRegistry registry : this.registries) {
+			Set<String> done = this.registered.computeIfAbsent(registry, (key) -> ConcurrentHashMap.newKeySet());
+			for (ChannelInfo channel : this.transport.channels().values()) {
+				if (done.add(channel.name())) {
+					register(registry, channel, this.transport.statsFor(channel.name()));
+				}
+			}
+		}
+	}
+
+	private void register(MeterRegistry registry, ChannelInfo channel, ReadPathStats stats) {
+		Tags tags = Tags.of("channel", channel.name(), "security", channel.security(), "mode", this.transport.mode());
+		gauge(registry, PINNED, "bytes", "Pool bytes the read path holds now", tags, stats, ReadPathStats::pinnedBytes);
+		gauge(registry, INCOMPLETE_FRAMES, "frames", "Frames that are not complete yet", tags, stats,
+				ReadPathStats::incompleteFrames);
+		gauge(registry, INCOMPLETE_BYTES, "bytes", "Bytes of incomplete frames held in the process", tags, stats,
+				ReadPathStats::incompleteBytes);
+		gauge(registry, CONNECTIONS, "connections", "Connections open now", tags, stats, ReadPathStats::connections);
+		FunctionCounter.builder(BUFFERS_TAKEN, stats, (s) -> s.readBuffersTaken())
+			.baseUnit("buffers")
+			.description("Read buffers taken from the pool")
+			.tags(tags)
+			.register(registry);
+		FunctionCounter.builder(BUFFERS_RETURNED, stats, (s) -> s.readBuffersReturned())
+			.baseUnit("buffers")
+			.description("Read buffers returned to the pool")
+			.tags(tags)
+			.register(registry);
+	}
+
+	private static void gauge(MeterRegistry registry, String name, String unit, String description, Tags tags,
+			ReadPathStats stats, ToDoubleFunction<ReadPathStats> value) {
+		Gauge.builder(name, stats, value).baseUnit(unit).description(description).tags(tags).register(registry);
+	}
+
+	/** Stops looking for new channels; registered meters stay. */
+	@Override
+	public void close() {
+		ScheduledFuture<?> refresh = this.refresh;
+		if (refresh != null) {
+			refresh.cancel(false);
+		}
+	}
+
+}

@@ -1,0 +1,127 @@
+package io.github.readyread.grpc.actuate;
+
+import java.time.Duration;
+
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportType;
+import io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for {@link ReadPathMetrics}.
+ */
+class ReadPathMetricsTests {
+
+	private NettyTransport netty;
+
+	private ReadyReadTransport transport;
+
+	private ReadPathMetrics metrics;
+
+	private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+	@BeforeEach
+	void start() {
+		this.netty = NettyTransport.select(TransportType.NIO, 1, Duration.ZERO, Duration.ofSeconds(1));
+		PooledBufferAllocator pool = new PooledBufferAllocator(
+				new PoolSettings(1024 * 1024, 1, true, Duration.ZERO, true));
+		this.transport = new ReadyReadTransport(this.netty, pool, ReadPath.READY, 64 * 1024, Duration.ZERO);
+		this.metrics = new ReadPathMetrics(this.transport);
+	}
+
+	@AfterEach
+	void stop() {
+		this.metrics.close();
+		this.transport.close();
+		this.netty.close();
+	}
+
+	@Test
+	void channelsKnownAtBindingGetMetersWithLowCardinalityTags() {
+		configureChannel("first");
+		this.metrics.bindTo(this.registry);
+		for (String name : new String[] { ReadPathMetrics.PINNED, ReadPathMetrics.INCOMPLETE_FRAMES,
+				ReadPathMetrics.INCOMPLETE_BYTES, ReadPathMetrics.CONNECTIONS, ReadPathMetrics.BUFFERS_TAKEN,
+				ReadPathMetrics.BUFFERS_RETURNED }) {
+			Meter meter = this.registry.get(name).meter();
+			assertThat(meter.getId().getTag("channel")).isEqualTo("first");
+			assertThat(meter.getId().getTag("security")).isEqualTo("plaintext");
+			assertThat(meter.getId().getTag("mode")).isEqualTo("fallback");
+			assertThat(meter.getId().getTags()).hasSize(3);
+		}
+		assertThat(this.registry.get(ReadPathMetrics.PINNED).gauge().getId().getBaseUnit()).isEqualTo("bytes");
+		assertThat(this.registry.get(ReadPathMetrics.INCOMPLETE_BYTES).gauge().getId().getBaseUnit())
+			.isEqualTo("bytes");
+	}
+
+	@Test
+	void metersFollowTheChannelsFigures() {
+		configureChannel("first");
+		this.metrics.bindTo(this.registry);
+		ReadPathStats stats = this.transport.statsFor("first");
+		stats.readBufferTaken(4096);
+		stats.readBufferTaken(4096);
+		stats.readBufferReturned(4096);
+		stats.incompleteFrameStarted();
+		stats.incompleteBytesAdded(100, 128);
+		stats.connectionOpened();
+		assertThat(gauge(ReadPathMetrics.PINNED, "first").value()).isEqualTo(4096 + 128);
+		assertThat(gauge(ReadPathMetrics.INCOMPLETE_FRAMES, "first").value()).isEqualTo(1);
+		assertThat(gauge(ReadPathMetrics.INCOMPLETE_BYTES, "first").value()).isEqualTo(100);
+		assertThat(gauge(ReadPathMetrics.CONNECTIONS, "first").value()).isEqualTo(1);
+		assertThat(counter(ReadPathMetrics.BUFFERS_TAKEN, "first").count()).isEqualTo(2);
+		assertThat(counter(ReadPathMetrics.BUFFERS_RETURNED, "first").count()).isEqualTo(1);
+		stats.incompleteBytesRemoved(100, 128);
+		stats.incompleteFrameEnded();
+		assertThat(gauge(ReadPathMetrics.INCOMPLETE_BYTES, "first").value()).isZero();
+		assertThat(gauge(ReadPathMetrics.INCOMPLETE_FRAMES, "first").value()).isZero();
+	}
+
+	@Test
+	void channelsCreatedAfterBindingGetMetersWithoutAnotherBinding() {
+		this.metrics.bindTo(this.registry);
+		assertThat(this.registry.find(ReadPathMetrics.PINNED).meters()).isEmpty();
+		configureChannel("late");
+		await().atMost(Duration.ofSeconds(5))
+			.untilAsserted(() -> assertThat(this.registry.find(ReadPathMetrics.PINNED).tag("channel", "late").gauge())
+				.isNotNull());
+	}
+
+	@Test
+	void eachChannelIsRegisteredOnce() {
+		configureChannel("first");
+		this.metrics.bindTo(this.registry);
+		this.metrics.refresh();
+		this.metrics.refresh();
+		assertThat(this.registry.find(ReadPathMetrics.PINNED).meters()).hasSize(1);
+		assertThat(this.registry.getMeters()).hasSize(6);
+	}
+
+	private void configureChannel(String name) {
+		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1"), name, "static://127.0.0.1:1",
+				null, true);
+	}
+
+	private Gauge gauge(String name, String channel) {
+		return this.registry.get(name).tag("channel", channel).gauge();
+	}
+
+	private FunctionCounter counter(String name, String channel) {
+		return this.registry.get(name).tag("channel", channel).functionCounter();
+	}
+
+}
