@@ -1,5 +1,5 @@
-// Live chart of the shared pool's bytes: polls /demo/pool every second and draws the last
-// two minutes on a <canvas>. No libraries, no build step.
+// Live chart of the shared pool's bytes: polls /demo/pool every second and draws up to the
+// last two minutes on a <canvas>. No libraries, no build step.
 //
 // For tests and the curious, window.poolChart holds the state:
 //   samples      figures received, oldest first (at most WINDOW_SECONDS + 1)
@@ -11,6 +11,7 @@
 
 	var POLL_MILLIS = 1000;
 	var WINDOW_SECONDS = 120;
+	var MIN_WINDOW_SECONDS = 30;
 	var MIB = 1024 * 1024;
 
 	var SERIES = [
@@ -82,6 +83,10 @@
 		var plotHeight = cssHeight - top - bottom;
 		var samples = state.samples;
 		var now = samples.length ? samples[samples.length - 1].time : Date.now();
+		// The time axis grows with the samples, from 30 s up to two minutes.
+		var span = samples.length ? (now - samples[0].time) / 1000 : 0;
+		var windowSeconds = Math.min(WINDOW_SECONDS, Math.max(MIN_WINDOW_SECONDS, Math.ceil(span / 10) * 10));
+		var tickSeconds = windowSeconds <= 30 ? 5 : (windowSeconds <= 60 ? 10 : 20);
 
 		ctx.clearRect(0, 0, cssWidth, cssHeight);
 		ctx.fillStyle = '#ffffff';
@@ -96,7 +101,7 @@
 		var maxMib = niceMaxMib(maxBytes);
 
 		function x(time) {
-			return left + plotWidth * (1 - (now - time) / (WINDOW_SECONDS * 1000));
+			return left + plotWidth * (1 - (now - time) / (windowSeconds * 1000));
 		}
 		function y(bytes) {
 			return top + plotHeight * (1 - bytes / MIB / maxMib);
@@ -122,8 +127,8 @@
 		// x axis ticks (seconds ago).
 		ctx.textAlign = 'center';
 		ctx.textBaseline = 'top';
-		for (var s = 0; s <= WINDOW_SECONDS; s += 20) {
-			var tx = left + plotWidth * (1 - s / WINDOW_SECONDS);
+		for (var s = 0; s <= windowSeconds; s += tickSeconds) {
+			var tx = left + plotWidth * (1 - s / windowSeconds);
 			ctx.beginPath();
 			ctx.moveTo(tx, top);
 			ctx.lineTo(tx, top + plotHeight);

@@ -4,7 +4,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.grpc.BindableService;
 import io.grpc.MethodDescriptor;
@@ -41,7 +42,7 @@ public class DownloadService implements BindableService {
 
 	private final int stallMessageSize;
 
-	private final AtomicInteger stallsWaiting = new AtomicInteger();
+	private final Set<ServerCallStreamObserver<byte[]>> stalls = ConcurrentHashMap.newKeySet();
 
 	public DownloadService(GeneratedFile file, SampleProperties properties) {
 		this.file = file;
@@ -86,14 +87,22 @@ public class DownloadService implements BindableService {
 	 */
 	private void stall(StreamObserver<byte[]> observer) {
 		ServerCallStreamObserver<byte[]> response = (ServerCallStreamObserver<byte[]>) observer;
-		this.stallsWaiting.incrementAndGet();
-		response.setOnCancelHandler(this.stallsWaiting::decrementAndGet);
+		this.stalls.add(response);
+		response.setOnCancelHandler(() -> this.stalls.remove(response));
 		response.onNext(new byte[this.stallMessageSize]);
 	}
 
 	/** Stall calls open on the server, each with a message the client has not taken. */
 	public int stallsWaiting() {
-		return this.stallsWaiting.get();
+		return this.stalls.size();
+	}
+
+	/**
+	 * Stall calls whose message the server cannot send on because the client's flow
+	 * control window is full: the client holds the first part, the rest waits here.
+	 */
+	public long stallsBlockedByFlowControl() {
+		return this.stalls.stream().filter((call) -> !call.isReady()).count();
 	}
 
 	private static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {

@@ -58,6 +58,9 @@ class DownloadWorkloadTests extends RunningSampleTests {
 	void stalledStreamsStayOpenWithTheirMessageUntaken() {
 		awaitTrue(() -> this.service.stallsWaiting() == STALLED_STREAMS, "stalled calls open on the server");
 		assertThat(this.client.stalledStreams()).isEqualTo(STALLED_STREAMS);
+		// 256KB messages against a 64KB window: the server cannot send them whole.
+		awaitTrue(() -> this.service.stallsBlockedByFlowControl() == STALLED_STREAMS,
+				"stalled calls blocked by the client's flow control window");
 		for (int i = 0; i < STALLED_STREAMS; i++) {
 			assertThat(this.transport.statsFor("stall-" + i).connections()).as("stall-" + i).isEqualTo(1);
 		}

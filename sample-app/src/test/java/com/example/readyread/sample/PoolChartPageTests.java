@@ -54,7 +54,7 @@ class PoolChartPageTests extends RunningSampleTests {
 		options.setBinary(CHROMIUM.toFile());
 		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-				"--user-data-dir=" + profile, "--window-size=1100,900");
+				"--user-data-dir=" + profile, "--window-size=1100,1000");
 		ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
 			.usingAnyFreePort()
 			.build();
@@ -73,11 +73,15 @@ class PoolChartPageTests extends RunningSampleTests {
 		this.browser.get("http://localhost:" + this.port + "/");
 		assertThat(this.browser.getTitle()).contains("pool bytes");
 
-		new WebDriverWait(this.browser, Duration.ofSeconds(60)).until((driver) -> script("""
+		// A screenshot for the README shows half a minute of figures; the check needs
+		// three.
+		String docs = System.getProperty("sample.screenshot");
+		int samplesWanted = (docs != null && !docs.isBlank()) ? 30 : 3;
+		new WebDriverWait(this.browser, Duration.ofSeconds(30 + 2 * samplesWanted)).until((driver) -> script("""
 				var s = window.poolChart;
-				return s != null && s.samplesDrawn >= 3
+				return s != null && s.samplesDrawn >= arguments[0]
 					&& s.samples[s.samples.length - 1].reservedDirectBytes > 0;
-				"""));
+				""", samplesWanted));
 
 		List<?> samples = (List<?>) script("return window.poolChart.samples;");
 		@SuppressWarnings("unchecked")
@@ -123,7 +127,6 @@ class PoolChartPageTests extends RunningSampleTests {
 		Files.createDirectories(target.getParent());
 		Files.copy(screenshot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
 		assertThat(Files.size(target)).isPositive();
-		String docs = System.getProperty("sample.screenshot");
 		if (docs != null && !docs.isBlank()) {
 			Path copy = Paths.get(docs);
 			if (copy.getParent() != null) {
