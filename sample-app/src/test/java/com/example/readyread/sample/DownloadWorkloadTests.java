@@ -72,7 +72,9 @@ class DownloadWorkloadTests extends RunningSampleTests {
 		awaitTrue(() -> this.service.stallsWaiting() == STALLED_STREAMS, "stalled calls open on the server");
 		PoolFigures figures = this.rest.getForObject("/demo/pool", PoolFigures.class);
 		assertThat(figures.reservedDirectBytes()).isPositive();
-		assertThat(figures.pinnedDirectBytes()).isNotNegative().isLessThanOrEqualTo(figures.reservedDirectBytes());
+		// At least the stalled messages' unsent rest waits in pooled buffers on the
+		// server.
+		assertThat(figures.pinnedDirectBytes()).isPositive();
 		assertThat(figures.mode()).isEqualTo(this.transport.mode());
 		assertThat(figures.transport()).isEqualTo(Epoll.isAvailable() ? "epoll" : "nio");
 		assertThat(figures.readPath()).isEqualTo("ready");

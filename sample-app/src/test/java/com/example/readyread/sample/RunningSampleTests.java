@@ -15,7 +15,11 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "sample.file-size=4MB", "sample.chunk-size=256KB", "sample.download.pause=100ms",
-				"sample.idle.channels=3", "sample.stall.streams=2", "sample.log-interval=2s" })
+				"sample.idle.channels=3", "sample.stall.streams=2", "sample.log-interval=2s",
+				// Selenium warns that it has no CDP for this Chromium; the test does not
+				// use CDP.
+				"logging.level.org.openqa.selenium.devtools=error",
+				"logging.level.org.openqa.selenium.chromium=error" })
 abstract class RunningSampleTests {
 
 	static final int IDLE_CHANNELS = 3;
