@@ -41,6 +41,12 @@ public class DownloadClient {
 	/** net.devh name of the download channel. */
 	public static final String DOWNLOAD_CHANNEL = "download";
 
+	/** Prefix of the net.devh names of the idle channels. */
+	public static final String IDLE_CHANNEL_PREFIX = "idle-";
+
+	/** Prefix of the net.devh names of the stall channels. */
+	public static final String STALL_CHANNEL_PREFIX = "stall-";
+
 	private final GrpcChannelFactory channels;
 
 	private final GeneratedFile file;
@@ -55,7 +61,7 @@ public class DownloadClient {
 
 	private final List<ClientCall<byte[], byte[]>> stalledCalls = new ArrayList<>();
 
-	private volatile int idleConnections;
+	private volatile int idleChannelsOpened;
 
 	private volatile boolean running;
 
@@ -83,18 +89,18 @@ public class DownloadClient {
 	private void openIdleConnections() {
 		int count = this.properties.getIdle().getChannels();
 		for (int i = 0; i < count; i++) {
-			Channel channel = this.channels.createChannel("idle-" + i);
+			Channel channel = this.channels.createChannel(IDLE_CHANNEL_PREFIX + i);
 			// One small call opens the connection; after it the connection only waits.
 			ClientCalls.blockingUnaryCall(channel, DownloadService.PING,
 					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 1 });
-			this.idleConnections++;
+			this.idleChannelsOpened++;
 		}
 	}
 
 	private void openStalledStreams() {
 		int count = this.properties.getStall().getStreams();
 		for (int i = 0; i < count; i++) {
-			Channel channel = this.channels.createChannel("stall-" + i);
+			Channel channel = this.channels.createChannel(STALL_CHANNEL_PREFIX + i);
 			ClientCall<byte[], byte[]> call = channel.newCall(DownloadService.STALL, CallOptions.DEFAULT);
 			call.start(new ClientCall.Listener<>() {
 				@Override
@@ -191,8 +197,8 @@ public class DownloadClient {
 	}
 
 	/** Idle channels that completed their one call and stay connected. */
-	public int idleConnections() {
-		return this.idleConnections;
+	public int idleChannelsOpened() {
+		return this.idleChannelsOpened;
 	}
 
 	/** Stalled streams the client holds open without taking their message. */

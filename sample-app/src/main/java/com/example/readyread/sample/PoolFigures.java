@@ -20,14 +20,14 @@ package com.example.readyread.sample;
  * @param downloadBytesPerSecond download rate over the last second
  * @param downloadsCompleted downloads whose CRC-32 matched
  * @param downloadsFailed downloads that failed or did not match
- * @param idleConnections idle channels connected
+ * @param idleConnections live connections of the idle channels (client ends)
  * @param stalledStreams streams waiting with an incomplete message
  * @param bufferpoolEndpoint whether {@code /actuator/bufferpool} exists in this build
  */
 public record PoolFigures(long time, String mode, String fallbackReason, String transport, String readPath,
 		long reservedDirectBytes, long pinnedDirectBytes, long reservedHeapBytes, long pinnedHeapBytes,
 		long readPathPinnedBytes, long incompleteBytes, long connections, long downloadBytesPerSecond,
-		long downloadsCompleted, long downloadsFailed, int idleConnections, int stalledStreams,
+		long downloadsCompleted, long downloadsFailed, long idleConnections, int stalledStreams,
 		boolean bufferpoolEndpoint) {
 
 }

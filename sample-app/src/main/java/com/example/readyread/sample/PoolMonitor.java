@@ -72,16 +72,20 @@ public class PoolMonitor implements DisposableBean {
 		long readPathPinned = 0;
 		long incomplete = 0;
 		long connections = 0;
+		long idleConnections = 0;
 		for (ReadPathStats stats : this.transport.stats().values()) {
 			readPathPinned += stats.pinnedBytes();
 			incomplete += stats.incompleteBytes();
 			connections += stats.connections();
+			if (stats.owner().startsWith(DownloadClient.IDLE_CHANNEL_PREFIX)) {
+				idleConnections += stats.connections();
+			}
 		}
 		return new PoolFigures(System.currentTimeMillis(), this.transport.mode(), this.transport.fallbackReason(),
 				this.transport.transport().isEpoll() ? "epoll" : "nio", this.transport.readPath().name().toLowerCase(),
 				this.pool.reservedDirectBytes(), this.pool.pinnedDirectBytes(), this.pool.reservedHeapBytes(),
 				this.pool.pinnedHeapBytes(), readPathPinned, incomplete, connections, this.downloadBytesPerSecond,
-				this.client.downloadsCompleted(), this.client.downloadsFailed(), this.client.idleConnections(),
+				this.client.downloadsCompleted(), this.client.downloadsFailed(), idleConnections,
 				this.client.stalledStreams(), hasBufferpoolEndpoint());
 	}
 

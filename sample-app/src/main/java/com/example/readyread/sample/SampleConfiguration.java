@@ -1,5 +1,7 @@
 package com.example.readyread.sample;
 
+import java.util.concurrent.TimeUnit;
+
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.netty.NettyChannelBuilder;
@@ -36,14 +38,20 @@ class SampleConfiguration {
 
 	/**
 	 * Gives the stall channels a fixed, small flow control window, so that a stalled
-	 * stream receives one window of its message and the rest waits on the server.
+	 * stream receives one window of its message and the rest waits on the server; and
+	 * keeps the idle channels connected (grpc-java would drop an idle connection after 30
+	 * minutes).
 	 */
 	@Bean
-	GrpcChannelConfigurer stallChannelFlowControl(SampleProperties properties) {
+	GrpcChannelConfigurer sampleChannelSettings(SampleProperties properties) {
 		int window = Math.toIntExact(properties.getStall().getFlowControlWindow().toBytes());
 		return (builder, name) -> {
-			if (name.startsWith("stall-") && builder instanceof NettyChannelBuilder netty) {
+			if (name.startsWith(DownloadClient.STALL_CHANNEL_PREFIX) && builder instanceof NettyChannelBuilder netty) {
 				netty.flowControlWindow(window);
+			}
+			if (name.startsWith(DownloadClient.IDLE_CHANNEL_PREFIX)) {
+				// 30 days or more disables grpc-java's idle mode.
+				builder.idleTimeout(30, TimeUnit.DAYS);
 			}
 		};
 	}

@@ -47,7 +47,7 @@ class DownloadWorkloadTests extends RunningSampleTests {
 
 	@Test
 	void idleChannelsEachKeepOneConnection() {
-		awaitTrue(() -> this.client.idleConnections() == IDLE_CHANNELS, "idle channels connected");
+		awaitTrue(() -> this.client.idleChannelsOpened() == IDLE_CHANNELS, "idle channels connected");
 		for (int i = 0; i < IDLE_CHANNELS; i++) {
 			assertThat(this.transport.statsFor("idle-" + i).connections()).as("idle-" + i).isEqualTo(1);
 			assertThat(this.transport.channels().get("idle-" + i).security()).isEqualTo("plaintext");
