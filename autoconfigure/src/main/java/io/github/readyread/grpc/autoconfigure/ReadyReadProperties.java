@@ -338,6 +338,11 @@ public class ReadyReadProperties {
 			private Integer port;
 
 			/**
+			 * Address on which the embedded handshaker listens when a port is set.
+			 */
+			private String address = "127.0.0.1";
+
+			/**
 			 * Whether the embedded handshaker may listen on other than the loopback
 			 * interface.
 			 */
@@ -362,6 +367,14 @@ public class ReadyReadProperties {
 
 			public void setPort(Integer port) {
 				this.port = port;
+			}
+
+			public String getAddress() {
+				return this.address;
+			}
+
+			public void setAddress(String address) {
+				this.address = address;
 			}
 
 			public boolean isAllowNonLoopback() {

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.grpc.netty.NettyChannelBuilder;
@@ -146,6 +147,14 @@ public final class ReadyReadTransport {
 				negotiator.close();
 			}
 		};
+	}
+
+	/**
+	 * Makes the handler placed between a secure record layer and grpc's HTTP/2 handler,
+	 * or {@code null} for none.
+	 */
+	public Supplier<ChannelHandler> plaintextStage() {
+		return null;
 	}
 
 	/**
