@@ -27,6 +27,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs one connection's ALTS handshake through the handshaker service, then replaces
@@ -44,6 +46,8 @@ import io.netty.util.concurrent.ScheduledFuture;
  * record decoder.
  */
 final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
+
+	private static final Logger logger = LoggerFactory.getLogger(AltsHandshakeHandler.class);
 
 	static final String APPLICATION_PROTOCOL = "grpc";
 
@@ -316,6 +320,8 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		this.done = true;
+		logger.info("{} ALTS handshake with {} failed: {}", this.client ? "Client" : "Server",
+				this.ctx.channel().remoteAddress(), description);
 		cleanUp();
 		if (this.requests != null) {
 			this.requests.cancel("ALTS handshake failed", null);

@@ -3,7 +3,7 @@ package io.github.readyread.grpc.autoconfigure;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
@@ -68,7 +68,7 @@ public final class ReadyReadAltsAutoConfiguration {
 
 	/**
 	 * Builds ALTS negotiators for the channels listed under
-	 * {@code grpc.ready-read.alts.channels} and for the server when
+	 * {@code grpc.ready-read.alts.client-channels} and for the server when
 	 * {@code grpc.ready-read.alts.server=true}.
 	 */
 	public static final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable {
@@ -85,28 +85,23 @@ public final class ReadyReadAltsAutoConfiguration {
 			this.alts = alts;
 			this.transport = transport;
 			this.embedded = embedded;
-			if (embedded == null && (alts.isServer() || !alts.getChannels().isEmpty())) {
+			if (embedded == null && (alts.isServer() || !alts.getClientChannels().isEmpty())) {
 				handshakerAddress();
 			}
 		}
 
 		@Override
 		public GrpcNettyBridge.Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
-			ReadyReadProperties.Alts.Channel channel = this.alts.getChannels().get(channelName);
-			if (channel == null) {
+			if (!this.alts.isAltsChannel(channelName)) {
 				return null;
 			}
-			return AltsNegotiator.client(settings(stats).withTargetServiceAccounts(channel.getTargetServiceAccounts()));
+			return AltsNegotiator.client(settings(stats)
+				.withTargetServiceAccounts(this.alts.getTargetServiceAccounts().getOrDefault(channelName, List.of())));
 		}
 
 		@Override
 		public GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
 			return this.alts.isServer() ? AltsNegotiator.server(settings(stats)) : null;
-		}
-
-		/** The channels that use ALTS, by name. */
-		public Map<String, ReadyReadProperties.Alts.Channel> channels() {
-			return this.alts.getChannels();
 		}
 
 		private AltsSettings settings(ReadPathStats stats) {
@@ -144,7 +139,7 @@ public final class ReadyReadAltsAutoConfiguration {
 				return GCP_HANDSHAKER_ADDRESS;
 			}
 			throw new IllegalStateException("ALTS is configured (grpc.ready-read.alts.server or"
-					+ " grpc.ready-read.alts.channels) but this machine is not on Google Cloud and no handshaker is set:"
+					+ " grpc.ready-read.alts.client-channels) but this machine is not on Google Cloud and no handshaker is set:"
 					+ " set grpc.ready-read.alts.handshaker-address to your ALTS handshaker service, or, for development only,"
 					+ " grpc.ready-read.alts.embedded-handshaker.enabled=true");
 		}

@@ -226,9 +226,16 @@ public class ReadyReadProperties {
 		private boolean server;
 
 		/**
-		 * Client channels (net.devh channel names) that connect over ALTS.
+		 * Client channels (net.devh channel names) that connect over ALTS; "*" for every
+		 * channel.
 		 */
-		private Map<String, Channel> channels = new LinkedHashMap<>();
+		private List<String> clientChannels = new ArrayList<>();
+
+		/**
+		 * Service accounts the server of a channel must run as, by channel name; a
+		 * channel not listed accepts any.
+		 */
+		private Map<String, List<String>> targetServiceAccounts = new LinkedHashMap<>();
 
 		/**
 		 * Largest ALTS frame this side proposes, between 16KB and 128KB.
@@ -264,12 +271,25 @@ public class ReadyReadProperties {
 			this.server = server;
 		}
 
-		public Map<String, Channel> getChannels() {
-			return this.channels;
+		public List<String> getClientChannels() {
+			return this.clientChannels;
 		}
 
-		public void setChannels(Map<String, Channel> channels) {
-			this.channels = channels;
+		public void setClientChannels(List<String> clientChannels) {
+			this.clientChannels = clientChannels;
+		}
+
+		public Map<String, List<String>> getTargetServiceAccounts() {
+			return this.targetServiceAccounts;
+		}
+
+		public void setTargetServiceAccounts(Map<String, List<String>> targetServiceAccounts) {
+			this.targetServiceAccounts = targetServiceAccounts;
+		}
+
+		/** Whether the named client channel connects over ALTS. */
+		public boolean isAltsChannel(String channelName) {
+			return this.clientChannels.contains(channelName) || this.clientChannels.contains("*");
 		}
 
 		public DataSize getMaxFrameSize() {
@@ -298,26 +318,6 @@ public class ReadyReadProperties {
 
 		public EmbeddedHandshaker getEmbeddedHandshaker() {
 			return this.embeddedHandshaker;
-		}
-
-		/**
-		 * ALTS settings of one client channel.
-		 */
-		public static final class Channel {
-
-			/**
-			 * Service accounts the server must run as; empty to accept any.
-			 */
-			private List<String> targetServiceAccounts = new ArrayList<>();
-
-			public List<String> getTargetServiceAccounts() {
-				return this.targetServiceAccounts;
-			}
-
-			public void setTargetServiceAccounts(List<String> targetServiceAccounts) {
-				this.targetServiceAccounts = targetServiceAccounts;
-			}
-
 		}
 
 		/**
