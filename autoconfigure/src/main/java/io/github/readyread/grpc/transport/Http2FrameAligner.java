@@ -24,12 +24,16 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * Complete frames of a read buffer go on as one slice of it, consumed by gRPC within the
  * read; a DATA frame that covers less than half of its carrying buffer goes on in its own
  * exact-size copy, so gRPC's deframer, which keeps DATA buffers until a message is
- * complete, keeps what they carry and not the read buffer around them. The bytes of an
- * incomplete frame are copied into a {@link PartialFrame} (its 9-byte header into a
- * field); nothing of a read buffer is retained across a wait. On the server the 24-byte
- * client connection preface is passed on first, in one piece. A frame longer than the
- * maximum frame size is never buffered: the aligner steps aside and passes everything on
- * as it comes, so gRPC fails the connection with {@code FRAME_SIZE_ERROR}.
+ * complete, keeps what they carry and not the read buffer around them. A DATA frame that
+ * spans reads goes on as its 9-byte header immediately followed by its payload in a
+ * buffer of its own (gRPC's frame reader keeps a header in fields, so its cumulation is
+ * still empty after each), rather than in one 9 + 16384 byte buffer that the pool would
+ * round up to 20 KiB. The bytes of an incomplete frame are copied into a
+ * {@link PartialFrame} (its 9-byte header into a field); nothing of a read buffer is
+ * retained across a wait. On the server the 24-byte client connection preface is passed
+ * on first, in one piece. A frame longer than the maximum frame size is never buffered:
+ * the aligner steps aside and passes everything on as it comes, so gRPC fails the
+ * connection with {@code FRAME_SIZE_ERROR}.
  *
  * <p>
  * As the outermost decoder of a plaintext connection it tells the connection's
@@ -246,20 +250,54 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 			this.partial.append(in, in.readableBytes());
 			return false;
 		}
+		boolean data = this.header[3] == DATA && this.payloadLength > 0;
+		this.headerFill = 0;
+		if (data) {
+			return fireData(ctx, in, missing);
+		}
 		int frameLength = FRAME_HEADER_LENGTH + this.payloadLength;
 		ByteBuf frame = ctx.alloc().buffer(frameLength, frameLength);
 		frame.writeBytes(this.header);
+		writeHeld(frame);
+		frame.writeBytes(in, missing);
+		return fire(ctx, frame, in);
+	}
+
+	/**
+	 * Passes on a DATA frame that spans reads as its header, then its payload in a buffer
+	 * of its own (or a slice of {@code in} if the payload fills at least half of it), one
+	 * right after the other: gRPC's frame reader keeps the header in fields, its
+	 * cumulation is empty after each, and the payload it keeps costs what it carries.
+	 */
+	private boolean fireData(ChannelHandlerContext ctx, ByteBuf in, int missing) {
+		ByteBuf header = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
+		header.writeBytes(this.header);
+		if (!fire(ctx, header, in)) {
+			return false;
+		}
+		ByteBuf payload;
+		if (this.partial.isEmpty() && 2 * missing >= carrierCapacity(in)) {
+			payload = in.readRetainedSlice(missing);
+		}
+		else {
+			payload = ctx.alloc().buffer(this.payloadLength, this.payloadLength);
+			writeHeld(payload);
+			payload.writeBytes(in, missing);
+		}
+		return fire(ctx, payload, in);
+	}
+
+	private void writeHeld(ByteBuf target) {
+		if (this.partial.isEmpty()) {
+			return;
+		}
 		ByteBuf held = this.partial.take();
 		try {
-			frame.writeBytes(held);
+			target.writeBytes(held);
 		}
 		finally {
 			held.release();
 		}
-		frame.writeBytes(in, missing);
-		this.headerFill = 0;
-		this.payloadLength = 0;
-		return fire(ctx, frame, in);
 	}
 
 	private static int carrierCapacity(ByteBuf in) {
