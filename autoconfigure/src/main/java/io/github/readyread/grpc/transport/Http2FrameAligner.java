@@ -265,9 +265,11 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * Passes on a DATA frame that spans reads as its header, then its payload in a buffer
-	 * of its own (or a slice of {@code in} if the payload fills at least half of it), one
-	 * right after the other: gRPC's frame reader keeps the header in fields, its
-	 * cumulation is empty after each, and the payload it keeps costs what it carries.
+	 * of its own (or {@code in} itself if the payload is all of it), one right after the
+	 * other: gRPC's frame reader keeps the header in fields, its cumulation is empty
+	 * after each, and the payload it keeps costs what it carries. A slice of a read
+	 * buffer that also holds the next header would cost the pool's next size class (16384
+	 * + 9 bytes take 20 KiB); the copy is one 16 KiB memcpy per frame.
 	 */
 	private boolean fireData(ChannelHandlerContext ctx, ByteBuf in, int missing) {
 		ByteBuf header = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
@@ -276,7 +278,7 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 			return false;
 		}
 		ByteBuf payload;
-		if (this.partial.isEmpty() && 2 * missing >= carrierCapacity(in)) {
+		if (this.partial.isEmpty() && missing == carrierCapacity(in)) {
 			payload = in.readRetainedSlice(missing);
 		}
 		else {

@@ -43,7 +43,10 @@ final class GrpcSocketRig implements AutoCloseable {
 
 	static final MethodDescriptor<byte[], byte[]> ECHO = method(MethodDescriptor.MethodType.UNARY, "Echo");
 
-	/** Request: count (int), size (int), seed (long); response: count messages. */
+	/**
+	 * Request: count (int), size (int), seed (long) and optionally the size of a warm-up
+	 * message sent first (int); response: the messages.
+	 */
 	static final MethodDescriptor<byte[], byte[]> DOWNLOAD = method(MethodDescriptor.MethodType.SERVER_STREAMING,
 			"Download");
 
@@ -162,6 +165,10 @@ final class GrpcSocketRig implements AutoCloseable {
 		return ByteBuffer.allocate(16).putInt(count).putInt(size).putLong(seed).array();
 	}
 
+	static byte[] downloadRequest(int warmUpSize, int count, int size, long seed) {
+		return ByteBuffer.allocate(20).putInt(count).putInt(size).putLong(seed).putInt(warmUpSize).array();
+	}
+
 	static long crc(byte[]... parts) {
 		CRC32 crc = new CRC32();
 		for (byte[] part : parts) {
@@ -186,6 +193,9 @@ final class GrpcSocketRig implements AutoCloseable {
 				int count = spec.getInt();
 				int size = spec.getInt();
 				long seed = spec.getLong();
+				if (spec.hasRemaining()) {
+					response.onNext(content(-1, spec.getInt()));
+				}
 				for (int i = 0; i < count; i++) {
 					response.onNext(content(seed + i, size));
 				}

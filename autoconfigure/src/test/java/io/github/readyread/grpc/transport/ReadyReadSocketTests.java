@@ -66,12 +66,6 @@ class ReadyReadSocketTests {
 					() -> rig.clientPool.pinnedDirectMemory() <= bound && rig.serverPool.pinnedDirectMemory() <= bound
 							&& rig.clientStats.pinnedBytes() == 0 && rig.serverStats.pinnedBytes() == 0,
 					5);
-			System.out.printf(
-					"stats client taken %d returned %d pinned %d incomplete %d; server taken %d returned %d pinned %d incomplete %d%n",
-					rig.clientStats.readBuffersTaken(), rig.clientStats.readBuffersReturned(),
-					rig.clientStats.readBuffersPinnedBytes(), rig.clientStats.incompletePinnedBytes(),
-					rig.serverStats.readBuffersTaken(), rig.serverStats.readBuffersReturned(),
-					rig.serverStats.readBuffersPinnedBytes(), rig.serverStats.incompletePinnedBytes());
 			long[] perConnection = { rig.clientPool.pinnedDirectMemory() / IDLE_CONNECTIONS,
 					rig.serverPool.pinnedDirectMemory() / IDLE_CONNECTIONS };
 			if (readPath == ReadPath.READY) {
