@@ -133,6 +133,7 @@ final class GrpcSocketRig implements AutoCloseable {
 		this.channels.clear();
 	}
 
+	/** Shuts channels, server and event loops down and waits for them; idempotent. */
 	@Override
 	public void close() throws InterruptedException {
 		shutdownChannels();
