@@ -1,0 +1,81 @@
+package io.github.readyread.grpc.transport;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.MaxMessagesRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
+
+/**
+ * Prepares a connection for the ready-read path: its {@link ReadDemand}, its
+ * {@link ReadyReadRecvByteBufAllocator} and its {@link ReadPathHeadHandler}.
+ *
+ * <p>
+ * Call {@link #prepare} before the channel's first read, e.g. from a negotiation
+ * handler's {@code handlerAdded}; then add the connection's outermost decoder (the
+ * {@link Http2FrameAligner} on plaintext, the record decoder on ALTS), which keeps the
+ * demand up to date.
+ */
+public final class ReadyReadChannels {
+
+	/** Read size until the outermost decoder says otherwise: one frame header. */
+	public static final int INITIAL_READ_SIZE = Http2FrameAligner.FRAME_HEADER_LENGTH;
+
+	/** Largest read: one maximum-size HTTP/2 frame plus the next frame's header. */
+	public static final int DEFAULT_MAX_READ_SIZE = Http2FrameAligner.DEFAULT_MAX_FRAME_SIZE
+			+ 2 * Http2FrameAligner.FRAME_HEADER_LENGTH;
+
+	private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
+
+	private static final int DEFAULT_MAX_MESSAGES_PER_READ = 16;
+
+	private ReadyReadChannels() {
+	}
+
+	/**
+	 * Installs the demand, the receive buffer allocator and the head handler (with the
+	 * {@code SO_RCVLOWAT} low-water mark on epoll) and counts the connection in
+	 * {@code stats} until it closes.
+	 * @param channel a connection that has not read yet
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @return the connection's demand, for its outermost decoder
+	 * @throws IllegalStateException if the channel was prepared already
+	 */
+	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize) {
+		return prepare(channel, stats, maxReadSize, true);
+	}
+
+	/**
+	 * As {@link #prepare(Channel, ReadPathStats, int)}, with the low-water mark optional
+	 * (to measure what it brings).
+	 */
+	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize, boolean lowWaterMark) {
+		ReadDemand demand = new ReadDemand(maxReadSize, INITIAL_READ_SIZE);
+		if (!channel.attr(ReadDemand.KEY).compareAndSet(null, demand)) {
+			throw new IllegalStateException("Channel " + channel + " is already prepared for ready-read");
+		}
+		boolean epoll = lowWaterMark && isEpollSocket(channel);
+		ChannelConfig config = channel.config();
+		RecvByteBufAllocator current = config.getRecvByteBufAllocator();
+		int maxMessages = (current instanceof MaxMessagesRecvByteBufAllocator maxMessagesAllocator)
+				? maxMessagesAllocator.maxMessagesPerRead() : DEFAULT_MAX_MESSAGES_PER_READ;
+		config.setRecvByteBufAllocator(new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, epoll));
+		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, epoll));
+		stats.connectionOpened();
+		channel.closeFuture().addListener((future) -> stats.connectionClosed());
+		return demand;
+	}
+
+	/**
+	 * Whether {@code channel} is an epoll TCP socket, where the low-water mark is used.
+	 */
+	public static boolean isEpollSocket(Channel channel) {
+		for (Class<?> type = channel.getClass(); type != null; type = type.getSuperclass()) {
+			if (EPOLL_SOCKET_CHANNEL.equals(type.getName())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+}

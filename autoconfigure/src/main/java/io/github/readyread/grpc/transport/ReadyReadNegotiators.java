@@ -1,0 +1,90 @@
+package io.github.readyread.grpc.transport;
+
+import io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+
+/**
+ * Plaintext (h2c) negotiators for gRPC channels and servers, with the ready-read path or
+ * gRPC's usual one.
+ *
+ * <pre>
+ *   READY:        [ReadPathHeadHandler] [Http2FrameAligner] [grpc HTTP/2 handler]
+ *   CONVENTIONAL:                                           [grpc HTTP/2 handler]
+ * </pre>
+ *
+ * <p>
+ * Install one with {@link GrpcNettyBridge#install}: for example
+ * {@code GrpcNettyBridge.install(serverBuilder, ReadyReadNegotiators.plaintextServer(ReadPath.READY, stats), false)}.
+ */
+public final class ReadyReadNegotiators {
+
+	private ReadyReadNegotiators() {
+	}
+
+	/** Negotiator for the connections of a client channel. */
+	public static GrpcNettyBridge.Negotiator plaintextClient(ReadPath readPath, ReadPathStats stats) {
+		return plaintext(false, readPath, stats, true);
+	}
+
+	/** Negotiator for the connections a server accepts. */
+	public static GrpcNettyBridge.Negotiator plaintextServer(ReadPath readPath, ReadPathStats stats) {
+		return plaintext(true, readPath, stats, true);
+	}
+
+	/**
+	 * Negotiator with every choice open.
+	 * @param server whether it serves accepted connections
+	 * @param readPath how connections read
+	 * @param stats the owner's figures
+	 * @param lowWaterMark whether epoll connections keep {@code SO_RCVLOWAT} at the
+	 * missing bytes (ready-read only)
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			boolean lowWaterMark) {
+		if (readPath == null || stats == null) {
+			throw new NullPointerException("readPath and stats are required");
+		}
+		if (readPath == ReadPath.CONVENTIONAL) {
+			return (grpcHandler) -> GrpcNettyBridge.waitUntilActive(GrpcNettyBridge.grpcNegotiationHandler(grpcHandler),
+					grpcHandler.getNegotiationLogger());
+		}
+		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, lowWaterMark, grpcHandler);
+	}
+
+	/**
+	 * Prepares the channel, puts the aligner in front of where gRPC's handler will be,
+	 * then gives way to gRPC's plaintext negotiation.
+	 */
+	private static final class ReadyReadSetupHandler extends ChannelHandlerAdapter {
+
+		private final boolean server;
+
+		private final ReadPathStats stats;
+
+		private final boolean lowWaterMark;
+
+		private final GrpcHttp2ConnectionHandler grpcHandler;
+
+		ReadyReadSetupHandler(boolean server, ReadPathStats stats, boolean lowWaterMark,
+				GrpcHttp2ConnectionHandler grpcHandler) {
+			this.server = server;
+			this.stats = stats;
+			this.lowWaterMark = lowWaterMark;
+			this.grpcHandler = grpcHandler;
+		}
+
+		@Override
+		public void handlerAdded(ChannelHandlerContext ctx) {
+			ReadyReadChannels.prepare(ctx.channel(), this.stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE,
+					this.lowWaterMark);
+			ctx.pipeline().addBefore(ctx.name(), null, Http2FrameAligner.outermost(this.server, this.stats));
+			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
+					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());
+			ctx.pipeline().replace(this, null, next);
+		}
+
+	}
+
+}

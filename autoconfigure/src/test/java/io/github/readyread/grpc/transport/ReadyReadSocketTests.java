@@ -1,0 +1,222 @@
+package io.github.readyread.grpc.transport;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The ready-read path on real sockets on 127.0.0.1, on epoll and on NIO forced.
+ */
+class ReadyReadSocketTests {
+
+	private static final int IDLE_CONNECTIONS = 300;
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true, false })
+	void idleConnectionsPinNothingOnEitherSide(boolean epoll) throws Exception {
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		long[] conventional = idlePinnedPerConnection(epoll, ReadPath.CONVENTIONAL);
+		long[] ready = idlePinnedPerConnection(epoll, ReadPath.READY);
+		System.out.printf(
+				"idle %s, %d connections, pinned bytes per connection client/server: ready %d/%d,"
+						+ " conventional %d/%d%n",
+				epoll ? "epoll" : "nio", IDLE_CONNECTIONS, ready[0], ready[1], conventional[0], conventional[1]);
+		assertThat(ready[0]).isLessThanOrEqualTo(64);
+		assertThat(ready[1]).isLessThanOrEqualTo(64);
+	}
+
+	private long[] idlePinnedPerConnection(boolean epoll, ReadPath readPath) throws Exception {
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, true)) {
+			List<ListenableFuture<byte[]>> replies = new ArrayList<>();
+			for (int i = 0; i < IDLE_CONNECTIONS; i++) {
+				ManagedChannel channel = rig.channel();
+				replies.add(ClientCalls.futureUnaryCall(channel.newCall(GrpcSocketRig.ECHO, CallOptions.DEFAULT),
+						GrpcSocketRig.content(i, 4096)));
+			}
+			for (int i = 0; i < IDLE_CONNECTIONS; i++) {
+				assertThat(replies.get(i).get(10, TimeUnit.SECONDS)).isEqualTo(GrpcSocketRig.content(i, 4096));
+			}
+			if (readPath == ReadPath.READY) {
+				assertThat(rig.clientStats.connections()).isEqualTo(IDLE_CONNECTIONS);
+				assertThat(rig.serverStats.connections()).isEqualTo(IDLE_CONNECTIONS);
+			}
+			else {
+				// grpc-java's own read path: nothing of ours is installed.
+				assertThat(rig.clientStats.readBuffersTaken()).isZero();
+				assertThat(rig.serverStats.connections()).isZero();
+			}
+			// Let trailing frames (window updates, pings) settle; then measure.
+			long bound = 64L * IDLE_CONNECTIONS;
+			GrpcSocketRig.await(
+					() -> rig.clientPool.pinnedDirectMemory() <= bound && rig.serverPool.pinnedDirectMemory() <= bound
+							&& rig.clientStats.pinnedBytes() == 0 && rig.serverStats.pinnedBytes() == 0,
+					5);
+			long[] perConnection = { rig.clientPool.pinnedDirectMemory() / IDLE_CONNECTIONS,
+					rig.serverPool.pinnedDirectMemory() / IDLE_CONNECTIONS };
+			if (readPath == ReadPath.READY) {
+				assertThat(rig.clientStats.pinnedBytes()).isZero();
+				assertThat(rig.serverStats.pinnedBytes()).isZero();
+			}
+			rig.shutdownChannels();
+			assertPoolsEmpty(rig);
+			if (readPath == ReadPath.READY) {
+				assertThat(GrpcSocketRig.await(() -> rig.clientStats.connections() == 0, 10)).isTrue();
+			}
+			return perConnection;
+		}
+	}
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true, false })
+	void eightMebibyteMessagesStreamThroughIntactBothWays(boolean epoll) throws Exception {
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true)) {
+			ManagedChannel channel = rig.channel();
+			int size = 8 * 1024 * 1024;
+			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
+					CallOptions.DEFAULT, GrpcSocketRig.downloadRequest(2, size, 7));
+			for (int i = 0; i < 2; i++) {
+				byte[] message = download.next();
+				assertThat(message).hasSize(size);
+				assertThat(GrpcSocketRig.crc(message)).isEqualTo(GrpcSocketRig.crc(GrpcSocketRig.content(7 + i, size)));
+			}
+			assertThat(download.hasNext()).isFalse();
+			byte[] first = GrpcSocketRig.content(11, size);
+			byte[] second = GrpcSocketRig.content(12, size + 13);
+			ByteBuffer reply = ByteBuffer.wrap(upload(channel, first, second));
+			assertThat(reply.getLong()).isEqualTo(GrpcSocketRig.crc(first, second));
+			assertThat(reply.getLong()).isEqualTo(2L * size + 13);
+			assertThat(rig.clientStats.bytesRead()).isGreaterThan(2L * size);
+			assertThat(rig.serverStats.bytesRead()).isGreaterThan(2L * size);
+			rig.shutdownChannels();
+			assertPoolsEmpty(rig);
+		}
+	}
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true, false })
+	void manySmallMessagesArriveOnceAndInOrder(boolean epoll) throws Exception {
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true)) {
+			ManagedChannel channel = rig.channel();
+			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
+					CallOptions.DEFAULT, GrpcSocketRig.downloadRequest(3000, 37, 100));
+			for (int i = 0; i < 3000; i++) {
+				assertThat(download.next()).isEqualTo(GrpcSocketRig.content(100 + i, 37));
+			}
+			assertThat(download.hasNext()).isFalse();
+			rig.shutdownChannels();
+			assertPoolsEmpty(rig);
+		}
+	}
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true, false })
+	void clientHalfCloseDeliversEveryMessageBeforeTheResponse(boolean epoll) throws Exception {
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true)) {
+			ManagedChannel channel = rig.channel();
+			byte[][] messages = { GrpcSocketRig.content(1, 10), GrpcSocketRig.content(2, 20000),
+					GrpcSocketRig.content(3, 0), GrpcSocketRig.content(4, 70000) };
+			ByteBuffer reply = ByteBuffer.wrap(upload(channel, messages));
+			assertThat(reply.getLong()).isEqualTo(GrpcSocketRig.crc(messages));
+			assertThat(reply.getLong()).isEqualTo(90010);
+			rig.shutdownChannels();
+			assertPoolsEmpty(rig);
+		}
+	}
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true, false })
+	void frameAboveTheMaximumSizeFailsTheConnectionWithFrameSizeError(boolean epoll) throws Exception {
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true); Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress("127.0.0.1", rig.port()), 5000);
+			socket.setSoTimeout(10000);
+			OutputStream out = socket.getOutputStream();
+			out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+			out.write(Http2FrameAlignerTests.frame((byte) 4, 0, new byte[0]));
+			// A DATA frame header announcing 1 MiB, then a little of it.
+			out.write(new byte[] { 0x10, 0, 0, 0, 0, 0, 0, 0, 1 });
+			out.write(new byte[100]);
+			out.flush();
+			DataInputStream in = new DataInputStream(socket.getInputStream());
+			int errorCode = -1;
+			try {
+				while (errorCode < 0) {
+					byte[] header = new byte[9];
+					in.readFully(header);
+					int length = ((header[0] & 0xFF) << 16) | ((header[1] & 0xFF) << 8) | (header[2] & 0xFF);
+					byte[] payload = new byte[length];
+					in.readFully(payload);
+					if (header[3] == 7) {
+						errorCode = ByteBuffer.wrap(payload, 4, 4).getInt();
+					}
+				}
+			}
+			catch (EOFException ex) {
+				// closed without GOAWAY: errorCode stays -1 and the assertion below fails
+			}
+			assertThat(errorCode).as("GOAWAY error code").isEqualTo(6);
+			assertThat(GrpcSocketRig.await(() -> rig.serverStats.connections() == 0, 10)).isTrue();
+			assertPoolsEmpty(rig);
+		}
+	}
+
+	private static byte[] upload(ManagedChannel channel, byte[]... messages) throws Exception {
+		java.util.concurrent.CompletableFuture<byte[]> reply = new java.util.concurrent.CompletableFuture<>();
+		StreamObserver<byte[]> requests = ClientCalls.asyncClientStreamingCall(
+				channel.newCall(GrpcSocketRig.UPLOAD, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+
+					@Override
+					public void onNext(byte[] value) {
+						reply.complete(value);
+					}
+
+					@Override
+					public void onError(Throwable error) {
+						reply.completeExceptionally(error);
+					}
+
+					@Override
+					public void onCompleted() {
+					}
+
+				});
+		for (byte[] message : messages) {
+			requests.onNext(message);
+		}
+		requests.onCompleted();
+		return reply.get(30, TimeUnit.SECONDS);
+	}
+
+	/**
+	 * Closes the rig (event loops included, so nothing allocates any more) and checks.
+	 */
+	static void assertPoolsEmpty(GrpcSocketRig rig) throws InterruptedException {
+		rig.close();
+		assertThat(rig.clientPool.pinnedDirectMemory()).as("client pool pinned after close").isZero();
+		assertThat(rig.serverPool.pinnedDirectMemory()).as("server pool pinned after close").isZero();
+	}
+
+}

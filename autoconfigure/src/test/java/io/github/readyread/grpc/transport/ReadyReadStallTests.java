@@ -1,0 +1,189 @@
+package io.github.readyread.grpc.transport;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Many client connections whose server-to-client bytes stop inside an HTTP/2 DATA frame,
+ * measured from the client pool's pinned bytes, ready-read against grpc-java's usual read
+ * path.
+ */
+class ReadyReadStallTests {
+
+	private static final int CONNECTIONS = 200;
+
+	private static final int MESSAGE_SIZE = 256 * 1024;
+
+	/** A first message that makes Netty's adaptive read sizing grow to 64 KiB. */
+	private static final int WARM_UP_SIZE = 512 * 1024;
+
+	private static final int PREFIX = 5;
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true, false })
+	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(boolean epoll) throws Exception {
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		String transport = epoll ? "epoll" : "nio";
+		// 4 KiB into the first DATA frame that starts after a 512 KiB message.
+		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		Stall ready = stall(epoll, ReadPath.READY, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		report(transport, "conventional, 4 KiB into the first frame after a 512 KiB message", conventional);
+		report(transport, "ready, 4 KiB into the first frame after a 512 KiB message", ready);
+		assertReadPath(epoll, ready);
+		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
+		// grpc-java's own path keeps the whole (grown) read buffer for these bytes.
+		assertThat(conventional.pinnedPerConnection).isGreaterThan(4 * (ready.pinnedPerConnection + 1024));
+	}
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true, false })
+	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(boolean epoll) throws Exception {
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		String transport = epoll ? "epoll" : "nio";
+		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, true, 0, 3 * 16384, 8192);
+		Stall ready = stall(epoll, ReadPath.READY, true, 0, 3 * 16384, 8192);
+		report(transport, "conventional, 8 KiB into the 4th frame of a 256 KiB message", conventional);
+		report(transport, "ready, 8 KiB into the 4th frame of a 256 KiB message", ready);
+		assertReadPath(epoll, ready);
+		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
+		assertThat(conventional.pinnedPerConnection).isGreaterThan(ready.pinnedPerConnection + 16 * 1024);
+	}
+
+	@ParameterizedTest(name = "epoll={0}")
+	@ValueSource(booleans = { true })
+	void withoutTheLowWaterMarkEpollReadsTheTailLikeNio(boolean epoll) throws Exception {
+		assumeTrue(Epoll.isAvailable(), "native epoll unavailable");
+		Stall noMark = stall(true, ReadPath.READY, false, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		report("epoll", "ready without SO_RCVLOWAT, 4 KiB into the first frame after a 512 KiB message", noMark);
+		assertReadPath(false, noMark);
+		assertThat(noMark.incompletePerConnection).isEqualTo(4096);
+	}
+
+	private static void assertReadPath(boolean lowWaterMark, Stall ready) {
+		// Whatever was read of the cut frame is kept in a buffer of its exact size.
+		assertThat(ready.readPathPerConnection).isLessThanOrEqualTo(ready.incompletePerConnection + 64);
+		// (per-connection averages: integer division may lose 1)
+		assertThat(ready.incompletePerConnection + ready.inKernelPerConnection).isBetween(ready.tailPerConnection - 1,
+				ready.tailPerConnection);
+		if (lowWaterMark) {
+			// The kernel keeps the tail, except where it wakes the reader early (e.g. a
+			// receive window below one 64 KiB loopback MSS); without the mark it never
+			// does.
+			assertThat(ready.inKernelPerConnection).isPositive();
+		}
+		else {
+			assertThat(ready.inKernelPerConnection).isZero();
+		}
+	}
+
+	private Stall stall(boolean epoll, ReadPath readPath, boolean lowWaterMark, int warmUpSize, long cutFrom, int tail)
+			throws Exception {
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, lowWaterMark);
+				StallingRelay relay = new StallingRelay(rig.port(), cutFrom, tail)) {
+			CountDownLatch ended = new CountDownLatch(CONNECTIONS);
+			AtomicInteger messages = new AtomicInteger();
+			List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+			for (int i = 0; i < CONNECTIONS; i++) {
+				ManagedChannel channel = rig.channel(relay.port());
+				ClientCalls.asyncServerStreamingCall(channel.newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT),
+						(warmUpSize > 0) ? GrpcSocketRig.downloadRequest(warmUpSize, 1, MESSAGE_SIZE, i)
+								: GrpcSocketRig.downloadRequest(1, MESSAGE_SIZE, i),
+						new StreamObserver<byte[]>() {
+
+							@Override
+							public void onNext(byte[] value) {
+								messages.incrementAndGet();
+							}
+
+							@Override
+							public void onError(Throwable error) {
+								errors.add(error);
+								ended.countDown();
+							}
+
+							@Override
+							public void onCompleted() {
+								ended.countDown();
+							}
+
+						});
+			}
+			assertThat(GrpcSocketRig.await(() -> relay.holding() == CONNECTIONS, 30)).as("relays holding").isTrue();
+			boolean tailInKernel = epoll && lowWaterMark;
+			if (readPath == ReadPath.READY) {
+				// With the mark, tails stay in the kernel unless it wakes the reader
+				// early.
+				long leastRead = relay.forwarded() - (tailInKernel ? relay.tailBytes() : 0);
+				assertThat(GrpcSocketRig.await(
+						() -> rig.clientStats.bytesRead() >= leastRead && rig.clientStats.readBuffersPinnedBytes() == 0,
+						20))
+					.as("client read %d of at least %d bytes", rig.clientStats.bytesRead(), leastRead)
+					.isTrue();
+			}
+			awaitQuiet(rig);
+			// What the client must keep: the next message's bytes in whole frames (gRPC's
+			// deframer) plus the cut frame's bytes, wherever they are.
+			long warmUp = (warmUpSize > 0) ? (long) CONNECTIONS * (PREFIX + warmUpSize) : 0;
+			Stall stall = new Stall(rig.clientPool.pinnedDirectMemory() / CONNECTIONS,
+					rig.clientStats.pinnedBytes() / CONNECTIONS, rig.clientStats.incompleteBytes() / CONNECTIONS,
+					(relay.forwardedDataPayload() - warmUp + rig.clientStats.incompleteBytes()) / CONNECTIONS,
+					relay.tailBytes() / CONNECTIONS,
+					(readPath == ReadPath.READY) ? (relay.forwarded() - rig.clientStats.bytesRead()) / CONNECTIONS : 0);
+			assertThat(messages.get()).isEqualTo((warmUpSize > 0) ? CONNECTIONS : 0);
+			assertThat(relay.forwardedDataPayload()).isGreaterThanOrEqualTo(CONNECTIONS * cutFrom);
+			assertThat(relay.tailBytes()).isEqualTo((long) CONNECTIONS * tail);
+
+			// EOF on half the connections, RST on the others, in the middle of a frame.
+			relay.cut(true);
+			assertThat(ended.await(20, TimeUnit.SECONDS)).isTrue();
+			assertThat(errors).hasSize(CONNECTIONS)
+				.allSatisfy((error) -> assertThat(Status.fromThrowable(error).getCode())
+					.isEqualTo(Status.Code.UNAVAILABLE));
+			rig.shutdownChannels();
+			ReadyReadSocketTests.assertPoolsEmpty(rig);
+			assertThat(rig.clientStats.incompleteBytes()).isZero();
+			assertThat(GrpcSocketRig.await(() -> rig.clientStats.connections() == 0, 10)).isTrue();
+			return stall;
+		}
+	}
+
+	/** Waits until the client pool's pinned bytes stop changing. */
+	private static void awaitQuiet(GrpcSocketRig rig) throws InterruptedException {
+		long last = -1;
+		int unchanged = 0;
+		for (int i = 0; i < 200 && unchanged < 10; i++) {
+			long pinned = rig.clientPool.pinnedDirectMemory();
+			unchanged = (pinned == last) ? unchanged + 1 : 0;
+			last = pinned;
+			Thread.sleep(50);
+		}
+	}
+
+	private static void report(String transport, String path, Stall stall) {
+		System.out.printf(
+				"stalled %s %s, %d connections, per connection: pool pinned %d, read path %d, incomplete frame bytes"
+						+ " held %d, bytes waiting in the process %d, tail bytes left in the kernel %d%n",
+				transport, path, CONNECTIONS, stall.pinnedPerConnection, stall.readPathPerConnection,
+				stall.incompletePerConnection, stall.waitingPerConnection, stall.inKernelPerConnection);
+	}
+
+	private record Stall(long pinnedPerConnection, long readPathPerConnection, long incompletePerConnection,
+			long waitingPerConnection, long tailPerConnection, long inKernelPerConnection) {
+	}
+
+}
