@@ -95,21 +95,21 @@ public final class ReadyReadAltsAutoConfiguration {
 			if (!this.alts.isAltsChannel(channelName)) {
 				return null;
 			}
-			return AltsNegotiator.client(settings(stats)
+			return AltsNegotiator.client(settings(false, stats)
 				.withTargetServiceAccounts(this.alts.getTargetServiceAccounts().getOrDefault(channelName, List.of())));
 		}
 
 		@Override
 		public GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
-			return this.alts.isServer() ? AltsNegotiator.server(settings(stats)) : null;
+			return this.alts.isServer() ? AltsNegotiator.server(settings(true, stats)) : null;
 		}
 
-		private AltsSettings settings(ReadPathStats stats) {
+		private AltsSettings settings(boolean server, ReadPathStats stats) {
 			AltsSettings settings = AltsSettings.of(handshakerChannel(), stats)
 				.withMaxFrameSize((int) this.alts.getMaxFrameSize().toBytes())
 				.withMaxConcurrentHandshakes(this.alts.getMaxConcurrentHandshakes())
 				.withHandshakeTimeout(this.alts.getHandshakeTimeout())
-				.withPlaintextStage(this.transport.plaintextStage());
+				.withPlaintextStage(this.transport.plaintextStage(server, stats));
 			if (this.embedded != null) {
 				settings = settings.withLocalServiceAccount(this.alts.getEmbeddedHandshaker().getServiceAccount());
 			}

@@ -61,8 +61,7 @@ public final class ReadyReadChannels {
 				? maxMessagesAllocator.maxMessagesPerRead() : DEFAULT_MAX_MESSAGES_PER_READ;
 		config.setRecvByteBufAllocator(new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, epoll));
 		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, epoll));
-		stats.connectionOpened();
-		channel.closeFuture().addListener((future) -> stats.connectionClosed());
+		stats.track(channel);
 		return demand;
 	}
 

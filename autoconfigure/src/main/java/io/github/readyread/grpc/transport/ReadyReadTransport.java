@@ -31,6 +31,8 @@ public final class ReadyReadTransport {
 	/** Owner name under which the server's connections are counted. */
 	public static final String SERVER = "server";
 
+	private static final int HANDSHAKE_READ_SIZE = 4096;
+
 	private final NettyTransport transport;
 
 	private final PooledBufferAllocator pool;
@@ -89,11 +91,13 @@ public final class ReadyReadTransport {
 		ReadPathStats stats = statsFor(name);
 		boolean ready = false;
 		if (secureNegotiator != null) {
-			GrpcNettyBridge.install(builder, tracking(secureNegotiator, stats), true);
+			GrpcNettyBridge.install(builder, secured(secureNegotiator, stats), true);
 			ready = this.readPath == ReadPath.READY;
 		}
 		else if (plaintext) {
-			GrpcNettyBridge.install(builder, tracking(GrpcNettyBridge.grpcPlaintextClient(), stats), false);
+			GrpcNettyBridge.install(builder,
+					tracking(ReadyReadNegotiators.plaintext(false, this.readPath, stats, true), stats), false);
+			ready = this.readPath == ReadPath.READY;
 		}
 		this.channels.put(name, new ChannelInfo(name, target, security, ready ? "ready" : "conventional"));
 	}
@@ -115,11 +119,13 @@ public final class ReadyReadTransport {
 		ReadPathStats stats = statsFor(SERVER);
 		boolean ready = false;
 		if (secureNegotiator != null) {
-			GrpcNettyBridge.install(builder, tracking(secureNegotiator, stats), true);
+			GrpcNettyBridge.install(builder, secured(secureNegotiator, stats), true);
 			ready = this.readPath == ReadPath.READY;
 		}
 		else if (plaintext) {
-			GrpcNettyBridge.install(builder, tracking(GrpcNettyBridge.grpcPlaintextServer(), stats), false);
+			GrpcNettyBridge.install(builder,
+					tracking(ReadyReadNegotiators.plaintext(true, this.readPath, stats, true), stats), false);
+			ready = this.readPath == ReadPath.READY;
 		}
 		this.channels.put(SERVER, new ChannelInfo(SERVER, "", security, ready ? "ready" : "conventional"));
 	}
@@ -150,11 +156,50 @@ public final class ReadyReadTransport {
 	}
 
 	/**
-	 * Makes the handler placed between a secure record layer and grpc's HTTP/2 handler,
-	 * or {@code null} for none.
+	 * Makes the handler placed between a secure record layer and grpc's HTTP/2 handler:
+	 * the HTTP/2 frame aligner on the ready read path, none on the conventional one.
+	 * @param server whether it serves accepted connections
+	 * @param stats the owner's figures
+	 * @return the factory, or {@code null} for none
 	 */
-	public Supplier<ChannelHandler> plaintextStage() {
-		return null;
+	public Supplier<ChannelHandler> plaintextStage(boolean server, ReadPathStats stats) {
+		if (this.readPath != ReadPath.READY) {
+			return null;
+		}
+		return () -> Http2FrameAligner.behindRecordDecoder(server, stats);
+	}
+
+	/**
+	 * Wraps a secure negotiator: connections are tracked and, on the ready read path,
+	 * prepared (demand-sized reads, epoll low-water mark) before the handshake starts;
+	 * the record decoder then keeps the demand.
+	 */
+	private GrpcNettyBridge.Negotiator secured(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats) {
+		if (this.readPath != ReadPath.READY) {
+			return tracking(negotiator, stats);
+		}
+		int maxReadSize = this.readBufferSize;
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				ChannelHandler next = negotiator.newHandler(grpcHandler);
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize);
+						// Handshake messages are small and come whole; the record decoder
+						// sizes reads to frames once the handshake is done.
+						demand.await(1, HANDSHAKE_READ_SIZE);
+						ctx.pipeline().replace(this, null, next);
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
 	}
 
 	/**

@@ -114,7 +114,7 @@ class BufferPoolEndpointTests {
 		assertThat(first.name()).isEqualTo("first");
 		assertThat(first.target()).isEqualTo("static://127.0.0.1:1");
 		assertThat(first.security()).isEqualTo("plaintext");
-		assertThat(first.readPath()).isEqualTo("conventional");
+		assertThat(first.readPath()).isEqualTo("ready");
 		assertThat(first.liveConnections()).isZero();
 		assertThat(first.pinnedBytes()).isEqualTo(512);
 		assertThat(first.incompleteBytes()).isEqualTo(300);
