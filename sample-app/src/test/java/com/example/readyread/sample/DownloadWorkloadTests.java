@@ -50,7 +50,8 @@ class DownloadWorkloadTests extends RunningSampleTests {
 		awaitTrue(() -> this.client.idleChannelsOpened() == IDLE_CHANNELS, "idle channels connected");
 		for (int i = 0; i < IDLE_CHANNELS; i++) {
 			assertThat(this.transport.statsFor("idle-" + i).connections()).as("idle-" + i).isEqualTo(1);
-			assertThat(this.transport.channels().get("idle-" + i).security()).isEqualTo("plaintext");
+			assertThat(this.transport.channels().get("idle-" + i).security()).as("security of idle-" + i)
+				.isEqualTo("alts");
 		}
 	}
 
