@@ -154,4 +154,40 @@ class AltsCrypterTests {
 		return bytes;
 	}
 
+	@Test
+	void jdkAndConscryptProvidersReadEachOthersRecordsInDirectBuffers() throws Exception {
+		org.junit.jupiter.api.Assumptions.assumeTrue(AltsCrypter.conscrypt() != null, "Conscrypt unavailable");
+		byte[] key = new byte[AltsCrypter.KEY_LENGTH];
+		new Random(7).nextBytes(key);
+		byte[] text = new byte[16 * 1024 + 5];
+		new Random(8).nextBytes(text);
+		PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
+		for (boolean jdkSends : new boolean[] { true, false }) {
+			AltsCrypter sender = new AltsCrypter(key, true, true, jdkSends ? null : AltsCrypter.conscrypt());
+			AltsCrypter receiver = new AltsCrypter(key, false, false, jdkSends ? AltsCrypter.conscrypt() : null);
+			for (int record = 0; record < 3; record++) {
+				ByteBuf plain = alloc.directBuffer(text.length).writeBytes(text);
+				ByteBuf sealed = alloc.directBuffer(text.length + AltsCrypter.TAG_LENGTH);
+				ByteBuf opened = alloc.directBuffer(text.length);
+				try {
+					sender.encrypt(sealed, plain);
+					if (record == 2) {
+						receiver.decryptInPlace(sealed);
+						assertThat(ByteBufUtil.getBytes(sealed)).isEqualTo(text);
+					}
+					else {
+						receiver.decrypt(opened, sealed);
+						assertThat(ByteBufUtil.getBytes(opened)).isEqualTo(text);
+					}
+				}
+				finally {
+					plain.release();
+					sealed.release();
+					opened.release();
+				}
+			}
+		}
+		assertThat(alloc.pinnedDirectMemory()).isZero();
+	}
+
 }
