@@ -99,8 +99,8 @@ public class PoolMonitor implements DisposableBean {
 		long interval = this.properties.getLogInterval().toMillis();
 		this.scheduler.scheduleAtFixedRate(this::logFigures, interval, interval, TimeUnit.MILLISECONDS);
 		String base = "http://localhost:" + localPort(event);
-		String bufferpool = hasBufferpoolEndpoint() ? base + "/actuator/bufferpool"
-				: base + "/actuator/bufferpool (not in this build yet)";
+		String bufferpool = hasBufferpoolEndpoint() ? base + "/actuator/bufferpool" : base
+				+ "/actuator/bufferpool (not exposed: add bufferpool to management.endpoints.web.exposure.include)";
 		logger.info("""
 
 				  Ready-read sample is up ({}):
