@@ -1,0 +1,426 @@
+package io.github.readyread.grpc.readpath;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.readyread.grpc.alts.AltsNegotiator;
+import io.github.readyread.grpc.alts.AltsSettings;
+import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportType;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The read path's memory contract on ALTS connections, through the production wiring
+ * ({@link ReadyReadTransport} with ALTS negotiators), measured from each side's own pool:
+ * idle connections pin nothing, and connections whose bytes stop inside an ALTS frame pin
+ * only what waits there.
+ */
+class AltsReadPathInvariantTests {
+
+	private static final int IDLE_CONNECTIONS = 500;
+
+	private static final int STALLED_CONNECTIONS = 200;
+
+	/** Size of the one message the stalled connections' server streams. */
+	private static final int MESSAGE = 512 * 1024;
+
+	/**
+	 * Server-to-client bytes the relay forwards before it holds: inside a 16 KiB frame.
+	 */
+	private static final int FORWARD = 64 * 1024 + 5000;
+
+	private static final MethodDescriptor<byte[], byte[]> ECHO = method(MethodDescriptor.MethodType.UNARY, "Echo");
+
+	private static final MethodDescriptor<byte[], byte[]> DOWNLOAD = method(
+			MethodDescriptor.MethodType.SERVER_STREAMING, "Download");
+
+	private static EmbeddedHandshaker handshaker;
+
+	@BeforeAll
+	static void startHandshaker() {
+		handshaker = EmbeddedHandshaker.start("invariants@test.invalid");
+	}
+
+	@AfterAll
+	static void stopHandshaker() {
+		handshaker.close();
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio" })
+	void idleAltsConnectionsPinNothingOnTheReadPath(String transport) throws Exception {
+		try (Side server = new Side(transport, ReadPath.READY); Side client = new Side(transport, ReadPath.READY)) {
+			Server grpcServer = server.startServer();
+			List<ManagedChannel> channels = new ArrayList<>();
+			try {
+				for (int i = 0; i < IDLE_CONNECTIONS; i++) {
+					channels.add(client.channel(grpcServer.getPort()));
+				}
+				List<com.google.common.util.concurrent.ListenableFuture<byte[]>> calls = new ArrayList<>();
+				for (ManagedChannel channel : channels) {
+					calls.add(ClientCalls.futureUnaryCall(channel.newCall(ECHO, CallOptions.DEFAULT), new byte[4096]));
+				}
+				for (var call : calls) {
+					assertThat(call.get(60, TimeUnit.SECONDS)).hasSize(4096);
+				}
+				assertThat(client.stats.connections()).isEqualTo(IDLE_CONNECTIONS);
+				awaitQuiet(client, server);
+				long clientReadPath = client.stats.pinnedBytes();
+				long serverReadPath = server.stats.pinnedBytes();
+				long clientPool = client.pool.pinnedDirectBytes();
+				long serverPool = server.pool.pinnedDirectBytes();
+				report(transport + " idle ALTS x" + IDLE_CONNECTIONS, clientReadPath, serverReadPath, clientPool,
+						serverPool, IDLE_CONNECTIONS);
+				assertThat(clientReadPath / IDLE_CONNECTIONS).as("client read path bytes per idle connection")
+					.isLessThanOrEqualTo(64);
+				assertThat(serverReadPath / IDLE_CONNECTIONS).as("server read path bytes per idle connection")
+					.isLessThanOrEqualTo(64);
+				assertThat(clientPool / IDLE_CONNECTIONS).as("client pool bytes per idle connection")
+					.isLessThanOrEqualTo(64);
+				assertThat(serverPool / IDLE_CONNECTIONS).as("server pool bytes per idle connection")
+					.isLessThanOrEqualTo(64);
+			}
+			finally {
+				shutdown(channels);
+				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll-ready", "nio-ready", "epoll-conventional" })
+	void altsConnectionsStalledInsideAFramePinOnlyWhatWaits(String config) throws Exception {
+		String transport = config.substring(0, config.indexOf('-'));
+		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
+		try (Side server = new Side(transport, ReadPath.READY); Side client = new Side(transport, readPath)) {
+			Server grpcServer = server.startServer();
+			List<ManagedChannel> channels = new ArrayList<>();
+			List<ClientCall<byte[], byte[]>> calls = new ArrayList<>();
+			try (HoldingRelay relay = new HoldingRelay(grpcServer.getPort(), FORWARD)) {
+				for (int i = 0; i < STALLED_CONNECTIONS; i++) {
+					ManagedChannel channel = client.channel(relay.port());
+					channels.add(channel);
+					ClientCall<byte[], byte[]> call = channel.newCall(DOWNLOAD, CallOptions.DEFAULT);
+					call.start(new ClientCall.Listener<>() {
+					}, new Metadata());
+					call.request(1);
+					call.sendMessage(new byte[0]);
+					call.halfClose();
+					calls.add(call);
+				}
+				assertThat(await(() -> relay.holding() == STALLED_CONNECTIONS, 60)).as("connections held by the relay")
+					.isTrue();
+				awaitQuiet(client, null);
+				long waiting = relay.forwarded() / STALLED_CONNECTIONS;
+				long readPathBytes = client.stats.pinnedBytes();
+				long incomplete = client.stats.incompletePinnedBytes();
+				long pool = client.pool.pinnedDirectBytes();
+				report(config + " stalled ALTS x" + STALLED_CONNECTIONS + " (" + waiting + " B forwarded each)",
+						readPathBytes, -1, pool, -1, STALLED_CONNECTIONS);
+				if (readPath == ReadPath.READY) {
+					assertThat(readPathBytes / STALLED_CONNECTIONS).as("read path bytes per stalled connection")
+						.isLessThanOrEqualTo(incomplete / STALLED_CONNECTIONS + 64);
+					assertThat(pool / STALLED_CONNECTIONS).as("pool bytes per stalled connection")
+						.isLessThanOrEqualTo(2 * waiting + 1024);
+					System.out.printf("[invariants] %s: incomplete frames held in the process: %d%n", config,
+							client.stats.incompleteFrames());
+					if ("epoll".equals(transport)) {
+						// Each connection waits inside an ALTS record and, behind it,
+						// inside an
+						// HTTP/2 frame. The HTTP/2 part is plaintext and must be held;
+						// the ALTS
+						// part stays in the kernel thanks to SO_RCVLOWAT, except on the
+						// connections the kernel wakes early (it is a hint).
+						assertThat(client.stats.incompleteFrames()).isLessThan(STALLED_CONNECTIONS * 3 / 2);
+					}
+				}
+				else {
+					// The conventional path keeps whole read buffers for a few KiB each:
+					// more than what waits.
+					assertThat(pool / STALLED_CONNECTIONS).as("conventional pool bytes per stalled connection")
+						.isGreaterThan(waiting + 16 * 1024);
+				}
+				for (ClientCall<byte[], byte[]> call : calls) {
+					call.cancel("done", null);
+				}
+			}
+			finally {
+				shutdown(channels);
+				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
+			assertThat(await(() -> client.pool.pinnedDirectBytes() == 0, 20)).as("client pool back to 0").isTrue();
+		}
+	}
+
+	private static void awaitQuiet(Side a, Side b) throws InterruptedException {
+		// Let in-flight reads and writes settle: pinned figures stop moving.
+		long last = -1;
+		for (int i = 0; i < 50; i++) {
+			long now = a.pool.pinnedDirectBytes() + ((b != null) ? b.pool.pinnedDirectBytes() : 0);
+			if (now == last) {
+				return;
+			}
+			last = now;
+			Thread.sleep(100);
+		}
+	}
+
+	private static void report(String what, long clientReadPath, long serverReadPath, long clientPool, long serverPool,
+			int connections) {
+		System.out.printf("[invariants] %s: per connection: client read path %d B, client pool %d B%s%n", what,
+				clientReadPath / connections, clientPool / connections, (serverPool >= 0) ? ", server read path "
+						+ serverReadPath / connections + " B, server pool " + serverPool / connections + " B" : "");
+	}
+
+	private static void shutdown(List<ManagedChannel> channels) throws InterruptedException {
+		for (ManagedChannel channel : channels) {
+			channel.shutdownNow();
+		}
+		for (ManagedChannel channel : channels) {
+			channel.awaitTermination(10, TimeUnit.SECONDS);
+		}
+	}
+
+	private static boolean await(java.util.function.BooleanSupplier condition, int seconds)
+			throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+		while (System.nanoTime() < deadline) {
+			if (condition.getAsBoolean()) {
+				return true;
+			}
+			Thread.sleep(50);
+		}
+		return condition.getAsBoolean();
+	}
+
+	/** One side (client or server) with its own transport, pool and figures. */
+	private static final class Side implements AutoCloseable {
+
+		final NettyTransport transport;
+
+		final PooledBufferAllocator pool = new PooledBufferAllocator(
+				new PoolSettings(4 * 1024 * 1024, 2, true, Duration.ZERO, true));
+
+		final ReadyReadTransport readyRead;
+
+		final ReadPathStats stats;
+
+		Side(String transport, ReadPath readPath) {
+			if ("epoll".equals(transport)) {
+				assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
+			}
+			this.transport = NettyTransport.select("epoll".equals(transport) ? TransportType.EPOLL : TransportType.NIO,
+					2, Duration.ZERO, Duration.ofSeconds(5));
+			this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, Duration.ZERO);
+			this.stats = this.readyRead.statsFor("side");
+		}
+
+		Server startServer() throws IOException {
+			NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+				.directExecutor()
+				.addService(service());
+			this.readyRead.configure(builder, AltsNegotiator.server(settings(true)), false);
+			return builder.build().start();
+		}
+
+		ManagedChannel channel(int port) {
+			NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+				.directExecutor();
+			this.readyRead.configure(builder, "side", "127.0.0.1:" + port, AltsNegotiator.client(settings(false)),
+					false);
+			return builder.build();
+		}
+
+		private AltsSettings settings(boolean server) {
+			ReadPathStats owner = this.readyRead.statsFor(server ? ReadyReadTransport.SERVER : "side");
+			return AltsSettings.of(handshaker.channel(), owner)
+				.withPlaintextStage(this.readyRead.plaintextStage(server, owner));
+		}
+
+		@Override
+		public void close() {
+			this.readyRead.close();
+			this.transport.close();
+		}
+
+	}
+
+	private static ServerServiceDefinition service() {
+		byte[] message = new byte[MESSAGE];
+		for (int i = 0; i < message.length; i++) {
+			message[i] = (byte) (i * 7);
+		}
+		return ServerServiceDefinition.builder("test.Invariants")
+			.addMethod(ECHO, ServerCalls.asyncUnaryCall((request, response) -> {
+				response.onNext(request);
+				response.onCompleted();
+			}))
+			.addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall((request, response) -> {
+				response.onNext(message);
+				response.onCompleted();
+			}))
+			.build();
+	}
+
+	private static MethodDescriptor<byte[], byte[]> method(MethodDescriptor.MethodType type, String name) {
+		MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
+			@Override
+			public InputStream stream(byte[] value) {
+				return new ByteArrayInputStream(value);
+			}
+
+			@Override
+			public byte[] parse(InputStream stream) {
+				try {
+					return stream.readAllBytes();
+				}
+				catch (IOException ex) {
+					throw new UncheckedIOException(ex);
+				}
+			}
+		};
+		return MethodDescriptor.<byte[], byte[]>newBuilder()
+			.setType(type)
+			.setFullMethodName("test.Invariants/" + name)
+			.setRequestMarshaller(bytes)
+			.setResponseMarshaller(bytes)
+			.build();
+	}
+
+	/**
+	 * TCP relay that forwards client bytes freely and the first {@code limit} server
+	 * bytes of each connection, then holds the rest: ALTS records are opaque, so the cut
+	 * is a byte count chosen to fall inside a record of the streamed message.
+	 */
+	private static final class HoldingRelay implements AutoCloseable {
+
+		private final ServerSocket listener;
+
+		private final int targetPort;
+
+		private final int limit;
+
+		private final AtomicInteger holding = new AtomicInteger();
+
+		private final AtomicLong forwarded = new AtomicLong();
+
+		private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+		private final CountDownLatch closed = new CountDownLatch(1);
+
+		HoldingRelay(int targetPort, int limit) throws IOException {
+			this.listener = new ServerSocket(0, 1024, InetAddress.getLoopbackAddress());
+			this.targetPort = targetPort;
+			this.limit = limit;
+			Thread acceptor = new Thread(this::accept, "holding-relay");
+			acceptor.setDaemon(true);
+			acceptor.start();
+		}
+
+		int port() {
+			return this.listener.getLocalPort();
+		}
+
+		int holding() {
+			return this.holding.get();
+		}
+
+		long forwarded() {
+			return this.forwarded.get();
+		}
+
+		private void accept() {
+			while (!this.listener.isClosed()) {
+				try {
+					Socket client = this.listener.accept();
+					Socket server = new Socket(InetAddress.getLoopbackAddress(), this.targetPort);
+					this.sockets.add(client);
+					this.sockets.add(server);
+					pump(client, server, Long.MAX_VALUE);
+					pump(server, client, this.limit);
+				}
+				catch (IOException ex) {
+					return;
+				}
+			}
+		}
+
+		private void pump(Socket from, Socket to, long limit) {
+			Thread pump = new Thread(() -> {
+				byte[] buffer = new byte[8192];
+				long sent = 0;
+				try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+					while (sent < limit) {
+						int n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - sent));
+						if (n < 0) {
+							return;
+						}
+						out.write(buffer, 0, n);
+						out.flush();
+						sent += n;
+						if (limit != Long.MAX_VALUE) {
+							this.forwarded.addAndGet(n);
+						}
+					}
+					this.holding.incrementAndGet();
+					this.closed.await();
+				}
+				catch (IOException | InterruptedException ex) {
+					// connection closed
+				}
+			}, "holding-relay-pump");
+			pump.setDaemon(true);
+			pump.start();
+		}
+
+		@Override
+		public void close() throws IOException {
+			this.closed.countDown();
+			this.listener.close();
+			for (Socket socket : this.sockets) {
+				socket.close();
+			}
+		}
+
+	}
+
+}
