@@ -20,6 +20,8 @@ import io.netty.channel.ChannelHandlerContext;
  */
 public final class ReadyReadNegotiators {
 
+	private static final int HANDSHAKE_READ_SIZE = 4096;
+
 	private ReadyReadNegotiators() {
 	}
 
@@ -51,6 +53,41 @@ public final class ReadyReadNegotiators {
 					grpcHandler.getNegotiationLogger());
 		}
 		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, lowWaterMark, grpcHandler);
+	}
+
+	/**
+	 * Wraps the negotiator of a secure (record-layer) protocol for the ready read path:
+	 * each connection is prepared (demand-sized reads, epoll low-water mark, figures)
+	 * before the handshake starts; the record decoder then keeps the demand, and the
+	 * secure negotiator puts {@link Http2FrameAligner#behindRecordDecoder} behind it.
+	 * @param negotiator the secure negotiator
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator secured(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats,
+			int maxReadSize) {
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				ChannelHandler next = negotiator.newHandler(grpcHandler);
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize);
+						// Handshake messages are small and come whole; the record decoder
+						// sizes reads to records once the handshake is done.
+						demand.await(1, HANDSHAKE_READ_SIZE);
+						ctx.pipeline().replace(this, null, next);
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
 	}
 
 	/**

@@ -31,8 +31,6 @@ public final class ReadyReadTransport {
 	/** Owner name under which the server's connections are counted. */
 	public static final String SERVER = "server";
 
-	private static final int HANDSHAKE_READ_SIZE = 4096;
-
 	private final NettyTransport transport;
 
 	private final PooledBufferAllocator pool;
@@ -171,35 +169,13 @@ public final class ReadyReadTransport {
 
 	/**
 	 * Wraps a secure negotiator: connections are tracked and, on the ready read path,
-	 * prepared (demand-sized reads, epoll low-water mark) before the handshake starts;
-	 * the record decoder then keeps the demand.
+	 * prepared for it before the handshake starts.
 	 */
 	private GrpcNettyBridge.Negotiator secured(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats) {
 		if (this.readPath != ReadPath.READY) {
 			return tracking(negotiator, stats);
 		}
-		int maxReadSize = this.readBufferSize;
-		return new GrpcNettyBridge.Negotiator() {
-			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				ChannelHandler next = negotiator.newHandler(grpcHandler);
-				return new ChannelHandlerAdapter() {
-					@Override
-					public void handlerAdded(ChannelHandlerContext ctx) {
-						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize);
-						// Handshake messages are small and come whole; the record decoder
-						// sizes reads to frames once the handshake is done.
-						demand.await(1, HANDSHAKE_READ_SIZE);
-						ctx.pipeline().replace(this, null, next);
-					}
-				};
-			}
-
-			@Override
-			public void close() {
-				negotiator.close();
-			}
-		};
+		return ReadyReadNegotiators.secured(negotiator, stats, this.readBufferSize);
 	}
 
 	/**

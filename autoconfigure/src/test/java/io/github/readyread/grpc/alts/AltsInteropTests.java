@@ -1,5 +1,13 @@
 package io.github.readyread.grpc.alts;
 
+import java.util.List;
+import java.util.stream.Stream;
+
+import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.Http2FrameAligner;
+import io.github.readyread.grpc.transport.ReadyReadNegotiators;
+import io.netty.channel.epoll.Epoll;
+
 import java.net.InetSocketAddress;
 import java.util.Queue;
 
@@ -10,7 +18,8 @@ import io.grpc.alts.AltsChannelCredentials;
 import io.grpc.alts.AltsServerCredentials;
 import io.netty.buffer.PooledByteBufAllocator;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,18 +29,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AltsInteropTests {
 
-	@ParameterizedTest(name = "our frame size {0}")
-	@ValueSource(ints = { AltsFrameSizes.DEFAULT, AltsFrameSizes.MAX })
-	void stockClientCallsOurServer(int frameSize) throws Exception {
+	@ParameterizedTest(name = "{0}, our frame size {1}")
+	@MethodSource("transportsAndFrameSizes")
+	void stockClientCallsOurServer(String transport, int frameSize) throws Exception {
 		PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
 		ReadPathStats stats = new ReadPathStats("server");
 		Queue<AltsPeer> peers = AltsTestSupport.peers();
-		try (AltsTestSupport.Loops loops = AltsTestSupport.Loops.best();
+		try (AltsTestSupport.Loops loops = AltsTestSupport.Loops.of(transport);
 				EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test")) {
 			AltsSettings settings = AltsSettings.of(handshaker.channel(), stats)
 				.withLocalServiceAccount("ours@test")
-				.withMaxFrameSize(frameSize);
-			Server server = AltsTestSupport.ourServer(loops, alloc, AltsNegotiator.server(settings), peers);
+				.withMaxFrameSize(frameSize)
+				.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(true, stats));
+			// Through the ready read path, as the starter wires it.
+			Server server = AltsTestSupport.ourServer(loops, alloc,
+					ReadyReadNegotiators.secured(AltsNegotiator.server(settings), stats, 64 * 1024), peers);
 			ManagedChannel stock = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
 				.forAddress("127.0.0.1", AltsTestSupport.port(server),
 						AltsChannelCredentials.newBuilder()
@@ -42,6 +54,7 @@ class AltsInteropTests {
 				.build();
 			try {
 				AltsTestSupport.echoEverySize(stock);
+				assertThat(stats.readBuffersTaken()).as("reads sized by the ready read path").isPositive();
 				assertThat(peers).isNotEmpty()
 					.allSatisfy((peer) -> assertThat(peer)
 						.isEqualTo(new AltsPeer("stock@test", "ours@test", "ALTSRP_GCM_AES128_REKEY", frameSize)));
@@ -56,12 +69,12 @@ class AltsInteropTests {
 		}
 	}
 
-	@ParameterizedTest(name = "our frame size {0}")
-	@ValueSource(ints = { AltsFrameSizes.DEFAULT, AltsFrameSizes.MAX })
-	void ourClientCallsStockServer(int frameSize) throws Exception {
+	@ParameterizedTest(name = "{0}, our frame size {1}")
+	@MethodSource("transportsAndFrameSizes")
+	void ourClientCallsStockServer(String transport, int frameSize) throws Exception {
 		PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
 		ReadPathStats stats = new ReadPathStats("client");
-		try (AltsTestSupport.Loops loops = AltsTestSupport.Loops.best();
+		try (AltsTestSupport.Loops loops = AltsTestSupport.Loops.of(transport);
 				EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test")) {
 			Server stockServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
 				.forAddress(new InetSocketAddress("127.0.0.1", 0),
@@ -75,13 +88,16 @@ class AltsInteropTests {
 				.start();
 			AltsSettings settings = AltsSettings.of(handshaker.channel(), stats)
 				.withLocalServiceAccount("ours@test")
-				.withMaxFrameSize(frameSize);
-			AltsNegotiator negotiator = AltsNegotiator.client(settings);
+				.withMaxFrameSize(frameSize)
+				.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(false, stats));
+			GrpcNettyBridge.Negotiator negotiator = ReadyReadNegotiators.secured(AltsNegotiator.client(settings), stats,
+					64 * 1024);
 			ManagedChannel channel = AltsTestSupport.ourChannel(loops, alloc, negotiator,
 					AltsTestSupport.port(stockServer));
 			try {
 				AltsTestSupport.echoEverySize(channel);
 				assertThat(stats.bytesRead()).isGreaterThan(9L * 1024 * 1024);
+				assertThat(stats.readBuffersTaken()).as("reads sized by the ready read path").isPositive();
 			}
 			finally {
 				AltsTestSupport.shutdown(channel);
@@ -91,6 +107,13 @@ class AltsInteropTests {
 			loops.trimCaches(alloc);
 			assertThat(alloc.pinnedDirectMemory()).isZero();
 		}
+	}
+
+	static Stream<Arguments> transportsAndFrameSizes() {
+		List<String> transports = Epoll.isAvailable() ? List.of("epoll", "nio") : List.of("nio");
+		return transports.stream()
+			.flatMap((transport) -> Stream.of(Arguments.of(transport, AltsFrameSizes.DEFAULT),
+					Arguments.of(transport, AltsFrameSizes.MAX)));
 	}
 
 }

@@ -162,8 +162,8 @@ final class AltsTestSupport {
 		});
 	}
 
-	static Server ourServer(Loops loops, PooledByteBufAllocator alloc, AltsNegotiator negotiator, Queue<AltsPeer> peers)
-			throws IOException {
+	static Server ourServer(Loops loops, PooledByteBufAllocator alloc, GrpcNettyBridge.Negotiator negotiator,
+			Queue<AltsPeer> peers) throws IOException {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
 			.bossEventLoopGroup(loops.boss())
 			.workerEventLoopGroup(loops.workers())
@@ -176,7 +176,8 @@ final class AltsTestSupport {
 		return builder.build().start();
 	}
 
-	static ManagedChannel ourChannel(Loops loops, PooledByteBufAllocator alloc, AltsNegotiator negotiator, int port) {
+	static ManagedChannel ourChannel(Loops loops, PooledByteBufAllocator alloc, GrpcNettyBridge.Negotiator negotiator,
+			int port) {
 		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
 			.eventLoopGroup(loops.workers())
 			.channelType(loops.clientType())
