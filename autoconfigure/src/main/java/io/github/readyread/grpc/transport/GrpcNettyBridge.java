@@ -88,30 +88,6 @@ public final class GrpcNettyBridge {
 		return InternalProtocolNegotiators.grpcNegotiationHandler(grpcHandler);
 	}
 
-	/** grpc-java's own plaintext negotiator, client side. */
-	public static Negotiator grpcPlaintextClient() {
-		return adapt(InternalProtocolNegotiators.plaintext());
-	}
-
-	/** grpc-java's own plaintext negotiator, server side. */
-	public static Negotiator grpcPlaintextServer() {
-		return adapt(InternalProtocolNegotiators.serverPlaintext());
-	}
-
-	private static Negotiator adapt(InternalProtocolNegotiator.ProtocolNegotiator negotiator) {
-		return new Negotiator() {
-			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				return negotiator.newHandler(grpcHandler);
-			}
-
-			@Override
-			public void close() {
-				negotiator.close();
-			}
-		};
-	}
-
 	/** Whether {@code event} is grpc's protocol negotiation event. */
 	public static boolean isNegotiationEvent(Object event) {
 		return event instanceof ProtocolNegotiationEvent;

@@ -1,6 +1,9 @@
 package io.github.readyread.grpc.transport;
 
+import java.util.function.Consumer;
+
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
@@ -67,6 +70,23 @@ public final class ReadyReadNegotiators {
 	 */
 	public static GrpcNettyBridge.Negotiator secured(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats,
 			int maxReadSize) {
+		return beforeHandshake(negotiator, (channel) -> {
+			ReadDemand demand = ReadyReadChannels.prepare(channel, stats, maxReadSize);
+			// Handshake messages are small and come whole; the record decoder sizes reads
+			// to records once the handshake is done.
+			demand.await(1, HANDSHAKE_READ_SIZE);
+		});
+	}
+
+	/**
+	 * Wraps a negotiator so that {@code setup} runs on each new connection before the
+	 * negotiator's own handler is added.
+	 * @param negotiator the negotiator
+	 * @param setup what to do with each new channel
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator beforeHandshake(GrpcNettyBridge.Negotiator negotiator,
+			Consumer<Channel> setup) {
 		return new GrpcNettyBridge.Negotiator() {
 			@Override
 			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
@@ -74,10 +94,7 @@ public final class ReadyReadNegotiators {
 				return new ChannelHandlerAdapter() {
 					@Override
 					public void handlerAdded(ChannelHandlerContext ctx) {
-						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize);
-						// Handshake messages are small and come whole; the record decoder
-						// sizes reads to records once the handshake is done.
-						demand.await(1, HANDSHAKE_READ_SIZE);
+						setup.accept(ctx.channel());
 						ctx.pipeline().replace(this, null, next);
 					}
 				};

@@ -85,19 +85,11 @@ public final class ReadyReadTransport {
 		builder.eventLoopGroup(this.transport.workerGroup())
 			.channelType(this.transport.socketChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator());
-		String security = (secureNegotiator != null) ? "alts" : (plaintext ? "plaintext" : "tls");
-		ReadPathStats stats = statsFor(name);
-		boolean ready = false;
-		if (secureNegotiator != null) {
-			GrpcNettyBridge.install(builder, secured(secureNegotiator, stats), true);
-			ready = this.readPath == ReadPath.READY;
+		GrpcNettyBridge.Negotiator negotiator = negotiator(false, secureNegotiator, plaintext, statsFor(name));
+		if (negotiator != null) {
+			GrpcNettyBridge.install(builder, negotiator, secureNegotiator != null);
 		}
-		else if (plaintext) {
-			GrpcNettyBridge.install(builder,
-					tracking(ReadyReadNegotiators.plaintext(false, this.readPath, stats, true), stats), false);
-			ready = this.readPath == ReadPath.READY;
-		}
-		this.channels.put(name, new ChannelInfo(name, target, security, ready ? "ready" : "conventional"));
+		register(name, target, secureNegotiator, plaintext);
 	}
 
 	/**
@@ -113,44 +105,36 @@ public final class ReadyReadTransport {
 			.channelType(this.transport.serverChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator())
 			.withChildOption(ChannelOption.ALLOCATOR, this.pool.allocator());
-		String security = (secureNegotiator != null) ? "alts" : (plaintext ? "plaintext" : "tls");
-		ReadPathStats stats = statsFor(SERVER);
-		boolean ready = false;
-		if (secureNegotiator != null) {
-			GrpcNettyBridge.install(builder, secured(secureNegotiator, stats), true);
-			ready = this.readPath == ReadPath.READY;
+		GrpcNettyBridge.Negotiator negotiator = negotiator(true, secureNegotiator, plaintext, statsFor(SERVER));
+		if (negotiator != null) {
+			GrpcNettyBridge.install(builder, negotiator, secureNegotiator != null);
 		}
-		else if (plaintext) {
-			GrpcNettyBridge.install(builder,
-					tracking(ReadyReadNegotiators.plaintext(true, this.readPath, stats, true), stats), false);
-			ready = this.readPath == ReadPath.READY;
-		}
-		this.channels.put(SERVER, new ChannelInfo(SERVER, "", security, ready ? "ready" : "conventional"));
+		register(SERVER, "", secureNegotiator, plaintext);
 	}
 
 	/**
-	 * Wraps a negotiator so that every connection it negotiates is counted as live in
-	 * {@code stats} until it closes.
+	 * The negotiator to install: the secure one prepared for the read path, our plaintext
+	 * one, or {@code null} to leave grpc-java's (TLS) in place.
 	 */
-	static GrpcNettyBridge.Negotiator tracking(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats) {
-		return new GrpcNettyBridge.Negotiator() {
-			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				ChannelHandler next = negotiator.newHandler(grpcHandler);
-				return new ChannelHandlerAdapter() {
-					@Override
-					public void handlerAdded(ChannelHandlerContext ctx) {
-						stats.track(ctx.channel());
-						ctx.pipeline().replace(this, null, next);
-					}
-				};
-			}
+	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.Negotiator secureNegotiator,
+			boolean plaintext, ReadPathStats stats) {
+		if (secureNegotiator != null) {
+			return (this.readPath == ReadPath.READY)
+					? ReadyReadNegotiators.secured(secureNegotiator, stats, this.readBufferSize)
+					: ReadyReadNegotiators.beforeHandshake(secureNegotiator, stats::track);
+		}
+		if (plaintext) {
+			// The ready negotiator tracks its connections itself, as it prepares them.
+			GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats, true);
+			return (this.readPath == ReadPath.READY) ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
+		}
+		return null;
+	}
 
-			@Override
-			public void close() {
-				negotiator.close();
-			}
-		};
+	private void register(String name, String target, GrpcNettyBridge.Negotiator secureNegotiator, boolean plaintext) {
+		String security = (secureNegotiator != null) ? "alts" : (plaintext ? "plaintext" : "tls");
+		boolean ready = (secureNegotiator != null || plaintext) && this.readPath == ReadPath.READY;
+		this.channels.put(name, new ChannelInfo(name, target, security, ready ? "ready" : "conventional"));
 	}
 
 	/**
@@ -165,17 +149,6 @@ public final class ReadyReadTransport {
 			return null;
 		}
 		return () -> Http2FrameAligner.behindRecordDecoder(server, stats);
-	}
-
-	/**
-	 * Wraps a secure negotiator: connections are tracked and, on the ready read path,
-	 * prepared for it before the handshake starts.
-	 */
-	private GrpcNettyBridge.Negotiator secured(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats) {
-		if (this.readPath != ReadPath.READY) {
-			return tracking(negotiator, stats);
-		}
-		return ReadyReadNegotiators.secured(negotiator, stats, this.readBufferSize);
 	}
 
 	/**

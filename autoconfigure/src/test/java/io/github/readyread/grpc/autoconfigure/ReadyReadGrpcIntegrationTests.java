@@ -42,17 +42,18 @@ class ReadyReadGrpcIntegrationTests {
 		.withBean(EchoService.class);
 
 	@Test
-	void epollChannelsAndServerShareOneAllocator() throws IOException {
+	void epollChannelsAndServerShareOneAllocator() throws IOException, InterruptedException {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
 		run("auto", EpollSocketChannel.class, EpollServerSocketChannel.class);
 	}
 
 	@Test
-	void forcedNioChannelsAndServerShareOneAllocator() throws IOException {
+	void forcedNioChannelsAndServerShareOneAllocator() throws IOException, InterruptedException {
 		run("nio", NioSocketChannel.class, NioServerSocketChannel.class);
 	}
 
-	private void run(String transport, Class<?> socketType, Class<?> serverType) throws IOException {
+	private void run(String transport, Class<?> socketType, Class<?> serverType)
+			throws IOException, InterruptedException {
 		int port = freePort();
 		this.contextRunner
 			.withPropertyValues("grpc.ready-read.transport=" + transport, "grpc.server.port=" + port,
@@ -85,6 +86,11 @@ class ReadyReadGrpcIntegrationTests {
 				assertThat(listen.config().getAllocator()).isSameAs(pool);
 				assertThat(readyRead.channels()).containsKeys("a", "b", ReadyReadTransport.SERVER);
 			});
+		// An event loop's termination future completes just before its thread exits.
+		long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+		while (!nettyThreads().isEmpty() && System.nanoTime() < deadline) {
+			Thread.sleep(20);
+		}
 		assertThat(nettyThreads()).isEmpty();
 	}
 
