@@ -1,0 +1,42 @@
+package io.github.readyread.grpc.benchmarks;
+
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.TransportType;
+
+/**
+ * The three configurations every scenario compares.
+ */
+public enum Config {
+
+	/** Our transport, ready read path, on native epoll. */
+	READY(TransportType.EPOLL, ReadPath.READY),
+
+	/** Our transport, conventional read path, on NIO: the fallback. */
+	CONVENTIONAL(TransportType.NIO, ReadPath.CONVENTIONAL),
+
+	/** grpc-java as shipped: grpc-netty-shaded, and grpc-alts for ALTS. */
+	STOCK(null, null);
+
+	private final TransportType transport;
+
+	private final ReadPath readPath;
+
+	Config(TransportType transport, ReadPath readPath) {
+		this.transport = transport;
+		this.readPath = readPath;
+	}
+
+	TransportType transport() {
+		return this.transport;
+	}
+
+	ReadPath readPath() {
+		return this.readPath;
+	}
+
+	/** Lower-case name used in result files. */
+	public String id() {
+		return name().toLowerCase();
+	}
+
+}

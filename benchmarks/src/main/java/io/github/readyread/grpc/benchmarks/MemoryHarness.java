@@ -1,0 +1,323 @@
+package io.github.readyread.grpc.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import com.google.gson.GsonBuilder;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * The memory scenarios, one configuration per JVM so that each RSS figure is that
+ * configuration's own. Writes one JSON row.
+ *
+ * <p>
+ * Arguments: {@code idle|stalled|download config security count output.json}, where count
+ * is connections (idle, stalled) or seconds per message size (download).
+ */
+public final class MemoryHarness {
+
+	private static final int IN_FLIGHT = 64;
+
+	private static final int WARM_UP_BYTES = 100;
+
+	private static final int DOWNLOAD_BYTES = 64 * 1024 * 1024;
+
+	private static final int[] DOWNLOAD_MESSAGE_SIZES = { 1024 * 1024, 64 * 1024 };
+
+	private static final long SAMPLE_MILLIS = 20;
+
+	private MemoryHarness() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		String scenario = args[0];
+		Config config = Config.valueOf(args[1].toUpperCase());
+		Security security = Security.valueOf(args[2].toUpperCase());
+		int count = Integer.parseInt(args[3]);
+		Path output = Path.of(args[4]);
+		Map<String, Object> row = new LinkedHashMap<>();
+		row.put("scenario", scenario);
+		row.put("config", config.id());
+		row.put("security", security.id());
+		row.put("count", count);
+		OurAlts.Handshaker handshaker = null;
+		try {
+			if (security == Security.ALTS) {
+				handshaker = OurAlts.startHandshaker();
+			}
+			String target = (handshaker != null) ? handshaker.target() : null;
+			switch (scenario) {
+				case "idle" -> idle(config, security, target, count, row);
+				case "stalled" -> stalled(config, security, target, count, row);
+				case "download" -> download(config, security, target, count, row);
+				default -> throw new IllegalArgumentException("Unknown scenario " + scenario);
+			}
+		}
+		catch (RuntimeException ex) {
+			row.put("na", String.valueOf(ex.getMessage()));
+		}
+		finally {
+			if (handshaker != null) {
+				handshaker.close();
+			}
+		}
+		Files.createDirectories(output.toAbsolutePath().getParent());
+		Files.writeString(output, new GsonBuilder().setPrettyPrinting().create().toJson(row));
+		System.out.println(scenario + " " + config.id() + " " + security.id() + " " + count + ": "
+				+ (row.containsKey("na") ? "n/a (" + row.get("na") + ")" : "done"));
+		System.exit(0);
+	}
+
+	/** Scenario 3: connections after one RPC each; the server runs in this process. */
+	private static void idle(Config config, Security security, String handshaker, int connections,
+			Map<String, Object> row) throws Exception {
+		try (Rig rig = Rig.create(config, security, handshaker)) {
+			InetSocketAddress address = rig.startServer(EchoService.definition());
+			PoolFigures clientBefore = rig.clientPool();
+			PoolFigures serverBefore = rig.serverPool();
+			connectAndWarmUp(rig, address, connections);
+			settle(rig);
+			PoolFigures client = rig.clientPool();
+			PoolFigures server = rig.serverPool();
+			row.put("transport", rig.transportName());
+			row.put("clientPinnedPerConn", perConn(client.pinnedBytes() - clientBefore.pinnedBytes(), connections));
+			row.put("clientReservedPerConn",
+					perConn(client.reservedBytes() - clientBefore.reservedBytes(), connections));
+			row.put("serverPinnedPerConn", perConn(server.pinnedBytes() - serverBefore.pinnedBytes(), connections));
+			row.put("serverReservedPerConn",
+					perConn(server.reservedBytes() - serverBefore.reservedBytes(), connections));
+			row.put("clientReadPathPinned", rig.clientReadPathPinned());
+			row.put("rssBytesClientAndServer", ProcessMemory.rssBytes());
+		}
+	}
+
+	/**
+	 * Scenarios 4 and 5: connections whose answer stops inside a frame; the stall server
+	 * runs in a child JVM, so this process is the client side only.
+	 */
+	private static void stalled(Config config, Security security, String handshaker, int connections,
+			Map<String, Object> row) throws Exception {
+		Process server = startStallServer(security, handshaker);
+		try (Rig rig = Rig.create(config, security, handshaker)) {
+			InetSocketAddress address = new InetSocketAddress("127.0.0.1", readPort(server));
+			long rssBefore = ProcessMemory.rssBytes();
+			PoolFigures before = rig.clientPool();
+			List<ManagedChannel> channels = connectAndWarmUp(rig, address, connections);
+			for (ManagedChannel channel : channels) {
+				ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.HOLD, CallOptions.DEFAULT),
+						EchoService.holdRequest(StallServer.ANSWER_BYTES), new StreamObserver<>() {
+							@Override
+							public void onNext(byte[] value) {
+							}
+
+							@Override
+							public void onError(Throwable ex) {
+							}
+
+							@Override
+							public void onCompleted() {
+							}
+						});
+			}
+			settle(rig);
+			PoolFigures after = rig.clientPool();
+			long pinned = after.pinnedBytes() - before.pinnedBytes();
+			long readPath = rig.clientReadPathPinned();
+			row.put("transport", rig.transportName());
+			row.put("answerBytes", StallServer.ANSWER_BYTES);
+			row.put("forwardedBytes", StallServer.FORWARDED_BYTES);
+			row.put("clientPinnedTotal", pinned);
+			row.put("clientPinnedPerConn", perConn(pinned, connections));
+			row.put("clientReadPathPinnedPerConn", (readPath < 0) ? null : perConn(readPath, connections));
+			row.put("clientOtherPinnedPerConn", (readPath < 0) ? null : perConn(pinned - readPath, connections));
+			row.put("clientReservedTotal", after.reservedBytes());
+			row.put("clientRssBytes", ProcessMemory.rssBytes());
+			row.put("clientRssBeforeConnectBytes", rssBefore);
+		}
+		finally {
+			server.getOutputStream().close();
+			if (!server.waitFor(20, TimeUnit.SECONDS)) {
+				server.destroyForcibly();
+			}
+		}
+	}
+
+	private static Process startStallServer(Security security, String handshaker) throws IOException {
+		List<String> command = new ArrayList<>();
+		command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+		command.add("-Xmx1g");
+		command.add("-cp");
+		command.add(System.getProperty("java.class.path"));
+		command.add(StallServer.class.getName());
+		command.add(security.id());
+		command.add((handshaker != null) ? handshaker : "-");
+		return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+	}
+
+	private static int readPort(Process server) throws IOException, InterruptedException {
+		BufferedReader reader = new BufferedReader(
+				new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+		for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+			if (line.startsWith("PORT ")) {
+				return Integer.parseInt(line.substring(5).trim());
+			}
+		}
+		throw new IllegalStateException("Stall server exited with " + server.waitFor());
+	}
+
+	/**
+	 * Scenario 6: one channel downloading 64 MiB in a loop, for {@code seconds} per
+	 * message size, sampled every {@value #SAMPLE_MILLIS} ms.
+	 */
+	private static void download(Config config, Security security, String handshaker, int seconds,
+			Map<String, Object> row) throws Exception {
+		try (Rig rig = Rig.create(config, security, handshaker)) {
+			InetSocketAddress address = rig.startServer(EchoService.definition());
+			ManagedChannel channel = rig.newChannel("download", address);
+			row.put("transport", rig.transportName());
+			row.put("payloadBytes", DOWNLOAD_BYTES);
+			List<Map<String, Object>> runs = new ArrayList<>();
+			for (int messageSize : DOWNLOAD_MESSAGE_SIZES) {
+				runs.add(downloadLoop(rig, channel, messageSize, seconds));
+			}
+			row.put("runs", runs);
+		}
+	}
+
+	private static Map<String, Object> downloadLoop(Rig rig, ManagedChannel channel, int messageSize, int seconds)
+			throws Exception {
+		List<long[]> samples = new ArrayList<>();
+		long start = System.nanoTime();
+		Thread sampler = new Thread(() -> {
+			while (!Thread.currentThread().isInterrupted()) {
+				PoolFigures client = rig.clientPool();
+				PoolFigures server = rig.serverPool();
+				synchronized (samples) {
+					samples.add(new long[] { (System.nanoTime() - start) / 1_000_000, client.pinnedBytes(),
+							client.reservedBytes(), server.pinnedBytes(), server.reservedBytes(),
+							ProcessMemory.rssBytes() });
+				}
+				try {
+					Thread.sleep(SAMPLE_MILLIS);
+				}
+				catch (InterruptedException ex) {
+					return;
+				}
+			}
+		}, "sampler");
+		sampler.setDaemon(true);
+		sampler.start();
+		long deadline = start + TimeUnit.SECONDS.toNanos(seconds);
+		long bytes = 0;
+		int downloads = 0;
+		do {
+			Iterator<byte[]> answer = ClientCalls.blockingServerStreamingCall(channel, EchoService.DOWNLOAD,
+					CallOptions.DEFAULT, EchoService.downloadRequest(messageSize, DOWNLOAD_BYTES));
+			while (answer.hasNext()) {
+				bytes += answer.next().length;
+			}
+			downloads++;
+		}
+		while (System.nanoTime() < deadline);
+		double elapsed = (System.nanoTime() - start) / 1e9;
+		sampler.interrupt();
+		sampler.join();
+		Map<String, Object> run = new LinkedHashMap<>();
+		run.put("messageSize", messageSize);
+		run.put("downloads", downloads);
+		run.put("bytes", bytes);
+		run.put("seconds", elapsed);
+		run.put("mbPerSecond", bytes / 1e6 / elapsed);
+		run.put("clientPinnedMean", mean(samples, 1));
+		run.put("clientPinnedMax", max(samples, 1));
+		run.put("clientReservedMax", max(samples, 2));
+		run.put("serverPinnedMax", max(samples, 3));
+		run.put("serverReservedMax", max(samples, 4));
+		run.put("rssMean", mean(samples, 5));
+		run.put("rssMax", max(samples, 5));
+		run.put("sampleColumns", List.of("millis", "clientPinned", "clientReserved", "serverPinned", "serverReserved",
+				"rssClientAndServer"));
+		run.put("samples", samples);
+		return run;
+	}
+
+	private static double mean(List<long[]> samples, int column) {
+		return samples.stream().mapToLong((s) -> s[column]).average().orElse(Double.NaN);
+	}
+
+	private static long max(List<long[]> samples, int column) {
+		return samples.stream().mapToLong((s) -> s[column]).max().orElse(-1);
+	}
+
+	/** Opens {@code connections} channels and makes one small RPC on each. */
+	private static List<ManagedChannel> connectAndWarmUp(Rig rig, InetSocketAddress address, int connections)
+			throws Exception {
+		List<ManagedChannel> channels = new ArrayList<>(connections);
+		Semaphore inFlight = new Semaphore(IN_FLIGHT);
+		List<CompletableFuture<byte[]>> calls = new ArrayList<>(connections);
+		byte[] request = EchoService.message(WARM_UP_BYTES);
+		for (int i = 0; i < connections; i++) {
+			ManagedChannel channel = rig.newChannel("c" + i, address);
+			channels.add(channel);
+			inFlight.acquire();
+			CompletableFuture<byte[]> call = new CompletableFuture<>();
+			ClientCalls.asyncUnaryCall(channel.newCall(EchoService.ECHO, CallOptions.DEFAULT), request,
+					new StreamObserver<>() {
+						@Override
+						public void onNext(byte[] value) {
+						}
+
+						@Override
+						public void onError(Throwable ex) {
+							inFlight.release();
+							call.completeExceptionally(ex);
+						}
+
+						@Override
+						public void onCompleted() {
+							inFlight.release();
+							call.complete(request);
+						}
+					});
+			calls.add(call);
+		}
+		CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+		return channels;
+	}
+
+	/**
+	 * Waits until the client's pinned bytes have not changed for a second (at most 30 s),
+	 * so that measurements see the connections at rest.
+	 */
+	private static void settle(Rig rig) throws InterruptedException {
+		long last = Long.MIN_VALUE;
+		int stable = 0;
+		for (int i = 0; i < 150 && stable < 5; i++) {
+			Thread.sleep(200);
+			long pinned = rig.clientPool().pinnedBytes() + rig.clientReadPathPinned();
+			stable = (pinned == last) ? stable + 1 : 0;
+			last = pinned;
+		}
+	}
+
+	private static double perConn(long bytes, int connections) {
+		return (double) bytes / connections;
+	}
+
+}

@@ -1,0 +1,30 @@
+package io.github.readyread.grpc.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Resident memory of this process, from {@code /proc/self/status}.
+ */
+final class ProcessMemory {
+
+	private ProcessMemory() {
+	}
+
+	/** VmRSS in bytes, or -1 where /proc is not available. */
+	static long rssBytes() {
+		try {
+			for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+				if (line.startsWith("VmRSS:")) {
+					return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+				}
+			}
+		}
+		catch (IOException | NumberFormatException ex) {
+			// fall through
+		}
+		return -1;
+	}
+
+}

@@ -1,0 +1,17 @@
+package io.github.readyread.grpc.benchmarks;
+
+/**
+ * How the benchmark connections are secured.
+ */
+public enum Security {
+
+	PLAINTEXT,
+
+	ALTS;
+
+	/** Lower-case name used in result files. */
+	public String id() {
+		return name().toLowerCase();
+	}
+
+}

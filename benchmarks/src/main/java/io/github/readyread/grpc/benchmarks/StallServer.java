@@ -1,0 +1,76 @@
+package io.github.readyread.grpc.benchmarks;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+
+/**
+ * The server of the stalled scenarios, run in its own JVM so that the client process's
+ * descriptors and RSS are its own: a {@code Hold} call arms its connection's
+ * {@link TailHolder}, which lets {@value #FORWARDED_BYTES} bytes of the answer out and
+ * holds the rest.
+ *
+ * <p>
+ * Arguments: {@code plaintext|alts} and the handshaker target (or {@code -}). Prints
+ * {@code PORT n} when ready; exits when its standard input closes.
+ */
+public final class StallServer {
+
+	/** Bytes of the answer that reach the client: inside the second 16 KiB frame. */
+	static final int FORWARDED_BYTES = 20000;
+
+	/** Size of the {@code Hold} answer. */
+	static final int ANSWER_BYTES = 32 * 1024;
+
+	private StallServer() {
+	}
+
+	public static void main(String[] args) throws IOException {
+		Security security = Security.valueOf(args[0].toUpperCase());
+		String handshaker = "-".equals(args[1]) ? null : args[1];
+		Map<SocketAddress, TailHolder> holders = new ConcurrentHashMap<>();
+		ServerInterceptor arming = new ServerInterceptor() {
+			@Override
+			public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+					ServerCallHandler<Q, R> next) {
+				if (call.getMethodDescriptor().getFullMethodName().equals(EchoService.HOLD.getFullMethodName())) {
+					TailHolder holder = holders.get(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+					if (holder != null) {
+						holder.arm(FORWARDED_BYTES);
+					}
+				}
+				return next.startCall(call, headers);
+			}
+		};
+		try (Rig rig = Rig.create(Config.CONVENTIONAL, security, handshaker)) {
+			InetSocketAddress address = rig.startServer(ServerInterceptors.intercept(EchoService.definition(), arming),
+					() -> new ChannelHandlerAdapter() {
+						@Override
+						public void handlerAdded(ChannelHandlerContext ctx) {
+							TailHolder holder = new TailHolder();
+							SocketAddress remote = ctx.channel().remoteAddress();
+							holders.put(remote, holder);
+							ctx.channel().closeFuture().addListener((f) -> holders.remove(remote));
+							ctx.pipeline().replace(this, null, holder);
+						}
+					});
+			System.out.println("PORT " + address.getPort());
+			System.out.flush();
+			while (System.in.read() >= 0) {
+				// runs until the harness closes our standard input
+			}
+		}
+	}
+
+}

@@ -1,0 +1,100 @@
+package io.github.readyread.grpc.benchmarks;
+
+import java.net.InetSocketAddress;
+import java.util.function.Supplier;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.alts.AltsChannelCredentials;
+import io.grpc.alts.AltsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+
+/**
+ * grpc-java as shipped (grpc-netty-shaded, grpc-alts), with grpc's default event loops
+ * and, per side, an explicit shaded pool built like grpc-java's own
+ * ({@code Utils.createByteBufAllocator}: 2 MiB chunks, Netty's default arenas and caches)
+ * so that its figures can be read from exactly that instance.
+ */
+final class StockRig extends Rig {
+
+	private static final int GRPC_MAX_ORDER = 8;
+
+	private final Security security;
+
+	private final String handshakerTarget;
+
+	private final PooledByteBufAllocator serverPool = grpcLikePool();
+
+	private final PooledByteBufAllocator clientPool = grpcLikePool();
+
+	StockRig(Security security, String handshakerTarget) {
+		this.security = security;
+		this.handshakerTarget = handshakerTarget;
+	}
+
+	private static PooledByteBufAllocator grpcLikePool() {
+		return new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
+				PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
+				GRPC_MAX_ORDER, PooledByteBufAllocator.defaultSmallCacheSize(),
+				PooledByteBufAllocator.defaultNormalCacheSize(), PooledByteBufAllocator.defaultUseCacheForAllThreads());
+	}
+
+	@Override
+	Server buildServer(ServerServiceDefinition service, Supplier<io.netty.channel.ChannelHandler> headHandler) {
+		if (headHandler != null) {
+			throw new UnsupportedOperationException("Stock servers take no pipeline head handler");
+		}
+		InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
+		NettyServerBuilder builder = (this.security == Security.ALTS) ? NettyServerBuilder.forAddress(address,
+				AltsServerCredentials.newBuilder()
+					.enableUntrustedAltsForTesting()
+					.setHandshakerAddressForTesting(this.handshakerTarget)
+					.build())
+				: NettyServerBuilder.forAddress(address);
+		return builder.directExecutor()
+			.withOption(ChannelOption.ALLOCATOR, this.serverPool)
+			.withChildOption(ChannelOption.ALLOCATOR, this.serverPool)
+			.addService(service)
+			.build();
+	}
+
+	@Override
+	ManagedChannel buildChannel(String name, InetSocketAddress target) {
+		NettyChannelBuilder builder = (this.security == Security.ALTS) ? NettyChannelBuilder.forAddress(target,
+				AltsChannelCredentials.newBuilder()
+					.enableUntrustedAltsForTesting()
+					.setHandshakerAddressForTesting(this.handshakerTarget)
+					.build())
+				: NettyChannelBuilder.forAddress(target).usePlaintext();
+		return builder.directExecutor().withOption(ChannelOption.ALLOCATOR, this.clientPool).build();
+	}
+
+	@Override
+	PoolFigures clientPool() {
+		return new PoolFigures(this.clientPool.metric().usedDirectMemory(), this.clientPool.pinnedDirectMemory());
+	}
+
+	@Override
+	PoolFigures serverPool() {
+		return new PoolFigures(this.serverPool.metric().usedDirectMemory(), this.serverPool.pinnedDirectMemory());
+	}
+
+	@Override
+	long clientReadPathPinned() {
+		return -1;
+	}
+
+	@Override
+	String transportName() {
+		return "grpc-netty-shaded defaults";
+	}
+
+	@Override
+	void closeResources() {
+	}
+
+}
