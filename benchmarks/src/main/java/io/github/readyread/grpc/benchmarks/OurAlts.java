@@ -1,22 +1,25 @@
 package io.github.readyread.grpc.benchmarks;
 
+import java.util.concurrent.TimeUnit;
+
+import io.github.readyread.grpc.alts.AltsNegotiator;
+import io.github.readyread.grpc.alts.AltsSettings;
+import io.github.readyread.grpc.alts.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.netty.channel.ChannelHandler;
 
 /**
  * How the benchmarks build our ALTS: the embedded handshaker and the client and server
- * negotiators of package {@code io.github.readyread.grpc.alts}.
- *
- * <p>
- * The only class of this module that knows that package. Stock ALTS also needs the
- * handshaker (grpc-java ships none), so until the adapter below is completed every ALTS
- * row, stock included, is recorded as {@code n/a} with this class's message.
+ * negotiators of package {@code io.github.readyread.grpc.alts}. The only class of this
+ * module that knows that package.
  */
 final class OurAlts {
-
-	/** Why ALTS rows are {@code n/a} while the adapter is not completed. */
-	static final String NOT_WIRED = "ALTS adapter not completed: io.github.readyread.grpc.alts is not on this branch "
-			+ "(complete benchmarks OurAlts after merging)";
 
 	private OurAlts() {
 	}
@@ -34,38 +37,63 @@ final class OurAlts {
 
 	}
 
-	// ---------------------------------------------------------------------------------
-	// ADAPTER TO COMPLETE AFTER MERGING THE ALTS BRANCH: the three methods below.
-	// Expected shape, from the alts work in progress (names may differ when merged):
-	//
-	// startHandshaker():
-	// EmbeddedHandshaker h =
-	// EmbeddedHandshaker.startWithLoopbackPort("bench@example.com");
-	// return new Handshaker() { target() -> h.target(); close() -> h.close(); };
-	// client(target, stats):
-	// ManagedChannel ch = Grpc.newChannelBuilder(target,
-	// InsecureChannelCredentials.create())
-	// .build(); // closed by the negotiator's close()
-	// return AltsNegotiator.client(AltsSettings.of(ch, stats));
-	// server(target, stats): likewise with AltsNegotiator.server(...).
-	// ---------------------------------------------------------------------------------
-
 	/** Starts the embedded ALTS handshaker service on a loopback port. */
 	static Handshaker startHandshaker() {
-		throw new UnsupportedOperationException(NOT_WIRED);
+		EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("bench@example.invalid");
+		return new Handshaker() {
+			@Override
+			public String target() {
+				return handshaker.target();
+			}
+
+			@Override
+			public void close() {
+				handshaker.close();
+			}
+		};
 	}
 
 	/**
 	 * Our client ALTS negotiator, talking to the handshaker at {@code handshakerTarget},
-	 * counting its read path in {@code stats}.
+	 * counting its read path in {@code stats}, with the plaintext stage {@code transport}
+	 * wires for its read path.
 	 */
-	static GrpcNettyBridge.Negotiator client(String handshakerTarget, ReadPathStats stats) {
-		throw new UnsupportedOperationException(NOT_WIRED);
+	static GrpcNettyBridge.Negotiator client(String handshakerTarget, ReadPathStats stats,
+			ReadyReadTransport transport) {
+		return negotiator(false, handshakerTarget, stats, transport);
 	}
 
 	/** Our server ALTS negotiator, as {@link #client}. */
-	static GrpcNettyBridge.Negotiator server(String handshakerTarget, ReadPathStats stats) {
-		throw new UnsupportedOperationException(NOT_WIRED);
+	static GrpcNettyBridge.Negotiator server(String handshakerTarget, ReadPathStats stats,
+			ReadyReadTransport transport) {
+		return negotiator(true, handshakerTarget, stats, transport);
+	}
+
+	private static GrpcNettyBridge.Negotiator negotiator(boolean server, String handshakerTarget, ReadPathStats stats,
+			ReadyReadTransport transport) {
+		ManagedChannel handshaker = Grpc.newChannelBuilder(handshakerTarget, InsecureChannelCredentials.create())
+			.build();
+		AltsSettings settings = AltsSettings.of(handshaker, stats)
+			.withPlaintextStage(transport.plaintextStage(server, stats));
+		AltsNegotiator alts = server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				return alts.newHandler(grpcHandler);
+			}
+
+			@Override
+			public void close() {
+				alts.close();
+				handshaker.shutdownNow();
+				try {
+					handshaker.awaitTermination(5, TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+		};
 	}
 
 }

@@ -10,6 +10,8 @@ import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -60,10 +62,12 @@ final class OurRig extends Rig {
 			.directExecutor()
 			.addService(service);
 		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
-				? OurAlts.server(this.handshakerTarget, this.server.statsFor(ReadyReadTransport.SERVER)) : null;
+				? OurAlts.server(this.handshakerTarget, this.server.statsFor(ReadyReadTransport.SERVER), this.server)
+				: null;
 		this.server.configure(builder, alts, true);
 		if (headHandler != null) {
-			GrpcNettyBridge.Negotiator negotiator = (alts != null) ? alts : GrpcNettyBridge.grpcPlaintextServer();
+			GrpcNettyBridge.Negotiator negotiator = (alts != null) ? alts : ReadyReadNegotiators.plaintext(true,
+					ReadPath.CONVENTIONAL, this.server.statsFor(ReadyReadTransport.SERVER), false);
 			GrpcNettyBridge.install(builder, withHead(negotiator, headHandler), alts != null);
 		}
 		return builder.build();
@@ -95,7 +99,7 @@ final class OurRig extends Rig {
 	ManagedChannel buildChannel(String name, InetSocketAddress target) {
 		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(target).directExecutor();
 		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
-				? OurAlts.client(this.handshakerTarget, this.client.statsFor(name)) : null;
+				? OurAlts.client(this.handshakerTarget, this.client.statsFor(name), this.client) : null;
 		this.client.configure(builder, name, target.toString(), alts, true);
 		return builder.build();
 	}

@@ -1,0 +1,365 @@
+package io.github.readyread.grpc.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+/**
+ * Merges the JMH results and the harness rows into {@code results.json},
+ * {@code results.md} and the download chart; computes every ratio and target from them.
+ *
+ * <p>
+ * Argument: the results directory (holding {@code jmh.json} and {@code rows/}).
+ */
+public final class Report {
+
+	private static final List<String> CONFIGS = List.of("ready", "conventional", "stock");
+
+	private static final List<String> SECURITIES = List.of("plaintext", "alts");
+
+	private final Map<String, JsonObject> rows = new LinkedHashMap<>();
+
+	private final Map<String, double[]> jmh = new LinkedHashMap<>();
+
+	private final List<Map<String, Object>> targets = new ArrayList<>();
+
+	private final StringBuilder md = new StringBuilder();
+
+	private Report() {
+	}
+
+	public static void main(String[] args) throws IOException {
+		Path dir = Path.of(args[0]);
+		Report report = new Report();
+		report.load(dir);
+		Map<String, Object> machine = machine();
+		report.write(dir, machine);
+	}
+
+	private void load(Path dir) throws IOException {
+		Path rowsDir = dir.resolve("rows");
+		if (Files.isDirectory(rowsDir)) {
+			try (Stream<Path> files = Files.list(rowsDir)) {
+				for (Path file : files.sorted().toList()) {
+					JsonObject row = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+					this.rows.put(file.getFileName().toString().replace(".json", ""), row);
+				}
+			}
+		}
+		Path jmhFile = dir.resolve("jmh.json");
+		if (Files.exists(jmhFile)) {
+			for (JsonElement element : JsonParser.parseString(Files.readString(jmhFile)).getAsJsonArray()) {
+				JsonObject result = element.getAsJsonObject();
+				String method = result.get("benchmark").getAsString().replaceAll(".*\\.", "");
+				JsonObject params = result.getAsJsonObject("params");
+				double bytesPerOp = result.getAsJsonObject("secondaryMetrics").has("gc.alloc.rate.norm")
+						? result.getAsJsonObject("secondaryMetrics")
+							.getAsJsonObject("gc.alloc.rate.norm")
+							.get("score")
+							.getAsDouble()
+						: Double.NaN;
+				this.jmh.put(
+						method + "-" + params.get("config").getAsString() + "-" + params.get("security").getAsString(),
+						new double[] { result.getAsJsonObject("primaryMetric").get("score").getAsDouble(),
+								bytesPerOp });
+			}
+		}
+	}
+
+	private static Map<String, Object> machine() throws IOException {
+		Map<String, Object> machine = new LinkedHashMap<>();
+		String cpu = Files.readAllLines(Path.of("/proc/cpuinfo"))
+			.stream()
+			.filter((line) -> line.startsWith("model name"))
+			.map((line) -> line.replaceFirst("model name\\s*:\\s*", ""))
+			.findFirst()
+			.orElse("unknown");
+		machine.put("cpu", cpu);
+		machine.put("cores", Runtime.getRuntime().availableProcessors());
+		machine.put("kernel", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+		machine.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+		machine.put("memTotal", Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
+		return machine;
+	}
+
+	private void write(Path dir, Map<String, Object> machine) throws IOException {
+		this.md.append("# grpc-ready-read benchmark results\n\n");
+		this.md.append("Generated ").append(Instant.now()).append(" by `benchmarks/run.sh`. Machine: ");
+		this.md.append(machine.get("cpu")).append(", ").append(machine.get("cores")).append(" cores, ");
+		this.md.append(machine.get("kernel")).append(", ").append(machine.get("jdk")).append(", ");
+		this.md.append(machine.get("memTotal")).append(".\n\n");
+		this.md.append("Ratios are against stock (grpc-netty-shaded / grpc-alts) with the same security. "
+				+ "`n/a`: not measured, with the reason in results.json.\n\n");
+		jmhTables();
+		idleTable();
+		stalledTable("stalled", "4. Stalled mid-frame");
+		stalledTable("scale", "5. Scale: stalled mid-frame");
+		downloadTable();
+		targetTable();
+		Map<String, Object> json = new LinkedHashMap<>();
+		json.put("machine", machine);
+		json.put("generatedAt", Instant.now().toString());
+		Map<String, Object> jmhJson = new LinkedHashMap<>();
+		this.jmh.forEach((key, value) -> jmhJson.put(key,
+				Map.of("opsPerSecond", value[0], "bytesPerOp", Double.isNaN(value[1]) ? "n/a" : value[1])));
+		json.put("jmh", jmhJson);
+		json.put("harness", this.rows);
+		json.put("targets", this.targets);
+		Files.writeString(dir.resolve("results.json"),
+				new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(json));
+		Files.writeString(dir.resolve("results.md"), this.md);
+		chart(dir, machine);
+	}
+
+	private void jmhTables() {
+		this.md.append("## 1. LargeMessage (1 MiB unary echo) and 2. read/write (16 KiB echo), JMH -prof gc\n\n");
+		this.md.append("B/op is heap allocated per round trip by the whole process (client and server).\n\n");
+		this.md.append("| benchmark | security | config | ops/s | x stock | B/op | x stock |\n");
+		this.md.append("|---|---|---|---:|---:|---:|---:|\n");
+		for (String method : List.of("largeMessage", "readWrite")) {
+			for (String security : SECURITIES) {
+				double[] stock = this.jmh.get(method + "-stock-" + security);
+				for (String config : CONFIGS) {
+					double[] value = this.jmh.get(method + "-" + config + "-" + security);
+					this.md.append("| ").append(method).append(" | ").append(security).append(" | ").append(config);
+					this.md.append(" | ").append(num(value, 0)).append(" | ").append(ratio(value, stock, 0));
+					this.md.append(" | ").append(num(value, 1)).append(" | ").append(ratio(value, stock, 1));
+					this.md.append(" |\n");
+				}
+				{
+					double[] ready = this.jmh.get(method + "-ready-" + security);
+					if (method.equals("largeMessage")) {
+						target("LargeMessage throughput >= 1.0x stock (" + security + ")", ready, stock, 0, 1.0, true);
+					}
+					else {
+						target("read/write B/op <= 0.5x stock (" + security + ")", ready, stock, 1, 0.5, false);
+					}
+				}
+			}
+		}
+		this.md.append('\n');
+	}
+
+	private void target(String name, double[] ready, double[] stock, int index, double bound, boolean atLeast) {
+		Double ratio = (ready == null || stock == null || Double.isNaN(ready[index]) || stock[index] == 0) ? null
+				: ready[index] / stock[index];
+		addTarget(name, ratio, bound, atLeast);
+	}
+
+	private void addTarget(String name, Double value, double bound, boolean atLeast) {
+		Map<String, Object> target = new LinkedHashMap<>();
+		target.put("target", name);
+		target.put("value", (value != null) ? value : "n/a");
+		target.put("met", (value == null) ? "n/a" : (atLeast ? value >= bound : value <= bound));
+		this.targets.add(target);
+	}
+
+	private void idleTable() {
+		this.md.append("## 3. Idle: connections after one RPC each (client and server in one JVM)\n\n");
+		this.md.append("| security | config | conns | client pinned B/conn | server pinned B/conn "
+				+ "| client reserved B/conn | x stock | server reserved B/conn | RSS (both sides) |\n");
+		this.md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (String security : SECURITIES) {
+			JsonObject stock = this.rows.get("idle-stock-" + security);
+			for (String config : CONFIGS) {
+				JsonObject row = this.rows.get("idle-" + config + "-" + security);
+				this.md.append("| ").append(security).append(" | ").append(config).append(" | ");
+				if (na(row)) {
+					this.md.append("n/a | | | | | | |\n");
+					continue;
+				}
+				this.md.append(row.get("count")).append(" | ");
+				this.md.append(field(row, "clientPinnedPerConn")).append(" | ");
+				this.md.append(field(row, "serverPinnedPerConn")).append(" | ");
+				this.md.append(field(row, "clientReservedPerConn")).append(" | ");
+				this.md.append(ratio(row, stock, "clientReservedPerConn")).append(" | ");
+				this.md.append(field(row, "serverReservedPerConn")).append(" | ");
+				this.md.append(mib(row, "rssBytesClientAndServer")).append(" |\n");
+			}
+			JsonObject ready = this.rows.get("idle-ready-" + security);
+			addTarget("idle pinned 0 B/conn, client+server (" + security + ")",
+					na(ready) ? null : value(ready, "clientPinnedPerConn") + value(ready, "serverPinnedPerConn"), 0,
+					false);
+		}
+		this.md.append('\n');
+	}
+
+	private void stalledTable(String scenario, String title) {
+		this.md.append("## ").append(title).append(" (client JVM; stall server in its own JVM)\n\n");
+		this.md.append("| security | config | conns | client pinned B/conn | x stock | read path B/conn | rest B/conn "
+				+ "| client pool reserved | client RSS |\n");
+		this.md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (String security : SECURITIES) {
+			JsonObject stock = this.rows.get(scenario + "-stock-" + security);
+			for (String config : CONFIGS) {
+				JsonObject row = this.rows.get(scenario + "-" + config + "-" + security);
+				this.md.append("| ").append(security).append(" | ").append(config).append(" | ");
+				if (na(row)) {
+					this.md.append("n/a | | | | | | |\n");
+					continue;
+				}
+				this.md.append(row.get("count")).append(" | ");
+				this.md.append(field(row, "clientPinnedPerConn")).append(" | ");
+				this.md.append(ratio(row, stock, "clientPinnedPerConn")).append(" | ");
+				this.md.append(field(row, "clientReadPathPinnedPerConn")).append(" | ");
+				this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
+				this.md.append(mib(row, "clientReservedTotal")).append(" | ");
+				this.md.append(mib(row, "clientRssBytes")).append(" |\n");
+			}
+			JsonObject ready = this.rows.get(scenario + "-ready-" + security);
+			boolean epoll = !na(ready) && ready.get("transport").getAsString().startsWith("epoll");
+			addTarget(scenario + " read-path pinned 0 on epoll (" + security + ")",
+					epoll ? value(ready, "clientReadPathPinnedPerConn") : null, 0, false);
+			addTarget(scenario + " all pinned <= 0.1x stock (" + security + ")",
+					(na(ready) || na(stock) || value(stock, "clientPinnedPerConn") == 0) ? null
+							: value(ready, "clientPinnedPerConn") / value(stock, "clientPinnedPerConn"),
+					0.1, false);
+		}
+		this.md.append('\n');
+	}
+
+	private void downloadTable() {
+		this.md.append("## 6. Download loop: one channel, 64 MiB per call (client and server in one JVM)\n\n");
+		this.md.append("| security | message | config | MB/s | x stock | client pinned mean | max | x stock (max) "
+				+ "| client reserved max | x stock | RSS mean | RSS max |\n");
+		this.md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (String security : SECURITIES) {
+			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
+				JsonObject stock = downloadRun("stock", security, size);
+				for (String config : CONFIGS) {
+					JsonObject run = downloadRun(config, security, size);
+					this.md.append("| ").append(security).append(" | ").append(size / 1024).append(" KiB | ");
+					this.md.append(config).append(" | ");
+					if (run == null) {
+						this.md.append("n/a | | | | | | | | |\n");
+						continue;
+					}
+					this.md.append(field(run, "mbPerSecond")).append(" | ");
+					this.md.append(ratio(run, stock, "mbPerSecond")).append(" | ");
+					this.md.append(mib(run, "clientPinnedMean")).append(" | ");
+					this.md.append(mib(run, "clientPinnedMax")).append(" | ");
+					this.md.append(ratio(run, stock, "clientPinnedMax")).append(" | ");
+					this.md.append(mib(run, "clientReservedMax")).append(" | ");
+					this.md.append(ratio(run, stock, "clientReservedMax")).append(" | ");
+					this.md.append(mib(run, "rssMean")).append(" | ");
+					this.md.append(mib(run, "rssMax")).append(" |\n");
+				}
+				JsonObject ready = downloadRun("ready", security, size);
+				String where = " (" + security + ", " + size / 1024 + " KiB)";
+				addTarget("download reserved <= 0.5x stock" + where, quotient(ready, stock, "clientReservedMax"), 0.5,
+						false);
+				addTarget("download pinned (max) <= stock" + where, quotient(ready, stock, "clientPinnedMax"), 1.0,
+						false);
+				addTarget("download pinned (mean) <= stock" + where, quotient(ready, stock, "clientPinnedMean"), 1.0,
+						false);
+				addTarget("download MB/s >= 1.0x stock" + where, quotient(ready, stock, "mbPerSecond"), 1.0, true);
+			}
+		}
+		this.md
+			.append("\nChart: `download-pinned.png` (client pinned bytes over time, one line per configuration).\n\n");
+	}
+
+	private JsonObject downloadRun(String config, String security, int size) {
+		JsonObject row = this.rows.get("download-" + config + "-" + security);
+		if (na(row) || !row.has("runs")) {
+			return null;
+		}
+		for (JsonElement run : row.getAsJsonArray("runs")) {
+			if (run.getAsJsonObject().get("messageSize").getAsInt() == size) {
+				return run.getAsJsonObject();
+			}
+		}
+		return null;
+	}
+
+	private void targetTable() {
+		this.md.append("## Targets (computed from the figures above; ratios are ready / stock)\n\n");
+		this.md.append("| target | value | met |\n|---|---:|---|\n");
+		for (Map<String, Object> target : this.targets) {
+			Object value = target.get("value");
+			this.md.append("| ").append(target.get("target")).append(" | ");
+			this.md.append((value instanceof Double d) ? String.format("%.3f", d) : value).append(" | ");
+			this.md.append(target.get("met")).append(" |\n");
+		}
+	}
+
+	private void chart(Path dir, Map<String, Object> machine) throws IOException {
+		List<String> panels = new ArrayList<>();
+		Map<String, Map<String, List<long[]>>> series = new LinkedHashMap<>();
+		for (String security : SECURITIES) {
+			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
+				String panel = security + ", " + size / 1024 + " KiB messages";
+				panels.add(panel);
+				Map<String, List<long[]>> lines = new LinkedHashMap<>();
+				for (String config : CONFIGS) {
+					JsonObject run = downloadRun(config, security, size);
+					if (run != null) {
+						List<long[]> samples = new ArrayList<>();
+						for (JsonElement sample : run.getAsJsonArray("samples")) {
+							JsonArray s = sample.getAsJsonArray();
+							samples.add(new long[] { s.get(0).getAsLong(), s.get(1).getAsLong() });
+						}
+						lines.put(config, samples);
+					}
+				}
+				series.put(panel, lines);
+			}
+		}
+		DownloadChart.write(dir.resolve("download-pinned.png"), panels, CONFIGS, series, machine.get("cpu") + ", "
+				+ machine.get("cores") + " cores, " + machine.get("kernel") + ", " + machine.get("jdk"));
+	}
+
+	private static boolean na(JsonObject row) {
+		return row == null || row.has("na");
+	}
+
+	private static double value(JsonObject row, String field) {
+		return (row.has(field) && !row.get(field).isJsonNull()) ? row.get(field).getAsDouble() : Double.NaN;
+	}
+
+	private static Double quotient(JsonObject row, JsonObject stock, String field) {
+		if (row == null || stock == null || value(stock, field) == 0 || Double.isNaN(value(row, field))) {
+			return null;
+		}
+		return value(row, field) / value(stock, field);
+	}
+
+	private static String field(JsonObject row, String field) {
+		double value = value(row, field);
+		return Double.isNaN(value) ? "n/a" : String.format("%.1f", value);
+	}
+
+	private static String mib(JsonObject row, String field) {
+		double value = value(row, field);
+		return Double.isNaN(value) ? "n/a" : String.format("%.2f MiB", value / 1048576);
+	}
+
+	private static String ratio(JsonObject row, JsonObject stock, String field) {
+		Double quotient = quotient(row, stock, field);
+		return (quotient == null) ? "n/a" : String.format("%.2f", quotient);
+	}
+
+	private static String num(double[] value, int index) {
+		return (value == null || Double.isNaN(value[index])) ? "n/a" : String.format("%.1f", value[index]);
+	}
+
+	private static String ratio(double[] value, double[] stock, int index) {
+		if (value == null || stock == null || Double.isNaN(value[index]) || stock[index] == 0) {
+			return "n/a";
+		}
+		return String.format("%.2f", value[index] / stock[index]);
+	}
+
+}
