@@ -113,12 +113,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			throw new IllegalStateException("ALTS negotiation already started");
 		}
 		this.negotiationEvent = evt;
-		long millis = this.settings.handshakeTimeout().toMillis();
-		this.timeout = ctx.executor()
-			.schedule(
-					() -> fail(Status.UNAVAILABLE,
-							"ALTS handshake timed out after " + millis + " ms (" + this.stage + ")", null),
-					millis, TimeUnit.MILLISECONDS);
+		armTimeout();
 		if (this.client) {
 			requestPermit();
 		}
@@ -148,6 +143,9 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			}
 			// Copied out at once: a waiting handshake pins no read buffer.
 			this.pendingIn = this.pendingIn.concat(ByteString.copyFrom(buf.nioBuffer()));
+			if (this.negotiationEvent != null) {
+				armTimeout();
+			}
 		}
 		finally {
 			buf.release();
@@ -156,6 +154,22 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			requestPermit();
 		}
 		sendNext();
+	}
+
+	/**
+	 * (Re)starts the handshake timeout: it fires after that long without progress (a
+	 * permit granted, bytes from the peer), so a handshake queued behind many others on
+	 * either side is not failed while it is moving.
+	 */
+	private void armTimeout() {
+		if (this.timeout != null) {
+			this.timeout.cancel(false);
+		}
+		long millis = this.settings.handshakeTimeout().toMillis();
+		this.timeout = this.ctx.executor()
+			.schedule(() -> fail(Status.UNAVAILABLE,
+					"ALTS handshake timed out after " + millis + " ms without progress (" + this.stage + ")", null),
+					millis, TimeUnit.MILLISECONDS);
 	}
 
 	private void requestPermit() {
@@ -172,6 +186,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		this.stage = "waiting for the handshaker service";
+		armTimeout();
 		HandshakerServiceGrpc.HandshakerServiceStub stub = HandshakerServiceGrpc
 			.newStub(this.settings.handshakerChannel());
 		stub.doHandshake(new Responses());

@@ -134,7 +134,7 @@ class AltsHandshakeTests {
 			}
 		});
 		assertCallFails(silent, Duration.ofMillis(300),
-				"ALTS handshake timed out after 300 ms (waiting for the handshaker service)");
+				"ALTS handshake timed out after 300 ms without progress (waiting for the handshaker service)");
 		assertHealthyConnectionWorks();
 	}
 

@@ -88,8 +88,9 @@ class AltsReadPathInvariantTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio" })
 	void idleAltsConnectionsPinNothingOnTheReadPath(String transport) throws Exception {
-		try (Side server = new Side(transport, ReadPath.READY); Side client = new Side(transport, ReadPath.READY)) {
-			Server grpcServer = server.startServer();
+		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
+				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
+			Server grpcServer = server.startServer(service());
 			List<ManagedChannel> channels = new ArrayList<>();
 			try {
 				for (int i = 0; i < IDLE_CONNECTIONS; i++) {
@@ -131,8 +132,9 @@ class AltsReadPathInvariantTests {
 	void altsConnectionsStalledInsideAFramePinOnlyWhatWaits(String config) throws Exception {
 		String transport = config.substring(0, config.indexOf('-'));
 		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
-		try (Side server = new Side(transport, ReadPath.READY); Side client = new Side(transport, readPath)) {
-			Server grpcServer = server.startServer();
+		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
+				AltsSide client = new AltsSide(transport, readPath, handshaker)) {
+			Server grpcServer = server.startServer(service());
 			List<ManagedChannel> channels = new ArrayList<>();
 			List<ClientCall<byte[], byte[]>> calls = new ArrayList<>();
 			try (HoldingRelay relay = new HoldingRelay(grpcServer.getPort(), FORWARD)) {
@@ -191,7 +193,7 @@ class AltsReadPathInvariantTests {
 		}
 	}
 
-	private static void awaitQuiet(Side a, Side b) throws InterruptedException {
+	private static void awaitQuiet(AltsSide a, AltsSide b) throws InterruptedException {
 		// Let in-flight reads and writes settle: pinned figures stop moving.
 		long last = -1;
 		for (int i = 0; i < 50; i++) {
@@ -230,58 +232,6 @@ class AltsReadPathInvariantTests {
 			Thread.sleep(50);
 		}
 		return condition.getAsBoolean();
-	}
-
-	/** One side (client or server) with its own transport, pool and figures. */
-	private static final class Side implements AutoCloseable {
-
-		final NettyTransport transport;
-
-		final PooledBufferAllocator pool = new PooledBufferAllocator(
-				new PoolSettings(4 * 1024 * 1024, 2, true, Duration.ZERO, true));
-
-		final ReadyReadTransport readyRead;
-
-		final ReadPathStats stats;
-
-		Side(String transport, ReadPath readPath) {
-			if ("epoll".equals(transport)) {
-				assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
-			}
-			this.transport = NettyTransport.select("epoll".equals(transport) ? TransportType.EPOLL : TransportType.NIO,
-					2, Duration.ZERO, Duration.ofSeconds(5));
-			this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, Duration.ZERO);
-			this.stats = this.readyRead.statsFor("side");
-		}
-
-		Server startServer() throws IOException {
-			NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-				.directExecutor()
-				.addService(service());
-			this.readyRead.configure(builder, AltsNegotiator.server(settings(true)), false);
-			return builder.build().start();
-		}
-
-		ManagedChannel channel(int port) {
-			NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-				.directExecutor();
-			this.readyRead.configure(builder, "side", "127.0.0.1:" + port, AltsNegotiator.client(settings(false)),
-					false);
-			return builder.build();
-		}
-
-		private AltsSettings settings(boolean server) {
-			ReadPathStats owner = this.readyRead.statsFor(server ? ReadyReadTransport.SERVER : "side");
-			return AltsSettings.of(handshaker.channel(), owner)
-				.withPlaintextStage(this.readyRead.plaintextStage(server, owner));
-		}
-
-		@Override
-		public void close() {
-			this.readyRead.close();
-			this.transport.close();
-		}
-
 	}
 
 	private static ServerServiceDefinition service() {

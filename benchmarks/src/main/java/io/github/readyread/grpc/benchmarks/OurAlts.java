@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.benchmarks;
 
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
@@ -20,6 +21,12 @@ import io.netty.channel.ChannelHandler;
  * module that knows that package.
  */
 final class OurAlts {
+
+	/**
+	 * One channel to each handshaker, shared by every negotiator of the process, as an
+	 * application shares it (a channel per connection would double the sockets).
+	 */
+	private static final Map<String, ManagedChannel> HANDSHAKER_CHANNELS = new ConcurrentHashMap<>();
 
 	private OurAlts() {
 	}
@@ -71,8 +78,8 @@ final class OurAlts {
 
 	private static GrpcNettyBridge.Negotiator negotiator(boolean server, String handshakerTarget, ReadPathStats stats,
 			ReadyReadTransport transport) {
-		ManagedChannel handshaker = Grpc.newChannelBuilder(handshakerTarget, InsecureChannelCredentials.create())
-			.build();
+		ManagedChannel handshaker = HANDSHAKER_CHANNELS.computeIfAbsent(handshakerTarget,
+				(target) -> Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
 		AltsSettings settings = AltsSettings.of(handshaker, stats)
 			.withPlaintextStage(transport.plaintextStage(server, stats));
 		AltsNegotiator alts = server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
@@ -85,13 +92,6 @@ final class OurAlts {
 			@Override
 			public void close() {
 				alts.close();
-				handshaker.shutdownNow();
-				try {
-					handshaker.awaitTermination(5, TimeUnit.SECONDS);
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-				}
 			}
 		};
 	}

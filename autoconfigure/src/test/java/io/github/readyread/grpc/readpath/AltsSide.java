@@ -1,0 +1,81 @@
+package io.github.readyread.grpc.readpath;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+import io.github.readyread.grpc.alts.AltsNegotiator;
+import io.github.readyread.grpc.alts.AltsSettings;
+import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportType;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.epoll.Epoll;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * One side (client or server) of an ALTS test with its own transport, pool and figures,
+ * wired as the starter wires it: {@link ReadyReadTransport} with ALTS negotiators.
+ */
+final class AltsSide implements AutoCloseable {
+
+	final NettyTransport transport;
+
+	final PooledBufferAllocator pool = new PooledBufferAllocator(
+			new PoolSettings(4 * 1024 * 1024, 2, true, Duration.ZERO, true));
+
+	final ReadyReadTransport readyRead;
+
+	final ReadPathStats stats;
+
+	private final EmbeddedHandshaker handshaker;
+
+	AltsSide(String transport, ReadPath readPath, EmbeddedHandshaker handshaker) {
+		this.handshaker = handshaker;
+		if ("epoll".equals(transport)) {
+			assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
+		}
+		this.transport = NettyTransport.select("epoll".equals(transport) ? TransportType.EPOLL : TransportType.NIO, 2,
+				Duration.ZERO, Duration.ofSeconds(5));
+		this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, Duration.ZERO);
+		this.stats = this.readyRead.statsFor("side");
+	}
+
+	Server startServer(ServerServiceDefinition service) throws IOException {
+		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+			.directExecutor()
+			.addService(service);
+		this.readyRead.configure(builder, AltsNegotiator.server(settings(true)), false);
+		return builder.build().start();
+	}
+
+	ManagedChannel channel(int port) {
+		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+			.directExecutor();
+		this.readyRead.configure(builder, "side", "127.0.0.1:" + port, AltsNegotiator.client(settings(false)), false);
+		return builder.build();
+	}
+
+	private AltsSettings settings(boolean server) {
+		ReadPathStats owner = this.readyRead.statsFor(server ? ReadyReadTransport.SERVER : "side");
+		return AltsSettings.of(this.handshaker.channel(), owner)
+			.withPlaintextStage(this.readyRead.plaintextStage(server, owner));
+	}
+
+	@Override
+	public void close() {
+		this.readyRead.close();
+		this.transport.close();
+	}
+
+}
