@@ -143,9 +143,6 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			}
 			// Copied out at once: a waiting handshake pins no read buffer.
 			this.pendingIn = this.pendingIn.concat(ByteString.copyFrom(buf.nioBuffer()));
-			if (this.negotiationEvent != null) {
-				armTimeout();
-			}
 		}
 		finally {
 			buf.release();
@@ -158,8 +155,9 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * (Re)starts the handshake timeout: it fires after that long without progress (a
-	 * permit granted, bytes from the peer), so a handshake queued behind many others on
-	 * either side is not failed while it is moving.
+	 * permit granted, an answer of the handshaker service), so a handshake queued behind
+	 * many others is not failed while it is moving. Bytes from the peer do not count: a
+	 * peer trickling bytes cannot keep a handshake alive.
 	 */
 	private void armTimeout() {
 		if (this.timeout != null) {
@@ -251,6 +249,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		this.inFlight = false;
+		armTimeout();
 		if (response.hasStatus() && response.getStatus().getCode() != 0) {
 			fail(Status.UNAVAILABLE, "ALTS handshaker service error: code " + response.getStatus().getCode() + ": "
 					+ response.getStatus().getDetails(), null);

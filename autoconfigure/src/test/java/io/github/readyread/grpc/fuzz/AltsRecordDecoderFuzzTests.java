@@ -38,7 +38,7 @@ class AltsRecordDecoderFuzzTests {
 		}
 	}
 
-	@FuzzTest(maxDuration = "10s")
+	@FuzzTest(maxDuration = "60s")
 	void recordsSplitMutatedAndTruncated(FuzzedDataProvider data) throws Exception {
 		PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
 		AltsCrypter sender = AltsCrypter.forSending(KEY, false);

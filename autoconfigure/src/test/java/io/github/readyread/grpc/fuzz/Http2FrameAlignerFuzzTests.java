@@ -24,7 +24,7 @@ class Http2FrameAlignerFuzzTests {
 
 	private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-	@FuzzTest(maxDuration = "10s")
+	@FuzzTest(maxDuration = "60s")
 	void framesSplitAndMutatedArriveIntactAndInOrder(FuzzedDataProvider data) {
 		PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
 		boolean server = data.consumeBoolean();

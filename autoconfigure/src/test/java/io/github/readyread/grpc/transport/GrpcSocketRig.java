@@ -122,6 +122,11 @@ final class GrpcSocketRig implements AutoCloseable {
 		return channel;
 	}
 
+	/** Stops the server at once, with whatever streams are in flight. */
+	void shutdownServerNow() throws InterruptedException {
+		this.server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+	}
+
 	/** Shuts every channel down and waits for it. */
 	void shutdownChannels() throws InterruptedException {
 		for (ManagedChannel channel : this.channels) {

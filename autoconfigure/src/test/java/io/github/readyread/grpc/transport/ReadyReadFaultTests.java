@@ -1,0 +1,148 @@
+package io.github.readyread.grpc.transport;
+
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Faults on real sockets on the ready read path: a slowloris peer, the server stopped
+ * with streams in flight, the client cancelling mid-stream. Each ends with a clear
+ * status, no busy loop, every buffer released and other connections unaffected.
+ */
+class ReadyReadFaultTests {
+
+	private static final byte[] PREFACE_AND_SETTINGS = concat(
+			"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+			new byte[] { 0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100 });
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio" })
+	void slowlorisPeerCostsOneSmallReadPerByteAndOthersCarryOn(String transport) throws Exception {
+		try (GrpcSocketRig rig = rig(transport)) {
+			ManagedChannel healthy = rig.channel();
+			assertThat(echo(healthy, 100)).hasSize(100);
+			long readsBefore = rig.serverStats.readBuffersTaken();
+			int sent = 0;
+			try (Socket slow = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
+				OutputStream out = slow.getOutputStream();
+				for (; sent < 30; sent++) {
+					out.write(PREFACE_AND_SETTINGS[sent]);
+					out.flush();
+					Thread.sleep(100);
+					if (sent % 10 == 0) {
+						assertThat(echo(healthy, 4096)).as("healthy connection during the slowloris").hasSize(4096);
+					}
+				}
+				long reads = rig.serverStats.readBuffersTaken() - readsBefore;
+				// One read per trickled byte (and the healthy calls' few): no busy loop.
+				assertThat(reads).as("server reads while %d bytes trickled in", sent)
+					.isLessThanOrEqualTo(2L * sent + 20);
+				assertThat(rig.serverStats.incompleteBytes()).as("bytes held for the trickling peer")
+					.isLessThanOrEqualTo(sent);
+			}
+			assertThat(GrpcSocketRig.await(() -> rig.serverStats.incompleteBytes() == 0, 10)).isTrue();
+			assertThat(echo(healthy, 10)).hasSize(10);
+			rig.shutdownChannels();
+			assertThat(GrpcSocketRig
+				.await(() -> rig.serverPool.pinnedDirectMemory() == 0 && rig.clientPool.pinnedDirectMemory() == 0, 10))
+				.as("pools back to 0")
+				.isTrue();
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio" })
+	void serverStoppedWithStreamsInFlightFailsThemAsUnavailable(String transport) throws Exception {
+		try (GrpcSocketRig rig = rig(transport)) {
+			ManagedChannel channel = rig.channel();
+			CompletableFuture<Status> closed = new CompletableFuture<>();
+			CompletableFuture<Void> first = new CompletableFuture<>();
+			ClientCall<byte[], byte[]> call = download(channel, first, closed);
+			first.get(20, TimeUnit.SECONDS);
+			rig.shutdownServerNow();
+			Status status = closed.get(20, TimeUnit.SECONDS);
+			assertThat(status.getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
+			assertThat(call).isNotNull();
+			rig.shutdownChannels();
+			assertThat(GrpcSocketRig
+				.await(() -> rig.serverPool.pinnedDirectMemory() == 0 && rig.clientPool.pinnedDirectMemory() == 0, 10))
+				.as("pools back to 0")
+				.isTrue();
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio" })
+	void clientCancellingMidStreamReleasesEverythingAndTheConnectionCarriesOn(String transport) throws Exception {
+		try (GrpcSocketRig rig = rig(transport)) {
+			ManagedChannel channel = rig.channel();
+			CompletableFuture<Status> closed = new CompletableFuture<>();
+			CompletableFuture<Void> first = new CompletableFuture<>();
+			ClientCall<byte[], byte[]> call = download(channel, first, closed);
+			first.get(20, TimeUnit.SECONDS);
+			call.cancel("enough", null);
+			assertThat(closed.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+			assertThat(echo(channel, 1000)).as("same connection after the cancel").hasSize(1000);
+			rig.shutdownChannels();
+			assertThat(GrpcSocketRig
+				.await(() -> rig.serverPool.pinnedDirectMemory() == 0 && rig.clientPool.pinnedDirectMemory() == 0, 10))
+				.as("pools back to 0")
+				.isTrue();
+		}
+	}
+
+	private static GrpcSocketRig rig(String transport) throws Exception {
+		boolean epoll = "epoll".equals(transport);
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable here");
+		return new GrpcSocketRig(epoll, ReadPath.READY, true);
+	}
+
+	private static ClientCall<byte[], byte[]> download(ManagedChannel channel, CompletableFuture<Void> first,
+			CompletableFuture<Status> closed) {
+		ClientCall<byte[], byte[]> call = channel.newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT);
+		call.start(new ClientCall.Listener<>() {
+			@Override
+			public void onMessage(byte[] message) {
+				first.complete(null);
+				call.request(1);
+			}
+
+			@Override
+			public void onClose(Status status, Metadata trailers) {
+				closed.complete(status);
+			}
+		}, new Metadata());
+		call.sendMessage(GrpcSocketRig.downloadRequest(1000, 1024 * 1024, 7));
+		call.halfClose();
+		call.request(1);
+		return call;
+	}
+
+	private static byte[] echo(ManagedChannel channel, int size) {
+		return ClientCalls.blockingUnaryCall(channel, GrpcSocketRig.ECHO,
+				CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[size]);
+	}
+
+	private static byte[] concat(byte[] a, byte[] b) {
+		byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+		System.arraycopy(b, 0, all, a.length, b.length);
+		return all;
+	}
+
+}
