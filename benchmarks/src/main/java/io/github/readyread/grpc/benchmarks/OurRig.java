@@ -16,12 +16,9 @@ import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerAdapter;
-import io.netty.channel.ChannelHandlerContext;
 
 /**
  * Our transport on unshaded Netty: the server and the clients each get their own
@@ -75,24 +72,8 @@ final class OurRig extends Rig {
 
 	private static GrpcNettyBridge.Negotiator withHead(GrpcNettyBridge.Negotiator negotiator,
 			Supplier<ChannelHandler> headHandler) {
-		return new GrpcNettyBridge.Negotiator() {
-			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				ChannelHandler next = negotiator.newHandler(grpcHandler);
-				return new ChannelHandlerAdapter() {
-					@Override
-					public void handlerAdded(ChannelHandlerContext ctx) {
-						ctx.pipeline().addFirst(headHandler.get());
-						ctx.pipeline().replace(this, null, next);
-					}
-				};
-			}
-
-			@Override
-			public void close() {
-				negotiator.close();
-			}
-		};
+		return ReadyReadNegotiators.beforeHandshake(negotiator,
+				(channel) -> channel.pipeline().addFirst(headHandler.get()));
 	}
 
 	@Override
