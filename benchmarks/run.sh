@@ -4,10 +4,11 @@
 #   benchmarks/results/results.json   machine-readable figures, with the machine they ran on
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
-# Usage: benchmarks/run.sh            (about 10 minutes on 2 cores)
+# Usage: benchmarks/run.sh            (under 10 minutes on 2 cores; results.md says how long)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SECONDS=0
 
 mvn -B -q -pl benchmarks -am package -DskipTests -Dinvoker.skip=true
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
@@ -17,31 +18,42 @@ mkdir -p "$OUT/rows"
 ulimit -n "$(ulimit -Hn)" || true
 
 if [ "${QUICK:-0}" = "1" ]; then
-	IDLE=50; STALLED=20; SCALE=200; DOWNLOAD_SECONDS=2; JMH="-f 1 -wi 1 -w 1s -i 1 -r 1s"
+	IDLE=50; STALLED=20; SCALE=200; DOWNLOAD_SECONDS=1; JMH="-f 1 -wi 1 -w 1s -i 1 -r 1s"
 else
-	IDLE=1000; STALLED=200; SCALE=10000; DOWNLOAD_SECONDS=8; JMH="-f 1 -wi 1 -w 3s -i 2 -r 3s"
+	IDLE=1000; STALLED=200; SCALE=10000; DOWNLOAD_SECONDS=4; JMH="-f 1 -wi 1 -w 2s -i 2 -r 2s"
 fi
 JAVA=(java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled -cp "$CP")
 
-echo "== 1-2. JMH: LargeMessage and read/write, -prof gc"
+step() {
+	echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"
+}
+
+step "1-2. JMH: LargeMessage and read/write, -prof gc"
 "${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark $JMH -prof gc -rf json -rff "$OUT/jmh.json"
 
-# A scenario that hangs (stock grpc-alts opening 10,000 connections, say) is cut after 5
-# minutes and reported n/a.
+# harness SCENARIO CONFIG SECURITY COUNTS ROW-NAMES: one JVM; a scenario that hangs is cut
+# after 4 minutes and its rows are reported n/a.
 harness() {
-	timeout 300 "${JAVA[@]}" io.github.readyread.grpc.benchmarks.MemoryHarness "$1" "$2" "$3" "$4" \
-		"$OUT/rows/$1-$2-$3.json" || echo "$1 $2 $3: timed out or failed (reported n/a)"
+	local outputs=""
+	for name in ${5//,/ }; do
+		outputs="$outputs${outputs:+,}$OUT/rows/$name-$2-$3.json"
+	done
+	timeout 240 "${JAVA[@]}" io.github.readyread.grpc.benchmarks.MemoryHarness "$1" "$2" "$3" "$4" "$outputs" \
+		|| echo "$1 $2 $3: timed out or failed (reported n/a)"
 }
 for security in plaintext alts; do
 	for config in ready conventional stock; do
-		echo "== 3. idle, $config, $security"; harness idle "$config" "$security" "$IDLE"
-		echo "== 4. stalled, $config, $security"; harness stalled "$config" "$security" "$STALLED"
-		echo "== 5. scale, $config, $security"; harness scale "$config" "$security" "$SCALE"
+		step "3. idle, $config, $security"
+		harness idle "$config" "$security" "$IDLE" idle
+		step "4b. stalled in the second frame of a fresh connection, $config, $security"
+		harness stalled-fresh "$config" "$security" "$STALLED" stalled-fresh
+		step "4 and 5. stalled after traffic, $STALLED then $SCALE connections, $config, $security"
+		harness stalled "$config" "$security" "$STALLED,$SCALE" stalled,scale
+		step "6. download loop, $config, $security"
+		harness download "$config" "$security" "$DOWNLOAD_SECONDS" download
 	done
 done
-for config in ready conventional stock; do
-	echo "== 6. download loop, $config, alts"; harness download "$config" alts "$DOWNLOAD_SECONDS"
-done
 
-"${JAVA[@]}" -Djava.awt.headless=true io.github.readyread.grpc.benchmarks.Report "$OUT"
-echo "Wrote $OUT/results.md, $OUT/results.json and $OUT/download-pinned.png"
+step "report"
+"${JAVA[@]}" -Djava.awt.headless=true io.github.readyread.grpc.benchmarks.Report "$OUT" "$SECONDS"
+echo "Wrote $OUT/results.md, $OUT/results.json and $OUT/download-pinned.png in $((SECONDS / 60)) min $((SECONDS % 60)) s"

@@ -20,8 +20,9 @@ import io.grpc.stub.StreamObserver;
  * <li>{@code Download}: server streaming; the request holds two big-endian ints, message
  * size and total bytes; the answer is that many bytes in messages of that size, sent as
  * flow control allows.</li>
- * <li>{@code Hold}: server streaming; sends one message of the requested size (one int)
- * and keeps the stream open.</li>
+ * <li>{@code Hold}: server streaming; the request holds two big-endian ints, message size
+ * and the bytes of the answer a stall server lets reach the wire; sends one message of
+ * that size and keeps the stream open.</li>
  * </ul>
  */
 public final class EchoService {
@@ -90,8 +91,13 @@ public final class EchoService {
 		return ByteBuffer.allocate(8).putInt(messageSize).putInt(totalBytes).array();
 	}
 
-	static byte[] holdRequest(int messageSize) {
-		return ByteBuffer.allocate(4).putInt(messageSize).array();
+	static byte[] holdRequest(int messageSize, int forwardedBytes) {
+		return ByteBuffer.allocate(8).putInt(messageSize).putInt(forwardedBytes).array();
+	}
+
+	/** Bytes of a {@code Hold} answer that a stall server lets out, from its request. */
+	static int forwardedBytes(byte[] holdRequest) {
+		return ByteBuffer.wrap(holdRequest).getInt(4);
 	}
 
 	/** The service. */

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,8 +28,20 @@ import io.grpc.stub.StreamObserver;
  * configuration's own. Writes one JSON row.
  *
  * <p>
- * Arguments: {@code idle|stalled|download config security count output.json}, where count
- * is connections (idle, stalled) or seconds per message size (download).
+ * Arguments: {@code idle|stalled|stalled-fresh|download config security counts outputs},
+ * where a count is connections or, for download, seconds per message size; the stalled
+ * scenarios take increasing counts and as many output files, comma-separated (one run
+ * measures the 200-connection and the 10,000-connection rows). The stalled scenarios:
+ * <ul>
+ * <li>{@code stalled}: connections that have carried traffic (a
+ * {@value #WARM_DOWNLOAD_BYTES}-byte download each, so stock read buffers have grown to
+ * their 64 KiB maximum), then an answer stopped {@value #WARM_FORWARDED_BYTES} bytes into
+ * its first frame: the case of the README's introduction, a few KiB of real bytes
+ * waiting.</li>
+ * <li>{@code stalled-fresh}: connections after one small RPC, an answer stopped
+ * {@value #FRESH_FORWARDED_BYTES} bytes in, inside its second 16 KiB frame, so gRPC also
+ * keeps the first frame of the incomplete message.</li>
+ * </ul>
  */
 public final class MemoryHarness {
 
@@ -37,9 +50,17 @@ public final class MemoryHarness {
 	 * client and the server of one process and stalls when a process opens many more
 	 * connections to itself at once (the idle scenario runs both sides in one process).
 	 */
-	private static final int IN_FLIGHT = 16;
+	private static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 16);
 
 	private static final int WARM_UP_BYTES = 100;
+
+	private static final int WARM_DOWNLOAD_BYTES = 128 * 1024;
+
+	private static final int WARM_DOWNLOAD_MESSAGE = 64 * 1024;
+
+	private static final int WARM_FORWARDED_BYTES = 4096;
+
+	private static final int FRESH_FORWARDED_BYTES = 20000;
 
 	private static final int DOWNLOAD_BYTES = 64 * 1024 * 1024;
 
@@ -54,13 +75,20 @@ public final class MemoryHarness {
 		String scenario = args[0];
 		Config config = Config.valueOf(args[1].toUpperCase());
 		Security security = Security.valueOf(args[2].toUpperCase());
-		int count = Integer.parseInt(args[3]);
-		Path output = Path.of(args[4]);
-		Map<String, Object> row = new LinkedHashMap<>();
-		row.put("scenario", scenario);
-		row.put("config", config.id());
-		row.put("security", security.id());
-		row.put("count", count);
+		int[] counts = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
+		String[] outputs = args[4].split(",");
+		if (counts.length != outputs.length) {
+			throw new IllegalArgumentException("One output file per count");
+		}
+		List<Map<String, Object>> rows = new ArrayList<>();
+		for (int count : counts) {
+			Map<String, Object> row = new LinkedHashMap<>();
+			row.put("scenario", scenario);
+			row.put("config", config.id());
+			row.put("security", security.id());
+			row.put("count", count);
+			rows.add(row);
+		}
 		OurAlts.Handshaker handshaker = null;
 		try {
 			if (security == Security.ALTS) {
@@ -68,24 +96,34 @@ public final class MemoryHarness {
 			}
 			String target = (handshaker != null) ? handshaker.target() : null;
 			switch (scenario) {
-				case "idle" -> idle(config, security, target, count, row);
-				case "stalled", "scale" -> stalled(config, security, target, count, row);
-				case "download" -> download(config, security, target, count, row);
+				case "idle" -> idle(config, security, target, counts[0], rows.get(0));
+				case "stalled" ->
+					stalled(config, security, target, counts, WARM_DOWNLOAD_BYTES, WARM_FORWARDED_BYTES, rows);
+				case "stalled-fresh" -> stalled(config, security, target, counts, 0, FRESH_FORWARDED_BYTES, rows);
+				case "download" -> download(config, security, target, counts[0], rows.get(0));
 				default -> throw new IllegalArgumentException("Unknown scenario " + scenario);
 			}
 		}
 		catch (Exception ex) {
-			row.put("na", ex.getClass().getSimpleName() + ": " + ex.getMessage());
+			for (Map<String, Object> row : rows) {
+				if (!row.containsKey("clientPinnedPerConn") && !row.containsKey("runs")) {
+					row.put("na", ex.getClass().getSimpleName() + ": " + ex.getMessage());
+				}
+			}
 		}
 		finally {
 			if (handshaker != null) {
 				handshaker.close();
 			}
 		}
-		Files.createDirectories(output.toAbsolutePath().getParent());
-		Files.writeString(output, new GsonBuilder().setPrettyPrinting().create().toJson(row));
-		System.out.println(scenario + " " + config.id() + " " + security.id() + " " + count + ": "
-				+ (row.containsKey("na") ? "n/a (" + row.get("na") + ")" : "done"));
+		for (int i = 0; i < outputs.length; i++) {
+			Path output = Path.of(outputs[i]);
+			Map<String, Object> row = rows.get(i);
+			Files.createDirectories(output.toAbsolutePath().getParent());
+			Files.writeString(output, new GsonBuilder().setPrettyPrinting().create().toJson(row));
+			System.out.println(scenario + " " + config.id() + " " + security.id() + " " + counts[i] + ": "
+					+ (row.containsKey("na") ? "n/a (" + row.get("na") + ")" : "done"));
+		}
 		System.exit(0);
 	}
 
@@ -96,7 +134,7 @@ public final class MemoryHarness {
 			InetSocketAddress address = rig.startServer(EchoService.definition());
 			PoolFigures clientBefore = rig.clientPool();
 			PoolFigures serverBefore = rig.serverPool();
-			connectAndWarmUp(rig, address, connections);
+			connectAndWarmUp(rig, address, connections, 0);
 			settle(rig);
 			PoolFigures client = rig.clientPool();
 			PoolFigures server = rig.serverPool();
@@ -114,46 +152,65 @@ public final class MemoryHarness {
 
 	/**
 	 * Scenarios 4 and 5: connections whose answer stops inside a frame; the stall server
-	 * runs in a child JVM, so this process is the client side only.
+	 * runs in a child JVM, so this process is the client side only. Connections are added
+	 * up to each checkpoint in turn (those of earlier checkpoints stay stalled) and
+	 * measured there, one row per checkpoint.
+	 * @param checkpoints increasing connection counts
+	 * @param warmDownloadBytes bytes each connection downloads first, 0 for one small
+	 * echo
+	 * @param forwardedBytes bytes of the answer the stall server lets out
+	 * @param rows one row per checkpoint, filled in
 	 */
-	private static void stalled(Config config, Security security, String handshaker, int connections,
-			Map<String, Object> row) throws Exception {
+	private static void stalled(Config config, Security security, String handshaker, int[] checkpoints,
+			int warmDownloadBytes, int forwardedBytes, List<Map<String, Object>> rows) throws Exception {
 		Process server = startStallServer(security, handshaker);
 		try (Rig rig = Rig.create(config, security, handshaker)) {
 			InetSocketAddress address = new InetSocketAddress("127.0.0.1", readPort(server));
 			long rssBefore = ProcessMemory.rssBytes();
+			long kernelBefore = KernelTcpMemory.bytes();
 			PoolFigures before = rig.clientPool();
-			List<ManagedChannel> channels = connectAndWarmUp(rig, address, connections);
-			for (ManagedChannel channel : channels) {
-				ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.HOLD, CallOptions.DEFAULT),
-						EchoService.holdRequest(StallServer.ANSWER_BYTES), new StreamObserver<>() {
-							@Override
-							public void onNext(byte[] value) {
-							}
+			long start = System.nanoTime();
+			int open = 0;
+			for (int i = 0; i < checkpoints.length; i++) {
+				int connections = checkpoints[i];
+				Map<String, Object> row = rows.get(i);
+				List<ManagedChannel> channels = connectAndWarmUp(rig, address, connections - open, warmDownloadBytes);
+				open = connections;
+				for (ManagedChannel channel : channels) {
+					ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.HOLD, CallOptions.DEFAULT),
+							EchoService.holdRequest(StallServer.ANSWER_BYTES, forwardedBytes), new StreamObserver<>() {
+								@Override
+								public void onNext(byte[] value) {
+								}
 
-							@Override
-							public void onError(Throwable ex) {
-							}
+								@Override
+								public void onError(Throwable ex) {
+								}
 
-							@Override
-							public void onCompleted() {
-							}
-						});
+								@Override
+								public void onCompleted() {
+								}
+							});
+				}
+				settle(rig);
+				PoolFigures after = rig.clientPool();
+				long pinned = after.pinnedBytes() - before.pinnedBytes();
+				long readPath = rig.clientReadPathPinned();
+				long kernel = KernelTcpMemory.bytes() - kernelBefore;
+				row.put("transport", rig.transportName());
+				row.put("answerBytes", StallServer.ANSWER_BYTES);
+				row.put("forwardedBytes", forwardedBytes);
+				row.put("warmDownloadBytes", warmDownloadBytes);
+				row.put("clientPinnedTotal", pinned);
+				row.put("clientPinnedPerConn", perConn(pinned, connections));
+				row.put("clientReadPathPinnedPerConn", (readPath < 0) ? null : perConn(readPath, connections));
+				row.put("clientOtherPinnedPerConn", (readPath < 0) ? null : perConn(pinned - readPath, connections));
+				row.put("clientReservedTotal", after.reservedBytes());
+				row.put("clientRssBytes", ProcessMemory.rssBytes());
+				row.put("clientRssBeforeConnectBytes", rssBefore);
+				row.put("kernelTcpBytesPerConn", (kernelBefore < 0) ? null : perConn(kernel, connections));
+				row.put("secondsToMeasure", (System.nanoTime() - start) / 1e9);
 			}
-			settle(rig);
-			PoolFigures after = rig.clientPool();
-			long pinned = after.pinnedBytes() - before.pinnedBytes();
-			long readPath = rig.clientReadPathPinned();
-			row.put("transport", rig.transportName());
-			row.put("answerBytes", StallServer.ANSWER_BYTES);
-			row.put("forwardedBytes", StallServer.FORWARDED_BYTES);
-			row.put("clientPinnedTotal", pinned);
-			row.put("clientPinnedPerConn", perConn(pinned, connections));
-			row.put("clientReadPathPinnedPerConn", (readPath < 0) ? null : perConn(readPath, connections));
-			row.put("clientOtherPinnedPerConn", (readPath < 0) ? null : perConn(pinned - readPath, connections));
-			row.put("clientReservedTotal", after.reservedBytes());
-			row.put("clientRssBytes", ProcessMemory.rssBytes());
-			row.put("clientRssBeforeConnectBytes", rssBefore);
 		}
 		finally {
 			server.getOutputStream().close();
@@ -270,9 +327,12 @@ public final class MemoryHarness {
 		return samples.stream().mapToLong((s) -> s[column]).max().orElse(-1);
 	}
 
-	/** Opens {@code connections} channels and makes one small RPC on each. */
-	private static List<ManagedChannel> connectAndWarmUp(Rig rig, InetSocketAddress address, int connections)
-			throws Exception {
+	/**
+	 * Opens {@code connections} channels and makes one RPC on each: a small echo, or a
+	 * download of {@code downloadBytes} when that is positive.
+	 */
+	private static List<ManagedChannel> connectAndWarmUp(Rig rig, InetSocketAddress address, int connections,
+			int downloadBytes) throws Exception {
 		List<ManagedChannel> channels = new ArrayList<>(connections);
 		Semaphore inFlight = new Semaphore(IN_FLIGHT);
 		List<CompletableFuture<byte[]>> calls = new ArrayList<>(connections);
@@ -282,24 +342,30 @@ public final class MemoryHarness {
 			channels.add(channel);
 			inFlight.acquire();
 			CompletableFuture<byte[]> call = new CompletableFuture<>();
-			ClientCalls.asyncUnaryCall(channel.newCall(EchoService.ECHO, CallOptions.DEFAULT), request,
-					new StreamObserver<>() {
-						@Override
-						public void onNext(byte[] value) {
-						}
+			StreamObserver<byte[]> observer = new StreamObserver<>() {
+				@Override
+				public void onNext(byte[] value) {
+				}
 
-						@Override
-						public void onError(Throwable ex) {
-							inFlight.release();
-							call.completeExceptionally(ex);
-						}
+				@Override
+				public void onError(Throwable ex) {
+					inFlight.release();
+					call.completeExceptionally(ex);
+				}
 
-						@Override
-						public void onCompleted() {
-							inFlight.release();
-							call.complete(request);
-						}
-					});
+				@Override
+				public void onCompleted() {
+					inFlight.release();
+					call.complete(request);
+				}
+			};
+			if (downloadBytes > 0) {
+				ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT),
+						EchoService.downloadRequest(WARM_DOWNLOAD_MESSAGE, downloadBytes), observer);
+			}
+			else {
+				ClientCalls.asyncUnaryCall(channel.newCall(EchoService.ECHO, CallOptions.DEFAULT), request, observer);
+			}
 			calls.add(call);
 		}
 		CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);

@@ -21,7 +21,8 @@ import com.google.gson.JsonParser;
  * {@code results.md} and the download chart; computes every ratio and target from them.
  *
  * <p>
- * Argument: the results directory (holding {@code jmh.json} and {@code rows/}).
+ * Arguments: the results directory (holding {@code jmh.json} and {@code rows/}) and,
+ * optionally, how many seconds the whole run took.
  */
 public final class Report {
 
@@ -45,6 +46,9 @@ public final class Report {
 		Report report = new Report();
 		report.load(dir);
 		Map<String, Object> machine = machine();
+		if (args.length > 1) {
+			machine.put("runSeconds", Integer.parseInt(args[1]));
+		}
 		report.write(dir, machine);
 	}
 
@@ -99,13 +103,25 @@ public final class Report {
 		this.md.append("Generated ").append(Instant.now()).append(" by `benchmarks/run.sh`. Machine: ");
 		this.md.append(machine.get("cpu")).append(", ").append(machine.get("cores")).append(" cores, ");
 		this.md.append(machine.get("kernel")).append(", ").append(machine.get("jdk")).append(", ");
-		this.md.append(machine.get("memTotal")).append(".\n\n");
+		this.md.append(machine.get("memTotal")).append(".");
+		if (machine.containsKey("runSeconds")) {
+			int seconds = (Integer) machine.get("runSeconds");
+			this.md.append(" The whole run (build included) took ").append(seconds / 60).append(" min ");
+			this.md.append(seconds % 60).append(" s.");
+		}
+		this.md.append("\n\n");
 		this.md.append("Ratios are against stock (grpc-netty-shaded / grpc-alts) with the same security. "
 				+ "`n/a`: not measured, with the reason in results.json.\n\n");
 		jmhTables();
 		idleTable();
-		stalledTable("stalled", "4. Stalled mid-frame");
-		stalledTable("scale", "5. Scale: stalled mid-frame");
+		stalledTable("stalled", "4. Stalled mid-frame",
+				"Connections that have carried traffic (a 128 KiB download each), then an answer that stops "
+						+ "4 KiB into its first frame: a few KiB of real bytes waiting.");
+		stalledTable("scale", "5. Scale: stalled mid-frame",
+				"As 4, with 10,000 connections (the 200 of scenario 4 are among them: one run measures both).");
+		stalledTable("stalled-fresh", "4b. Stalled inside the second frame of a fresh connection",
+				"Connections after one small echo, then a 32 KiB answer that stops 20,000 bytes in, inside its "
+						+ "second 16 KiB frame: gRPC also keeps the first frame of the incomplete message.");
 		downloadTable();
 		targetTable();
 		Map<String, Object> json = new LinkedHashMap<>();
@@ -196,18 +212,23 @@ public final class Report {
 		this.md.append('\n');
 	}
 
-	private void stalledTable(String scenario, String title) {
+	private void stalledTable(String scenario, String title, String description) {
 		this.md.append("## ").append(title).append(" (client JVM; stall server in its own JVM)\n\n");
+		this.md.append(description)
+			.append(" Read path: bytes our read path holds (ALTS records, HTTP/2 frames "
+					+ "not yet whole); rest: what gRPC keeps of incomplete messages. Kernel TCP: the machine's TCP "
+					+ "socket memory (/proc/net/sockstat) grown per connection, where bytes a ready read leaves "
+					+ "unread wait.\n\n");
 		this.md.append("| security | config | conns | client pinned B/conn | x stock | read path B/conn | rest B/conn "
-				+ "| client pool reserved | client RSS |\n");
-		this.md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+				+ "| kernel TCP B/conn | pinned + kernel x stock | client pool reserved | client RSS |\n");
+		this.md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (String security : SECURITIES) {
 			JsonObject stock = this.rows.get(scenario + "-stock-" + security);
 			for (String config : CONFIGS) {
 				JsonObject row = this.rows.get(scenario + "-" + config + "-" + security);
 				this.md.append("| ").append(security).append(" | ").append(config).append(" | ");
 				if (na(row)) {
-					this.md.append("n/a | | | | | | |\n");
+					this.md.append("n/a | | | | | | | | |\n");
 					continue;
 				}
 				this.md.append(row.get("count")).append(" | ");
@@ -215,6 +236,9 @@ public final class Report {
 				this.md.append(ratio(row, stock, "clientPinnedPerConn")).append(" | ");
 				this.md.append(field(row, "clientReadPathPinnedPerConn")).append(" | ");
 				this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
+				this.md.append(field(row, "kernelTcpBytesPerConn")).append(" | ");
+				Double withKernel = pinnedWithKernelRatio(row, stock);
+				this.md.append((withKernel == null) ? "n/a" : String.format("%.2f", withKernel)).append(" | ");
 				this.md.append(mib(row, "clientReservedTotal")).append(" | ");
 				this.md.append(mib(row, "clientRssBytes")).append(" |\n");
 			}
@@ -226,8 +250,20 @@ public final class Report {
 					(na(ready) || na(stock) || value(stock, "clientPinnedPerConn") == 0) ? null
 							: value(ready, "clientPinnedPerConn") / value(stock, "clientPinnedPerConn"),
 					0.1, false);
+			addTarget(scenario + " pinned + kernel TCP <= 0.1x stock, extra (" + security + ")",
+					(na(ready) || na(stock)) ? null : pinnedWithKernelRatio(ready, stock), 0.1, false);
 		}
 		this.md.append('\n');
+	}
+
+	/** (pinned + kernel TCP) of a row over stock's, or null where either is missing. */
+	private static Double pinnedWithKernelRatio(JsonObject row, JsonObject stock) {
+		if (na(row) || na(stock)) {
+			return null;
+		}
+		double mine = value(row, "clientPinnedPerConn") + value(row, "kernelTcpBytesPerConn");
+		double theirs = value(stock, "clientPinnedPerConn") + value(stock, "kernelTcpBytesPerConn");
+		return (Double.isNaN(mine) || Double.isNaN(theirs) || theirs == 0) ? null : mine / theirs;
 	}
 
 	private void downloadTable() {

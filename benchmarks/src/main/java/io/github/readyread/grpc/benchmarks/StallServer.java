@@ -6,6 +6,7 @@ import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -18,17 +19,14 @@ import io.netty.channel.ChannelHandlerContext;
 /**
  * The server of the stalled scenarios, run in its own JVM so that the client process's
  * descriptors and RSS are its own: a {@code Hold} call arms its connection's
- * {@link TailHolder}, which lets {@value #FORWARDED_BYTES} bytes of the answer out and
- * holds the rest.
+ * {@link TailHolder}, which lets as many bytes of the answer out as the request names
+ * ({@link EchoService#forwardedBytes}) and holds the rest.
  *
  * <p>
  * Arguments: {@code plaintext|alts} and the handshaker target (or {@code -}). Prints
  * {@code PORT n} when ready; exits when its standard input closes.
  */
 public final class StallServer {
-
-	/** Bytes of the answer that reach the client: inside the second 16 KiB frame. */
-	static final int FORWARDED_BYTES = 20000;
 
 	/** Size of the {@code Hold} answer. */
 	static final int ANSWER_BYTES = 32 * 1024;
@@ -44,13 +42,20 @@ public final class StallServer {
 			@Override
 			public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
 					ServerCallHandler<Q, R> next) {
-				if (call.getMethodDescriptor().getFullMethodName().equals(EchoService.HOLD.getFullMethodName())) {
-					TailHolder holder = holders.get(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
-					if (holder != null) {
-						holder.arm(FORWARDED_BYTES);
-					}
+				ServerCall.Listener<Q> listener = next.startCall(call, headers);
+				TailHolder holder = holders.get(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+				if (holder == null || !call.getMethodDescriptor()
+					.getFullMethodName()
+					.equals(EchoService.HOLD.getFullMethodName())) {
+					return listener;
 				}
-				return next.startCall(call, headers);
+				return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+					@Override
+					public void onMessage(Q message) {
+						holder.arm(EchoService.forwardedBytes((byte[]) message));
+						super.onMessage(message);
+					}
+				};
 			}
 		};
 		try (Rig rig = Rig.create(Config.CONVENTIONAL, security, handshaker)) {

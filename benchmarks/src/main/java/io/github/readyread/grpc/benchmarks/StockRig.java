@@ -3,6 +3,7 @@ package io.github.readyread.grpc.benchmarks;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -31,9 +32,21 @@ final class StockRig extends Rig {
 
 	private final PooledByteBufAllocator clientPool = grpcLikePool();
 
+	/**
+	 * One credentials object for every channel, as an application keeps one: grpc-alts
+	 * shares the channel to the handshaker between the users of one credentials object
+	 * (credentials built per channel open a handshaker channel, with its own event loop,
+	 * per connection).
+	 */
+	private final ChannelCredentials channelCredentials;
+
 	StockRig(Security security, String handshakerTarget) {
 		this.security = security;
 		this.handshakerTarget = handshakerTarget;
+		this.channelCredentials = (security == Security.ALTS) ? AltsChannelCredentials.newBuilder()
+			.enableUntrustedAltsForTesting()
+			.setHandshakerAddressForTesting(handshakerTarget)
+			.build() : null;
 	}
 
 	private static PooledByteBufAllocator grpcLikePool() {
@@ -64,11 +77,8 @@ final class StockRig extends Rig {
 
 	@Override
 	ManagedChannel buildChannel(String name, InetSocketAddress target) {
-		NettyChannelBuilder builder = (this.security == Security.ALTS) ? NettyChannelBuilder.forAddress(target,
-				AltsChannelCredentials.newBuilder()
-					.enableUntrustedAltsForTesting()
-					.setHandshakerAddressForTesting(this.handshakerTarget)
-					.build())
+		NettyChannelBuilder builder = (this.security == Security.ALTS)
+				? NettyChannelBuilder.forAddress(target, this.channelCredentials)
 				: NettyChannelBuilder.forAddress(target).usePlaintext();
 		return builder.directExecutor().withOption(ChannelOption.ALLOCATOR, this.clientPool).build();
 	}
