@@ -19,6 +19,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 
 /**
  * Our transport on unshaded Netty: the server and the clients each get their own
@@ -62,6 +63,8 @@ final class OurRig extends Rig {
 				? OurAlts.server(this.handshakerTarget, this.server.statsFor(ReadyReadTransport.SERVER), this.server)
 				: null;
 		this.server.configure(builder, alts, true);
+		CountingAllocator counting = new CountingAllocator(this.server.pool().allocator(), this.poolBytesTaken);
+		builder.withOption(ChannelOption.ALLOCATOR, counting).withChildOption(ChannelOption.ALLOCATOR, counting);
 		if (headHandler != null) {
 			GrpcNettyBridge.Negotiator negotiator = (alts != null) ? alts : ReadyReadNegotiators.plaintext(true,
 					ReadPath.CONVENTIONAL, this.server.statsFor(ReadyReadTransport.SERVER), false);
@@ -82,6 +85,8 @@ final class OurRig extends Rig {
 		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
 				? OurAlts.client(this.handshakerTarget, this.client.statsFor(name), this.client) : null;
 		this.client.configure(builder, name, target.toString(), alts, true);
+		builder.withOption(ChannelOption.ALLOCATOR,
+				new CountingAllocator(this.client.pool().allocator(), this.poolBytesTaken));
 		return builder.build();
 	}
 

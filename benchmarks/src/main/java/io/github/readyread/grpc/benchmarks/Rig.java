@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 import io.grpc.ManagedChannel;
@@ -17,6 +18,9 @@ import io.grpc.ServerServiceDefinition;
 abstract class Rig implements AutoCloseable {
 
 	private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
+
+	/** Counted by the rigs' counting allocators, client and server. */
+	protected final LongAdder poolBytesTaken = new LongAdder();
 
 	private Server server;
 
@@ -67,6 +71,14 @@ abstract class Rig implements AutoCloseable {
 	abstract ManagedChannel buildChannel(String name, InetSocketAddress target);
 
 	abstract PoolFigures clientPool();
+
+	/**
+	 * Bytes of buffers the client's and the server's channels have taken from their pools
+	 * so far (capacity asked for, whether released since or not).
+	 */
+	long poolBytesTaken() {
+		return this.poolBytesTaken.sum();
+	}
 
 	abstract PoolFigures serverPool();
 

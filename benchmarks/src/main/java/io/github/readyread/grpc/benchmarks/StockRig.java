@@ -69,8 +69,8 @@ final class StockRig extends Rig {
 					.build())
 				: NettyServerBuilder.forAddress(address);
 		return builder.directExecutor()
-			.withOption(ChannelOption.ALLOCATOR, this.serverPool)
-			.withChildOption(ChannelOption.ALLOCATOR, this.serverPool)
+			.withOption(ChannelOption.ALLOCATOR, new ShadedCountingAllocator(this.serverPool, this.poolBytesTaken))
+			.withChildOption(ChannelOption.ALLOCATOR, new ShadedCountingAllocator(this.serverPool, this.poolBytesTaken))
 			.addService(service)
 			.build();
 	}
@@ -80,7 +80,9 @@ final class StockRig extends Rig {
 		NettyChannelBuilder builder = (this.security == Security.ALTS)
 				? NettyChannelBuilder.forAddress(target, this.channelCredentials)
 				: NettyChannelBuilder.forAddress(target).usePlaintext();
-		return builder.directExecutor().withOption(ChannelOption.ALLOCATOR, this.clientPool).build();
+		return builder.directExecutor()
+			.withOption(ChannelOption.ALLOCATOR, new ShadedCountingAllocator(this.clientPool, this.poolBytesTaken))
+			.build();
 	}
 
 	@Override
