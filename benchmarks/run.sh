@@ -48,10 +48,8 @@ for security in plaintext alts; do
 	for config in ready conventional stock; do
 		step "3. idle, $config, $security"
 		harness idle "$config" "$security" "$IDLE" idle
-		step "4b. stalled in the second frame of a fresh connection, $config, $security"
-		harness stalled-fresh "$config" "$security" "$STALLED" stalled-fresh
-		step "4 and 5. stalled after traffic, $STALLED then $SCALE connections, $config, $security"
-		harness stalled "$config" "$security" "$STALLED,$SCALE" stalled,scale
+		step "4b, 4 and 5. stalled: $STALLED fresh, then $STALLED and $SCALE after traffic, $config, $security"
+		harness stalled "$config" "$security" "$STALLED,$STALLED,$SCALE" stalled-fresh,stalled,scale
 		step "6. download loop, $config, $security"
 		harness download "$config" "$security" "$DOWNLOAD_SECONDS" download
 	done

@@ -3,10 +3,18 @@ package io.github.readyread.grpc.benchmarks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
- * Memory the kernel holds for TCP sockets, machine-wide, from {@code /proc/net/sockstat}
- * ({@code TCP: ... mem N}, in pages): where bytes a ready read leaves unread wait.
+ * Where bytes a ready read leaves unread wait: the kernel's socket receive queues.
+ * <ul>
+ * <li>{@link #receiveQueueBytes}: bytes waiting in the receive queues of this machine's
+ * TCP sockets connected to a given port ({@code /proc/net/tcp} and {@code tcp6},
+ * {@code rx_queue}): exactly the bytes left unread.</li>
+ * <li>{@link #bytes}: the machine's TCP socket memory ({@code /proc/net/sockstat},
+ * {@code TCP: ... mem N} pages): what the kernel charges for them, buffer overhead
+ * included; machine-wide, so other sockets add noise.</li>
+ * </ul>
  */
 final class KernelTcpMemory {
 
@@ -15,7 +23,7 @@ final class KernelTcpMemory {
 	private KernelTcpMemory() {
 	}
 
-	/** Kernel TCP memory in bytes, or -1 where /proc is not available. */
+	/** The machine's TCP socket memory in bytes, or -1 where /proc is not available. */
 	static long bytes() {
 		try {
 			for (String line : Files.readAllLines(Path.of("/proc/net/sockstat"))) {
@@ -33,6 +41,53 @@ final class KernelTcpMemory {
 			// fall through
 		}
 		return -1;
+	}
+
+	/**
+	 * {@link #bytes()} once it has not changed for a second (at most 10 s): sockets of an
+	 * earlier process still being torn down would otherwise count against a baseline.
+	 */
+	static long settledBytes() throws InterruptedException {
+		long last = bytes();
+		int stable = 0;
+		for (int i = 0; i < 50 && stable < 5; i++) {
+			Thread.sleep(200);
+			long now = bytes();
+			stable = (now == last) ? stable + 1 : 0;
+			last = now;
+		}
+		return last;
+	}
+
+	/**
+	 * Bytes waiting in the receive queues of TCP sockets whose remote port is
+	 * {@code remotePort}, or -1 where /proc is not available.
+	 */
+	static long receiveQueueBytes(int remotePort) {
+		long total = 0;
+		boolean found = false;
+		for (String file : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+			try {
+				List<String> lines = Files.readAllLines(Path.of(file));
+				found = true;
+				for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+					String[] fields = line.trim().split("\\s+");
+					if (fields.length < 5) {
+						continue;
+					}
+					String remote = fields[2];
+					int port = Integer.parseInt(remote.substring(remote.lastIndexOf(':') + 1), 16);
+					if (port == remotePort) {
+						String queues = fields[4];
+						total += Long.parseLong(queues.substring(queues.indexOf(':') + 1), 16);
+					}
+				}
+			}
+			catch (IOException | RuntimeException ex) {
+				// this file is not there: the other one may be
+			}
+		}
+		return found ? total : -1;
 	}
 
 }

@@ -28,19 +28,19 @@ import io.grpc.stub.StreamObserver;
  * configuration's own. Writes one JSON row.
  *
  * <p>
- * Arguments: {@code idle|stalled|stalled-fresh|download config security counts outputs},
- * where a count is connections or, for download, seconds per message size; the stalled
- * scenarios take increasing counts and as many output files, comma-separated (one run
- * measures the 200-connection and the 10,000-connection rows). The stalled scenarios:
+ * Arguments: {@code idle|stalled|download config security counts outputs}, where a count
+ * is connections or, for download, seconds per message size. {@code stalled} takes
+ * several counts and as many output files, comma-separated, and measures every stalled
+ * row with one stall server and one client:
  * <ul>
- * <li>{@code stalled}: connections that have carried traffic (a
+ * <li>first count, scenario 4b: connections after one small RPC, an answer stopped
+ * {@value #FRESH_FORWARDED_BYTES} bytes in, inside its second 16 KiB frame, so gRPC also
+ * keeps the first frame of the incomplete message (closed once measured);</li>
+ * <li>next counts, scenarios 4 and 5: connections that have carried traffic (a
  * {@value #WARM_DOWNLOAD_BYTES}-byte download each, so stock read buffers have grown to
  * their 64 KiB maximum), then an answer stopped {@value #WARM_FORWARDED_BYTES} bytes into
- * its first frame: the case of the README's introduction, a few KiB of real bytes
- * waiting.</li>
- * <li>{@code stalled-fresh}: connections after one small RPC, an answer stopped
- * {@value #FRESH_FORWARDED_BYTES} bytes in, inside its second 16 KiB frame, so gRPC also
- * keeps the first frame of the incomplete message.</li>
+ * its first frame, a few KiB of real bytes waiting; measured as they reach each
+ * count.</li>
  * </ul>
  */
 public final class MemoryHarness {
@@ -50,7 +50,7 @@ public final class MemoryHarness {
 	 * client and the server of one process and stalls when a process opens many more
 	 * connections to itself at once (the idle scenario runs both sides in one process).
 	 */
-	private static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 16);
+	private static final int IN_FLIGHT = 16;
 
 	private static final int WARM_UP_BYTES = 100;
 
@@ -98,8 +98,7 @@ public final class MemoryHarness {
 			switch (scenario) {
 				case "idle" -> idle(config, security, target, counts[0], rows.get(0));
 				case "stalled" ->
-					stalled(config, security, target, counts, WARM_DOWNLOAD_BYTES, WARM_FORWARDED_BYTES, rows);
-				case "stalled-fresh" -> stalled(config, security, target, counts, 0, FRESH_FORWARDED_BYTES, rows);
+					stalled(config, security, target, counts[0], Arrays.copyOfRange(counts, 1, counts.length), rows);
 				case "download" -> download(config, security, target, counts[0], rows.get(0));
 				default -> throw new IllegalArgumentException("Unknown scenario " + scenario);
 			}
@@ -134,7 +133,7 @@ public final class MemoryHarness {
 			InetSocketAddress address = rig.startServer(EchoService.definition());
 			PoolFigures clientBefore = rig.clientPool();
 			PoolFigures serverBefore = rig.serverPool();
-			connectAndWarmUp(rig, address, connections, 0);
+			connectAndWarmUp(rig, address, connections, 0, "c");
 			settle(rig);
 			PoolFigures client = rig.clientPool();
 			PoolFigures server = rig.serverPool();
@@ -151,65 +150,44 @@ public final class MemoryHarness {
 	}
 
 	/**
-	 * Scenarios 4 and 5: connections whose answer stops inside a frame; the stall server
-	 * runs in a child JVM, so this process is the client side only. Connections are added
-	 * up to each checkpoint in turn (those of earlier checkpoints stay stalled) and
-	 * measured there, one row per checkpoint.
-	 * @param checkpoints increasing connection counts
-	 * @param warmDownloadBytes bytes each connection downloads first, 0 for one small
-	 * echo
-	 * @param forwardedBytes bytes of the answer the stall server lets out
-	 * @param rows one row per checkpoint, filled in
+	 * Scenarios 4b, 4 and 5, one stall server (a child JVM, so this process is the client
+	 * side only) and one client for all three. First {@code fresh} connections after one
+	 * small echo, answers stopped {@value #FRESH_FORWARDED_BYTES} bytes in (4b); they are
+	 * closed. Then connections that carried a {@value #WARM_DOWNLOAD_BYTES}-byte
+	 * download, answers stopped {@value #WARM_FORWARDED_BYTES} bytes in, added up to each
+	 * checkpoint in turn (those of earlier checkpoints stay stalled) and measured there
+	 * (4 and 5).
+	 * @param fresh connections of the first phase
+	 * @param checkpoints increasing connection counts of the second phase
+	 * @param rows the first phase's row, then one row per checkpoint, filled in
 	 */
-	private static void stalled(Config config, Security security, String handshaker, int[] checkpoints,
-			int warmDownloadBytes, int forwardedBytes, List<Map<String, Object>> rows) throws Exception {
+	private static void stalled(Config config, Security security, String handshaker, int fresh, int[] checkpoints,
+			List<Map<String, Object>> rows) throws Exception {
 		Process server = startStallServer(security, handshaker);
 		try (Rig rig = Rig.create(config, security, handshaker)) {
-			InetSocketAddress address = new InetSocketAddress("127.0.0.1", readPort(server));
-			long rssBefore = ProcessMemory.rssBytes();
-			long kernelBefore = KernelTcpMemory.bytes();
-			PoolFigures before = rig.clientPool();
+			int port = readPort(server);
+			InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
 			long start = System.nanoTime();
+			Baseline baseline = Baseline.take(rig);
+			List<ManagedChannel> freshChannels = connectAndWarmUp(rig, address, fresh, 0, "fresh");
+			hold(freshChannels, FRESH_FORWARDED_BYTES);
+			measureStalled(rig, baseline, fresh, port, 0, FRESH_FORWARDED_BYTES, start, rows.get(0));
+			for (ManagedChannel channel : freshChannels) {
+				channel.shutdownNow();
+			}
+			for (ManagedChannel channel : freshChannels) {
+				channel.awaitTermination(10, TimeUnit.SECONDS);
+			}
+			settle(rig);
+			baseline = Baseline.take(rig);
 			int open = 0;
 			for (int i = 0; i < checkpoints.length; i++) {
-				int connections = checkpoints[i];
-				Map<String, Object> row = rows.get(i);
-				List<ManagedChannel> channels = connectAndWarmUp(rig, address, connections - open, warmDownloadBytes);
-				open = connections;
-				for (ManagedChannel channel : channels) {
-					ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.HOLD, CallOptions.DEFAULT),
-							EchoService.holdRequest(StallServer.ANSWER_BYTES, forwardedBytes), new StreamObserver<>() {
-								@Override
-								public void onNext(byte[] value) {
-								}
-
-								@Override
-								public void onError(Throwable ex) {
-								}
-
-								@Override
-								public void onCompleted() {
-								}
-							});
-				}
-				settle(rig);
-				PoolFigures after = rig.clientPool();
-				long pinned = after.pinnedBytes() - before.pinnedBytes();
-				long readPath = rig.clientReadPathPinned();
-				long kernel = KernelTcpMemory.bytes() - kernelBefore;
-				row.put("transport", rig.transportName());
-				row.put("answerBytes", StallServer.ANSWER_BYTES);
-				row.put("forwardedBytes", forwardedBytes);
-				row.put("warmDownloadBytes", warmDownloadBytes);
-				row.put("clientPinnedTotal", pinned);
-				row.put("clientPinnedPerConn", perConn(pinned, connections));
-				row.put("clientReadPathPinnedPerConn", (readPath < 0) ? null : perConn(readPath, connections));
-				row.put("clientOtherPinnedPerConn", (readPath < 0) ? null : perConn(pinned - readPath, connections));
-				row.put("clientReservedTotal", after.reservedBytes());
-				row.put("clientRssBytes", ProcessMemory.rssBytes());
-				row.put("clientRssBeforeConnectBytes", rssBefore);
-				row.put("kernelTcpBytesPerConn", (kernelBefore < 0) ? null : perConn(kernel, connections));
-				row.put("secondsToMeasure", (System.nanoTime() - start) / 1e9);
+				List<ManagedChannel> channels = connectAndWarmUp(rig, address, checkpoints[i] - open,
+						WARM_DOWNLOAD_BYTES, "warm" + i + "-");
+				open = checkpoints[i];
+				hold(channels, WARM_FORWARDED_BYTES);
+				measureStalled(rig, baseline, open, port, WARM_DOWNLOAD_BYTES, WARM_FORWARDED_BYTES, start,
+						rows.get(i + 1));
 			}
 		}
 		finally {
@@ -218,6 +196,62 @@ public final class MemoryHarness {
 				server.destroyForcibly();
 			}
 		}
+	}
+
+	/** Client figures before a stalled phase. */
+	private record Baseline(PoolFigures pool, long readPath, long kernel, long rss) {
+
+		static Baseline take(Rig rig) throws InterruptedException {
+			return new Baseline(rig.clientPool(), rig.clientReadPathPinned(), KernelTcpMemory.settledBytes(),
+					ProcessMemory.rssBytes());
+		}
+
+	}
+
+	/** Starts a {@code Hold} call on each channel, stopped {@code forwardedBytes} in. */
+	private static void hold(List<ManagedChannel> channels, int forwardedBytes) {
+		for (ManagedChannel channel : channels) {
+			ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.HOLD, CallOptions.DEFAULT),
+					EchoService.holdRequest(StallServer.ANSWER_BYTES, forwardedBytes), new StreamObserver<>() {
+						@Override
+						public void onNext(byte[] value) {
+						}
+
+						@Override
+						public void onError(Throwable ex) {
+						}
+
+						@Override
+						public void onCompleted() {
+						}
+					});
+		}
+	}
+
+	private static void measureStalled(Rig rig, Baseline baseline, int connections, int serverPort,
+			int warmDownloadBytes, int forwardedBytes, long start, Map<String, Object> row)
+			throws InterruptedException {
+		settle(rig);
+		PoolFigures after = rig.clientPool();
+		long pinned = after.pinnedBytes() - baseline.pool().pinnedBytes();
+		long readPath = rig.clientReadPathPinned();
+		readPath = (readPath < 0) ? -1 : readPath - baseline.readPath();
+		long kernel = KernelTcpMemory.bytes() - baseline.kernel();
+		long queued = KernelTcpMemory.receiveQueueBytes(serverPort);
+		row.put("transport", rig.transportName());
+		row.put("answerBytes", StallServer.ANSWER_BYTES);
+		row.put("forwardedBytes", forwardedBytes);
+		row.put("warmDownloadBytes", warmDownloadBytes);
+		row.put("clientPinnedTotal", pinned);
+		row.put("clientPinnedPerConn", perConn(pinned, connections));
+		row.put("clientReadPathPinnedPerConn", (readPath < 0) ? null : perConn(readPath, connections));
+		row.put("clientOtherPinnedPerConn", (readPath < 0) ? null : perConn(pinned - readPath, connections));
+		row.put("clientReservedTotal", after.reservedBytes());
+		row.put("clientRssBytes", ProcessMemory.rssBytes());
+		row.put("clientRssBeforeConnectBytes", baseline.rss());
+		row.put("kernelReceiveQueuePerConn", (queued < 0) ? null : perConn(queued, connections));
+		row.put("kernelTcpBytesPerConn", (baseline.kernel() < 0) ? null : perConn(kernel, connections));
+		row.put("secondsToMeasure", (System.nanoTime() - start) / 1e9);
 	}
 
 	private static Process startStallServer(Security security, String handshaker) throws IOException {
@@ -332,13 +366,13 @@ public final class MemoryHarness {
 	 * download of {@code downloadBytes} when that is positive.
 	 */
 	private static List<ManagedChannel> connectAndWarmUp(Rig rig, InetSocketAddress address, int connections,
-			int downloadBytes) throws Exception {
+			int downloadBytes, String namePrefix) throws Exception {
 		List<ManagedChannel> channels = new ArrayList<>(connections);
 		Semaphore inFlight = new Semaphore(IN_FLIGHT);
 		List<CompletableFuture<byte[]>> calls = new ArrayList<>(connections);
 		byte[] request = EchoService.message(WARM_UP_BYTES);
 		for (int i = 0; i < connections; i++) {
-			ManagedChannel channel = rig.newChannel("c" + i, address);
+			ManagedChannel channel = rig.newChannel(namePrefix + i, address);
 			channels.add(channel);
 			inFlight.acquire();
 			CompletableFuture<byte[]> call = new CompletableFuture<>();
