@@ -23,7 +23,7 @@ ulimit -n "$(ulimit -Hn)" || true
 if [ "${QUICK:-0}" = "1" ]; then
 	IDLE=50; STALLED=20; SCALE=200; DOWNLOAD_SECONDS=1; JMH="-f 1 -wi 1 -w 1s -i 1 -r 1s"
 else
-	IDLE=1000; STALLED=200; SCALE=10000; DOWNLOAD_SECONDS=4; JMH="-f 1 -wi 2 -w 2s -i 2 -r 2s"
+	IDLE=1000; STALLED=200; SCALE=10000; DOWNLOAD_SECONDS=3; JMH="-f 1 -wi 1 -w 3s -i 2 -r 2s"
 fi
 JAVA=(java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled -cp "$CP")
 

@@ -44,22 +44,6 @@ final class KernelTcpMemory {
 	}
 
 	/**
-	 * {@link #bytes()} once it has not changed for a second (at most 10 s): sockets of an
-	 * earlier process still being torn down would otherwise count against a baseline.
-	 */
-	static long settledBytes() throws InterruptedException {
-		long last = bytes();
-		int stable = 0;
-		for (int i = 0; i < 50 && stable < 5; i++) {
-			Thread.sleep(200);
-			long now = bytes();
-			stable = (now == last) ? stable + 1 : 0;
-			last = now;
-		}
-		return last;
-	}
-
-	/**
 	 * Bytes waiting in the receive queues of TCP sockets whose remote port is
 	 * {@code remotePort}, or -1 where /proc is not available.
 	 */

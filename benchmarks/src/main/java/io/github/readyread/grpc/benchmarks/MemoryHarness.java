@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 import com.google.gson.GsonBuilder;
 import io.grpc.CallOptions;
@@ -202,7 +203,7 @@ public final class MemoryHarness {
 	private record Baseline(PoolFigures pool, long readPath, long kernel, long rss) {
 
 		static Baseline take(Rig rig) throws InterruptedException {
-			return new Baseline(rig.clientPool(), rig.clientReadPathPinned(), KernelTcpMemory.settledBytes(),
+			return new Baseline(rig.clientPool(), rig.clientReadPathPinned(), KernelTcpMemory.bytes(),
 					ProcessMemory.rssBytes());
 		}
 
@@ -231,7 +232,7 @@ public final class MemoryHarness {
 	private static void measureStalled(Rig rig, Baseline baseline, int connections, int serverPort,
 			int warmDownloadBytes, int forwardedBytes, long start, Map<String, Object> row)
 			throws InterruptedException {
-		settle(rig);
+		settle(rig, () -> KernelTcpMemory.receiveQueueBytes(serverPort));
 		PoolFigures after = rig.clientPool();
 		long pinned = after.pinnedBytes() - baseline.pool().pinnedBytes();
 		long readPath = rig.clientReadPathPinned();
@@ -407,15 +408,23 @@ public final class MemoryHarness {
 	}
 
 	/**
-	 * Waits until the client's pinned bytes have not changed for a second (at most 30 s),
+	 * Waits until the client's pinned bytes have not changed for 600 ms (at most 30 s),
 	 * so that measurements see the connections at rest.
 	 */
 	private static void settle(Rig rig) throws InterruptedException {
+		settle(rig, () -> 0L);
+	}
+
+	/**
+	 * As {@link #settle(Rig)}, also waiting for {@code more} (bytes a ready read leaves
+	 * in the kernel, which the pool does not see arrive) to stop changing.
+	 */
+	private static void settle(Rig rig, LongSupplier more) throws InterruptedException {
 		long last = Long.MIN_VALUE;
 		int stable = 0;
-		for (int i = 0; i < 150 && stable < 5; i++) {
+		for (int i = 0; i < 150 && stable < 3; i++) {
 			Thread.sleep(200);
-			long pinned = rig.clientPool().pinnedBytes() + rig.clientReadPathPinned();
+			long pinned = rig.clientPool().pinnedBytes() + rig.clientReadPathPinned() + more.getAsLong();
 			stable = (pinned == last) ? stable + 1 : 0;
 			last = pinned;
 		}
