@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.zip.CRC32;
 
 import io.grpc.ManagedChannel;
@@ -157,6 +158,29 @@ final class GrpcSocketRig implements AutoCloseable {
 				return false;
 			}
 			Thread.sleep(20);
+		}
+		return true;
+	}
+
+	/**
+	 * Waits until {@code condition} holds and {@code activity} (a count of reads, say)
+	 * has not moved for 200 ms with the condition holding throughout: late control frames
+	 * (a BDP ping's ack after the last reply, say) are read by then, so what is measured
+	 * next is the connections at rest, not one instant between two reads.
+	 */
+	static boolean awaitQuiet(BooleanSupplier condition, LongSupplier activity, int seconds)
+			throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+		long last = Long.MIN_VALUE;
+		int quietPolls = 0;
+		while (quietPolls < 10) {
+			if (System.nanoTime() > deadline) {
+				return false;
+			}
+			Thread.sleep(20);
+			long now = activity.getAsLong();
+			quietPolls = (now == last && condition.getAsBoolean()) ? quietPolls + 1 : 0;
+			last = now;
 		}
 		return true;
 	}

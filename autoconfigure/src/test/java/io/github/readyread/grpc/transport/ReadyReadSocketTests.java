@@ -65,12 +65,20 @@ class ReadyReadSocketTests {
 				assertThat(rig.clientStats.readBuffersTaken()).isZero();
 				assertThat(rig.serverStats.connections()).isZero();
 			}
-			// Let trailing frames (window updates, pings) settle; then measure.
+			// Let trailing frames (window updates, pings and their acks) be read; then
+			// measure.
 			long bound = 64L * IDLE_CONNECTIONS;
-			GrpcSocketRig.await(
+			boolean quiet = GrpcSocketRig.awaitQuiet(
 					() -> rig.clientPool.pinnedDirectMemory() <= bound && rig.serverPool.pinnedDirectMemory() <= bound
 							&& rig.clientStats.pinnedBytes() == 0 && rig.serverStats.pinnedBytes() == 0,
-					5);
+					() -> rig.clientStats.bytesRead() + rig.serverStats.bytesRead()
+							+ rig.clientPool.metric()
+								.directArenas()
+								.stream()
+								.mapToLong((a) -> a.numAllocations())
+								.sum(),
+					10);
+			assertThat(quiet).as("connections at rest, nothing pinned").isTrue();
 			long[] perConnection = { rig.clientPool.pinnedDirectMemory() / IDLE_CONNECTIONS,
 					rig.serverPool.pinnedDirectMemory() / IDLE_CONNECTIONS };
 			if (readPath == ReadPath.READY) {
