@@ -96,9 +96,10 @@ public class ReadyReadProperties {
 	public static final class Pool {
 
 		/**
-		 * Size of each pool chunk, a power of two of at least 8KB.
+		 * Size of each pool chunk, a power of two of at least 8KB (2MB, as grpc-java's
+		 * own pool).
 		 */
-		private DataSize chunkSize = DataSize.ofMegabytes(4);
+		private DataSize chunkSize = DataSize.ofMegabytes(2);
 
 		/**
 		 * Number of direct and of heap arenas; defaults to the number of cores.
