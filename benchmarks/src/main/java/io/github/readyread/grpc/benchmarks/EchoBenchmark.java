@@ -79,16 +79,18 @@ public class EchoBenchmark {
 
 	@Benchmark
 	public byte[] largeMessage(PoolBytes pool) {
-		long before = this.rig.poolBytesTaken();
-		byte[] answer = ClientCalls.blockingUnaryCall(this.channel, EchoService.ECHO, CallOptions.DEFAULT, this.large);
-		pool.poolBytes += this.rig.poolBytesTaken() - before;
-		return answer;
+		return echo(this.large, pool);
 	}
 
 	@Benchmark
 	public byte[] readWrite(PoolBytes pool) {
+		return echo(this.small, pool);
+	}
+
+	/** One round trip of {@code message}, counting the pool bytes it takes. */
+	private byte[] echo(byte[] message, PoolBytes pool) {
 		long before = this.rig.poolBytesTaken();
-		byte[] answer = ClientCalls.blockingUnaryCall(this.channel, EchoService.ECHO, CallOptions.DEFAULT, this.small);
+		byte[] answer = ClientCalls.blockingUnaryCall(this.channel, EchoService.ECHO, CallOptions.DEFAULT, message);
 		pool.poolBytes += this.rig.poolBytesTaken() - before;
 		return answer;
 	}

@@ -12,8 +12,6 @@ import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.GrpcHttp2ConnectionHandler;
-import io.netty.channel.ChannelHandler;
 
 /**
  * How the benchmarks build our ALTS: the embedded handshaker and the client and server
@@ -82,18 +80,7 @@ final class OurAlts {
 				(target) -> Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
 		AltsSettings settings = AltsSettings.of(handshaker, stats)
 			.withPlaintextStage(transport.plaintextStage(server, stats));
-		AltsNegotiator alts = server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
-		return new GrpcNettyBridge.Negotiator() {
-			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				return alts.newHandler(grpcHandler);
-			}
-
-			@Override
-			public void close() {
-				alts.close();
-			}
-		};
+		return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
 	}
 
 }

@@ -62,6 +62,7 @@ final class StockRig extends Rig {
 			throw new UnsupportedOperationException("Stock servers take no pipeline head handler");
 		}
 		InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
+		ShadedCountingAllocator counting = new ShadedCountingAllocator(this.serverPool, this.poolBytesTaken);
 		NettyServerBuilder builder = (this.security == Security.ALTS) ? NettyServerBuilder.forAddress(address,
 				AltsServerCredentials.newBuilder()
 					.enableUntrustedAltsForTesting()
@@ -69,8 +70,8 @@ final class StockRig extends Rig {
 					.build())
 				: NettyServerBuilder.forAddress(address);
 		return builder.directExecutor()
-			.withOption(ChannelOption.ALLOCATOR, new ShadedCountingAllocator(this.serverPool, this.poolBytesTaken))
-			.withChildOption(ChannelOption.ALLOCATOR, new ShadedCountingAllocator(this.serverPool, this.poolBytesTaken))
+			.withOption(ChannelOption.ALLOCATOR, counting)
+			.withChildOption(ChannelOption.ALLOCATOR, counting)
 			.addService(service)
 			.build();
 	}
