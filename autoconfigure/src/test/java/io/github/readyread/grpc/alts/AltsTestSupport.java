@@ -1,8 +1,6 @@
 package io.github.readyread.grpc.alts;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +8,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -51,35 +50,18 @@ final class AltsTestSupport {
 
 	static final int MAX_MESSAGE = 16 * 1024 * 1024;
 
-	static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-		@Override
-		public InputStream stream(byte[] value) {
-			return new ByteArrayInputStream(value);
-		}
-
-		@Override
-		public byte[] parse(InputStream stream) {
-			try {
-				return stream.readAllBytes();
-			}
-			catch (IOException ex) {
-				throw new IllegalStateException(ex);
-			}
-		}
-	};
-
 	static final MethodDescriptor<byte[], byte[]> UNARY = MethodDescriptor.<byte[], byte[]>newBuilder()
 		.setType(MethodDescriptor.MethodType.UNARY)
 		.setFullMethodName("test.Echo/Unary")
-		.setRequestMarshaller(BYTES)
-		.setResponseMarshaller(BYTES)
+		.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+		.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
 		.build();
 
 	static final MethodDescriptor<byte[], byte[]> BIDI = MethodDescriptor.<byte[], byte[]>newBuilder()
 		.setType(MethodDescriptor.MethodType.BIDI_STREAMING)
 		.setFullMethodName("test.Echo/Bidi")
-		.setRequestMarshaller(BYTES)
-		.setResponseMarshaller(BYTES)
+		.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+		.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
 		.build();
 
 	static final int[] SIZES = { 0, 1, 16383, 16384, 16385, 1024 * 1024, 8 * 1024 * 1024 };

@@ -1,10 +1,6 @@
 package io.github.readyread.grpc.autoconfigure;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-
+import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.grpc.BindableService;
 import io.grpc.Channel;
 import io.grpc.MethodDescriptor;
@@ -22,8 +18,8 @@ class EchoService implements BindableService {
 	static final MethodDescriptor<byte[], byte[]> ECHO = MethodDescriptor.<byte[], byte[]>newBuilder()
 		.setType(MethodDescriptor.MethodType.UNARY)
 		.setFullMethodName("test.Echo/Echo")
-		.setRequestMarshaller(BytesMarshaller.INSTANCE)
-		.setResponseMarshaller(BytesMarshaller.INSTANCE)
+		.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+		.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
 		.build();
 
 	@Override
@@ -38,27 +34,6 @@ class EchoService implements BindableService {
 
 	static byte[] call(Channel channel, byte[] request) {
 		return ClientCalls.blockingUnaryCall(channel, ECHO, io.grpc.CallOptions.DEFAULT, request);
-	}
-
-	enum BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-
-		INSTANCE;
-
-		@Override
-		public InputStream stream(byte[] value) {
-			return new ByteArrayInputStream(value);
-		}
-
-		@Override
-		public byte[] parse(InputStream stream) {
-			try {
-				return stream.readAllBytes();
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-		}
-
 	}
 
 }

@@ -1,15 +1,11 @@
 package io.github.readyread.grpc.readpath;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,16 +14,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.github.readyread.grpc.alts.AltsNegotiator;
-import io.github.readyread.grpc.alts.AltsSettings;
+import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
-import io.github.readyread.grpc.buffer.PoolSettings;
-import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPath;
-import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
-import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -35,11 +25,8 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
-import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -252,27 +239,11 @@ class AltsReadPathInvariantTests {
 	}
 
 	private static MethodDescriptor<byte[], byte[]> method(MethodDescriptor.MethodType type, String name) {
-		MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
-			@Override
-			public InputStream stream(byte[] value) {
-				return new ByteArrayInputStream(value);
-			}
-
-			@Override
-			public byte[] parse(InputStream stream) {
-				try {
-					return stream.readAllBytes();
-				}
-				catch (IOException ex) {
-					throw new UncheckedIOException(ex);
-				}
-			}
-		};
 		return MethodDescriptor.<byte[], byte[]>newBuilder()
 			.setType(type)
 			.setFullMethodName("test.Invariants/" + name)
-			.setRequestMarshaller(bytes)
-			.setResponseMarshaller(bytes)
+			.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+			.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
 			.build();
 	}
 

@@ -1,9 +1,5 @@
 package io.github.readyread.grpc.readpath;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 
+import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.grpc.ClientCall;
@@ -52,28 +49,11 @@ class AltsSoakTests {
 
 	private static final int HEADER = 16;
 
-	private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-		@Override
-		public InputStream stream(byte[] value) {
-			return new ByteArrayInputStream(value);
-		}
-
-		@Override
-		public byte[] parse(InputStream stream) {
-			try {
-				return stream.readAllBytes();
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-		}
-	};
-
 	private static final MethodDescriptor<byte[], byte[]> PING_PONG = MethodDescriptor.<byte[], byte[]>newBuilder()
 		.setType(MethodDescriptor.MethodType.BIDI_STREAMING)
 		.setFullMethodName("test.Soak/PingPong")
-		.setRequestMarshaller(BYTES)
-		.setResponseMarshaller(BYTES)
+		.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+		.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
 		.build();
 
 	private final AtomicLong bytesChecked = new AtomicLong();

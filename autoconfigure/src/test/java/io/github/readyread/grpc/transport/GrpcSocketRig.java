@@ -1,9 +1,8 @@
 package io.github.readyread.grpc.transport;
 
-import java.io.ByteArrayInputStream;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -14,6 +13,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.zip.CRC32;
 
+import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
@@ -163,26 +163,38 @@ final class GrpcSocketRig implements AutoCloseable {
 	}
 
 	/**
-	 * Waits until {@code condition} holds and {@code activity} (a count of reads, say)
-	 * has not moved for 200 ms with the condition holding throughout: late control frames
-	 * (a BDP ping's ack after the last reply, say) are read by then, so what is measured
-	 * next is the connections at rest, not one instant between two reads.
+	 * Waits until {@code condition} holds and {@code activity} (a count of reads, pinned
+	 * bytes, say) has not moved for {@code quietMillis} with the condition holding
+	 * throughout: late control frames (a BDP ping's ack after the last reply, say) are
+	 * read by then, so what is measured next is the connections at rest, not one instant
+	 * between two reads. False if that does not happen within {@code seconds}.
 	 */
-	static boolean awaitQuiet(BooleanSupplier condition, LongSupplier activity, int seconds)
+	static boolean awaitQuiet(BooleanSupplier condition, LongSupplier activity, int quietMillis, int seconds)
 			throws InterruptedException {
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+		int pollMillis = 20;
 		long last = Long.MIN_VALUE;
 		int quietPolls = 0;
-		while (quietPolls < 10) {
+		while (quietPolls * pollMillis < quietMillis) {
 			if (System.nanoTime() > deadline) {
 				return false;
 			}
-			Thread.sleep(20);
+			Thread.sleep(pollMillis);
 			long now = activity.getAsLong();
 			quietPolls = (now == last && condition.getAsBoolean()) ? quietPolls + 1 : 0;
 			last = now;
 		}
 		return true;
+	}
+
+	/**
+	 * Closes the rig (event loops included, so nothing allocates any more), then checks
+	 * that neither pool has a byte pinned.
+	 */
+	void closeAndAssertPoolsEmpty() throws InterruptedException {
+		close();
+		assertThat(this.clientPool.pinnedDirectMemory()).as("client pool pinned after close").isZero();
+		assertThat(this.serverPool.pinnedDirectMemory()).as("server pool pinned after close").isZero();
 	}
 
 	static byte[] content(long seed, int size) {
@@ -261,30 +273,9 @@ final class GrpcSocketRig implements AutoCloseable {
 		return MethodDescriptor.<byte[], byte[]>newBuilder()
 			.setType(type)
 			.setFullMethodName(MethodDescriptor.generateFullMethodName("readyread.Test", name))
-			.setRequestMarshaller(BytesMarshaller.INSTANCE)
-			.setResponseMarshaller(BytesMarshaller.INSTANCE)
+			.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
+			.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
 			.build();
-	}
-
-	private enum BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-
-		INSTANCE;
-
-		@Override
-		public InputStream stream(byte[] value) {
-			return new ByteArrayInputStream(value);
-		}
-
-		@Override
-		public byte[] parse(InputStream stream) {
-			try {
-				return stream.readAllBytes();
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-		}
-
 	}
 
 }

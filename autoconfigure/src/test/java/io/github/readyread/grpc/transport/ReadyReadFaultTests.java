@@ -58,11 +58,7 @@ class ReadyReadFaultTests {
 			}
 			assertThat(GrpcSocketRig.await(() -> rig.serverStats.incompleteBytes() == 0, 10)).isTrue();
 			assertThat(echo(healthy, 10)).hasSize(10);
-			rig.shutdownChannels();
-			assertThat(GrpcSocketRig
-				.await(() -> rig.serverPool.pinnedDirectMemory() == 0 && rig.clientPool.pinnedDirectMemory() == 0, 10))
-				.as("pools back to 0")
-				.isTrue();
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
@@ -79,11 +75,7 @@ class ReadyReadFaultTests {
 			Status status = closed.get(20, TimeUnit.SECONDS);
 			assertThat(status.getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
 			assertThat(call).isNotNull();
-			rig.shutdownChannels();
-			assertThat(GrpcSocketRig
-				.await(() -> rig.serverPool.pinnedDirectMemory() == 0 && rig.clientPool.pinnedDirectMemory() == 0, 10))
-				.as("pools back to 0")
-				.isTrue();
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
@@ -99,11 +91,7 @@ class ReadyReadFaultTests {
 			call.cancel("enough", null);
 			assertThat(closed.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
 			assertThat(echo(channel, 1000)).as("same connection after the cancel").hasSize(1000);
-			rig.shutdownChannels();
-			assertThat(GrpcSocketRig
-				.await(() -> rig.serverPool.pinnedDirectMemory() == 0 && rig.clientPool.pinnedDirectMemory() == 0, 10))
-				.as("pools back to 0")
-				.isTrue();
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 

@@ -135,7 +135,8 @@ class ReadyReadStallTests {
 					.as("client read %d of at least %d bytes", rig.clientStats.bytesRead(), leastRead)
 					.isTrue();
 			}
-			awaitQuiet(rig);
+			// Let the pinned bytes stop moving (at most 10 s) before measuring.
+			GrpcSocketRig.awaitQuiet(() -> true, rig.clientPool::pinnedDirectMemory, 500, 10);
 			// What the client must keep: the next message's bytes in whole frames (gRPC's
 			// deframer) plus the cut frame's bytes, wherever they are.
 			long warmUp = (warmUpSize > 0) ? (long) CONNECTIONS * (PREFIX + warmUpSize) : 0;
@@ -155,22 +156,10 @@ class ReadyReadStallTests {
 				.allSatisfy((error) -> assertThat(Status.fromThrowable(error).getCode())
 					.isEqualTo(Status.Code.UNAVAILABLE));
 			rig.shutdownChannels();
-			ReadyReadSocketTests.assertPoolsEmpty(rig);
+			rig.closeAndAssertPoolsEmpty();
 			assertThat(rig.clientStats.incompleteBytes()).isZero();
 			assertThat(GrpcSocketRig.await(() -> rig.clientStats.connections() == 0, 10)).isTrue();
 			return stall;
-		}
-	}
-
-	/** Waits until the client pool's pinned bytes stop changing. */
-	private static void awaitQuiet(GrpcSocketRig rig) throws InterruptedException {
-		long last = -1;
-		int unchanged = 0;
-		for (int i = 0; i < 200 && unchanged < 10; i++) {
-			long pinned = rig.clientPool.pinnedDirectMemory();
-			unchanged = (pinned == last) ? unchanged + 1 : 0;
-			last = pinned;
-			Thread.sleep(50);
 		}
 	}
 
