@@ -24,6 +24,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code -Dsoak.connections} (default 2000) and {@code -Dsoak.seconds} (default 60) set
  * the size; {@code docs/RELIABILITY.md} has a longer run.
  */
+@Tag("long")
 class AltsSoakTests {
 
 	private static final int CONNECTIONS = Integer.getInteger("soak.connections", 2000);
