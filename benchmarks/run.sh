@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS=0
 
-mvn -B -q -pl benchmarks -am package -DskipTests -Dinvoker.skip=true
+./mvnw -B -q -pl benchmarks -am package -DskipTests -Dinvoker.skip=true
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 OUT=benchmarks/results
 rm -rf "$OUT/rows" "$OUT/jmh.json"
