@@ -1,5 +1,6 @@
 package com.example.readyread.sample;
 
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -82,11 +83,11 @@ public class PoolMonitor implements DisposableBean {
 			}
 		}
 		return new PoolFigures(System.currentTimeMillis(), this.transport.mode(), this.transport.fallbackReason(),
-				this.transport.transport().isEpoll() ? "epoll" : "nio", this.transport.readPath().name().toLowerCase(),
-				this.pool.reservedDirectBytes(), this.pool.pinnedDirectBytes(), this.pool.reservedHeapBytes(),
-				this.pool.pinnedHeapBytes(), readPathPinned, incomplete, connections, this.downloadBytesPerSecond,
-				this.client.downloadsCompleted(), this.client.downloadsFailed(), idleConnections,
-				this.client.stalledStreams(), hasBufferpoolEndpoint());
+				this.transport.transport().isEpoll() ? "epoll" : "nio",
+				this.transport.readPath().name().toLowerCase(Locale.ROOT), this.pool.reservedDirectBytes(),
+				this.pool.pinnedDirectBytes(), this.pool.reservedHeapBytes(), this.pool.pinnedHeapBytes(),
+				readPathPinned, incomplete, connections, this.downloadBytesPerSecond, this.client.downloadsCompleted(),
+				this.client.downloadsFailed(), idleConnections, this.client.stalledStreams(), hasBufferpoolEndpoint());
 	}
 
 	boolean hasBufferpoolEndpoint() {
@@ -109,8 +110,7 @@ public class PoolMonitor implements DisposableBean {
 				    bufferpool   {}
 				    gRPC server  {} ({})
 				""", this.transport.mode(), base, base, bufferpool, this.grpcServer,
-				this.transport.channels().containsKey(ReadyReadTransport.SERVER)
-						? this.transport.channels().get(ReadyReadTransport.SERVER).security() : "not started");
+				(this.transport.server() != null) ? this.transport.server().security() : "not started");
 	}
 
 	@EventListener

@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.actuate;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -16,8 +17,8 @@ import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 
 /**
- * {@link Endpoint @Endpoint} that shows the shared pool, the read path and every gRPC
- * channel and the server: what they hold of the pool now.
+ * {@link Endpoint @Endpoint} that shows the shared pool, the read path, the gRPC server
+ * and every gRPC client channel: what they hold of the pool now.
  */
 @Endpoint(id = "bufferpool")
 public class BufferPoolEndpoint {
@@ -29,7 +30,7 @@ public class BufferPoolEndpoint {
 	}
 
 	/**
-	 * The whole picture: mode, pool, read path totals and every channel.
+	 * The whole picture: mode, pool, read path totals, the server and every channel.
 	 * @return the descriptor
 	 */
 	@ReadOperation
@@ -43,6 +44,7 @@ public class BufferPoolEndpoint {
 		for (ChannelInfo info : this.transport.channels().values()) {
 			channels.put(info.name(), describe(info));
 		}
+		ChannelInfo server = this.transport.server();
 		for (ReadPathStats stats : this.transport.stats().values()) {
 			pinned += stats.pinnedBytes();
 			incompleteFrames += stats.incompleteFrames();
@@ -51,14 +53,15 @@ public class BufferPoolEndpoint {
 			returned += stats.readBuffersReturned();
 		}
 		return new BufferPoolDescriptor(this.transport.mode(), this.transport.fallbackReason(),
-				this.transport.transport().type().name().toLowerCase(), this.transport.readPath().name().toLowerCase(),
-				describe(this.transport.pool()),
-				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, returned), channels);
+				this.transport.transport().type().displayName(),
+				this.transport.readPath().name().toLowerCase(Locale.ROOT), describe(this.transport.pool()),
+				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, returned),
+				(server != null) ? describe(server) : null, channels);
 	}
 
 	/**
-	 * One channel, or the server under the name {@code server}.
-	 * @param name the net.devh channel name or {@code server}
+	 * One client channel (the server is in the {@link #bufferPool() whole picture}).
+	 * @param name the net.devh channel name
 	 * @return the channel's descriptor, or {@code null} (404) if there is no such channel
 	 */
 	@ReadOperation
@@ -68,7 +71,7 @@ public class BufferPoolEndpoint {
 	}
 
 	private ChannelDescriptor describe(ChannelInfo info) {
-		ReadPathStats stats = this.transport.stats().get(info.name());
+		ReadPathStats stats = this.transport.stats().get(info.owner());
 		if (stats == null) {
 			return new ChannelDescriptor(info.name(), info.target(), info.security(), info.readPath(), 0, 0, 0, 0, 0, 0,
 					0);
@@ -97,10 +100,11 @@ public class BufferPoolEndpoint {
 	 * @param readPath {@code ready} or {@code conventional}
 	 * @param pool the shared pool
 	 * @param readPathTotals read path figures summed over every channel and the server
-	 * @param channels every channel and the server, by name
+	 * @param server the gRPC server, {@code null} if there is none
+	 * @param channels every client channel, by name
 	 */
 	public record BufferPoolDescriptor(String mode, String fallbackReason, String transport, String readPath,
-			PoolDescriptor pool, ReadPathDescriptor readPathTotals,
+			PoolDescriptor pool, ReadPathDescriptor readPathTotals, ChannelDescriptor server,
 			Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
 	}
 
@@ -167,7 +171,9 @@ public class BufferPoolEndpoint {
 	 *
 	 * @param name channel name, or {@code server}
 	 * @param target target address, empty for the server
-	 * @param security {@code plaintext}, {@code alts} or {@code tls}
+	 * @param security {@code plaintext}, {@code alts}, {@code tls},
+	 * {@code plaintext-upgrade} or {@code custom} (a negotiator the application
+	 * installed)
 	 * @param readPath {@code ready} or {@code conventional}
 	 * @param liveConnections connections open now
 	 * @param pinnedBytes pool bytes the channel's read path holds now

@@ -12,6 +12,7 @@ import java.util.function.ToDoubleFunction;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
+import io.github.readyread.grpc.transport.ReadyReadTransport.Owner;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,7 +22,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * {@link MeterBinder} for the read path figures of every gRPC channel and the server:
- * what Micrometer's Netty allocator metrics cannot see.
+ * what Micrometer's Netty allocator metrics cannot see. Tagged {@code owner}
+ * ({@code server} or {@code channel}), {@code channel} (the channel's name,
+ * {@code server} for the server), {@code security} and {@code mode}.
  *
  * <p>
  * net.devh creates channels lazily, so the meters of a channel are registered when it
@@ -55,7 +58,7 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 
 	private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
 
-	private final Map<MeterRegistry, Set<String>> registered = new ConcurrentHashMap<>();
+	private final Map<MeterRegistry, Set<Owner>> registered = new ConcurrentHashMap<>();
 
 	private volatile ScheduledFuture<?> refresh;
 
@@ -81,17 +84,18 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 	/** Registers the meters of every channel that has none yet. */
 	public void refresh() {
 		for (MeterRegistry registry : this.registries) {
-			Set<String> done = this.registered.computeIfAbsent(registry, (key) -> ConcurrentHashMap.newKeySet());
-			for (ChannelInfo channel : this.transport.channels().values()) {
-				if (done.add(channel.name())) {
-					register(registry, channel, this.transport.statsFor(channel.name()));
+			Set<Owner> done = this.registered.computeIfAbsent(registry, (key) -> ConcurrentHashMap.newKeySet());
+			for (ChannelInfo channel : this.transport.owners().values()) {
+				if (done.add(channel.owner())) {
+					register(registry, channel, this.transport.statsFor(channel.owner()));
 				}
 			}
 		}
 	}
 
 	private void register(MeterRegistry registry, ChannelInfo channel, ReadPathStats stats) {
-		Tags tags = Tags.of("channel", channel.name(), "security", channel.security(), "mode", this.transport.mode());
+		Tags tags = Tags.of("owner", channel.owner().isServer() ? "server" : "channel", "channel", channel.name(),
+				"security", channel.security(), "mode", this.transport.mode());
 		gauge(registry, PINNED, "bytes", "Pool bytes the read path holds now", tags, stats, ReadPathStats::pinnedBytes);
 		gauge(registry, INCOMPLETE_FRAMES, "frames", "Frames that are not complete yet", tags, stats,
 				ReadPathStats::incompleteFrames);

@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.actuate;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import io.github.readyread.grpc.transport.ReadyReadTransport;
@@ -24,8 +25,8 @@ public class ReadyReadInfoContributor implements InfoContributor {
 	public void contribute(Info.Builder builder) {
 		Map<String, Object> readyRead = new LinkedHashMap<>();
 		readyRead.put("mode", this.transport.mode());
-		readyRead.put("transport", this.transport.transport().type().name().toLowerCase());
-		readyRead.put("readPath", this.transport.readPath().name().toLowerCase());
+		readyRead.put("transport", this.transport.transport().type().displayName());
+		readyRead.put("readPath", this.transport.readPath().name().toLowerCase(Locale.ROOT));
 		builder.withDetail("grpc", Map.of("readyRead", readyRead));
 	}
 

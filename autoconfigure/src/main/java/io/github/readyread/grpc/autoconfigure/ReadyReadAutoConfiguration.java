@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.autoconfigure;
 
+import java.util.Locale;
+
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
@@ -57,7 +59,7 @@ public final class ReadyReadAutoConfiguration {
 		logger.info(
 				"gRPC ready-read: mode={}{}, transport={}, read-path={}, read-buffer-size={}B, pool: chunk={}B arenas={} thread-caches={} direct={}",
 				readyRead.mode(), (readyRead.fallbackReason() != null) ? " (" + readyRead.fallbackReason() + ")" : "",
-				transport.type().name().toLowerCase(), properties.getReadPath().name().toLowerCase(),
+				transport.type().displayName(), properties.getReadPath().name().toLowerCase(Locale.ROOT),
 				readyRead.readBufferSize(), settings.chunkSize(), settings.arenas(), settings.threadCaches(),
 				settings.preferDirect());
 		return readyRead;

@@ -2,7 +2,10 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.util.List;
 
+import io.github.readyread.grpc.transport.ConnectionSecurity;
+import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration;
@@ -28,6 +31,8 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 
 /**
  * Auto-configuration that puts the net.devh gRPC server on the ready-read transport.
@@ -44,9 +49,15 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 
 	private static final Logger logger = LoggerFactory.getLogger(ReadyReadGrpcServerAutoConfiguration.class);
 
+	/**
+	 * Puts the server on the shared transport. Runs after the application's configurers
+	 * (net.devh applies {@code grpc.server.security.*} before any), so that it sees the
+	 * security they set: it never replaces TLS or a negotiator the application installed.
+	 */
 	@Bean
+	@Order(Ordered.LOWEST_PRECEDENCE)
 	GrpcServerConfigurer readyReadServerConfigurer(ReadyReadTransport transport,
-			ObjectProvider<GrpcServerProperties> serverProperties, ObjectProvider<ChannelSecurity> channelSecurity) {
+			ObjectProvider<ChannelSecurity> channelSecurity) {
 		return (builder) -> {
 			if (builder instanceof InProcessServerBuilder) {
 				return;
@@ -56,17 +67,21 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 						+ ", which the ready-read transport cannot configure; expected io.grpc.netty.NettyServerBuilder"
 						+ " (set grpc.ready-read.enabled=false to use it as it is)");
 			}
-			boolean tls = serverProperties.getObject().getSecurity().isEnabled();
-			var negotiator = channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE)
-				.serverNegotiator(transport.statsFor(ReadyReadTransport.SERVER));
-			if (negotiator != null && tls) {
+			ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
+			var alts = channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE)
+				.serverNegotiator(transport.serverStats());
+			if (alts != null && installed != ConnectionSecurity.PLAINTEXT) {
 				throw new IllegalStateException(
-						"gRPC server has both grpc.server.security.enabled=true (TLS) and grpc.ready-read.alts.server=true; choose one");
+						"gRPC server has grpc.ready-read.alts.server=true and " + ((installed == ConnectionSecurity.TLS)
+								? "TLS (grpc.server.security.enabled=true or a GrpcServerConfigurer calling"
+										+ " sslContext/useTransportSecurity)"
+								: "a protocol negotiator a GrpcServerConfigurer installed") + "; choose one");
 			}
-			if (tls) {
-				logger.info("gRPC server uses TLS through grpc-java's own negotiator: conventional read path");
+			ChannelInfo server = transport.configure(nettyBuilder, alts);
+			if (!installed.isOurs() && alts == null) {
+				logger.info("gRPC server uses {} through {} negotiator: conventional read path", server.security(),
+						(installed == ConnectionSecurity.CUSTOM) ? "the application's own" : "grpc-java's own");
 			}
-			transport.configure(nettyBuilder, negotiator, !tls);
 		};
 	}
 

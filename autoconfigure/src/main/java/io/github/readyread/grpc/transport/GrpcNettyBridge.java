@@ -1,14 +1,18 @@
 package io.github.readyread.grpc.transport;
 
+import java.lang.reflect.Field;
+
 import io.grpc.Attributes;
 import io.grpc.ChannelLogger;
 import io.grpc.SecurityLevel;
 import io.grpc.internal.GrpcAttributes;
+import io.grpc.internal.GrpcUtil;
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.InternalNettyChannelBuilder;
 import io.grpc.netty.InternalProtocolNegotiationEvent;
 import io.grpc.netty.InternalProtocolNegotiator;
 import io.grpc.netty.InternalProtocolNegotiators;
+import io.grpc.netty.NegotiationType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.ProtocolNegotiationEvent;
@@ -28,6 +32,21 @@ public final class GrpcNettyBridge {
 	private static final AsciiString HTTP = AsciiString.of("http");
 
 	private static final AsciiString HTTPS = AsciiString.of("https");
+
+	/** grpc-netty's factory behind {@code NettyServerBuilder.forPort(port)}. */
+	private static final String SERVER_PLAINTEXT = "io.grpc.netty.ProtocolNegotiators$PlaintextProtocolNegotiatorServerFactory";
+
+	/**
+	 * grpc-netty's factory behind {@code sslContext(...)} and
+	 * {@code useTransportSecurity(...)}.
+	 */
+	private static final String SERVER_TLS = "io.grpc.netty.ProtocolNegotiators$TlsProtocolNegotiatorServerFactory";
+
+	/**
+	 * grpc-netty's factory that {@code negotiationType(...)} and {@code sslContext(...)}
+	 * set.
+	 */
+	private static final String CLIENT_DEFAULT = "io.grpc.netty.NettyChannelBuilder$DefaultProtocolNegotiator";
 
 	private GrpcNettyBridge() {
 	}
@@ -65,6 +84,88 @@ public final class GrpcNettyBridge {
 						return secure ? 443 : 80;
 					}
 				});
+	}
+
+	/**
+	 * The security that the connections of a server built by {@code builder} would run
+	 * now: {@link ConnectionSecurity#PLAINTEXT} (grpc's default),
+	 * {@link ConnectionSecurity#TLS} ({@code sslContext}, {@code useTransportSecurity})
+	 * or {@link ConnectionSecurity#CUSTOM} (a negotiator set with
+	 * {@code protocolNegotiator}, ours included).
+	 * @param builder the builder, after the application configured it
+	 * @return the security
+	 * @throws IllegalStateException if this grpc-netty version keeps it where this bridge
+	 * cannot read it
+	 */
+	public static ConnectionSecurity installedSecurity(NettyServerBuilder builder) {
+		Object factory = negotiatorFactory(NettyServerBuilder.class, builder);
+		return switch (factory.getClass().getName()) {
+			case SERVER_PLAINTEXT -> ConnectionSecurity.PLAINTEXT;
+			case SERVER_TLS -> ConnectionSecurity.TLS;
+			default -> ConnectionSecurity.CUSTOM;
+		};
+	}
+
+	/**
+	 * The security that the connections of a channel built by {@code builder} would run
+	 * now: from its negotiation type ({@code usePlaintext}, {@code useTransportSecurity},
+	 * {@code negotiationType}), or {@link ConnectionSecurity#CUSTOM} for a negotiator
+	 * factory set some other way (ours included).
+	 * @param builder the builder, after the application configured it
+	 * @return the security
+	 * @throws IllegalStateException if the builder has an {@code SslContext} but a
+	 * plaintext negotiation type (grpc-java would ignore the context and connect in
+	 * plaintext), or if this grpc-netty version keeps its negotiation type where this
+	 * bridge cannot read it
+	 */
+	public static ConnectionSecurity installedSecurity(NettyChannelBuilder builder) {
+		Object factory = negotiatorFactory(NettyChannelBuilder.class, builder);
+		if (!CLIENT_DEFAULT.equals(factory.getClass().getName())) {
+			return ConnectionSecurity.CUSTOM;
+		}
+		Object type = field(factory.getClass(), factory, "negotiationType");
+		if (type == NegotiationType.TLS) {
+			return ConnectionSecurity.TLS;
+		}
+		if (type == NegotiationType.PLAINTEXT_UPGRADE) {
+			return ConnectionSecurity.PLAINTEXT_UPGRADE;
+		}
+		if (type != NegotiationType.PLAINTEXT) {
+			throw unsupported("NettyChannelBuilder negotiation type " + type, null);
+		}
+		if (field(factory.getClass(), factory, "sslContext") != null) {
+			throw new IllegalStateException("The channel has an SslContext but negotiation type PLAINTEXT:"
+					+ " grpc-java would ignore the SslContext and connect in plaintext."
+					+ " Call useTransportSecurity() as well, or drop the SslContext");
+		}
+		return ConnectionSecurity.PLAINTEXT;
+	}
+
+	private static Object negotiatorFactory(Class<?> type, Object builder) {
+		Object factory = field(type, builder, "protocolNegotiatorFactory");
+		if (factory == null) {
+			throw unsupported(type.getName() + ".protocolNegotiatorFactory is null", null);
+		}
+		return factory;
+	}
+
+	// Package-private for the test that pins the failure.
+	static Object field(Class<?> type, Object target, String name) {
+		try {
+			Field field = type.getDeclaredField(name);
+			field.setAccessible(true);
+			return field.get(target);
+		}
+		catch (ReflectiveOperationException | RuntimeException ex) {
+			throw unsupported("cannot read " + type.getName() + "." + name, ex);
+		}
+	}
+
+	private static IllegalStateException unsupported(String what, Throwable cause) {
+		return new IllegalStateException("The ready-read transport cannot tell which security a grpc-netty "
+				+ GrpcUtil.getGrpcBuildVersion().getImplementationVersion() + " builder has (" + what
+				+ "): this grpc-java version is not supported; use the grpc-java version the starter names,"
+				+ " or set grpc.ready-read.enabled=false", cause);
 	}
 
 	/** Makes every accepted connection of a server use {@code negotiator}. */

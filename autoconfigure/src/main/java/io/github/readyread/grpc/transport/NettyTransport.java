@@ -50,7 +50,7 @@ public final class NettyTransport implements AutoCloseable {
 		this.shutdownTimeout = shutdownTimeout;
 		IoHandlerFactory handlers = (type == TransportType.EPOLL) ? EpollIoHandler.newFactory()
 				: NioIoHandler.newFactory();
-		String prefix = "grpc-ready-read-" + type.name().toLowerCase();
+		String prefix = "grpc-ready-read-" + type.displayName();
 		this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(prefix + "-boss", true), handlers);
 		this.workerGroup = new MultiThreadIoEventLoopGroup(workerThreads,
 				new DefaultThreadFactory(prefix + "-worker", true), handlers);

@@ -3,6 +3,7 @@ package io.github.readyread.grpc.transport;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -10,10 +11,7 @@ import java.util.function.Supplier;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerAdapter;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -24,12 +22,15 @@ import io.netty.util.concurrent.ScheduledFuture;
  * without its channel type).
  *
  * <p>
- * Also keeps the figures of every channel and of the server for observability.
+ * Connections keep the security the application gave the builder: the ready-read
+ * negotiator replaces only grpc-java's plaintext one (or secures with ALTS a builder that
+ * is plaintext); TLS and negotiators the application installed stay in place.
+ *
+ * <p>
+ * Also keeps the figures of every channel and of the server for observability, each under
+ * its {@link Owner}.
  */
 public final class ReadyReadTransport {
-
-	/** Owner name under which the server's connections are counted. */
-	public static final String SERVER = "server";
 
 	private final NettyTransport transport;
 
@@ -39,9 +40,9 @@ public final class ReadyReadTransport {
 
 	private final int readBufferSize;
 
-	private final Map<String, ChannelInfo> channels = new ConcurrentHashMap<>();
+	private final Map<Owner, ChannelInfo> owners = new ConcurrentHashMap<>();
 
-	private final Map<String, ReadPathStats> stats = new ConcurrentHashMap<>();
+	private final Map<Owner, ReadPathStats> stats = new ConcurrentHashMap<>();
 
 	private final Map<EventExecutor, ScheduledFuture<?>> trimTasks = new ConcurrentHashMap<>();
 
@@ -72,69 +73,87 @@ public final class ReadyReadTransport {
 	}
 
 	/**
-	 * Configures a client channel builder.
+	 * Configures a client channel builder, after the application has set its security.
+	 * <p>
+	 * A plaintext builder gets the ready-read negotiator, or {@code alts}; a TLS or
+	 * custom one keeps its negotiator and read path.
 	 * @param builder the builder
 	 * @param name the channel's name
 	 * @param target the channel's target, for display
-	 * @param secureNegotiator negotiator of an ALTS channel, or {@code null}
-	 * @param plaintext whether a channel without {@code secureNegotiator} is plaintext;
-	 * if not (TLS), grpc-java's own negotiator and read path stay in place
+	 * @param alts negotiator of an ALTS channel, or {@code null}
+	 * @return what was configured
+	 * @throws IllegalStateException if {@code alts} is given for a builder that is not
+	 * plaintext
 	 */
-	public void configure(NettyChannelBuilder builder, String name, String target,
-			GrpcNettyBridge.Negotiator secureNegotiator, boolean plaintext) {
+	public ChannelInfo configure(NettyChannelBuilder builder, String name, String target,
+			GrpcNettyBridge.Negotiator alts) {
+		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(builder);
+		Owner owner = Owner.channel(name);
+		ConnectionSecurity security = security(owner, installed, alts);
 		builder.eventLoopGroup(this.transport.workerGroup())
 			.channelType(this.transport.socketChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator());
-		GrpcNettyBridge.Negotiator negotiator = negotiator(false, secureNegotiator, plaintext, statsFor(name));
-		if (negotiator != null) {
-			GrpcNettyBridge.install(builder, negotiator, secureNegotiator != null);
+		if (security.isOurs()) {
+			GrpcNettyBridge.install(builder, negotiator(false, alts, statsFor(owner)), alts != null);
 		}
-		register(name, target, secureNegotiator, plaintext);
+		return register(owner, target, security);
 	}
 
 	/**
-	 * Configures the server builder.
+	 * Configures the server builder, after the application has set its security.
+	 * <p>
+	 * A plaintext builder gets the ready-read negotiator, or {@code alts}; a TLS or
+	 * custom one keeps its negotiator and read path.
 	 * @param builder the builder
-	 * @param secureNegotiator negotiator of an ALTS server, or {@code null}
-	 * @param plaintext whether a server without {@code secureNegotiator} is plaintext; if
-	 * not (TLS), grpc-java's own negotiator and read path stay in place
+	 * @param alts negotiator of an ALTS server, or {@code null}
+	 * @return what was configured
+	 * @throws IllegalStateException if {@code alts} is given for a builder that is not
+	 * plaintext
 	 */
-	public void configure(NettyServerBuilder builder, GrpcNettyBridge.Negotiator secureNegotiator, boolean plaintext) {
+	public ChannelInfo configure(NettyServerBuilder builder, GrpcNettyBridge.Negotiator alts) {
+		ConnectionSecurity security = security(Owner.server(), GrpcNettyBridge.installedSecurity(builder), alts);
 		builder.bossEventLoopGroup(this.transport.bossGroup())
 			.workerEventLoopGroup(this.transport.workerGroup())
 			.channelType(this.transport.serverChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator())
 			.withChildOption(ChannelOption.ALLOCATOR, this.pool.allocator());
-		GrpcNettyBridge.Negotiator negotiator = negotiator(true, secureNegotiator, plaintext, statsFor(SERVER));
-		if (negotiator != null) {
-			GrpcNettyBridge.install(builder, negotiator, secureNegotiator != null);
+		if (security.isOurs()) {
+			GrpcNettyBridge.install(builder, negotiator(true, alts, serverStats()), alts != null);
 		}
-		register(SERVER, "", secureNegotiator, plaintext);
+		return register(Owner.server(), "", security);
+	}
+
+	private static ConnectionSecurity security(Owner owner, ConnectionSecurity installed,
+			GrpcNettyBridge.Negotiator alts) {
+		if (alts == null) {
+			return installed;
+		}
+		if (installed != ConnectionSecurity.PLAINTEXT) {
+			throw new IllegalStateException(owner + " already has " + installed.displayName()
+					+ " security; ALTS can only secure a plaintext builder");
+		}
+		return ConnectionSecurity.ALTS;
 	}
 
 	/**
-	 * The negotiator to install: the secure one prepared for the read path, our plaintext
-	 * one, or {@code null} to leave grpc-java's (TLS) in place.
+	 * Our negotiator: the ALTS one prepared for the read path, or our plaintext one.
 	 */
-	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.Negotiator secureNegotiator,
-			boolean plaintext, ReadPathStats stats) {
-		if (secureNegotiator != null) {
-			return (this.readPath == ReadPath.READY)
-					? ReadyReadNegotiators.secured(secureNegotiator, stats, this.readBufferSize)
-					: ReadyReadNegotiators.beforeHandshake(secureNegotiator, stats::track);
+	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.Negotiator alts,
+			ReadPathStats stats) {
+		if (alts != null) {
+			return (this.readPath == ReadPath.READY) ? ReadyReadNegotiators.secured(alts, stats, this.readBufferSize)
+					: ReadyReadNegotiators.beforeHandshake(alts, stats::track);
 		}
-		if (plaintext) {
-			// The ready negotiator tracks its connections itself, as it prepares them.
-			GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats, true);
-			return (this.readPath == ReadPath.READY) ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
-		}
-		return null;
+		// The ready negotiator tracks its connections itself, as it prepares them.
+		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats, true);
+		return (this.readPath == ReadPath.READY) ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
 	}
 
-	private void register(String name, String target, GrpcNettyBridge.Negotiator secureNegotiator, boolean plaintext) {
-		String security = (secureNegotiator != null) ? "alts" : (plaintext ? "plaintext" : "tls");
-		boolean ready = (secureNegotiator != null || plaintext) && this.readPath == ReadPath.READY;
-		this.channels.put(name, new ChannelInfo(name, target, security, ready ? "ready" : "conventional"));
+	private ChannelInfo register(Owner owner, String target, ConnectionSecurity security) {
+		boolean ready = security.isOurs() && this.readPath == ReadPath.READY;
+		ChannelInfo info = new ChannelInfo(owner, target, security.displayName(), ready ? "ready" : "conventional");
+		this.owners.put(owner, info);
+		return info;
 	}
 
 	/**
@@ -152,20 +171,58 @@ public final class ReadyReadTransport {
 	}
 
 	/**
-	 * The figures of one owner (a channel name or {@link #SERVER}), created on demand.
+	 * The figures of one owner, created on demand.
+	 * @param owner the server or a client channel
+	 * @return the figures
 	 */
-	public ReadPathStats statsFor(String owner) {
-		return this.stats.computeIfAbsent(owner, ReadPathStats::new);
+	public ReadPathStats statsFor(Owner owner) {
+		return this.stats.computeIfAbsent(owner, (key) -> new ReadPathStats(key.name()));
+	}
+
+	/**
+	 * The figures of the client channel named {@code channelName}, created on demand.
+	 * @param channelName the channel's name
+	 * @return the figures
+	 */
+	public ReadPathStats statsFor(String channelName) {
+		return statsFor(Owner.channel(channelName));
+	}
+
+	/**
+	 * The figures of the server, created on demand.
+	 * @return the figures
+	 */
+	public ReadPathStats serverStats() {
+		return statsFor(Owner.server());
 	}
 
 	/** Figures of every owner seen so far. */
-	public Map<String, ReadPathStats> stats() {
+	public Map<Owner, ReadPathStats> stats() {
 		return Collections.unmodifiableMap(this.stats);
 	}
 
-	/** Every configured channel and the server, by name. */
+	/** The configured server and client channels. */
+	public Map<Owner, ChannelInfo> owners() {
+		return Collections.unmodifiableMap(this.owners);
+	}
+
+	/** Every configured client channel, by name. */
 	public Map<String, ChannelInfo> channels() {
-		return Collections.unmodifiableMap(this.channels);
+		Map<String, ChannelInfo> channels = new TreeMap<>();
+		this.owners.forEach((owner, info) -> {
+			if (!owner.isServer()) {
+				channels.put(owner.name(), info);
+			}
+		});
+		return Collections.unmodifiableMap(channels);
+	}
+
+	/**
+	 * The configured server.
+	 * @return the server, or {@code null} if none was configured
+	 */
+	public ChannelInfo server() {
+		return this.owners.get(Owner.server());
 	}
 
 	public NettyTransport transport() {
@@ -210,14 +267,56 @@ public final class ReadyReadTransport {
 	}
 
 	/**
+	 * Whose connections a set of figures belongs to: the server, or a client channel by
+	 * name. A channel named {@code server} is not the server.
+	 *
+	 * @param isServer whether it is the server
+	 * @param name the channel's name, {@code server} for the server
+	 */
+	public record Owner(boolean isServer, String name) {
+
+		private static final Owner SERVER = new Owner(true, "server");
+
+		public Owner {
+			if (name == null || (isServer && !"server".equals(name))) {
+				throw new IllegalArgumentException("Invalid owner name " + name);
+			}
+		}
+
+		/** The gRPC server. */
+		public static Owner server() {
+			return SERVER;
+		}
+
+		/** The client channel named {@code name}. */
+		public static Owner channel(String name) {
+			return new Owner(false, name);
+		}
+
+		@Override
+		public String toString() {
+			return this.isServer ? "gRPC server" : "gRPC channel '" + this.name + "'";
+		}
+
+	}
+
+	/**
 	 * A configured client channel or the server.
 	 *
-	 * @param name channel name, or {@code server}
+	 * @param owner the server or the channel
 	 * @param target target address, empty for the server
-	 * @param security {@code plaintext}, {@code alts} or {@code tls}
+	 * @param security {@code plaintext}, {@code alts}, {@code tls},
+	 * {@code plaintext-upgrade} or {@code custom}
+	 * ({@link ConnectionSecurity#displayName()})
 	 * @param readPath {@code ready} or {@code conventional}
 	 */
-	public record ChannelInfo(String name, String target, String security, String readPath) {
+	public record ChannelInfo(Owner owner, String target, String security, String readPath) {
+
+		/** The channel's name, {@code server} for the server. */
+		public String name() {
+			return this.owner.name();
+		}
+
 	}
 
 }

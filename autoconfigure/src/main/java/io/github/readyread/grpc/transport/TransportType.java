@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.transport;
 
+import java.util.Locale;
+
 /**
  * Which Netty transport gRPC channels and servers run on.
  */
@@ -12,6 +14,15 @@ public enum TransportType {
 	EPOLL,
 
 	/** Java NIO, available everywhere. */
-	NIO
+	NIO;
+
+	/**
+	 * The name shown in the endpoint, the info and the log ({@code epoll}, {@code nio}),
+	 * whatever the default locale.
+	 * @return the lowercase name
+	 */
+	public String displayName() {
+		return name().toLowerCase(Locale.ROOT);
+	}
 
 }

@@ -40,9 +40,9 @@ class BufferPoolEndpointTests {
 		this.netty = NettyTransport.select(TransportType.NIO, 1, Duration.ZERO, Duration.ofSeconds(1));
 		this.pool = new PooledBufferAllocator(new PoolSettings(1024 * 1024, 2, true, Duration.ZERO, true));
 		this.transport = new ReadyReadTransport(this.netty, this.pool, ReadPath.READY, 64 * 1024, Duration.ZERO);
-		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1"), "first", "static://127.0.0.1:1",
-				null, true);
-		this.transport.configure(NettyServerBuilder.forPort(0), null, true);
+		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), "first",
+				"static://127.0.0.1:1", null);
+		this.transport.configure(NettyServerBuilder.forPort(0), null);
 		this.endpoint = new BufferPoolEndpoint(this.transport);
 	}
 
@@ -89,7 +89,7 @@ class BufferPoolEndpointTests {
 	@Test
 	void readPathTotalsSumEveryChannelAndTheServer() {
 		ReadPathStats first = this.transport.statsFor("first");
-		ReadPathStats server = this.transport.statsFor(ReadyReadTransport.SERVER);
+		ReadPathStats server = this.transport.serverStats();
 		first.readBufferTaken(4096);
 		first.readBufferTaken(1024);
 		first.readBufferReturned(1024);
@@ -109,7 +109,7 @@ class BufferPoolEndpointTests {
 	void listsEveryChannelAndTheServer() {
 		this.transport.statsFor("first").incompleteBytesAdded(300, 512);
 		BufferPoolDescriptor descriptor = this.endpoint.bufferPool();
-		assertThat(descriptor.channels()).containsOnlyKeys("first", "server");
+		assertThat(descriptor.channels()).containsOnlyKeys("first");
 		ChannelDescriptor first = descriptor.channels().get("first");
 		assertThat(first.name()).isEqualTo("first");
 		assertThat(first.target()).isEqualTo("static://127.0.0.1:1");
@@ -118,7 +118,9 @@ class BufferPoolEndpointTests {
 		assertThat(first.liveConnections()).isZero();
 		assertThat(first.pinnedBytes()).isEqualTo(512);
 		assertThat(first.incompleteBytes()).isEqualTo(300);
-		assertThat(descriptor.channels().get("server").target()).isEmpty();
+		assertThat(descriptor.server().name()).isEqualTo("server");
+		assertThat(descriptor.server().target()).isEmpty();
+		assertThat(descriptor.server().security()).isEqualTo("plaintext");
 	}
 
 	@Test
@@ -128,7 +130,7 @@ class BufferPoolEndpointTests {
 		assertThat(first).isEqualTo(this.endpoint.bufferPool().channels().get("first"));
 		assertThat(first.pinnedBytes()).isEqualTo(2048);
 		assertThat(first.readBuffersTaken()).isEqualTo(1);
-		assertThat(this.endpoint.channel("server").name()).isEqualTo("server");
+		assertThat(this.endpoint.channel("server")).as("the server is not a channel").isNull();
 	}
 
 	@Test

@@ -58,10 +58,11 @@ class ReadPathMetricsTests {
 				ReadPathMetrics.INCOMPLETE_BYTES, ReadPathMetrics.CONNECTIONS, ReadPathMetrics.BUFFERS_TAKEN,
 				ReadPathMetrics.BUFFERS_RETURNED }) {
 			Meter meter = this.registry.get(name).meter();
+			assertThat(meter.getId().getTag("owner")).isEqualTo("channel");
 			assertThat(meter.getId().getTag("channel")).isEqualTo("first");
 			assertThat(meter.getId().getTag("security")).isEqualTo("plaintext");
 			assertThat(meter.getId().getTag("mode")).isEqualTo("fallback");
-			assertThat(meter.getId().getTags()).hasSize(3);
+			assertThat(meter.getId().getTags()).hasSize(4);
 		}
 		assertThat(this.registry.get(ReadPathMetrics.PINNED).gauge().getId().getBaseUnit()).isEqualTo("bytes");
 		assertThat(this.registry.get(ReadPathMetrics.INCOMPLETE_BYTES).gauge().getId().getBaseUnit())
@@ -112,8 +113,8 @@ class ReadPathMetricsTests {
 	}
 
 	private void configureChannel(String name) {
-		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1"), name, "static://127.0.0.1:1",
-				null, true);
+		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), name,
+				"static://127.0.0.1:1", null);
 	}
 
 	private Gauge gauge(String name, String channel) {

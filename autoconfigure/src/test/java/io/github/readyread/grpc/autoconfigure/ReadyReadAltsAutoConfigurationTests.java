@@ -72,7 +72,8 @@ class ReadyReadAltsAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=" + port,
 				"grpc.ready-read.alts.embedded-handshaker.enabled=true", "grpc.ready-read.alts.server=true",
 				"grpc.ready-read.alts.client-channels=secure", "grpc.client.secure.address=static://127.0.0.1:" + port,
-				"grpc.client.open.address=static://127.0.0.1:" + port, "grpc.client.open.negotiation-type=plaintext")
+				"grpc.client.secure.negotiation-type=plaintext", "grpc.client.open.address=static://127.0.0.1:" + port,
+				"grpc.client.open.negotiation-type=plaintext")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				assertThat(context.getBean(EmbeddedHandshaker.class).tcpAddress()).isNull();
@@ -82,10 +83,10 @@ class ReadyReadAltsAutoConfigurationTests {
 
 				ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
 				assertThat(transport.channels().get("secure").security()).isEqualTo("alts");
-				assertThat(transport.channels().get(ReadyReadTransport.SERVER).security()).isEqualTo("alts");
+				assertThat(transport.server().security()).isEqualTo("alts");
 				assertThat(transport.statsFor("secure").liveChannels()).singleElement()
 					.satisfies((channel) -> assertThat(channel.pipeline().get(AltsRecordDecoder.class)).isNotNull());
-				assertThat(transport.statsFor(ReadyReadTransport.SERVER).liveChannels()).singleElement()
+				assertThat(transport.serverStats().liveChannels()).singleElement()
 					.satisfies((channel) -> assertThat(channel.pipeline().get(AltsRecordDecoder.class)).isNotNull());
 
 				Channel open = factory.createChannel("open");

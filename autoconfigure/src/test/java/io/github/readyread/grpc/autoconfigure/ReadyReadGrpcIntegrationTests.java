@@ -73,7 +73,7 @@ class ReadyReadGrpcIntegrationTests {
 				List<io.netty.channel.Channel> live = new ArrayList<>();
 				live.addAll(readyRead.statsFor("a").liveChannels());
 				live.addAll(readyRead.statsFor("b").liveChannels());
-				List<io.netty.channel.Channel> accepted = readyRead.statsFor(ReadyReadTransport.SERVER).liveChannels();
+				List<io.netty.channel.Channel> accepted = readyRead.serverStats().liveChannels();
 				assertThat(live).hasSize(2);
 				assertThat(accepted).hasSize(2);
 				live.addAll(accepted);
@@ -84,7 +84,8 @@ class ReadyReadGrpcIntegrationTests {
 				io.netty.channel.Channel listen = accepted.get(0).parent();
 				assertThat(listen).isInstanceOf(serverType);
 				assertThat(listen.config().getAllocator()).isSameAs(pool);
-				assertThat(readyRead.channels()).containsKeys("a", "b", ReadyReadTransport.SERVER);
+				assertThat(readyRead.channels()).containsOnlyKeys("a", "b");
+				assertThat(readyRead.server()).isNotNull();
 			});
 		// An event loop's termination future completes just before its thread exits.
 		long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);

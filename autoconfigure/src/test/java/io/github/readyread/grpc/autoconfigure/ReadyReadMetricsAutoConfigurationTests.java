@@ -70,8 +70,8 @@ class ReadyReadMetricsAutoConfigurationTests {
 			MeterRegistry registry = context.getBean(MeterRegistry.class);
 			assertThat(registry.find(ReadPathMetrics.PINNED).meters()).isEmpty();
 			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-			transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1"), "late", "static://127.0.0.1:1",
-					null, true);
+			transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), "late",
+					"static://127.0.0.1:1", null);
 			context.getBean(ReadPathMetrics.class).refresh();
 			transport.statsFor("late").readBufferTaken(2048);
 			assertThat(registry.get(ReadPathMetrics.PINNED).tag("channel", "late").gauge().value()).isEqualTo(2048);

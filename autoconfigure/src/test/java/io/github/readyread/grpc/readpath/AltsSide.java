@@ -55,19 +55,20 @@ final class AltsSide implements AutoCloseable {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
 			.directExecutor()
 			.addService(service);
-		this.readyRead.configure(builder, AltsNegotiator.server(settings(true)), false);
+		this.readyRead.configure(builder, AltsNegotiator.server(settings(true)));
 		return builder.build().start();
 	}
 
 	ManagedChannel channel(int port) {
 		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+			.usePlaintext()
 			.directExecutor();
-		this.readyRead.configure(builder, "side", "127.0.0.1:" + port, AltsNegotiator.client(settings(false)), false);
+		this.readyRead.configure(builder, "side", "127.0.0.1:" + port, AltsNegotiator.client(settings(false)));
 		return builder.build();
 	}
 
 	private AltsSettings settings(boolean server) {
-		ReadPathStats owner = this.readyRead.statsFor(server ? ReadyReadTransport.SERVER : "side");
+		ReadPathStats owner = server ? this.readyRead.serverStats() : this.readyRead.statsFor("side");
 		return AltsSettings.of(this.handshaker.channel(), owner)
 			.withPlaintextStage(this.readyRead.plaintextStage(server, owner));
 	}

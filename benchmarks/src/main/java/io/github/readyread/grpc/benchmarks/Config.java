@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.benchmarks;
 
+import java.util.Locale;
+
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.TransportType;
 
@@ -36,7 +38,7 @@ public enum Config {
 
 	/** Lower-case name used in result files. */
 	public String id() {
-		return name().toLowerCase();
+		return name().toLowerCase(Locale.ROOT);
 	}
 
 }

@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.benchmarks;
 
 import java.net.InetSocketAddress;
+import java.util.Locale;
 
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -55,11 +56,11 @@ public class EchoBenchmark {
 
 	@Setup(Level.Trial)
 	public void start() {
-		Security sec = Security.valueOf(this.security.toUpperCase());
+		Security sec = Security.valueOf(this.security.toUpperCase(Locale.ROOT));
 		if (sec == Security.ALTS) {
 			this.handshaker = OurAlts.startHandshaker();
 		}
-		this.rig = Rig.create(Config.valueOf(this.config.toUpperCase()), sec,
+		this.rig = Rig.create(Config.valueOf(this.config.toUpperCase(Locale.ROOT)), sec,
 				(this.handshaker != null) ? this.handshaker.target() : null);
 		InetSocketAddress address = this.rig.startServer(EchoService.definition());
 		this.channel = this.rig.newChannel("bench", address);

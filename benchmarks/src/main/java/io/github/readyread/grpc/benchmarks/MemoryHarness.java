@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -74,8 +75,8 @@ public final class MemoryHarness {
 
 	public static void main(String[] args) throws Exception {
 		String scenario = args[0];
-		Config config = Config.valueOf(args[1].toUpperCase());
-		Security security = Security.valueOf(args[2].toUpperCase());
+		Config config = Config.valueOf(args[1].toUpperCase(Locale.ROOT));
+		Security security = Security.valueOf(args[2].toUpperCase(Locale.ROOT));
 		int[] counts = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
 		String[] outputs = args[4].split(",");
 		if (counts.length != outputs.length) {

@@ -2,7 +2,7 @@ package io.github.readyread.grpc.benchmarks;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.Map;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 import io.github.readyread.grpc.buffer.PoolSettings;
@@ -60,14 +60,13 @@ final class OurRig extends Rig {
 			.directExecutor()
 			.addService(service);
 		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
-				? OurAlts.server(this.handshakerTarget, this.server.statsFor(ReadyReadTransport.SERVER), this.server)
-				: null;
-		this.server.configure(builder, alts, true);
+				? OurAlts.server(this.handshakerTarget, this.server.serverStats(), this.server) : null;
+		this.server.configure(builder, alts);
 		CountingAllocator counting = new CountingAllocator(this.server.pool().allocator(), this.poolBytesTaken);
 		builder.withOption(ChannelOption.ALLOCATOR, counting).withChildOption(ChannelOption.ALLOCATOR, counting);
 		if (headHandler != null) {
-			GrpcNettyBridge.Negotiator negotiator = (alts != null) ? alts : ReadyReadNegotiators.plaintext(true,
-					ReadPath.CONVENTIONAL, this.server.statsFor(ReadyReadTransport.SERVER), false);
+			GrpcNettyBridge.Negotiator negotiator = (alts != null) ? alts
+					: ReadyReadNegotiators.plaintext(true, ReadPath.CONVENTIONAL, this.server.serverStats(), false);
 			GrpcNettyBridge.install(builder, withHead(negotiator, headHandler), alts != null);
 		}
 		return builder.build();
@@ -81,10 +80,10 @@ final class OurRig extends Rig {
 
 	@Override
 	ManagedChannel buildChannel(String name, InetSocketAddress target) {
-		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(target).directExecutor();
+		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(target).usePlaintext().directExecutor();
 		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
 				? OurAlts.client(this.handshakerTarget, this.client.statsFor(name), this.client) : null;
-		this.client.configure(builder, name, target.toString(), alts, true);
+		this.client.configure(builder, name, target.toString(), alts);
 		builder.withOption(ChannelOption.ALLOCATOR,
 				new CountingAllocator(this.client.pool().allocator(), this.poolBytesTaken));
 		return builder.build();
@@ -107,15 +106,16 @@ final class OurRig extends Rig {
 	@Override
 	long clientReadPathPinned() {
 		long pinned = 0;
-		for (Map.Entry<String, ReadPathStats> entry : this.client.stats().entrySet()) {
-			pinned += entry.getValue().pinnedBytes();
+		for (ReadPathStats stats : this.client.stats().values()) {
+			pinned += stats.pinnedBytes();
 		}
 		return pinned;
 	}
 
 	@Override
 	String transportName() {
-		return this.client.transport().type().name().toLowerCase() + "/" + this.client.readPath().name().toLowerCase();
+		return this.client.transport().type().displayName() + "/"
+				+ this.client.readPath().name().toLowerCase(Locale.ROOT);
 	}
 
 	@Override

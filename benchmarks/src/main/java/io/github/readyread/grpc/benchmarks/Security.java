@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.benchmarks;
 
+import java.util.Locale;
+
 /**
  * How the benchmark connections are secured.
  */
@@ -11,7 +13,7 @@ public enum Security {
 
 	/** Lower-case name used in result files. */
 	public String id() {
-		return name().toLowerCase();
+		return name().toLowerCase(Locale.ROOT);
 	}
 
 }

@@ -3,6 +3,7 @@ package io.github.readyread.grpc.benchmarks;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -35,7 +36,7 @@ public final class StallServer {
 	}
 
 	public static void main(String[] args) throws IOException {
-		Security security = Security.valueOf(args[0].toUpperCase());
+		Security security = Security.valueOf(args[0].toUpperCase(Locale.ROOT));
 		String handshaker = "-".equals(args[1]) ? null : args[1];
 		Map<SocketAddress, TailHolder> holders = new ConcurrentHashMap<>();
 		ServerInterceptor arming = new ServerInterceptor() {

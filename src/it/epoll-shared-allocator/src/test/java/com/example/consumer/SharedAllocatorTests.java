@@ -43,7 +43,7 @@ class SharedAllocatorTests {
 
 		List<io.netty.channel.Channel> clients = new ArrayList<>(this.transport.statsFor("first").liveChannels());
 		clients.addAll(this.transport.statsFor("second").liveChannels());
-		List<io.netty.channel.Channel> accepted = this.transport.statsFor("server").liveChannels();
+		List<io.netty.channel.Channel> accepted = this.transport.serverStats().liveChannels();
 		assertThat(clients).hasSize(2).allSatisfy((channel) -> {
 			assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());

@@ -42,7 +42,7 @@ class ForcedNioTests {
 			assertThat(channel).isInstanceOf(NioSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());
 		});
-		assertThat(this.transport.statsFor("server").liveChannels()).singleElement().satisfies((channel) -> {
+		assertThat(this.transport.serverStats().liveChannels()).singleElement().satisfies((channel) -> {
 			assertThat(channel).isInstanceOf(NioSocketChannel.class);
 			assertThat(channel.parent()).isInstanceOf(NioServerSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());
