@@ -91,9 +91,10 @@ class AltsReadPathInvariantTests {
 					assertThat(call.get(60, TimeUnit.SECONDS)).hasSize(4096);
 				}
 				assertThat(client.stats.connections()).isEqualTo(IDLE_CONNECTIONS);
-				awaitQuiet(client, server);
+				assertThat(server.serverStats.connections()).isEqualTo(IDLE_CONNECTIONS);
+				assertThat(awaitQuiet(client, server)).as("pinned bytes at rest").isTrue();
 				long clientReadPath = client.stats.pinnedBytes();
-				long serverReadPath = server.stats.pinnedBytes();
+				long serverReadPath = server.serverStats.pinnedBytes();
 				long clientPool = client.pool.pinnedDirectBytes();
 				long serverPool = server.pool.pinnedDirectBytes();
 				report(transport + " idle ALTS x" + IDLE_CONNECTIONS, clientReadPath, serverReadPath, clientPool,
@@ -138,7 +139,7 @@ class AltsReadPathInvariantTests {
 				}
 				assertThat(await(() -> relay.holding() == STALLED_CONNECTIONS, 60)).as("connections held by the relay")
 					.isTrue();
-				awaitQuiet(client, null);
+				assertThat(awaitQuiet(client, null)).as("pinned bytes at rest").isTrue();
 				long waiting = relay.forwarded() / STALLED_CONNECTIONS;
 				long readPathBytes = client.stats.pinnedBytes();
 				long incomplete = client.stats.incompletePinnedBytes();
@@ -180,17 +181,24 @@ class AltsReadPathInvariantTests {
 		}
 	}
 
-	private static void awaitQuiet(AltsSide a, AltsSide b) throws InterruptedException {
-		// Let in-flight reads and writes settle: pinned figures stop moving.
+	/**
+	 * Whether in-flight reads and writes settle (pinned figures unchanged for 500 ms)
+	 * within 10 s.
+	 */
+	private static boolean awaitQuiet(AltsSide a, AltsSide b) throws InterruptedException {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
 		long last = -1;
-		for (int i = 0; i < 50; i++) {
-			long now = a.pool.pinnedDirectBytes() + ((b != null) ? b.pool.pinnedDirectBytes() : 0);
-			if (now == last) {
-				return;
+		int quiet = 0;
+		while (quiet < 5) {
+			if (System.nanoTime() > deadline) {
+				return false;
 			}
-			last = now;
 			Thread.sleep(100);
+			long now = a.pool.pinnedDirectBytes() + ((b != null) ? b.pool.pinnedDirectBytes() : 0);
+			quiet = (now == last) ? quiet + 1 : 0;
+			last = now;
 		}
+		return true;
 	}
 
 	private static void report(String what, long clientReadPath, long serverReadPath, long clientPool, long serverPool,

@@ -36,7 +36,11 @@ final class AltsSide implements AutoCloseable {
 
 	final ReadyReadTransport readyRead;
 
+	/** Figures of this side's client channels. */
 	final ReadPathStats stats;
+
+	/** Figures of this side's server connections. */
+	final ReadPathStats serverStats;
 
 	private final EmbeddedHandshaker handshaker;
 
@@ -49,6 +53,7 @@ final class AltsSide implements AutoCloseable {
 				Duration.ZERO, Duration.ofSeconds(5));
 		this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, Duration.ZERO);
 		this.stats = this.readyRead.statsFor("side");
+		this.serverStats = this.readyRead.serverStats();
 	}
 
 	Server startServer(ServerServiceDefinition service) throws IOException {
@@ -68,7 +73,7 @@ final class AltsSide implements AutoCloseable {
 	}
 
 	private AltsSettings settings(boolean server) {
-		ReadPathStats owner = server ? this.readyRead.serverStats() : this.readyRead.statsFor("side");
+		ReadPathStats owner = server ? this.serverStats : this.stats;
 		return AltsSettings.of(this.handshaker.channel(), owner)
 			.withPlaintextStage(this.readyRead.plaintextStage(server, owner));
 	}

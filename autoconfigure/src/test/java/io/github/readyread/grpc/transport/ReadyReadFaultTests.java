@@ -69,12 +69,17 @@ class ReadyReadFaultTests {
 			ManagedChannel channel = rig.channel();
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			CompletableFuture<Void> first = new CompletableFuture<>();
-			ClientCall<byte[], byte[]> call = download(channel, first, closed);
+			download(channel, first, closed);
 			first.get(20, TimeUnit.SECONDS);
 			rig.shutdownServerNow();
 			Status status = closed.get(20, TimeUnit.SECONDS);
 			assertThat(status.getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
-			assertThat(call).isNotNull();
+			// The connection is gone and the client's read path holds nothing for it.
+			assertThat(GrpcSocketRig
+				.await(() -> rig.clientStats.connections() == 0 && rig.clientStats.pinnedBytes() == 0, 20))
+				.as("client connections %d, read path pinned %d B", rig.clientStats.connections(),
+						rig.clientStats.pinnedBytes())
+				.isTrue();
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}

@@ -12,10 +12,13 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import net.devh.boot.grpc.client.inject.GrpcClient;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
+import net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.util.ClassUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -35,9 +38,16 @@ class ShadedOnClasspathTests {
 	@Autowired
 	PooledBufferAllocator pool;
 
+	@Autowired
+	GrpcServerFactory serverFactory;
+
 	@Test
-	void shadedNettyIsOnTheClasspath() throws ClassNotFoundException {
-		assertThat(Class.forName("io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder")).isNotNull();
+	void shadedNettyIsOnTheClasspathYetTheServerFactoryIsUnshaded() {
+		// net.devh would pick its shaded factory here: ours must have taken its place.
+		assertThat(ClassUtils.isPresent("io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder", null))
+			.as("grpc-netty-shaded on the classpath")
+			.isTrue();
+		assertThat(this.serverFactory.getClass()).isEqualTo(NettyGrpcServerFactory.class);
 	}
 
 	@Test
