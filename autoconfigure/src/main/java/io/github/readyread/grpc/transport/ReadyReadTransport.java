@@ -121,11 +121,12 @@ public final class ReadyReadTransport {
 		if (secureNegotiator != null) {
 			return (this.readPath == ReadPath.READY)
 					? ReadyReadNegotiators.secured(secureNegotiator, stats, this.readBufferSize)
-					: ReadyReadNegotiators.beforeHandshake(secureNegotiator, stats::track);
+					: ReadyReadNegotiators.counted(secureNegotiator, stats);
 		}
 		if (plaintext) {
 			// The ready negotiator tracks its connections itself, as it prepares them.
-			GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats, true);
+			GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats,
+					this.readBufferSize, true);
 			return (this.readPath == ReadPath.READY) ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
 		}
 		return null;
