@@ -40,7 +40,7 @@ public class BufferPoolEndpoint {
 		long incompleteFrames = 0;
 		long incompleteBytes = 0;
 		long taken = 0;
-		long returned = 0;
+		long done = 0;
 		for (ChannelInfo info : this.transport.channels().values()) {
 			channels.put(info.name(), describe(info));
 		}
@@ -50,12 +50,12 @@ public class BufferPoolEndpoint {
 			incompleteFrames += stats.incompleteFrames();
 			incompleteBytes += stats.incompleteBytes();
 			taken += stats.readBuffersTaken();
-			returned += stats.readBuffersReturned();
+			done += stats.readBuffersDone();
 		}
 		return new BufferPoolDescriptor(this.transport.mode(), this.transport.fallbackReason(),
 				this.transport.transport().type().displayName(),
 				this.transport.readPath().name().toLowerCase(Locale.ROOT), describe(this.transport.pool()),
-				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, returned),
+				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, done),
 				(server != null) ? describe(server) : null, channels);
 	}
 
@@ -78,7 +78,7 @@ public class BufferPoolEndpoint {
 		}
 		return new ChannelDescriptor(info.name(), info.target(), info.security(), info.readPath(), stats.connections(),
 				stats.pinnedBytes(), stats.incompleteFrames(), stats.incompleteBytes(), stats.readBuffersTaken(),
-				stats.readBuffersReturned(), stats.bytesRead());
+				stats.readBuffersDone(), stats.bytesRead());
 	}
 
 	private static PoolDescriptor describe(PooledBufferAllocator pool) {
@@ -160,10 +160,11 @@ public class BufferPoolEndpoint {
 	 * @param incompleteFrames frames not complete yet
 	 * @param incompleteBytes bytes of those frames held in the process
 	 * @param readBuffersTaken read buffers taken from the pool so far
-	 * @param readBuffersReturned read buffers returned to the pool so far
+	 * @param readBuffersDone read buffers the read path is done with so far: released, or
+	 * their bytes handed on to gRPC (which may keep a slice until the message is read)
 	 */
 	public record ReadPathDescriptor(long pinnedBytes, long incompleteFrames, long incompleteBytes,
-			long readBuffersTaken, long readBuffersReturned) {
+			long readBuffersTaken, long readBuffersDone) {
 	}
 
 	/**
@@ -180,12 +181,13 @@ public class BufferPoolEndpoint {
 	 * @param incompleteFrames frames not complete yet
 	 * @param incompleteBytes bytes of those frames held in the process
 	 * @param readBuffersTaken read buffers taken from the pool so far
-	 * @param readBuffersReturned read buffers returned to the pool so far
+	 * @param readBuffersDone read buffers the read path is done with so far: released, or
+	 * their bytes handed on to gRPC (which may keep a slice until the message is read)
 	 * @param bytesRead bytes read from the channel's sockets so far
 	 */
 	public record ChannelDescriptor(String name, String target, String security, String readPath, long liveConnections,
-			long pinnedBytes, long incompleteFrames, long incompleteBytes, long readBuffersTaken,
-			long readBuffersReturned, long bytesRead) implements OperationResponseBody {
+			long pinnedBytes, long incompleteFrames, long incompleteBytes, long readBuffersTaken, long readBuffersDone,
+			long bytesRead) implements OperationResponseBody {
 	}
 
 }

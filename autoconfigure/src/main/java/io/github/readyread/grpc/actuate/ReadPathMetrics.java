@@ -45,8 +45,11 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 	/** Read buffers taken from the pool. */
 	public static final String BUFFERS_TAKEN = "grpc.readyread.read.buffers.taken";
 
-	/** Read buffers returned to the pool. */
-	public static final String BUFFERS_RETURNED = "grpc.readyread.read.buffers.returned";
+	/**
+	 * Read buffers the read path is done with: released, or their bytes handed on to gRPC
+	 * (which may keep a slice until the message is read).
+	 */
+	public static final String BUFFERS_DONE = "grpc.readyread.read.buffers.done";
 
 	/** Connections open now. */
 	public static final String CONNECTIONS = "grpc.readyread.connections";
@@ -107,9 +110,9 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 			.description("Read buffers taken from the pool")
 			.tags(tags)
 			.register(registry);
-		FunctionCounter.builder(BUFFERS_RETURNED, stats, (s) -> s.readBuffersReturned())
+		FunctionCounter.builder(BUFFERS_DONE, stats, (s) -> s.readBuffersDone())
 			.baseUnit("buffers")
-			.description("Read buffers returned to the pool")
+			.description("Read buffers the read path is done with: released, or their bytes handed on to gRPC")
 			.tags(tags)
 			.register(registry);
 	}

@@ -60,7 +60,8 @@ public final class AltsRecordDecoder extends ChannelInboundHandlerAdapter {
 	/**
 	 * @param crypter the receiving crypter of this connection
 	 * @param maxFrameSize negotiated maximum size of a whole frame, header included
-	 * @param stats where incomplete-frame bytes and read bytes are counted
+	 * @param stats where incomplete-frame bytes are counted (bytes read are the
+	 * connection's head handler's to count)
 	 */
 	public AltsRecordDecoder(AltsCrypter crypter, int maxFrameSize, ReadPathStats stats) {
 		if (crypter == null || stats == null) {
@@ -89,7 +90,6 @@ public final class AltsRecordDecoder extends ChannelInboundHandlerAdapter {
 			ReferenceCountUtil.release(in);
 			return;
 		}
-		this.stats.bytesRead(in.readableBytes());
 		try {
 			decode(ctx, in);
 		}

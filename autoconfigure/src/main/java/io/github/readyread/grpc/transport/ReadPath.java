@@ -7,8 +7,8 @@ public enum ReadPath {
 
 	/**
 	 * Read buffers sized to the frame being read, taken only when the socket is readable
-	 * and returned in the same event loop task; incomplete frames keep only their own
-	 * bytes.
+	 * and done with in the same event loop task (gRPC may keep a DATA frame's slice until
+	 * the message is read); incomplete frames keep only their own bytes.
 	 */
 	READY,
 

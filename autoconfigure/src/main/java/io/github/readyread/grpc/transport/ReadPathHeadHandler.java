@@ -9,14 +9,17 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 
 /**
- * First inbound handler of a ready-read connection: counts read buffers and, on epoll,
- * keeps the socket's receive low-water mark ({@code SO_RCVLOWAT}) at the bytes the read
- * path still misses.
+ * First inbound handler of a connection: counts the bytes read from the socket (the one
+ * owner of that figure) and, on a ready-read epoll connection, keeps the socket's receive
+ * low-water mark ({@code SO_RCVLOWAT}) at the bytes the read path still misses.
  *
  * <pre>
  *   socket -> [ReadPathHeadHandler] -> [outermost decoder] -> ... -> grpc
- *                 after each read batch: SO_RCVLOWAT = min(missing, rcvbuf / 2)
+ *                 bytesRead += read; after each read batch: SO_RCVLOWAT = min(missing, rcvbuf / 2)
  * </pre>
+ *
+ * <p>
+ * On the conventional read path it only counts ({@link #countingOnly}).
  *
  * <p>
  * Netty 4.2 epoll is level-triggered, so once the mark is set the channel wakes only when
@@ -58,7 +61,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * @param demand the connection's demand
-	 * @param stats where read buffers and connections are counted
+	 * @param stats where bytes read are counted
 	 * @param lowWaterMark whether to keep {@code SO_RCVLOWAT} at the missing bytes (epoll
 	 * socket channels only)
 	 */
@@ -69,6 +72,25 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 		this.demand = demand;
 		this.stats = stats;
 		this.lowWaterMark = lowWaterMark;
+	}
+
+	private ReadPathHeadHandler(ReadPathStats stats) {
+		if (stats == null) {
+			throw new NullPointerException("stats is required");
+		}
+		this.demand = null;
+		this.stats = stats;
+		this.lowWaterMark = false;
+	}
+
+	/**
+	 * A head handler for a connection on the conventional read path, which has no demand:
+	 * it counts the bytes read and nothing else.
+	 * @param stats where bytes read are counted
+	 * @return the handler
+	 */
+	public static ReadPathHeadHandler countingOnly(ReadPathStats stats) {
+		return new ReadPathHeadHandler(stats);
 	}
 
 	/** The low-water mark last set, 1 (the kernel default) until one is set. */
@@ -83,19 +105,10 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) {
-		if (!(msg instanceof ByteBuf buffer)) {
-			ctx.fireChannelRead(msg);
-			return;
+		if (msg instanceof ByteBuf buffer) {
+			this.stats.bytesRead(buffer.readableBytes());
 		}
-		int capacity = buffer.capacity();
-		this.stats.bytesRead(buffer.readableBytes());
-		try {
-			ctx.fireChannelRead(msg);
-		}
-		finally {
-			// Released by the decoders, or its bytes handed on to gRPC as DATA.
-			this.stats.readBufferReturned(capacity);
-		}
+		ctx.fireChannelRead(msg);
 	}
 
 	@Override

@@ -15,6 +15,12 @@ import io.netty.channel.Channel;
  * Updated from event loops, read from anywhere. "Pinned" counts pool capacity, which is
  * what a waiting connection costs; "incomplete" counts the bytes of frames that are not
  * complete yet, which is what it must keep.
+ *
+ * <p>
+ * Each figure has one owner: the connection's receive buffer allocator handle counts read
+ * buffers taken and done with (once each, whichever way the read loop ends: data, EOF or
+ * an error such as a reset), the {@link ReadPathHeadHandler} counts the bytes read from
+ * the socket (on both read paths), {@link PartialFrame} counts incomplete frames.
  */
 public final class ReadPathStats {
 
@@ -30,7 +36,7 @@ public final class ReadPathStats {
 
 	private final LongAdder readBuffersTaken = new LongAdder();
 
-	private final LongAdder readBuffersReturned = new LongAdder();
+	private final LongAdder readBuffersDone = new LongAdder();
 
 	private final LongAdder bytesRead = new LongAdder();
 
@@ -47,16 +53,22 @@ public final class ReadPathStats {
 		return this.owner;
 	}
 
+	/** A read buffer of {@code capacity} bytes was taken from the pool for a read. */
 	public void readBufferTaken(int capacity) {
 		this.readBuffersTaken.increment();
 		this.readBuffersPinnedBytes.addAndGet(capacity);
 	}
 
-	public void readBufferReturned(int capacity) {
-		this.readBuffersReturned.increment();
+	/**
+	 * The read path is done with a read buffer of {@code capacity} bytes: released, or
+	 * its bytes handed on (gRPC may still hold a slice of a DATA frame's payload).
+	 */
+	public void readBufferDone(int capacity) {
+		this.readBuffersDone.increment();
 		this.readBuffersPinnedBytes.addAndGet(-capacity);
 	}
 
+	/** Bytes read from a connection's socket. */
 	public void bytesRead(int bytes) {
 		if (bytes > 0) {
 			this.bytesRead.add(bytes);
@@ -115,7 +127,10 @@ public final class ReadPathStats {
 		return this.readBuffersPinnedBytes.get() + this.incompletePinnedBytes.get();
 	}
 
-	/** Pool bytes held by read buffers that are taken and not returned yet. */
+	/**
+	 * Pool bytes of read buffers taken and not done with yet: those of the reads in
+	 * progress on the event loops, 0 between reads.
+	 */
 	public long readBuffersPinnedBytes() {
 		return this.readBuffersPinnedBytes.get();
 	}
@@ -134,14 +149,22 @@ public final class ReadPathStats {
 		return this.incompleteFrames.get();
 	}
 
+	/** Read buffers taken from the pool so far. */
 	public long readBuffersTaken() {
 		return this.readBuffersTaken.sum();
 	}
 
-	public long readBuffersReturned() {
-		return this.readBuffersReturned.sum();
+	/**
+	 * Read buffers the read path is done with so far: released, or their bytes handed on
+	 * to gRPC, which may keep a slice of one (DATA payload) until the application reads
+	 * the message, so this is not a count of buffers back in the pool. Equal to
+	 * {@link #readBuffersTaken()} between reads.
+	 */
+	public long readBuffersDone() {
+		return this.readBuffersDone.sum();
 	}
 
+	/** Bytes read from the sockets so far. */
 	public long bytesRead() {
 		return this.bytesRead.sum();
 	}

@@ -20,7 +20,12 @@ public final class ReadyReadChannels {
 	/** Read size until the outermost decoder says otherwise: one frame header. */
 	public static final int INITIAL_READ_SIZE = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
-	/** Largest read: one maximum-size HTTP/2 frame plus the next frame's header. */
+	/**
+	 * Largest read where no size is configured: one maximum-size HTTP/2 frame, its header
+	 * and the next frame's header. A larger maximum changes nothing on plaintext
+	 * connections, whose reads are sized to frames of at most 16 KiB; a smaller one
+	 * splits those frames over several reads.
+	 */
 	public static final int DEFAULT_MAX_READ_SIZE = Http2FrameAligner.DEFAULT_MAX_FRAME_SIZE
 			+ 2 * Http2FrameAligner.FRAME_HEADER_LENGTH;
 
@@ -63,6 +68,21 @@ public final class ReadyReadChannels {
 		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, epoll));
 		stats.track(channel);
 		return demand;
+	}
+
+	/**
+	 * Counts a connection on the conventional read path in {@code stats} until it closes:
+	 * the connection itself and, with a counting-only {@link ReadPathHeadHandler} put
+	 * first in its pipeline, the bytes it reads. Does nothing to a channel already
+	 * counted that way or prepared with {@link #prepare}.
+	 * @param channel a connection that has not read yet
+	 * @param stats the owner's figures
+	 */
+	public static void track(Channel channel, ReadPathStats stats) {
+		if (channel.pipeline().get(ReadPathHeadHandler.class) == null) {
+			channel.pipeline().addFirst(ReadPathHeadHandler.countingOnly(stats));
+		}
+		stats.track(channel);
 	}
 
 	/**

@@ -14,7 +14,7 @@ import io.netty.channel.ChannelHandlerContext;
  *
  * <pre>
  *   READY:        [ReadPathHeadHandler] [Http2FrameAligner] [grpc HTTP/2 handler]
- *   CONVENTIONAL:                                           [grpc HTTP/2 handler]
+ *   CONVENTIONAL: [ReadPathHeadHandler, counting only]      [grpc HTTP/2 handler]
  * </pre>
  *
  * <p>
@@ -28,34 +28,73 @@ public final class ReadyReadNegotiators {
 	private ReadyReadNegotiators() {
 	}
 
-	/** Negotiator for the connections of a client channel. */
+	/**
+	 * Negotiator for the connections of a client channel, with the default largest read
+	 * ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
+	 */
 	public static GrpcNettyBridge.Negotiator plaintextClient(ReadPath readPath, ReadPathStats stats) {
-		return plaintext(false, readPath, stats, true);
-	}
-
-	/** Negotiator for the connections a server accepts. */
-	public static GrpcNettyBridge.Negotiator plaintextServer(ReadPath readPath, ReadPathStats stats) {
-		return plaintext(true, readPath, stats, true);
+		return plaintext(false, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, true);
 	}
 
 	/**
-	 * Negotiator with every choice open.
+	 * Negotiator for the connections a server accepts, with the default largest read
+	 * ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
+	 */
+	public static GrpcNettyBridge.Negotiator plaintextServer(ReadPath readPath, ReadPathStats stats) {
+		return plaintext(true, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, true);
+	}
+
+	/**
+	 * As {@link #plaintext(boolean, ReadPath, ReadPathStats, int, boolean)} with the
+	 * default largest read ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			boolean lowWaterMark) {
+		return plaintext(server, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, lowWaterMark);
+	}
+
+	/**
+	 * Negotiator with every choice open. Either read path counts its connections and the
+	 * bytes they read in {@code stats}.
 	 * @param server whether it serves accepted connections
 	 * @param readPath how connections read
 	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer (ready-read only); reads are sized to HTTP/2
+	 * frames of at most 16 KiB, so sizes above
+	 * {@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE} read the same
 	 * @param lowWaterMark whether epoll connections keep {@code SO_RCVLOWAT} at the
 	 * missing bytes (ready-read only)
 	 */
 	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
-			boolean lowWaterMark) {
+			int maxReadSize, boolean lowWaterMark) {
 		if (readPath == null || stats == null) {
 			throw new NullPointerException("readPath and stats are required");
 		}
-		if (readPath == ReadPath.CONVENTIONAL) {
-			return (grpcHandler) -> GrpcNettyBridge.waitUntilActive(GrpcNettyBridge.grpcNegotiationHandler(grpcHandler),
-					grpcHandler.getNegotiationLogger());
+		if (maxReadSize < 1) {
+			throw new IllegalArgumentException("maxReadSize must be positive, was " + maxReadSize);
 		}
-		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, lowWaterMark, grpcHandler);
+		if (readPath == ReadPath.CONVENTIONAL) {
+			return counted(
+					(grpcHandler) -> GrpcNettyBridge.waitUntilActive(
+							GrpcNettyBridge.grpcNegotiationHandler(grpcHandler), grpcHandler.getNegotiationLogger()),
+					stats);
+		}
+		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, lowWaterMark, grpcHandler);
+	}
+
+	/**
+	 * Wraps a negotiator for the conventional read path: each connection is counted (the
+	 * connection and the bytes it reads, see {@link ReadyReadChannels#track}) before the
+	 * negotiator's handler is added.
+	 * @param negotiator the negotiator
+	 * @param stats the owner's figures
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator counted(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats) {
+		if (stats == null) {
+			throw new NullPointerException("stats is required");
+		}
+		return beforeHandshake(negotiator, (channel) -> ReadyReadChannels.track(channel, stats));
 	}
 
 	/**
@@ -117,22 +156,24 @@ public final class ReadyReadNegotiators {
 
 		private final ReadPathStats stats;
 
+		private final int maxReadSize;
+
 		private final boolean lowWaterMark;
 
 		private final GrpcHttp2ConnectionHandler grpcHandler;
 
-		ReadyReadSetupHandler(boolean server, ReadPathStats stats, boolean lowWaterMark,
+		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, boolean lowWaterMark,
 				GrpcHttp2ConnectionHandler grpcHandler) {
 			this.server = server;
 			this.stats = stats;
+			this.maxReadSize = maxReadSize;
 			this.lowWaterMark = lowWaterMark;
 			this.grpcHandler = grpcHandler;
 		}
 
 		@Override
 		public void handlerAdded(ChannelHandlerContext ctx) {
-			ReadyReadChannels.prepare(ctx.channel(), this.stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE,
-					this.lowWaterMark);
+			ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.lowWaterMark);
 			ctx.pipeline().addBefore(ctx.name(), null, Http2FrameAligner.outermost(this.server, this.stats));
 			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
 					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());

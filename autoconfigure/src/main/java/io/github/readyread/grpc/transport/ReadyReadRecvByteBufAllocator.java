@@ -12,11 +12,12 @@ import io.netty.util.UncheckedBooleanSupplier;
  * <p>
  * Netty's epoll and NIO read loops call {@code allocate} right before the read system
  * call, so a connection that waits for bytes holds no read buffer. The buffer is
- * {@link ReadDemand#readSize()} bytes, never 0 (a 0-byte read looks like EOF), and goes
- * back to the pool within the same event loop task once the decoders are done with it.
+ * {@link ReadDemand#readSize()} bytes, never 0 (a 0-byte read looks like EOF), and the
+ * decoders are done with it within the same event loop task.
  *
  * <pre>
- *   readable -> allocate(readSize) -> read -> fireChannelRead -> released by the decoder
+ *   readable -> allocate(readSize) -> read -> fireChannelRead -> released by the decoders
+ *                  taken                                 done: next allocate or readComplete
  * </pre>
  *
  * <p>
@@ -65,9 +66,18 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 		return new ReadyReadHandle();
 	}
 
+	/**
+	 * Counts each read buffer taken and, exactly once, done with. Netty's read loops
+	 * (epoll and NIO, Netty 4.2) release a buffer themselves when nothing was read into
+	 * it, after {@code lastBytesRead(0 or -1)}, or when the read failed (a reset, say),
+	 * without {@code lastBytesRead}; a buffer with bytes goes down the pipeline. Every
+	 * loop then calls {@code allocate} again or ends with {@code readComplete}, whatever
+	 * happened, so the buffer outstanding is settled there.
+	 */
 	private final class ReadyReadHandle extends MaxMessageHandle {
 
-		private int lastCapacity;
+		/** Capacity of the read buffer taken and not settled yet, or -1. */
+		private int outstanding = -1;
 
 		@Override
 		public int guess() {
@@ -76,10 +86,11 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 
 		@Override
 		public ByteBuf allocate(ByteBufAllocator alloc) {
+			settle();
 			int size = guess();
 			ByteBuf buffer = alloc.ioBuffer(size, size);
-			this.lastCapacity = buffer.capacity();
-			ReadyReadRecvByteBufAllocator.this.stats.readBufferTaken(this.lastCapacity);
+			this.outstanding = buffer.capacity();
+			ReadyReadRecvByteBufAllocator.this.stats.readBufferTaken(this.outstanding);
 			return buffer;
 		}
 
@@ -88,7 +99,20 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 			super.lastBytesRead(bytes);
 			if (bytes <= 0) {
 				// Netty releases a buffer nothing was read into.
-				ReadyReadRecvByteBufAllocator.this.stats.readBufferReturned(this.lastCapacity);
+				settle();
+			}
+		}
+
+		@Override
+		public void readComplete() {
+			settle();
+			super.readComplete();
+		}
+
+		private void settle() {
+			if (this.outstanding >= 0) {
+				ReadyReadRecvByteBufAllocator.this.stats.readBufferDone(this.outstanding);
+				this.outstanding = -1;
 			}
 		}
 

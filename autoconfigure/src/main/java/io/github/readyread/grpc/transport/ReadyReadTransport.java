@@ -142,10 +142,11 @@ public final class ReadyReadTransport {
 			ReadPathStats stats) {
 		if (alts != null) {
 			return (this.readPath == ReadPath.READY) ? ReadyReadNegotiators.secured(alts, stats, this.readBufferSize)
-					: ReadyReadNegotiators.beforeHandshake(alts, stats::track);
+					: ReadyReadNegotiators.counted(alts, stats);
 		}
 		// The ready negotiator tracks its connections itself, as it prepares them.
-		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats, true);
+		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats,
+				this.readBufferSize, true);
 		return (this.readPath == ReadPath.READY) ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
 	}
 

@@ -92,7 +92,7 @@ class BufferPoolEndpointTests {
 		ReadPathStats server = this.transport.serverStats();
 		first.readBufferTaken(4096);
 		first.readBufferTaken(1024);
-		first.readBufferReturned(1024);
+		first.readBufferDone(1024);
 		first.incompleteFrameStarted();
 		first.incompleteBytesAdded(300, 512);
 		server.incompleteFrameStarted();
@@ -102,7 +102,7 @@ class BufferPoolEndpointTests {
 		assertThat(totals.incompleteFrames()).isEqualTo(2);
 		assertThat(totals.incompleteBytes()).isEqualTo(400);
 		assertThat(totals.readBuffersTaken()).isEqualTo(2);
-		assertThat(totals.readBuffersReturned()).isEqualTo(1);
+		assertThat(totals.readBuffersDone()).isEqualTo(1);
 	}
 
 	@Test

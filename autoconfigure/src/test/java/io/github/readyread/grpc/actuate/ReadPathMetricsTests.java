@@ -56,7 +56,7 @@ class ReadPathMetricsTests {
 		this.metrics.bindTo(this.registry);
 		for (String name : new String[] { ReadPathMetrics.PINNED, ReadPathMetrics.INCOMPLETE_FRAMES,
 				ReadPathMetrics.INCOMPLETE_BYTES, ReadPathMetrics.CONNECTIONS, ReadPathMetrics.BUFFERS_TAKEN,
-				ReadPathMetrics.BUFFERS_RETURNED }) {
+				ReadPathMetrics.BUFFERS_DONE }) {
 			Meter meter = this.registry.get(name).meter();
 			assertThat(meter.getId().getTag("owner")).isEqualTo("channel");
 			assertThat(meter.getId().getTag("channel")).isEqualTo("first");
@@ -76,7 +76,7 @@ class ReadPathMetricsTests {
 		ReadPathStats stats = this.transport.statsFor("first");
 		stats.readBufferTaken(4096);
 		stats.readBufferTaken(4096);
-		stats.readBufferReturned(4096);
+		stats.readBufferDone(4096);
 		stats.incompleteFrameStarted();
 		stats.incompleteBytesAdded(100, 128);
 		stats.connectionOpened();
@@ -85,7 +85,7 @@ class ReadPathMetricsTests {
 		assertThat(gauge(ReadPathMetrics.INCOMPLETE_BYTES, "first").value()).isEqualTo(100);
 		assertThat(gauge(ReadPathMetrics.CONNECTIONS, "first").value()).isEqualTo(1);
 		assertThat(counter(ReadPathMetrics.BUFFERS_TAKEN, "first").count()).isEqualTo(2);
-		assertThat(counter(ReadPathMetrics.BUFFERS_RETURNED, "first").count()).isEqualTo(1);
+		assertThat(counter(ReadPathMetrics.BUFFERS_DONE, "first").count()).isEqualTo(1);
 		stats.incompleteBytesRemoved(100, 128);
 		stats.incompleteFrameEnded();
 		assertThat(gauge(ReadPathMetrics.INCOMPLETE_BYTES, "first").value()).isZero();

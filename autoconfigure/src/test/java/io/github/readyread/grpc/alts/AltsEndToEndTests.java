@@ -60,8 +60,11 @@ class AltsEndToEndTests {
 					.allSatisfy((peer) -> assertThat(peer)
 						.isEqualTo(new AltsPeer("client@test", "server@test", "ALTSRP_GCM_AES128_REKEY", frameSize)));
 				assertThat(stages).hasSize(1);
-				assertThat(serverStats.bytesRead()).isGreaterThan(9L * 1024 * 1024);
-				assertThat(clientStats.bytesRead()).isGreaterThan(9L * 1024 * 1024);
+				// Bytes read are the head handler's to count (one owner per figure); a
+				// bare
+				// ALTS negotiator installs none, and the record decoder counts none.
+				assertThat(serverStats.bytesRead()).isZero();
+				assertThat(clientStats.bytesRead()).isZero();
 			}
 			finally {
 				AltsTestSupport.shutdown(channel);

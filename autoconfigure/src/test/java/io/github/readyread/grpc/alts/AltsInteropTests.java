@@ -1,8 +1,10 @@
 package io.github.readyread.grpc.alts;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
+import io.github.readyread.grpc.CountingRelay;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.Http2FrameAligner;
 import io.github.readyread.grpc.transport.ReadyReadNegotiators;
@@ -17,6 +19,7 @@ import io.grpc.Server;
 import io.grpc.alts.AltsChannelCredentials;
 import io.grpc.alts.AltsServerCredentials;
 import io.netty.buffer.PooledByteBufAllocator;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -92,16 +95,21 @@ class AltsInteropTests {
 				.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(false, stats));
 			GrpcNettyBridge.Negotiator negotiator = ReadyReadNegotiators.secured(AltsNegotiator.client(settings), stats,
 					64 * 1024);
-			ManagedChannel channel = AltsTestSupport.ourChannel(loops, alloc, negotiator,
-					AltsTestSupport.port(stockServer));
+			CountingRelay relay = new CountingRelay(AltsTestSupport.port(stockServer));
+			ManagedChannel channel = AltsTestSupport.ourChannel(loops, alloc, negotiator, relay.port());
 			try {
 				AltsTestSupport.echoEverySize(channel);
+				// Exactly what the stock server sent on the wire: counted once.
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(20))
+					.untilAsserted(() -> assertThat(stats.bytesRead()).isEqualTo(relay.toClient()));
 				assertThat(stats.bytesRead()).isGreaterThan(9L * 1024 * 1024);
 				assertThat(stats.readBuffersTaken()).as("reads sized by the ready read path").isPositive();
 			}
 			finally {
 				AltsTestSupport.shutdown(channel);
 				AltsTestSupport.shutdown(stockServer);
+				relay.close();
 			}
 			assertThat(stats.incompletePinnedBytes()).isZero();
 			loops.trimCaches(alloc);

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,8 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.readyread.grpc.ByteArrayMarshaller;
+import io.github.readyread.grpc.CountingRelay;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -27,6 +30,7 @@ import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -178,6 +182,39 @@ class AltsReadPathInvariantTests {
 				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
 			}
 			assertThat(await(() -> client.pool.pinnedDirectBytes() == 0, 20)).as("client pool back to 0").isTrue();
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll-ready", "nio-ready", "epoll-conventional", "nio-conventional" })
+	void bytesReadAreExactlyTheBytesThePeerSentOnTheWire(String config) throws Exception {
+		String transport = config.substring(0, config.indexOf('-'));
+		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
+		try (AltsSide server = new AltsSide(transport, readPath, handshaker);
+				AltsSide client = new AltsSide(transport, readPath, handshaker)) {
+			Server grpcServer = server.startServer(service());
+			ReadPathStats serverStats = server.serverStats;
+			try (CountingRelay relay = new CountingRelay(grpcServer.getPort())) {
+				ManagedChannel channel = client.channel(relay.port());
+				try {
+					for (int size : new int[] { 0, 100, 70_000, 1024 * 1024 }) {
+						assertThat(ClientCalls.blockingUnaryCall(channel, ECHO, CallOptions.DEFAULT, new byte[size]))
+							.hasSize(size);
+					}
+					Awaitility.await()
+						.atMost(Duration.ofSeconds(20))
+						.untilAsserted(
+								() -> assertThat(new long[] { client.stats.bytesRead(), serverStats.bytesRead() })
+									.as("bytes read by client and server")
+									.containsExactly(relay.toClient(), relay.toServer()));
+				}
+				finally {
+					shutdown(List.of(channel));
+				}
+			}
+			finally {
+				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
 		}
 	}
 

@@ -224,7 +224,7 @@ final class GrpcSocketRig implements AutoCloseable {
 		return new PooledByteBufAllocator(true, 2, 2, 8192, 9, 0, 0, false, 0);
 	}
 
-	private static ServerServiceDefinition service() {
+	static ServerServiceDefinition service() {
 		return ServerServiceDefinition.builder("readyread.Test")
 			.addMethod(ECHO, ServerCalls.asyncUnaryCall((request, response) -> {
 				response.onNext(request);

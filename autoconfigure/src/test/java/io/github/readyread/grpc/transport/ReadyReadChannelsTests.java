@@ -53,20 +53,38 @@ class ReadyReadChannelsTests {
 	}
 
 	@Test
-	void headHandlerCountsReadBytesAndBuffersBackOnceTheDecodersAreDone() {
+	void headHandlerCountsTheBytesReadAndLeavesReadBuffersToTheAllocator() {
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
 		ReadyReadChannels.prepare(this.channel, this.stats, 4096);
 		this.channel.pipeline().addLast(Http2FrameAligner.outermost(false, this.stats));
 		ByteBuf read = this.pool.directBuffer(64);
-		this.stats.readBufferTaken(read.capacity());
 		read.writeBytes(Http2FrameAlignerTests.frame((byte) 4, 0, new byte[6]));
 		this.channel.writeInbound(read);
 		ByteBuf frames = this.channel.readInbound();
 		frames.release();
 		assertThat(this.stats.bytesRead()).isEqualTo(15);
-		assertThat(this.stats.readBuffersReturned()).isEqualTo(1);
-		assertThat(this.stats.readBuffersPinnedBytes()).isZero();
+		assertThat(this.stats.readBuffersTaken()).isZero();
+		assertThat(this.stats.readBuffersDone()).isZero();
 		assertThat(this.channel.pipeline().get(ReadPathHeadHandler.class).lowWaterMarkChanges()).isZero();
+	}
+
+	@Test
+	void trackCountsAConventionalConnectionAndItsBytesOnce() {
+		ReadyReadChannels.track(this.channel, this.stats);
+		ReadyReadChannels.track(this.channel, this.stats);
+		assertThat(this.channel.pipeline().names().stream().filter((name) -> name.contains("ReadPathHeadHandler")))
+			.hasSize(1);
+		assertThat(this.stats.connections()).isEqualTo(1);
+		ByteBuf read = this.pool.directBuffer(64).writeZero(20);
+		this.channel.writeInbound(read);
+		ByteBuf passed = this.channel.readInbound();
+		assertThat(passed).isSameAs(read);
+		passed.release();
+		assertThat(this.stats.bytesRead()).isEqualTo(20);
+		assertThat((Object) this.channel.config().getRecvByteBufAllocator())
+			.isNotInstanceOf(ReadyReadRecvByteBufAllocator.class);
+		this.channel.close();
+		assertThat(this.stats.connections()).isZero();
 	}
 
 }

@@ -4,6 +4,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -18,6 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -96,6 +98,33 @@ class ReadyReadFaultTests {
 			call.cancel("enough", null);
 			assertThat(closed.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
 			assertThat(echo(channel, 1000)).as("same connection after the cancel").hasSize(1000);
+			rig.closeAndAssertPoolsEmpty();
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio" })
+	void peersResettingWhileTheirConnectionWaitsLeaveNoReadBufferCounted(String transport) throws Exception {
+		int resets = 20;
+		try (GrpcSocketRig rig = rig(transport)) {
+			for (int i = 0; i < resets; i++) {
+				int connection = i;
+				try (Socket peer = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
+					// Part of the preface: the server reads it, then waits for the rest.
+					peer.getOutputStream().write(PREFACE_AND_SETTINGS, 0, 10);
+					peer.getOutputStream().flush();
+					await().atMost(Duration.ofSeconds(20))
+						.until(() -> rig.serverStats.bytesRead() == 10L * (connection + 1));
+					// Reset (RST) while it waits: its next read fails with ECONNRESET.
+					peer.setSoLinger(true, 0);
+				}
+			}
+			await().atMost(Duration.ofSeconds(20)).until(() -> rig.serverStats.connections() == 0);
+			assertThat(rig.serverStats.readBuffersTaken()).as("read buffers taken")
+				.isGreaterThanOrEqualTo(2L * resets)
+				.isEqualTo(rig.serverStats.readBuffersDone());
+			assertThat(rig.serverStats.readBuffersPinnedBytes()).as("read buffer bytes counted as pinned").isZero();
+			assertThat(rig.serverStats.pinnedBytes()).isZero();
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}

@@ -65,7 +65,42 @@ class ReadyReadRecvByteBufAllocatorTests {
 		handle.attemptedBytesRead(buffer.writableBytes());
 		handle.lastBytesRead(0);
 		buffer.release();
-		assertThat(this.stats.readBuffersReturned()).isEqualTo(1);
+		assertThat(this.stats.readBuffersDone()).isEqualTo(1);
+		assertThat(this.stats.readBuffersPinnedBytes()).isZero();
+	}
+
+	@Test
+	void aBufferNettyFreesAfterAFailedReadIsSettledWhenTheReadLoopCompletes() {
+		RecvByteBufAllocator.ExtendedHandle handle = handle(false);
+		ByteBuf buffer = handle.allocate(this.pool);
+		handle.attemptedBytesRead(buffer.writableBytes());
+		// The read failed (ECONNRESET): Netty releases the empty buffer without
+		// lastBytesRead, then completes the read loop.
+		buffer.release();
+		handle.readComplete();
+		assertThat(this.stats.readBuffersTaken()).isEqualTo(1);
+		assertThat(this.stats.readBuffersDone()).isEqualTo(1);
+		assertThat(this.stats.readBuffersPinnedBytes()).isZero();
+	}
+
+	@Test
+	void eachReadBufferIsSettledOnceWhateverTheLoopDoesNext() {
+		RecvByteBufAllocator.ExtendedHandle handle = handle(false);
+		for (int i = 0; i < 3; i++) {
+			ByteBuf buffer = handle.allocate(this.pool);
+			handle.attemptedBytesRead(buffer.writableBytes());
+			handle.lastBytesRead(9);
+			handle.incMessagesRead(1);
+			// fireChannelRead: the decoders release it.
+			buffer.release();
+		}
+		ByteBuf last = handle.allocate(this.pool);
+		handle.lastBytesRead(-1);
+		last.release();
+		handle.readComplete();
+		handle.readComplete();
+		assertThat(this.stats.readBuffersTaken()).isEqualTo(4);
+		assertThat(this.stats.readBuffersDone()).isEqualTo(4);
 		assertThat(this.stats.readBuffersPinnedBytes()).isZero();
 	}
 

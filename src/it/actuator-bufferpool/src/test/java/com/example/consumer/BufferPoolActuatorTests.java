@@ -102,8 +102,8 @@ class BufferPoolActuatorTests {
 			assertThat(number(json, "$.readPathTotals.incompleteBytes")).isEqualTo(sum(ReadPathStats::incompleteBytes));
 			assertThat(number(json, "$.readPathTotals.readBuffersTaken"))
 				.isEqualTo(sum(ReadPathStats::readBuffersTaken));
-			assertThat(number(json, "$.readPathTotals.readBuffersReturned"))
-				.isEqualTo(sum(ReadPathStats::readBuffersReturned));
+			assertThat(number(json, "$.readPathTotals.readBuffersDone"))
+				.isEqualTo(sum(ReadPathStats::readBuffersDone));
 		});
 	}
 
@@ -112,7 +112,7 @@ class BufferPoolActuatorTests {
 		DocumentContext json = getJson(this.http, "/actuator/bufferpool");
 		Map<String, Object> first = json.read("$.channels.first");
 		assertThat(first).containsOnlyKeys("name", "target", "security", "readPath", "liveConnections", "pinnedBytes",
-				"incompleteFrames", "incompleteBytes", "readBuffersTaken", "readBuffersReturned", "bytesRead");
+				"incompleteFrames", "incompleteBytes", "readBuffersTaken", "readBuffersDone", "bytesRead");
 		assertThat(first).containsEntry("name", "first")
 			.containsEntry("target", "static://127.0.0.1:" + GRPC_PORT)
 			.containsEntry("security", "plaintext")
@@ -179,8 +179,8 @@ class BufferPoolActuatorTests {
 			.isEqualTo(stats.incompleteFrames());
 		assertThat((long) measurement(this.http, "grpc.readyread.read.buffers.taken?tag=channel:first", "COUNT"))
 			.isEqualTo(stats.readBuffersTaken());
-		assertThat((long) measurement(this.http, "grpc.readyread.read.buffers.returned?tag=channel:first", "COUNT"))
-			.isEqualTo(stats.readBuffersReturned());
+		assertThat((long) measurement(this.http, "grpc.readyread.read.buffers.done?tag=channel:first", "COUNT"))
+			.isEqualTo(stats.readBuffersDone());
 		assertThat(measurement(this.http, "grpc.readyread.connections?tag=owner:server", "VALUE")).isPositive();
 	}
 

@@ -1,0 +1,153 @@
+package io.github.readyread.grpc.transport;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.readyread.grpc.CountingRelay;
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The read path's figures and limits on plaintext connections on real sockets on
+ * 127.0.0.1, on epoll and on NIO forced: bytes read are the bytes the peer sent, and
+ * {@code read-buffer-size} bounds every read buffer.
+ */
+class ReadyReadFiguresTests {
+
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll-ready", "nio-ready", "epoll-conventional", "nio-conventional" })
+	void bytesReadAreExactlyTheBytesThePeerSentOnTheWire(String config) throws Exception {
+		boolean epoll = config.startsWith("epoll");
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, true);
+				CountingRelay relay = new CountingRelay(rig.port())) {
+			ManagedChannel channel = rig.channel(relay.port());
+			for (int size : new int[] { 0, 100, 70_000, 1024 * 1024 }) {
+				assertThat(echo(channel, size)).hasSize(size);
+			}
+			await().atMost(Duration.ofSeconds(20))
+				.untilAsserted(() -> assertThat(new long[] { rig.clientStats.bytesRead(), rig.serverStats.bytesRead() })
+					.as("bytes read by client and server")
+					.containsExactly(relay.toClient(), relay.toServer()));
+			rig.shutdownChannels();
+			rig.closeAndAssertPoolsEmpty();
+		}
+	}
+
+	@ParameterizedTest(name = "{0}, read-buffer-size {1}")
+	@CsvSource({ "epoll, 4096, 4096", "nio, 4096, 4096", "epoll, 65536, 16402", "nio, 65536, 16402" })
+	void readBufferSizeBoundsEveryReadBufferOfPlaintextConnections(String transport, int readBufferSize,
+			int largestRead) throws Exception {
+		boolean epoll = "epoll".equals(transport);
+		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
+		NettyTransport loops = NettyTransport.select(epoll ? TransportType.EPOLL : TransportType.NIO, 2, Duration.ZERO,
+				Duration.ofSeconds(5));
+		PooledBufferAllocator pool = new PooledBufferAllocator(
+				new PoolSettings(4 * 1024 * 1024, 2, false, Duration.ZERO, true));
+		ReadyReadTransport readyRead = new ReadyReadTransport(loops, pool, ReadPath.READY, readBufferSize,
+				Duration.ZERO);
+		Server server = null;
+		ManagedChannel channel = null;
+		try {
+			NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+				.maxInboundMessageSize(GrpcSocketRig.MAX_MESSAGE)
+				.directExecutor()
+				.addService(GrpcSocketRig.service());
+			readyRead.configure(serverBuilder, null);
+			server = serverBuilder.build().start();
+			NettyChannelBuilder channelBuilder = NettyChannelBuilder
+				.forAddress(new InetSocketAddress("127.0.0.1", server.getPort()))
+				.maxInboundMessageSize(GrpcSocketRig.MAX_MESSAGE)
+				.directExecutor();
+			readyRead.configure(channelBuilder.usePlaintext(), "client", "test", null);
+			channel = channelBuilder.build();
+			assertThat(echo(channel, 1)).hasSize(1);
+			List<Channel> connections = new ArrayList<>(readyRead.serverStats().liveChannels());
+			connections.addAll(readyRead.statsFor("client").liveChannels());
+			assertThat(connections).hasSize(2);
+			AtomicInteger largest = new AtomicInteger();
+			AtomicInteger reads = new AtomicInteger();
+			for (Channel connection : connections) {
+				ReadyReadRecvByteBufAllocator allocator = connection.config().getRecvByteBufAllocator();
+				assertThat(allocator.demand().maxReadSize()).isEqualTo(readBufferSize);
+				String head = connection.pipeline().context(ReadPathHeadHandler.class).name();
+				connection.pipeline().addAfter(head, null, new ReadBufferProbe(largest, reads));
+			}
+			byte[] message = GrpcSocketRig.content(3, 1024 * 1024);
+			assertThat(echo(channel, message)).isEqualTo(message);
+			assertThat(reads.get()).as("read buffers seen").isPositive();
+			assertThat(largest.get()).as("largest read buffer").isLessThanOrEqualTo(largestRead);
+			if (readBufferSize > largestRead) {
+				// Reads are sized to frames: a whole 16 KiB DATA frame (and the next
+				// header), never more, whatever the configured size.
+				assertThat(largest.get()).as("largest read buffer").isGreaterThan(16384);
+			}
+		}
+		finally {
+			if (channel != null) {
+				channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
+			if (server != null) {
+				server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
+			readyRead.close();
+			loops.close();
+		}
+	}
+
+	private static byte[] echo(ManagedChannel channel, int size) {
+		return echo(channel, new byte[size]);
+	}
+
+	private static byte[] echo(ManagedChannel channel, byte[] message) {
+		return ClientCalls.blockingUnaryCall(channel, GrpcSocketRig.ECHO,
+				CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), message);
+	}
+
+	/** Sees each read buffer right after the head handler, as the socket filled it. */
+	private static final class ReadBufferProbe extends ChannelInboundHandlerAdapter {
+
+		private final AtomicInteger largest;
+
+		private final AtomicInteger reads;
+
+		ReadBufferProbe(AtomicInteger largest, AtomicInteger reads) {
+			this.largest = largest;
+			this.reads = reads;
+		}
+
+		@Override
+		public void channelRead(ChannelHandlerContext ctx, Object msg) {
+			if (msg instanceof ByteBuf buffer) {
+				this.largest.accumulateAndGet(buffer.capacity(), Math::max);
+				this.reads.incrementAndGet();
+			}
+			ctx.fireChannelRead(msg);
+		}
+
+	}
+
+}
