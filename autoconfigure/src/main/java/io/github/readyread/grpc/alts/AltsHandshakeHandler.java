@@ -345,7 +345,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		}
 		int frameSize = AltsFrameSizes.resolve(result.getMaxFrameSize(), this.settings.maxFrameSize());
 		byte[] key = result.getKeyData().substring(0, AltsCrypter.KEY_LENGTH).toByteArray();
-		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client), frameSize,
+		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client),
 				this.settings.readPathStats());
 		AltsRecordEncoder encoder = new AltsRecordEncoder(AltsCrypter.forSending(key, this.client), frameSize);
 		Arrays.fill(key, (byte) 0);
