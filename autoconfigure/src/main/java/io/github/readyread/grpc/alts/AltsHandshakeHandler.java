@@ -43,7 +43,13 @@ import org.slf4j.LoggerFactory;
  * Starts on grpc's negotiation event; handshaker responses are handled on the channel's
  * event loop, which is never blocked. Bytes from the peer are copied out of the read
  * buffer at once; those the handshaker did not consume with its result are handed to the
- * record decoder.
+ * record decoder. While the handshake waits for a permit or for the handshaker service,
+ * it stops reading: the peer's next bytes stay in the kernel, not on the heap.
+ *
+ * <p>
+ * The handshake timeout is a deadline, not an idle timeout: the time until a permit is
+ * granted (a server also waits for the client's first bytes) is bounded by one timeout,
+ * the handshake from its permit on by another, whatever the peer trickles.
  */
 final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
@@ -65,6 +71,8 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private final HandshakeLimiter limiter;
 
+	private final AltsHandshakeFailures failures;
+
 	private final ChannelHandler next;
 
 	private ChannelHandlerContext ctx;
@@ -85,16 +93,23 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private ByteString pendingIn = ByteString.EMPTY;
 
+	/** Whether {@link #pendingIn} holds bytes the handshaker has not seen yet. */
+	private boolean freshIn;
+
+	private boolean readingPaused;
+
 	private long bytesFromPeer;
 
 	private String stage = "waiting for the connection";
 
 	private boolean done;
 
-	AltsHandshakeHandler(boolean client, AltsSettings settings, HandshakeLimiter limiter, ChannelHandler next) {
+	AltsHandshakeHandler(boolean client, AltsSettings settings, HandshakeLimiter limiter,
+			AltsHandshakeFailures failures, ChannelHandler next) {
 		this.client = client;
 		this.settings = settings;
 		this.limiter = limiter;
+		this.failures = failures;
 		this.next = next;
 	}
 
@@ -113,7 +128,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			throw new IllegalStateException("ALTS negotiation already started");
 		}
 		this.negotiationEvent = evt;
-		armTimeout();
+		armDeadline();
 		if (this.client) {
 			requestPermit();
 		}
@@ -123,6 +138,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 				requestPermit();
 			}
 		}
+		updateReading();
 	}
 
 	@Override
@@ -137,12 +153,15 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			}
 			this.bytesFromPeer += buf.readableBytes();
 			if (this.pendingIn.size() + buf.readableBytes() > MAX_PENDING_BYTES) {
-				fail(Status.UNAVAILABLE, "ALTS handshake failed: peer sent more than " + MAX_PENDING_BYTES
-						+ " bytes before the handshake finished", null);
+				fail(AltsHandshakeFailures.Reason.PROTOCOL, Status.UNAVAILABLE,
+						"ALTS handshake failed: peer sent more than " + MAX_PENDING_BYTES
+								+ " bytes before the handshake finished",
+						null);
 				return;
 			}
 			// Copied out at once: a waiting handshake pins no read buffer.
 			this.pendingIn = this.pendingIn.concat(ByteString.copyFrom(buf.nioBuffer()));
+			this.freshIn = true;
 		}
 		finally {
 			buf.release();
@@ -151,40 +170,48 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			requestPermit();
 		}
 		sendNext();
+		updateReading();
 	}
 
 	/**
-	 * (Re)starts the handshake timeout: it fires after that long without progress (a
-	 * permit granted, an answer of the handshaker service), so a handshake queued behind
-	 * many others is not failed while it is moving. Bytes from the peer do not count: a
-	 * peer trickling bytes cannot keep a handshake alive.
+	 * Starts the handshake's deadline: once when the negotiation starts (it bounds the
+	 * wait for a permit) and once more when the permit is granted (it bounds the
+	 * handshake itself). Nothing else moves it: neither bytes from the peer nor answers
+	 * of the handshaker, so a peer trickling bytes cannot keep a handshake, or its
+	 * permit, alive.
 	 */
-	private void armTimeout() {
+	private void armDeadline() {
 		if (this.timeout != null) {
 			this.timeout.cancel(false);
 		}
 		long millis = this.settings.handshakeTimeout().toMillis();
 		this.timeout = this.ctx.executor()
-			.schedule(() -> fail(Status.UNAVAILABLE,
-					"ALTS handshake timed out after " + millis + " ms without progress (" + this.stage + ")", null),
+			.schedule(
+					() -> fail(AltsHandshakeFailures.Reason.TIMEOUT, Status.UNAVAILABLE,
+							"ALTS handshake timed out after " + millis + " ms (" + this.stage + ")", null),
 					millis, TimeUnit.MILLISECONDS);
 	}
 
 	private void requestPermit() {
 		this.stage = "waiting for one of " + this.limiter.maxConcurrent() + " handshake permits";
-		this.permit = this.limiter.acquire(this.ctx.executor(), this::permitGranted);
-		if (this.permit.isGranted()) {
-			permitGranted();
+		HandshakeLimiter.Permit requested = this.limiter.acquire(this.ctx.executor(), this::permitGranted);
+		if (this.permit == null) {
+			// Still queued (a permit granted at once was stored by permitGranted).
+			this.permit = requested;
+		}
+		if (this.done) {
+			requested.release();
 		}
 	}
 
-	private void permitGranted() {
+	private void permitGranted(HandshakeLimiter.Permit granted) {
+		this.permit = granted;
 		if (this.done) {
-			this.permit.release();
+			granted.release();
 			return;
 		}
 		this.stage = "waiting for the handshaker service";
-		armTimeout();
+		armDeadline();
 		HandshakerServiceGrpc.HandshakerServiceStub stub = HandshakerServiceGrpc
 			.newStub(this.settings.handshakerChannel());
 		stub.doHandshake(new Responses());
@@ -207,6 +234,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		else {
 			sendNext();
 		}
+		updateReading();
 	}
 
 	private void sendNext() {
@@ -216,6 +244,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		}
 		ByteString in = this.pendingIn;
 		this.pendingIn = ByteString.EMPTY;
+		this.freshIn = false;
 		if (!this.started) {
 			ServerHandshakeParameters.Builder parameters = ServerHandshakeParameters.newBuilder()
 				.addRecordProtocols(RECORD_PROTOCOL);
@@ -249,15 +278,17 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		this.inFlight = false;
-		armTimeout();
 		if (response.hasStatus() && response.getStatus().getCode() != 0) {
-			fail(Status.UNAVAILABLE, "ALTS handshaker service error: code " + response.getStatus().getCode() + ": "
-					+ response.getStatus().getDetails(), null);
+			fail(AltsHandshakeFailures.Reason.HANDSHAKER_ERROR, Status.UNAVAILABLE,
+					"ALTS handshaker service error: code " + response.getStatus().getCode() + ": "
+							+ response.getStatus().getDetails(),
+					null);
 			return;
 		}
 		int consumed = response.getBytesConsumed();
 		if (consumed > this.sentIn.size()) {
-			fail(Status.INTERNAL, "ALTS handshaker consumed " + consumed + " bytes of " + this.sentIn.size(), null);
+			fail(AltsHandshakeFailures.Reason.PROTOCOL, Status.INTERNAL,
+					"ALTS handshaker consumed " + consumed + " bytes of " + this.sentIn.size(), null);
 			return;
 		}
 		ByteString leftover = this.sentIn.substring(consumed);
@@ -267,7 +298,8 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			out.writeBytes(response.getOutFrames().asReadOnlyByteBuffer());
 			this.ctx.writeAndFlush(out).addListener((f) -> {
 				if (!f.isSuccess()) {
-					fail(Status.UNAVAILABLE, "ALTS handshake failed: could not send handshake bytes", f.cause());
+					fail(AltsHandshakeFailures.Reason.PEER_CLOSED, Status.UNAVAILABLE,
+							"ALTS handshake failed: could not send handshake bytes", f.cause());
 				}
 			});
 		}
@@ -275,23 +307,45 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			finish(response.getResult(), leftover.concat(this.pendingIn));
 			return;
 		}
-		boolean fresh = !this.pendingIn.isEmpty();
 		this.pendingIn = leftover.concat(this.pendingIn);
 		this.stage = "waiting for the peer's handshake bytes";
-		if (fresh) {
+		if (this.freshIn) {
 			sendNext();
+		}
+		updateReading();
+	}
+
+	/**
+	 * Reads from the socket only while the handshaker waits for the peer's bytes: not
+	 * while this handshake is queued for a permit with bytes in hand, nor while a request
+	 * is with the handshaker service. Whatever the peer sends meanwhile stays in the
+	 * kernel (and TCP flow control slows the peer down), so a queued handshake holds at
+	 * most one read's bytes on the heap.
+	 */
+	private void updateReading() {
+		boolean pause = !this.done && (this.inFlight || this.freshIn);
+		if (pause != this.readingPaused) {
+			this.readingPaused = pause;
+			this.ctx.channel().config().setAutoRead(!pause);
+		}
+	}
+
+	private void resumeReading() {
+		if (this.readingPaused) {
+			this.readingPaused = false;
+			this.ctx.channel().config().setAutoRead(true);
 		}
 	}
 
 	private void finish(HandshakerResult result, ByteString recordBytes) {
 		String problem = AltsRpcVersions.checkResult(result, this.client);
 		if (problem != null) {
-			fail(Status.UNAVAILABLE, problem, null);
+			fail(AltsHandshakeFailures.Reason.PROTOCOL, Status.UNAVAILABLE, problem, null);
 			return;
 		}
 		int frameSize = AltsFrameSizes.resolve(result.getMaxFrameSize(), this.settings.maxFrameSize());
 		byte[] key = result.getKeyData().substring(0, AltsCrypter.KEY_LENGTH).toByteArray();
-		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client), frameSize,
+		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client),
 				this.settings.readPathStats());
 		AltsRecordEncoder encoder = new AltsRecordEncoder(AltsCrypter.forSending(key, this.client), frameSize);
 		Arrays.fill(key, (byte) 0);
@@ -300,6 +354,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		cleanUp();
 		this.requests.onCompleted();
 		this.done = true;
+		resumeReading();
 
 		ChannelPipeline pipeline = this.ctx.pipeline();
 		String name = this.ctx.name();
@@ -329,13 +384,15 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		pipeline.remove(this);
 	}
 
-	private void fail(Status status, String description, Throwable cause) {
+	private void fail(AltsHandshakeFailures.Reason reason, Status status, String description, Throwable cause) {
 		if (this.done) {
 			return;
 		}
 		this.done = true;
-		logger.info("{} ALTS handshake with {} failed: {}", this.client ? "Client" : "Server",
-				this.ctx.channel().remoteAddress(), description);
+		// One line per connection only at DEBUG: a port scanner must not flood the log.
+		logger.debug("{} ALTS handshake with {} failed ({}): {}", this.client ? "Client" : "Server",
+				this.ctx.channel().remoteAddress(), reason.tag(), description);
+		this.failures.record(this.client, reason, description, this.ctx.executor());
 		cleanUp();
 		if (this.requests != null) {
 			this.requests.cancel("ALTS handshake failed", null);
@@ -356,8 +413,10 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	@Override
 	public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-		fail(Status.UNAVAILABLE, "ALTS handshake failed: connection closed by the peer (" + this.stage + ", "
-				+ this.bytesFromPeer + " handshake bytes received)", null);
+		fail(AltsHandshakeFailures.Reason.PEER_CLOSED, Status.UNAVAILABLE,
+				"ALTS handshake failed: connection closed by the peer (" + this.stage + ", " + this.bytesFromPeer
+						+ " handshake bytes received)",
+				null);
 		ctx.fireChannelInactive();
 	}
 
@@ -370,6 +429,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 				this.requests.cancel("ALTS handshake abandoned", null);
 			}
 		}
+		resumeReading();
 		this.pendingIn = ByteString.EMPTY;
 	}
 
@@ -397,14 +457,16 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		@Override
 		public void onError(Throwable ex) {
 			Status status = Status.fromThrowable(ex);
-			onEventLoop(() -> fail(Status.UNAVAILABLE, "ALTS handshaker service failed: " + status.getCode()
-					+ ((status.getDescription() != null) ? ": " + status.getDescription() : ""), ex));
+			onEventLoop(() -> fail(AltsHandshakeFailures.Reason.HANDSHAKER_ERROR, Status.UNAVAILABLE,
+					"ALTS handshaker service failed: " + status.getCode()
+							+ ((status.getDescription() != null) ? ": " + status.getDescription() : ""),
+					ex));
 		}
 
 		@Override
 		public void onCompleted() {
-			onEventLoop(() -> fail(Status.UNAVAILABLE, "ALTS handshaker service ended the handshake without a result",
-					null));
+			onEventLoop(() -> fail(AltsHandshakeFailures.Reason.HANDSHAKER_ERROR, Status.UNAVAILABLE,
+					"ALTS handshaker service ended the handshake without a result", null));
 		}
 
 	}

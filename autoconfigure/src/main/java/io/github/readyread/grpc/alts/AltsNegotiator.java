@@ -10,8 +10,10 @@ import io.netty.channel.ChannelHandler;
  * {@code GrpcNettyBridge.install(builder, AltsNegotiator.client(settings), true)}.
  *
  * <p>
- * Each negotiator owns its own {@link HandshakeLimiter}, so the client and server sides
- * of one process never wait on each other's permits.
+ * The {@link HandshakeLimiter} bounds the handshakes of one side: give every client
+ * channel of a process the same client limiter, and the server its own, so client
+ * handshakes never wait on server ones (and a process connecting to itself cannot fill
+ * every permit with handshakes waiting for their other halves).
  */
 public final class AltsNegotiator implements GrpcNettyBridge.Negotiator {
 
@@ -21,20 +23,48 @@ public final class AltsNegotiator implements GrpcNettyBridge.Negotiator {
 
 	private final HandshakeLimiter limiter;
 
-	private AltsNegotiator(boolean client, AltsSettings settings) {
+	private final AltsHandshakeFailures failures;
+
+	private AltsNegotiator(boolean client, AltsSettings settings, HandshakeLimiter limiter,
+			AltsHandshakeFailures failures) {
+		if (settings == null || limiter == null || failures == null) {
+			throw new NullPointerException("settings, limiter and failures are required");
+		}
 		this.client = client;
 		this.settings = settings;
-		this.limiter = new HandshakeLimiter(settings.maxConcurrentHandshakes());
+		this.limiter = limiter;
+		this.failures = failures;
 	}
 
-	/** The negotiator of a client channel. */
+	/**
+	 * The negotiator of one client channel, with a limiter of
+	 * {@code settings.maxConcurrentHandshakes()} of its own.
+	 */
 	public static AltsNegotiator client(AltsSettings settings) {
-		return new AltsNegotiator(true, settings);
+		return client(settings, new HandshakeLimiter(settings.maxConcurrentHandshakes()), new AltsHandshakeFailures());
 	}
 
-	/** The negotiator of a server. */
+	/**
+	 * The negotiator of a client channel that shares {@code limiter} and {@code failures}
+	 * with the other client channels of the process.
+	 */
+	public static AltsNegotiator client(AltsSettings settings, HandshakeLimiter limiter,
+			AltsHandshakeFailures failures) {
+		return new AltsNegotiator(true, settings, limiter, failures);
+	}
+
+	/**
+	 * The negotiator of a server, with a limiter of
+	 * {@code settings.maxConcurrentHandshakes()} of its own.
+	 */
 	public static AltsNegotiator server(AltsSettings settings) {
-		return new AltsNegotiator(false, settings);
+		return server(settings, new HandshakeLimiter(settings.maxConcurrentHandshakes()), new AltsHandshakeFailures());
+	}
+
+	/** The negotiator of a server; {@code limiter} must not be a client one. */
+	public static AltsNegotiator server(AltsSettings settings, HandshakeLimiter limiter,
+			AltsHandshakeFailures failures) {
+		return new AltsNegotiator(false, settings, limiter, failures);
 	}
 
 	public boolean isClient() {
@@ -45,11 +75,15 @@ public final class AltsNegotiator implements GrpcNettyBridge.Negotiator {
 		return this.limiter;
 	}
 
+	public AltsHandshakeFailures failures() {
+		return this.failures;
+	}
+
 	@Override
 	public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
 		ChannelLogger logger = grpcHandler.getNegotiationLogger();
 		AltsHandshakeHandler handshake = new AltsHandshakeHandler(this.client, this.settings, this.limiter,
-				GrpcNettyBridge.grpcNegotiationHandler(grpcHandler));
+				this.failures, GrpcNettyBridge.grpcNegotiationHandler(grpcHandler));
 		return GrpcNettyBridge.waitUntilActive(handshake, logger);
 	}
 

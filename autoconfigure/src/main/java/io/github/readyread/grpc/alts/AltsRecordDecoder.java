@@ -22,11 +22,14 @@ import io.netty.util.ReferenceCountUtil;
  *     4 bytes     \_____________ length bytes _______________/
  * </pre>
  *
- * The 8-byte header is kept in int fields; the length is checked against the negotiated
- * maximum before anything is allocated for the frame. A frame wholly inside a read buffer
- * is decrypted straight from it into a buffer of the plaintext's size; the bytes of an
- * incomplete frame are copied into a {@link PartialFrame} of their own size. Every read
- * buffer is released in the {@code channelRead} that brought it.
+ * The 8-byte header is kept in int fields; the length is checked before anything is
+ * allocated for the frame. Like grpc-java's and C-core's record layers, it accepts any
+ * frame up to {@link AltsFrameSizes#HARD_LIMIT} (1 MiB), whatever frame size this side's
+ * handshake resolved: the peer's handshaker may have resolved a larger one. Nothing is
+ * allocated beyond the frame's own size. A frame wholly inside a read buffer is decrypted
+ * straight from it into a buffer of the plaintext's size; the bytes of an incomplete
+ * frame are copied into a {@link PartialFrame} of their own size. Every read buffer is
+ * released in the {@code channelRead} that brought it.
  */
 public final class AltsRecordDecoder extends ChannelInboundHandlerAdapter {
 
@@ -40,8 +43,6 @@ public final class AltsRecordDecoder extends ChannelInboundHandlerAdapter {
 	public static final int MIN_LENGTH_FIELD = 4 + AltsCrypter.TAG_LENGTH;
 
 	private final AltsCrypter crypter;
-
-	private final int maxFrameSize;
 
 	private final ReadPathStats stats;
 
@@ -59,25 +60,15 @@ public final class AltsRecordDecoder extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * @param crypter the receiving crypter of this connection
-	 * @param maxFrameSize negotiated maximum size of a whole frame, header included
 	 * @param stats where incomplete-frame bytes are counted (bytes read are the
 	 * connection's head handler's to count)
 	 */
-	public AltsRecordDecoder(AltsCrypter crypter, int maxFrameSize, ReadPathStats stats) {
+	public AltsRecordDecoder(AltsCrypter crypter, ReadPathStats stats) {
 		if (crypter == null || stats == null) {
 			throw new NullPointerException("crypter and stats are required");
 		}
-		if (maxFrameSize < HEADER_BYTES + AltsCrypter.TAG_LENGTH || maxFrameSize > AltsFrameSizes.HARD_LIMIT) {
-			throw new IllegalArgumentException("maxFrameSize must be in [" + (HEADER_BYTES + AltsCrypter.TAG_LENGTH)
-					+ ", " + AltsFrameSizes.HARD_LIMIT + "], was " + maxFrameSize);
-		}
 		this.crypter = crypter;
-		this.maxFrameSize = maxFrameSize;
 		this.stats = stats;
-	}
-
-	public int maxFrameSize() {
-		return this.maxFrameSize;
 	}
 
 	@Override
@@ -183,9 +174,9 @@ public final class AltsRecordDecoder extends ChannelInboundHandlerAdapter {
 					null);
 			return false;
 		}
-		if (length + 4 > this.maxFrameSize) {
-			fail(ctx, Status.INTERNAL, "ALTS frame length " + length + " exceeds negotiated maximum "
-					+ (this.maxFrameSize - 4) + " (frame size " + this.maxFrameSize + ")", null);
+		if (length + 4 > AltsFrameSizes.HARD_LIMIT) {
+			fail(ctx, Status.INTERNAL, "ALTS frame length " + length + " exceeds the maximum "
+					+ (AltsFrameSizes.HARD_LIMIT - 4) + " (frame size " + AltsFrameSizes.HARD_LIMIT + ")", null);
 			return false;
 		}
 		return true;

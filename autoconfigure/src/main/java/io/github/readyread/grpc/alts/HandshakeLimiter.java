@@ -3,6 +3,7 @@ package io.github.readyread.grpc.alts;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * Bounds how many ALTS handshakes of one side run at once; the others wait in a queue
@@ -30,11 +31,12 @@ public final class HandshakeLimiter {
 	}
 
 	/**
-	 * Asks for a permit. If one is free the returned permit is already granted and
-	 * {@code onGranted} is not run; otherwise {@code onGranted} runs on {@code executor}
-	 * once it is.
+	 * Asks for a permit; {@code onGranted} runs exactly once when it is granted: on the
+	 * calling thread before this method returns if a permit is free, otherwise later on
+	 * {@code executor}. It does not run if the permit is released first, or if
+	 * {@code executor} rejects it (the permit then goes to the next in line).
 	 */
-	public Permit acquire(Executor executor, Runnable onGranted) {
+	public Permit acquire(Executor executor, Consumer<Permit> onGranted) {
 		Permit permit = new Permit(executor, onGranted);
 		synchronized (this) {
 			if (this.active < this.maxConcurrent) {
@@ -44,8 +46,10 @@ public final class HandshakeLimiter {
 			}
 			else {
 				this.queue.add(permit);
+				return permit;
 			}
 		}
+		onGranted.accept(permit);
 		return permit;
 	}
 
@@ -69,20 +73,27 @@ public final class HandshakeLimiter {
 	}
 
 	private void releaseOne() {
-		Permit next;
-		synchronized (this) {
-			next = this.queue.poll();
-			if (next == null) {
-				this.active--;
+		while (true) {
+			Permit next;
+			synchronized (this) {
+				next = this.queue.poll();
+				if (next == null) {
+					this.active--;
+					return;
+				}
+				next.granted = true;
+			}
+			try {
+				next.executor.execute(() -> next.onGranted.accept(next));
 				return;
 			}
-			next.granted = true;
-		}
-		try {
-			next.executor.execute(next.onGranted);
-		}
-		catch (RejectedExecutionException ex) {
-			next.release();
+			catch (RejectedExecutionException ex) {
+				// Its event loop is gone: the permit goes to the next in line.
+				synchronized (this) {
+					next.released = true;
+					next.granted = false;
+				}
+			}
 		}
 	}
 
@@ -91,17 +102,18 @@ public final class HandshakeLimiter {
 
 		private final Executor executor;
 
-		private final Runnable onGranted;
+		private final Consumer<Permit> onGranted;
 
 		private boolean granted;
 
 		private boolean released;
 
-		private Permit(Executor executor, Runnable onGranted) {
+		private Permit(Executor executor, Consumer<Permit> onGranted) {
 			this.executor = executor;
 			this.onGranted = onGranted;
 		}
 
+		/** Whether this permit holds one of the limiter's places now. */
 		public boolean isGranted() {
 			synchronized (HandshakeLimiter.this) {
 				return this.granted && !this.released;

@@ -4,19 +4,26 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
+import io.github.readyread.grpc.actuate.AltsHandshakeMetrics;
+import io.github.readyread.grpc.alts.AltsHandshakeFailures;
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
 import io.github.readyread.grpc.alts.EmbeddedHandshakerService;
+import io.github.readyread.grpc.alts.HandshakeLimiter;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.ChannelOption;
+import net.devh.boot.grpc.client.config.GrpcChannelsProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +34,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * Auto-configuration of ALTS for the client channels and the server that
@@ -61,15 +69,68 @@ public final class ReadyReadAltsAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
+	AltsHandshakeFailures altsHandshakeFailures() {
+		return new AltsHandshakeFailures();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
 	AltsChannelSecurity altsChannelSecurity(ReadyReadProperties properties, ReadyReadTransport transport,
-			ObjectProvider<EmbeddedHandshaker> embeddedHandshaker) {
-		return new AltsChannelSecurity(properties.getAlts(), transport, embeddedHandshaker.getIfAvailable());
+			ObjectProvider<EmbeddedHandshaker> embeddedHandshaker, AltsHandshakeFailures failures,
+			ObjectProvider<ConfiguredClientChannels> configuredChannels) {
+		ConfiguredClientChannels channels = configuredChannels.getIfAvailable();
+		if (channels != null && channels.names() != null) {
+			properties.getAlts().checkChannelNames(channels.names());
+		}
+		return new AltsChannelSecurity(properties.getAlts(), transport, embeddedHandshaker.getIfAvailable(), failures);
+	}
+
+	/**
+	 * Names of the client channels that have net.devh properties; {@code names} is
+	 * {@code null} when net.devh's client is not configured.
+	 */
+	record ConfiguredClientChannels(Set<String> names) {
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(GrpcChannelsProperties.class)
+	static class NetDevhClientChannelsConfiguration {
+
+		/**
+		 * A channel net.devh creates by name without properties is not among them: it is
+		 * not known at startup (net.devh makes up its properties when it is created).
+		 */
+		@Bean
+		ConfiguredClientChannels readyReadConfiguredClientChannels(
+				ObjectProvider<GrpcChannelsProperties> channelsProperties) {
+			GrpcChannelsProperties channels = channelsProperties.getIfAvailable();
+			if (channels == null) {
+				return new ConfiguredClientChannels(null);
+			}
+			Set<String> names = new TreeSet<>(channels.getClient().keySet());
+			names.remove(GrpcChannelsProperties.GLOBAL_PROPERTIES_KEY);
+			return new ConfiguredClientChannels(names);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(MeterBinder.class)
+	static class AltsMetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		AltsHandshakeMetrics altsHandshakeMetrics(AltsHandshakeFailures failures) {
+			return new AltsHandshakeMetrics(failures);
+		}
+
 	}
 
 	/**
 	 * Builds ALTS negotiators for the channels listed under
 	 * {@code grpc.ready-read.alts.client-channels} and for the server when
-	 * {@code grpc.ready-read.alts.server=true}.
+	 * {@code grpc.ready-read.alts.server=true}: all client channels share one handshake
+	 * limiter, the server has its own.
 	 */
 	public static final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable {
 
@@ -79,12 +140,22 @@ public final class ReadyReadAltsAutoConfiguration {
 
 		private final EmbeddedHandshaker embedded;
 
+		private final AltsHandshakeFailures failures;
+
+		private final HandshakeLimiter clientLimiter;
+
+		private final HandshakeLimiter serverLimiter;
+
 		private ManagedChannel handshakerChannel;
 
-		AltsChannelSecurity(ReadyReadProperties.Alts alts, ReadyReadTransport transport, EmbeddedHandshaker embedded) {
+		AltsChannelSecurity(ReadyReadProperties.Alts alts, ReadyReadTransport transport, EmbeddedHandshaker embedded,
+				AltsHandshakeFailures failures) {
 			this.alts = alts;
 			this.transport = transport;
 			this.embedded = embedded;
+			this.failures = failures;
+			this.clientLimiter = new HandshakeLimiter(alts.getMaxConcurrentHandshakes());
+			this.serverLimiter = new HandshakeLimiter(alts.getMaxConcurrentHandshakes());
 			if (embedded == null && (alts.isServer() || !alts.getClientChannels().isEmpty())) {
 				handshakerAddress();
 			}
@@ -95,13 +166,16 @@ public final class ReadyReadAltsAutoConfiguration {
 			if (!this.alts.isAltsChannel(channelName)) {
 				return null;
 			}
-			return AltsNegotiator.client(settings(false, stats)
-				.withTargetServiceAccounts(this.alts.getTargetServiceAccounts().getOrDefault(channelName, List.of())));
+			return AltsNegotiator.client(
+					settings(false, stats).withTargetServiceAccounts(
+							this.alts.getTargetServiceAccounts().getOrDefault(channelName, List.of())),
+					this.clientLimiter, this.failures);
 		}
 
 		@Override
 		public GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
-			return this.alts.isServer() ? AltsNegotiator.server(settings(true, stats)) : null;
+			return this.alts.isServer()
+					? AltsNegotiator.server(settings(true, stats), this.serverLimiter, this.failures) : null;
 		}
 
 		private AltsSettings settings(boolean server, ReadPathStats stats) {

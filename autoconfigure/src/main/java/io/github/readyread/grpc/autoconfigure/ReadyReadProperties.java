@@ -2,9 +2,12 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.TransportType;
@@ -227,13 +230,13 @@ public class ReadyReadProperties {
 		private boolean server;
 
 		/**
-		 * Client channels (net.devh channel names) that connect over ALTS; "*" for every
-		 * channel.
+		 * Client channels (net.devh channel names, each with grpc.client.<name>.*
+		 * properties) that connect over ALTS; "*" for every channel.
 		 */
 		private List<String> clientChannels = new ArrayList<>();
 
 		/**
-		 * Service accounts the server of a channel must run as, by channel name; a
+		 * Service accounts the server of a channel must run as, by ALTS channel name; a
 		 * channel not listed accepts any.
 		 */
 		private Map<String, List<String>> targetServiceAccounts = new LinkedHashMap<>();
@@ -244,13 +247,14 @@ public class ReadyReadProperties {
 		private DataSize maxFrameSize = DataSize.ofKilobytes(16);
 
 		/**
-		 * Longest time a handshake may take before the connection fails.
+		 * Longest time a handshake may take once it has a slot, and may wait for one
+		 * before that; bytes from the peer do not extend it.
 		 */
 		private Duration handshakeTimeout = Duration.ofSeconds(20);
 
 		/**
-		 * Handshakes in progress at once per side (client and server counted separately);
-		 * more wait in a queue.
+		 * Handshakes in progress at once per side: all client channels share one limit,
+		 * the server has its own; more wait in a queue.
 		 */
 		private int maxConcurrentHandshakes = 32;
 
@@ -291,6 +295,42 @@ public class ReadyReadProperties {
 		/** Whether the named client channel connects over ALTS. */
 		public boolean isAltsChannel(String channelName) {
 			return this.clientChannels.contains(channelName) || this.clientChannels.contains("*");
+		}
+
+		/**
+		 * Fails if a channel named in {@code client-channels} or
+		 * {@code target-service-accounts} is not one of the configured client channels,
+		 * or if target service accounts are set for a channel that does not use ALTS: a
+		 * typo would otherwise silently mean plaintext, or any server identity.
+		 * @param configuredChannels names of the client channels that have properties
+		 * ({@code grpc.client.<name>.*})
+		 */
+		public void checkChannelNames(Collection<String> configuredChannels) {
+			Set<String> known = new TreeSet<>(configuredChannels);
+			for (String name : this.clientChannels) {
+				if (!"*".equals(name) && !known.contains(name)) {
+					throw unknownChannel("client-channels", name, known, "in plaintext");
+				}
+			}
+			for (String name : this.targetServiceAccounts.keySet()) {
+				if (!known.contains(name)) {
+					throw unknownChannel("target-service-accounts", name, known, "accepting any server identity");
+				}
+				if (!isAltsChannel(name)) {
+					throw new IllegalStateException("grpc.ready-read.alts.target-service-accounts names '" + name
+							+ "', which does not connect over ALTS, so the accounts would never be checked:"
+							+ " add it to grpc.ready-read.alts.client-channels or remove the entry");
+				}
+			}
+		}
+
+		private static IllegalStateException unknownChannel(String property, String name, Set<String> known,
+				String typoMeans) {
+			return new IllegalStateException("grpc.ready-read.alts." + property + " names '" + name
+					+ "', which is not a configured client channel (configured: " + known
+					+ "); a misspelt name would leave the real channel " + typoMeans + ". Fix the name or, for a"
+					+ " channel created in code by name only, give it a property such as grpc.client." + name
+					+ ".address so it is known at startup");
 		}
 
 		public DataSize getMaxFrameSize() {

@@ -118,6 +118,27 @@ class AltsBadPeerTests {
 	}
 
 	@Test
+	void aOneMebibyteRecordIsAcceptedThoughThisSideResolved16KibFrames() throws Exception {
+		// A peer whose handshaker resolved larger frames (here: the largest record any
+		// ALTS stack accepts) opens HTTP/2 inside it; frames of an unknown type fill it
+		// and HTTP/2 ignores them.
+		byte[] preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+		ByteBuffer http2 = ByteBuffer
+			.allocate(AltsFrameSizes.HARD_LIMIT - AltsRecordDecoder.HEADER_BYTES - AltsCrypter.TAG_LENGTH);
+		http2.put(preface).put(new byte[] { 0, 0, 0, 4, 0, 0, 0, 0, 0 });
+		while (http2.hasRemaining()) {
+			int payload = Math.min(16384, http2.remaining() - 9);
+			http2.put((byte) (payload >>> 16)).put((byte) (payload >>> 8)).put((byte) payload);
+			http2.put((byte) 0xFA).put((byte) 0).putInt(0).put(new byte[payload]);
+		}
+		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker,
+				(sender) -> RawAltsClient.frame(sender, http2.array()))) {
+			raw.awaitSettingsAck();
+		}
+		assertThat(this.serverErrors).isEmpty();
+	}
+
+	@Test
 	void corruptedTagEndsTheConnection() throws Exception {
 		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker)) {
 			byte[] frame = raw.frame("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -153,7 +174,7 @@ class AltsBadPeerTests {
 			raw.send(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(2_000_000).array());
 			raw.assertClosedByServer();
 		}
-		assertServerFailed(Status.Code.INTERNAL, "ALTS frame length 2000000 exceeds negotiated maximum 16380");
+		assertServerFailed(Status.Code.INTERNAL, "ALTS frame length 2000000 exceeds the maximum 1048572");
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
 	}
 

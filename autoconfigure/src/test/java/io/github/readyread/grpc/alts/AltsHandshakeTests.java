@@ -8,7 +8,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import io.github.readyread.grpc.transport.ReadPathStats;
@@ -32,6 +37,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Handshake concurrency and failures: every failure ends the connection with a precise
@@ -134,7 +140,7 @@ class AltsHandshakeTests {
 			}
 		});
 		assertCallFails(silent, Duration.ofMillis(300),
-				"ALTS handshake timed out after 300 ms without progress (waiting for the handshaker service)");
+				"ALTS handshake timed out after 300 ms (waiting for the handshaker service)");
 		assertHealthyConnectionWorks();
 	}
 
@@ -185,6 +191,130 @@ class AltsHandshakeTests {
 		assertThat(ClientCalls.blockingUnaryCall(channel, AltsTestSupport.UNARY,
 				CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 5 }))
 			.containsExactly(5);
+	}
+
+	@Test
+	void tricklingPeersLoseTheirPermitsAtTheDeadlineAndAHealthyHandshakeGetsThrough() throws Exception {
+		// Three peers hold (or wait for) both permits, each sending one byte of a long
+		// handshake message every 300 ms: every byte makes the handshaker answer.
+		AltsNegotiator limited = AltsNegotiator.server(AltsSettings.of(this.handshaker.channel(), this.stats)
+			.withHandshakeTimeout(Duration.ofSeconds(2))
+			.withMaxConcurrentHandshakes(2));
+		Server guarded = AltsTestSupport.ourServer(this.loops, this.alloc, limited, AltsTestSupport.peers());
+		this.closeables.add(() -> AltsTestSupport.shutdown(guarded));
+		List<Socket> tricklers = new ArrayList<>();
+		ExecutorService threads = Executors.newCachedThreadPool();
+		this.closeables.add(threads::shutdownNow);
+		List<Future<?>> closedByServer = new ArrayList<>();
+		AtomicInteger trickled = new AtomicInteger();
+		for (int i = 0; i < 3; i++) {
+			Socket socket = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(guarded));
+			this.closeables.add(socket);
+			tricklers.add(socket);
+			// A 4096-byte embedded handshake message, announced and never finished.
+			socket.getOutputStream().write(new byte[] { 0, 0, 0x10, 0 });
+			closedByServer.add(threads.submit(() -> {
+				while (socket.getInputStream().read() >= 0) {
+					// the server sends nothing before the client's message is whole
+				}
+				return null;
+			}));
+		}
+		threads.submit(() -> {
+			while (!Thread.currentThread().isInterrupted()) {
+				for (Socket socket : tricklers) {
+					try {
+						socket.getOutputStream().write(0);
+					}
+					catch (IOException ex) {
+						// closed by the server
+					}
+				}
+				trickled.incrementAndGet();
+				Thread.sleep(300);
+			}
+			return null;
+		});
+		await().atMost(Duration.ofSeconds(10)).until(() -> limited.limiter().active() == 2 && trickled.get() >= 2);
+
+		AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
+		ManagedChannel channel = channel(client, AltsTestSupport.port(guarded));
+		ListenableFuture<byte[]> call = ClientCalls.futureUnaryCall(
+				channel.newCall(AltsTestSupport.UNARY,
+						CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS)),
+				new byte[] { 3 });
+
+		// Liveness bound, not a timing threshold: two deadlines (queue, then handshake)
+		// are 4 s; without a deadline they would trickle on for grpc's 120 s.
+		await().atMost(Duration.ofSeconds(20)).until(() -> closedByServer.stream().allMatch(Future::isDone));
+		assertThat(call.get(30, TimeUnit.SECONDS)).containsExactly(3);
+		await().atMost(Duration.ofSeconds(10)).until(() -> limited.limiter().active() == 0);
+	}
+
+	@Test
+	void aQueuedHandshakeLeavesThePeersBytesInTheKernel() throws Exception {
+		AltsNegotiator limited = AltsNegotiator.server(AltsSettings.of(this.handshaker.channel(), this.stats)
+			.withHandshakeTimeout(Duration.ofSeconds(30))
+			.withMaxConcurrentHandshakes(1));
+		Server guarded = AltsTestSupport.ourServer(this.loops, this.alloc, limited, AltsTestSupport.peers());
+		this.closeables.add(() -> AltsTestSupport.shutdown(guarded));
+		ExecutorService threads = Executors.newCachedThreadPool();
+		this.closeables.add(threads::shutdownNow);
+		// Holds the only permit: a handshake message announced and never finished.
+		Socket holder = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(guarded));
+		this.closeables.add(holder);
+		holder.getOutputStream().write(new byte[] { 0, 0, 0x10, 0 });
+		await().atMost(Duration.ofSeconds(10)).until(() -> limited.limiter().active() == 1);
+
+		// Queued behind it, a peer sends 16 MiB: more than the 1 MiB a handshake may
+		// hold, if it were read.
+		Socket flooder = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(guarded));
+		this.closeables.add(flooder);
+		AtomicLong written = new AtomicLong();
+		Future<?> flood = threads.submit(() -> {
+			byte[] chunk = new byte[64 * 1024];
+			java.util.Arrays.fill(chunk, (byte) 0x7F);
+			for (int i = 0; i < 256; i++) {
+				flooder.getOutputStream().write(chunk);
+				written.addAndGet(chunk.length);
+			}
+			return null;
+		});
+		await().atMost(Duration.ofSeconds(10)).until(() -> limited.limiter().queued() == 1);
+		long[] last = { -1 };
+		await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+			long now = written.get();
+			boolean stalled = now == last[0];
+			last[0] = now;
+			return stalled || flood.isDone();
+		});
+		// The server did not read the flood into the heap (it would have failed the
+		// connection after 1 MiB): the flood stalled in the kernel, or fitted in it.
+		if (flood.isDone()) {
+			flood.get();
+		}
+		assertThat(limited.limiter().queued()).isEqualTo(1);
+
+		// Once the permit is free, the handshaker sees the flood's first bytes and
+		// rejects them.
+		holder.close();
+		flooder.setSoTimeout(10_000);
+		await().atMost(Duration.ofSeconds(10)).until(() -> isClosedByServer(flooder));
+		assertThat(limited.limiter().active()).isZero();
+	}
+
+	private static boolean isClosedByServer(Socket socket) {
+		try {
+			byte[] buffer = new byte[4096];
+			while (true) {
+				if (socket.getInputStream().read(buffer) < 0) {
+					return true;
+				}
+			}
+		}
+		catch (IOException ex) {
+			return !(ex instanceof java.net.SocketTimeoutException);
+		}
 	}
 
 	private void assertCallFails(io.grpc.Channel handshakerChannel, Duration timeout, String description) {

@@ -54,7 +54,7 @@ class AltsRecordLayerTests {
 		byte[] plaintext = bytes(50_000);
 		byte[] frames = stock.protect(plaintext);
 		assertThat(frames.length).isGreaterThan(3 * AltsFrameSizes.DEFAULT);
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		ByteBuf whole = this.alloc.directBuffer(frames.length).writeBytes(frames);
 		channel.writeInbound(whole);
 		assertThat(whole.refCnt()).isZero();
@@ -77,7 +77,7 @@ class AltsRecordLayerTests {
 		byte[] second = bytes(7);
 		byte[] a = stock.protect(first);
 		byte[] b = stock.protect(second);
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		io.netty.buffer.CompositeByteBuf read = this.alloc.compositeDirectBuffer();
 		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 0, 1000));
 		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 1000, a.length - 1000).writeBytes(b));
@@ -103,7 +103,7 @@ class AltsRecordLayerTests {
 	void incompleteFrameKeepsOnlyItsOwnBytesAndTheReadBufferIsReleased() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] frame = stock.protect(bytes(10_000));
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		ReadDemand demand = new ReadDemand(65536, 1024);
 		channel.attr(ReadDemand.KEY).set(demand);
 		// A big read buffer carrying the header and 1000 bytes of the frame.
@@ -174,33 +174,96 @@ class AltsRecordLayerTests {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] frame = stock.protect(bytes(1000));
 		frame[frame.length - 1] ^= 0x40;
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		assertFailed(channel, () -> channel.writeInbound(this.alloc.directBuffer().writeBytes(frame)),
 				Status.Code.INTERNAL, "ALTS record authentication failed (frame of length 1020)");
 		stock.destroy();
 	}
 
 	@Test
+	void recordsUpToTheOneMebibyteLimitAreAcceptedWhateverFrameSizeThisSideResolved() throws Exception {
+		// The peer's handshaker resolved 128 KiB frames, ours 16 KiB: grpc-java and
+		// C-core accept any record up to 1 MiB, and so must we.
+		EmbeddedChannel channel = decoderChannel();
+		EmbeddedChannel encoder = newChannel();
+		encoder.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		byte[] ours = bytes(300_000);
+		encoder.writeAndFlush(this.alloc.buffer().writeBytes(ours));
+		ByteBuf frame;
+		while ((frame = encoder.readOutbound()) != null) {
+			channel.writeInbound(frame);
+		}
+		assertThat(readAll(channel)).isEqualTo(ours);
+
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.MAX);
+		stock.skipSentRecords(3);
+		byte[] theirs = bytes(200_000);
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(stock.protect(theirs)));
+		assertThat(readAll(channel)).isEqualTo(theirs);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void aOneMebibyteRecordCompletesThroughReadsTheDemandSizes() throws Exception {
+		EmbeddedChannel channel = decoderChannel();
+		ReadDemand demand = new ReadDemand(64 * 1024, 1024);
+		channel.attr(ReadDemand.KEY).set(demand);
+		// The largest record any ALTS stack accepts: a whole frame of exactly 1 MiB.
+		byte[] plaintext = bytes(AltsFrameSizes.HARD_LIMIT - AltsRecordDecoder.HEADER_BYTES - AltsCrypter.TAG_LENGTH);
+		byte[] record = seal(plaintext);
+		assertThat(record).hasSize(AltsFrameSizes.HARD_LIMIT);
+		int offset = 0;
+		int reads = 0;
+		long mostHeld = 0;
+		while (offset < record.length) {
+			// Each read is no bigger than the demand says, as the read path's are.
+			int size = Math.min(demand.readSize(), record.length - offset);
+			assertThat(size).isLessThanOrEqualTo(demand.maxReadSize());
+			channel.writeInbound(this.alloc.directBuffer(size).writeBytes(record, offset, size));
+			offset += size;
+			reads++;
+			mostHeld = Math.max(mostHeld, this.stats.incompletePinnedBytes());
+		}
+		assertThat(reads).isGreaterThan(16);
+		// Never more than the record's own bytes held while it arrives.
+		assertThat(mostHeld).isLessThanOrEqualTo(record.length);
+		assertThat(readAll(channel)).isEqualTo(plaintext);
+		assertThat(demand.missingBytes()).isEqualTo(AltsRecordDecoder.HEADER_BYTES);
+		channel.checkException();
+	}
+
+	@Test
+	void aRecordJustAboveOneMebibyteFailsBeforeAnythingIsAllocated() {
+		EmbeddedChannel channel = decoderChannel();
+		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
+		assertFailed(channel,
+				() -> channel.writeInbound(Unpooled.buffer().writeIntLE(AltsFrameSizes.HARD_LIMIT - 3).writeIntLE(6)),
+				Status.Code.INTERNAL, "ALTS frame length 1048573 exceeds the maximum 1048572 (frame size 1048576)");
+		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
+	}
+
+	@Test
 	void wrongFrameTypeFailsTheConnection() {
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeIntLE(7).writeZero(20)),
 				Status.Code.INTERNAL, "ALTS frame type 7 is not the record type 6");
 	}
 
 	@Test
 	void lengthBelowTheTagFailsTheConnection() {
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(19).writeIntLE(6).writeZero(15)),
 				Status.Code.INTERNAL, "ALTS frame length 19 is below the minimum 20");
 	}
 
 	@Test
 	void lengthAboveTheMaximumFailsBeforeAnythingIsAllocated() {
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
 		// Only the length field has arrived: rejected at once.
 		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(2_000_000)), Status.Code.INTERNAL,
-				"ALTS frame length 2000000 exceeds negotiated maximum 16380");
+				"ALTS frame length 2000000 exceeds the maximum 1048572 (frame size 1048576)");
 		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
 	}
@@ -209,7 +272,7 @@ class AltsRecordLayerTests {
 	void truncatedFrameAtEndOfStreamFailsTheConnection() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] frame = stock.protect(bytes(1000));
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		channel.writeInbound(this.alloc.directBuffer().writeBytes(frame, 0, 500));
 		assertThat(this.stats.incompleteBytes()).isEqualTo(492);
 		assertFailed(channel, channel::close, Status.Code.UNAVAILABLE,
@@ -219,7 +282,7 @@ class AltsRecordLayerTests {
 
 	@Test
 	void truncatedHeaderAtEndOfStreamFailsTheConnection() {
-		EmbeddedChannel channel = decoderChannel(AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
 		channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeByte(6));
 		assertFailed(channel, channel::close, Status.Code.UNAVAILABLE,
 				"ALTS connection closed in the middle of a frame header: 5 of 8 header bytes received");
@@ -237,10 +300,9 @@ class AltsRecordLayerTests {
 		assertThat(this.stats.incompleteBytes()).isZero();
 	}
 
-	private EmbeddedChannel decoderChannel(int maxFrameSize) {
+	private EmbeddedChannel decoderChannel() {
 		EmbeddedChannel channel = newChannel();
-		channel.pipeline()
-			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), maxFrameSize, this.stats));
+		channel.pipeline().addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), this.stats));
 		return channel;
 	}
 
@@ -261,6 +323,19 @@ class AltsRecordLayerTests {
 		byte[] bytes = ByteBufUtil.getBytes(all);
 		all.release();
 		return bytes;
+	}
+
+	/** One record of {@code plaintext}, sealed by the sender matching the decoder. */
+	private byte[] seal(byte[] plaintext) throws Exception {
+		ByteBuf frame = Unpooled.buffer(AltsRecordDecoder.HEADER_BYTES + plaintext.length + AltsCrypter.TAG_LENGTH);
+		try {
+			frame.writeIntLE(4 + plaintext.length + AltsCrypter.TAG_LENGTH).writeIntLE(AltsRecordDecoder.FRAME_TYPE);
+			AltsCrypter.forSending(this.key, true).encrypt(frame, Unpooled.wrappedBuffer(plaintext));
+			return ByteBufUtil.getBytes(frame);
+		}
+		finally {
+			frame.release();
+		}
 	}
 
 	private byte[] bytes(int n) {

@@ -1,13 +1,22 @@
 package io.github.readyread.grpc.autoconfigure;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
 
+import io.github.readyread.grpc.actuate.AltsHandshakeMetrics;
+import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsRecordDecoder;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
 import net.devh.boot.grpc.common.autoconfigure.GrpcCommonCodecAutoConfiguration;
@@ -16,10 +25,12 @@ import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguratio
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Tests for {@link ReadyReadAltsAutoConfiguration}: ALTS selected per channel in
@@ -92,6 +103,109 @@ class ReadyReadAltsAutoConfigurationTests {
 				Channel open = factory.createChannel("open");
 				assertThatExceptionOfType(StatusRuntimeException.class)
 					.isThrownBy(() -> EchoService.call(open, new byte[] { 1 }));
+			});
+	}
+
+	@Test
+	void allAltsClientChannelsShareOneHandshakeLimitAndTheServerHasItsOwn() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.server=true", "grpc.ready-read.alts.max-concurrent-handshakes=5",
+					"grpc.ready-read.alts.client-channels=a,b", "grpc.client.a.address=static://127.0.0.1:1",
+					"grpc.client.b.address=static://127.0.0.1:2")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				ChannelSecurity security = context.getBean(ChannelSecurity.class);
+				ReadPathStats stats = new ReadPathStats("test");
+				AltsNegotiator a = (AltsNegotiator) security.clientNegotiator("a", stats);
+				AltsNegotiator b = (AltsNegotiator) security.clientNegotiator("b", stats);
+				AltsNegotiator server = (AltsNegotiator) security.serverNegotiator(stats);
+				assertThat(a.limiter()).isSameAs(b.limiter());
+				assertThat(a.limiter().maxConcurrent()).isEqualTo(5);
+				assertThat(server.limiter()).isNotSameAs(a.limiter());
+				assertThat(server.limiter().maxConcurrent()).isEqualTo(5);
+			});
+	}
+
+	@Test
+	void anAltsClientChannelThatIsNotConfiguredFailsStartupNamingTheKnownOnes() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.client-channels=secure,scure", "grpc.client.secure.address=static://x:1",
+					"grpc.client.open.address=static://x:2")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.client-channels names 'scure'")
+				.hasMessageContaining("[open, secure]")
+				.hasMessageContaining("grpc.client.scure.address"));
+	}
+
+	@Test
+	void targetServiceAccountsOfAnUnknownChannelFailStartup() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.client-channels=secure", "grpc.client.secure.address=static://x:1",
+					"grpc.ready-read.alts.target-service-accounts.secur=server@test")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.target-service-accounts names 'secur'")
+				.hasMessageContaining("[secure]"));
+	}
+
+	@Test
+	void targetServiceAccountsOfAChannelThatDoesNotUseAltsFailStartup() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.client-channels=secure", "grpc.client.secure.address=static://x:1",
+					"grpc.client.open.address=static://x:2",
+					"grpc.ready-read.alts.target-service-accounts.open=server@test")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("'open', which does not connect over ALTS"));
+	}
+
+	@Test
+	void everyChannelMaySelectAltsWithAStar() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.client-channels=*", "grpc.client.secure.address=static://x:1",
+					"grpc.ready-read.alts.target-service-accounts.secure=server@test")
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	@Test
+	void failedHandshakesAreCountedInAMeter() throws IOException {
+		int port = freePort();
+		this.contextRunner
+			.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=" + port,
+					"grpc.ready-read.alts.embedded-handshaker.enabled=true", "grpc.ready-read.alts.server=true")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				MeterRegistry registry = new SimpleMeterRegistry();
+				context.getBean(AltsHandshakeMetrics.class).bindTo(registry);
+				// A port scanner: connects, sends a byte, leaves.
+				try (Socket scanner = new Socket(InetAddress.getLoopbackAddress(), port)) {
+					scanner.getOutputStream().write(0);
+				}
+				await().atMost(Duration.ofSeconds(10))
+					.untilAsserted(() -> assertThat(registry.get(AltsHandshakeMetrics.FAILURES)
+						.tags("side", "server", "reason", "peer-closed")
+						.functionCounter()
+						.count()).isEqualTo(1));
+				assertThat(registry.get(AltsHandshakeMetrics.FAILURES).functionCounters()).hasSize(8);
+			});
+	}
+
+	@Test
+	void noHandshakeMeterWithoutMicrometer() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(MeterBinder.class))
+			.withPropertyValues("grpc.server.port=-1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context).doesNotHaveBean(AltsHandshakeMetrics.class);
 			});
 	}
 

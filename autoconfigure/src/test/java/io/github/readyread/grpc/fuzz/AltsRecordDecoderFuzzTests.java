@@ -67,12 +67,11 @@ class AltsRecordDecoderFuzzTests {
 			bytes[at] ^= flip;
 		}
 		byte[] tail = data.consumeBytes(data.consumeInt(0, 64));
-		int maxFrame = data.pickValue(new int[] { 16 * 1024, 128 * 1024 });
 
 		ReadPathStats stats = new ReadPathStats("fuzz");
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(alloc);
-		channel.pipeline().addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(KEY, true), maxFrame, stats));
+		channel.pipeline().addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(KEY, true), stats));
 		ByteArrayOutputStream decoded = new ByteArrayOutputStream();
 		byte[] input = concat(bytes, tail);
 		int offset = 0;
