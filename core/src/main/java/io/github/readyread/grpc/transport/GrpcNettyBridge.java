@@ -48,6 +48,15 @@ public final class GrpcNettyBridge {
 	 */
 	private static final String CLIENT_DEFAULT = "io.grpc.netty.NettyChannelBuilder$DefaultProtocolNegotiator";
 
+	/**
+	 * grpc-netty's factory behind {@code forTarget(target, InsecureChannelCredentials)},
+	 * as Spring gRPC builds channels.
+	 */
+	private static final String CLIENT_PLAINTEXT_CREDENTIALS = "io.grpc.netty.ProtocolNegotiators$PlaintextProtocolNegotiatorClientFactory";
+
+	/** grpc-netty's factory behind {@code forTarget(target, TlsChannelCredentials)}. */
+	private static final String CLIENT_TLS_CREDENTIALS = "io.grpc.netty.ProtocolNegotiators$TlsProtocolNegotiatorClientFactory";
+
 	private GrpcNettyBridge() {
 	}
 
@@ -109,8 +118,9 @@ public final class GrpcNettyBridge {
 	/**
 	 * The security that the connections of a channel built by {@code builder} would run
 	 * now: from its negotiation type ({@code usePlaintext}, {@code useTransportSecurity},
-	 * {@code negotiationType}), or {@link ConnectionSecurity#CUSTOM} for a negotiator
-	 * factory set some other way (ours included).
+	 * {@code negotiationType}) or the insecure or TLS credentials it was created with, or
+	 * {@link ConnectionSecurity#CUSTOM} for a negotiator factory set some other way (ours
+	 * included).
 	 * @param builder the builder, after the application configured it
 	 * @return the security
 	 * @throws IllegalStateException if the builder has an {@code SslContext} but a
@@ -120,8 +130,15 @@ public final class GrpcNettyBridge {
 	 */
 	public static ConnectionSecurity installedSecurity(NettyChannelBuilder builder) {
 		Object factory = negotiatorFactory(NettyChannelBuilder.class, builder);
-		if (!CLIENT_DEFAULT.equals(factory.getClass().getName())) {
-			return ConnectionSecurity.CUSTOM;
+		switch (factory.getClass().getName()) {
+			case CLIENT_DEFAULT:
+				break;
+			case CLIENT_PLAINTEXT_CREDENTIALS:
+				return ConnectionSecurity.PLAINTEXT;
+			case CLIENT_TLS_CREDENTIALS:
+				return ConnectionSecurity.TLS;
+			default:
+				return ConnectionSecurity.CUSTOM;
 		}
 		Object type = field(factory.getClass(), factory, "negotiationType");
 		if (type == NegotiationType.TLS) {
