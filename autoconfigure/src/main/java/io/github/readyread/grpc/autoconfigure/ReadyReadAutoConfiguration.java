@@ -1,10 +1,8 @@
 package io.github.readyread.grpc.autoconfigure;
 
-import java.util.Locale;
-
-import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -35,33 +33,21 @@ public final class ReadyReadAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	PooledBufferAllocator pooledBufferAllocator(ReadyReadProperties properties) {
-		ReadyReadProperties.Pool pool = properties.getPool();
-		int arenas = (pool.getArenas() != null) ? pool.getArenas() : PoolSettings.defaults().arenas();
-		return new PooledBufferAllocator(new PoolSettings((int) pool.getChunkSize().toBytes(), arenas,
-				pool.isThreadCaches(), pool.getCacheTrimInterval(), pool.isPreferDirect()));
+		return new PooledBufferAllocator(properties.getPool().toSettings());
 	}
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	NettyTransport nettyTransport(ReadyReadProperties properties) {
-		ReadyReadProperties.EventLoop eventLoop = properties.getEventLoop();
-		return NettyTransport.select(properties.getTransport(), eventLoop.getThreads(),
-				eventLoop.getShutdownQuietPeriod(), eventLoop.getShutdownTimeout());
+		return properties.getEventLoop().select(properties.getTransport());
 	}
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	ReadyReadTransport readyReadTransport(ReadyReadProperties properties, NettyTransport transport,
 			PooledBufferAllocator pool) {
-		ReadyReadTransport readyRead = new ReadyReadTransport(transport, pool, properties.getReadPath(),
-				(int) properties.getReadBufferSize().toBytes(), pool.settings().cacheTrimInterval());
-		PoolSettings settings = pool.settings();
-		logger.info(
-				"gRPC ready-read: mode={}{}, transport={}, read-path={}, read-buffer-size={}B, pool: chunk={}B arenas={} thread-caches={} direct={}",
-				readyRead.mode(), (readyRead.fallbackReason() != null) ? " (" + readyRead.fallbackReason() + ")" : "",
-				transport.type().displayName(), properties.getReadPath().name().toLowerCase(Locale.ROOT),
-				readyRead.readBufferSize(), settings.chunkSize(), settings.arenas(), settings.threadCaches(),
-				settings.preferDirect());
+		ReadyReadTransport readyRead = properties.newTransport(transport, pool);
+		logger.info(ReadyReadBuilders.startupLine(readyRead));
 		return readyRead;
 	}
 
