@@ -81,18 +81,23 @@ public final class GrpcNettyBridge {
 
 	/** Makes every connection of a client channel use {@code negotiator}. */
 	public static void install(NettyChannelBuilder builder, Negotiator negotiator, boolean secure) {
-		InternalNettyChannelBuilder.setProtocolNegotiatorFactory(builder,
-				new InternalProtocolNegotiator.ClientFactory() {
-					@Override
-					public InternalProtocolNegotiator.ProtocolNegotiator newNegotiator() {
-						return adapt(negotiator, secure);
-					}
+		InternalProtocolNegotiator.ClientFactory factory = new InternalProtocolNegotiator.ClientFactory() {
+			@Override
+			public InternalProtocolNegotiator.ProtocolNegotiator newNegotiator() {
+				return adapt(negotiator, secure);
+			}
 
-					@Override
-					public int getDefaultPort() {
-						return secure ? 443 : 80;
-					}
-				});
+			@Override
+			public int getDefaultPort() {
+				return secure ? 443 : 80;
+			}
+		};
+		if (isFrozen(NettyChannelBuilder.class, builder)) {
+			replacePlaintext(NettyChannelBuilder.class, builder, installedSecurity(builder), factory);
+		}
+		else {
+			InternalNettyChannelBuilder.setProtocolNegotiatorFactory(builder, factory);
+		}
 	}
 
 	/**
@@ -187,7 +192,42 @@ public final class GrpcNettyBridge {
 
 	/** Makes every accepted connection of a server use {@code negotiator}. */
 	public static void install(NettyServerBuilder builder, Negotiator negotiator, boolean secure) {
-		builder.protocolNegotiator(adapt(negotiator, secure));
+		InternalProtocolNegotiator.ProtocolNegotiator adapted = adapt(negotiator, secure);
+		if (isFrozen(NettyServerBuilder.class, builder)) {
+			replacePlaintext(NettyServerBuilder.class, builder, installedSecurity(builder),
+					(InternalProtocolNegotiator.ServerFactory) (offloadExecutorPool) -> adapted);
+		}
+		else {
+			builder.protocolNegotiator(adapted);
+		}
+	}
+
+	/**
+	 * Whether the builder was made from credentials ({@code forPort(port, credentials)},
+	 * {@code forTarget(target, credentials)}, as Spring gRPC makes them): grpc-java then
+	 * refuses to change its negotiator through the builder's methods.
+	 */
+	private static boolean isFrozen(Class<?> type, Object builder) {
+		return (Boolean) field(type, builder, "freezeProtocolNegotiatorFactory");
+	}
+
+	/**
+	 * Replaces the plaintext negotiator of insecure credentials; any other security the
+	 * credentials chose is the application's and stays.
+	 */
+	private static void replacePlaintext(Class<?> type, Object builder, ConnectionSecurity installed, Object factory) {
+		if (installed != ConnectionSecurity.PLAINTEXT) {
+			throw new IllegalStateException("The builder was made from " + installed.displayName()
+					+ " credentials: the ready-read transport only replaces plaintext");
+		}
+		try {
+			Field field = type.getDeclaredField("protocolNegotiatorFactory");
+			field.setAccessible(true);
+			field.set(builder, factory);
+		}
+		catch (ReflectiveOperationException | RuntimeException ex) {
+			throw unsupported("cannot set " + type.getName() + ".protocolNegotiatorFactory", ex);
+		}
 	}
 
 	/**

@@ -147,6 +147,33 @@ class GrpcNettyBridgeSecurityTests {
 	}
 
 	@Test
+	void plaintextFromInsecureCredentialsIsReplacedOnTheServer() {
+		NettyServerBuilder builder = NettyServerBuilder.forPort(0, InsecureServerCredentials.create());
+		GrpcNettyBridge.install(builder, CUSTOM, false);
+		assertThat(GrpcNettyBridge.installedSecurity(builder)).isEqualTo(ConnectionSecurity.CUSTOM);
+	}
+
+	@Test
+	void plaintextFromInsecureCredentialsIsReplacedOnAChannel() {
+		NettyChannelBuilder builder = NettyChannelBuilder.forTarget("static://127.0.0.1:1",
+				InsecureChannelCredentials.create());
+		GrpcNettyBridge.install(builder, CUSTOM, false);
+		assertThat(GrpcNettyBridge.installedSecurity(builder)).isEqualTo(ConnectionSecurity.CUSTOM);
+	}
+
+	@Test
+	void tlsFromCredentialsIsNeverReplaced() throws Exception {
+		NettyServerBuilder server = NettyServerBuilder.forPort(0,
+				TlsServerCredentials.create(certificate.certificate(), certificate.privateKey()));
+		assertThatIllegalStateException().isThrownBy(() -> GrpcNettyBridge.install(server, CUSTOM, false));
+		assertThat(GrpcNettyBridge.installedSecurity(server)).isEqualTo(ConnectionSecurity.TLS);
+		NettyChannelBuilder channel = NettyChannelBuilder.forTarget("static://127.0.0.1:1",
+				TlsChannelCredentials.create());
+		assertThatIllegalStateException().isThrownBy(() -> GrpcNettyBridge.install(channel, CUSTOM, false));
+		assertThat(GrpcNettyBridge.installedSecurity(channel)).isEqualTo(ConnectionSecurity.TLS);
+	}
+
+	@Test
 	void aFieldItCannotReadFailsNamingTheGrpcVersion() {
 		assertThatIllegalStateException()
 			.isThrownBy(() -> GrpcNettyBridge.field(NettyServerBuilder.class, NettyServerBuilder.forPort(0), "gone"))
