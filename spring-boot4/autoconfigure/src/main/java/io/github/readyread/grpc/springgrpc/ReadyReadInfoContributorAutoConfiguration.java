@@ -1,0 +1,30 @@
+package io.github.readyread.grpc.springgrpc;
+
+import io.github.readyread.grpc.actuate.ReadyReadInfoContributor;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+
+import org.springframework.boot.actuate.autoconfigure.info.ConditionalOnEnabledInfoContributor;
+import org.springframework.boot.actuate.info.InfoContributor;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of the {@link ReadyReadInfoContributor} that shows the ready-read
+ * mode in {@code /actuator/info}.
+ */
+@AutoConfiguration(after = ReadyReadAutoConfiguration.class)
+@ConditionalOnClass({ InfoContributor.class, ConditionalOnEnabledInfoContributor.class })
+@ConditionalOnBean(ReadyReadTransport.class)
+public final class ReadyReadInfoContributorAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnEnabledInfoContributor("readyread")
+	ReadyReadInfoContributor readyReadInfoContributor(ReadyReadTransport transport) {
+		return new ReadyReadInfoContributor(transport);
+	}
+
+}
