@@ -6,10 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
-import io.grpc.stub.ClientCalls;
 import io.netty.channel.epoll.Epoll;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
@@ -171,8 +171,7 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 
 	static void echo(AssertableApplicationContext context, String target) {
 		ManagedChannel channel = context.getBean(GrpcChannelFactory.class).createChannel(target);
-		byte[] reply = ClientCalls.blockingUnaryCall(channel, EchoService.ECHO, io.grpc.CallOptions.DEFAULT,
-				"ping".getBytes(StandardCharsets.UTF_8));
+		byte[] reply = EchoService.call(channel, "ping".getBytes(StandardCharsets.UTF_8));
 		assertThat(new String(reply, StandardCharsets.UTF_8)).isEqualTo("ping");
 	}
 
