@@ -8,8 +8,7 @@ import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 
 /**
  * Auto-configuration of the {@link BufferPoolEndpoint /actuator/bufferpool} endpoint.
@@ -17,13 +16,7 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = ReadyReadAutoConfiguration.class)
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })
 @ConditionalOnBean(ReadyReadTransport.class)
+@Import(ReadyReadEndpointConfiguration.class)
 public final class ReadyReadEndpointAutoConfiguration {
-
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnAvailableEndpoint(BufferPoolEndpoint.class)
-	BufferPoolEndpoint bufferPoolEndpoint(ReadyReadTransport transport) {
-		return new BufferPoolEndpoint(transport);
-	}
 
 }

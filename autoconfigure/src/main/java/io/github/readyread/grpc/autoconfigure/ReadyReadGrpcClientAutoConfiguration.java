@@ -2,10 +2,9 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.util.List;
 
-import io.github.readyread.grpc.transport.ConnectionSecurity;
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.ChannelSecurity;
+import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
-import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
@@ -58,43 +57,10 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 			ObjectProvider<GrpcChannelsProperties> channelsProperties,
 			ObjectProvider<ChannelSecurity> channelSecurity) {
 		return (builder, name) -> {
-			if (builder instanceof InProcessChannelBuilder) {
-				return;
-			}
-			if (!(builder instanceof NettyChannelBuilder nettyBuilder)) {
-				throw new IllegalStateException("gRPC channel '" + name + "' is built by "
-						+ builder.getClass().getName()
-						+ ", which the ready-read transport cannot configure; expected io.grpc.netty.NettyChannelBuilder"
-						+ " (set grpc.ready-read.enabled=false to use it as it is)");
-			}
-			ConnectionSecurity installed;
-			try {
-				installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
-			}
-			catch (IllegalStateException ex) {
-				throw new IllegalStateException("gRPC channel '" + name + "': " + ex.getMessage(), ex);
-			}
 			GrpcChannelProperties channel = channelsProperties.getObject().getChannel(name);
-			var alts = channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE)
-				.clientNegotiator(name, transport.statsFor(name));
-			if (alts != null && installed != ConnectionSecurity.PLAINTEXT) {
-				throw new IllegalStateException(
-						"gRPC channel '" + name + "' is listed in grpc.ready-read.alts.client-channels but has "
-								+ ((installed == ConnectionSecurity.CUSTOM)
-										? "a protocol negotiator a GrpcChannelConfigurer installed"
-										: installed.displayName() + " security (grpc.client." + name
-												+ ".negotiation-type=" + installed.displayName()
-												+ ", net.devh's default is tls, or a GrpcChannelConfigurer calling"
-												+ " useTransportSecurity)")
-								+ "; set grpc.client." + name + ".negotiation-type=plaintext for ALTS, or drop it from"
-								+ " grpc.ready-read.alts.client-channels");
-			}
-			ChannelInfo info = transport.configure(nettyBuilder, name, String.valueOf(channel.getAddress()), alts);
-			if (!installed.isOurs() && alts == null) {
-				logger.info("gRPC channel '{}' uses {} through {} negotiator: conventional read path", name,
-						info.security(),
-						(installed == ConnectionSecurity.CUSTOM) ? "the application's own" : "grpc-java's own");
-			}
+			new ReadyReadBuilders(transport, channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE),
+					NetDevhPlatform.INSTANCE)
+				.configureChannel(builder, name, String.valueOf(channel.getAddress()));
 		};
 	}
 

@@ -2,11 +2,9 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.util.List;
 
-import io.github.readyread.grpc.transport.ConnectionSecurity;
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.ChannelSecurity;
+import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
-import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration;
 import net.devh.boot.grpc.server.condition.ConditionalOnInterprocessServer;
@@ -58,31 +56,9 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 	@Order(Ordered.LOWEST_PRECEDENCE)
 	GrpcServerConfigurer readyReadServerConfigurer(ReadyReadTransport transport,
 			ObjectProvider<ChannelSecurity> channelSecurity) {
-		return (builder) -> {
-			if (builder instanceof InProcessServerBuilder) {
-				return;
-			}
-			if (!(builder instanceof NettyServerBuilder nettyBuilder)) {
-				throw new IllegalStateException("gRPC server is built by " + builder.getClass().getName()
-						+ ", which the ready-read transport cannot configure; expected io.grpc.netty.NettyServerBuilder"
-						+ " (set grpc.ready-read.enabled=false to use it as it is)");
-			}
-			ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
-			var alts = channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE)
-				.serverNegotiator(transport.serverStats());
-			if (alts != null && installed != ConnectionSecurity.PLAINTEXT) {
-				throw new IllegalStateException(
-						"gRPC server has grpc.ready-read.alts.server=true and " + ((installed == ConnectionSecurity.TLS)
-								? "TLS (grpc.server.security.enabled=true or a GrpcServerConfigurer calling"
-										+ " sslContext/useTransportSecurity)"
-								: "a protocol negotiator a GrpcServerConfigurer installed") + "; choose one");
-			}
-			ChannelInfo server = transport.configure(nettyBuilder, alts);
-			if (!installed.isOurs() && alts == null) {
-				logger.info("gRPC server uses {} through {} negotiator: conventional read path", server.security(),
-						(installed == ConnectionSecurity.CUSTOM) ? "the application's own" : "grpc-java's own");
-			}
-		};
+		return (builder) -> new ReadyReadBuilders(transport, channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE),
+				NetDevhPlatform.INSTANCE)
+			.configureServer(builder);
 	}
 
 	/**

@@ -8,8 +8,7 @@ import org.springframework.boot.actuate.info.InfoContributor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 
 /**
  * Auto-configuration of the {@link ReadyReadInfoContributor} that shows the ready-read
@@ -18,13 +17,7 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = ReadyReadAutoConfiguration.class)
 @ConditionalOnClass({ InfoContributor.class, ConditionalOnEnabledInfoContributor.class })
 @ConditionalOnBean(ReadyReadTransport.class)
+@Import(ReadyReadInfoContributorConfiguration.class)
 public final class ReadyReadInfoContributorAutoConfiguration {
-
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnEnabledInfoContributor("readyread")
-	ReadyReadInfoContributor readyReadInfoContributor(ReadyReadTransport transport) {
-		return new ReadyReadInfoContributor(transport);
-	}
 
 }

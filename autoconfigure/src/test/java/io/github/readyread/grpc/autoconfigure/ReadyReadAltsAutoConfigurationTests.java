@@ -6,10 +6,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 
-import io.github.readyread.grpc.actuate.AltsHandshakeMetrics;
+import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsRecordDecoder;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.AltsChannelSecurity;
+import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Channel;
@@ -51,7 +53,7 @@ class ReadyReadAltsAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("grpc.server.port=-1").run((context) -> {
 			assertThat(context).hasNotFailed();
 			assertThat(context).doesNotHaveBean(EmbeddedHandshaker.class);
-			assertThat(context).hasSingleBean(ReadyReadAltsAutoConfiguration.AltsChannelSecurity.class);
+			assertThat(context).hasSingleBean(AltsChannelSecurity.class);
 		});
 	}
 

@@ -1,6 +1,6 @@
 package io.github.readyread.grpc.autoconfigure;
 
-import io.github.readyread.grpc.actuate.ReadPathMetrics;
+import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.netty.NettyChannelBuilder;

@@ -6,7 +6,7 @@ import java.net.ServerSocket;
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint;
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint.BufferPoolDescriptor;
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint.ChannelDescriptor;
-import io.github.readyread.grpc.actuate.ReadPathMetrics;
+import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

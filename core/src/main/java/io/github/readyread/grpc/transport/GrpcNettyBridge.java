@@ -48,6 +48,15 @@ public final class GrpcNettyBridge {
 	 */
 	private static final String CLIENT_DEFAULT = "io.grpc.netty.NettyChannelBuilder$DefaultProtocolNegotiator";
 
+	/**
+	 * grpc-netty's factory behind {@code forTarget(target, InsecureChannelCredentials)},
+	 * as Spring gRPC builds channels.
+	 */
+	private static final String CLIENT_PLAINTEXT_CREDENTIALS = "io.grpc.netty.ProtocolNegotiators$PlaintextProtocolNegotiatorClientFactory";
+
+	/** grpc-netty's factory behind {@code forTarget(target, TlsChannelCredentials)}. */
+	private static final String CLIENT_TLS_CREDENTIALS = "io.grpc.netty.ProtocolNegotiators$TlsProtocolNegotiatorClientFactory";
+
 	private GrpcNettyBridge() {
 	}
 
@@ -72,18 +81,23 @@ public final class GrpcNettyBridge {
 
 	/** Makes every connection of a client channel use {@code negotiator}. */
 	public static void install(NettyChannelBuilder builder, Negotiator negotiator, boolean secure) {
-		InternalNettyChannelBuilder.setProtocolNegotiatorFactory(builder,
-				new InternalProtocolNegotiator.ClientFactory() {
-					@Override
-					public InternalProtocolNegotiator.ProtocolNegotiator newNegotiator() {
-						return adapt(negotiator, secure);
-					}
+		InternalProtocolNegotiator.ClientFactory factory = new InternalProtocolNegotiator.ClientFactory() {
+			@Override
+			public InternalProtocolNegotiator.ProtocolNegotiator newNegotiator() {
+				return adapt(negotiator, secure);
+			}
 
-					@Override
-					public int getDefaultPort() {
-						return secure ? 443 : 80;
-					}
-				});
+			@Override
+			public int getDefaultPort() {
+				return secure ? 443 : 80;
+			}
+		};
+		if (isFrozen(NettyChannelBuilder.class, builder)) {
+			replacePlaintext(NettyChannelBuilder.class, builder, installedSecurity(builder), factory);
+		}
+		else {
+			InternalNettyChannelBuilder.setProtocolNegotiatorFactory(builder, factory);
+		}
 	}
 
 	/**
@@ -109,8 +123,9 @@ public final class GrpcNettyBridge {
 	/**
 	 * The security that the connections of a channel built by {@code builder} would run
 	 * now: from its negotiation type ({@code usePlaintext}, {@code useTransportSecurity},
-	 * {@code negotiationType}), or {@link ConnectionSecurity#CUSTOM} for a negotiator
-	 * factory set some other way (ours included).
+	 * {@code negotiationType}) or the insecure or TLS credentials it was created with, or
+	 * {@link ConnectionSecurity#CUSTOM} for a negotiator factory set some other way (ours
+	 * included).
 	 * @param builder the builder, after the application configured it
 	 * @return the security
 	 * @throws IllegalStateException if the builder has an {@code SslContext} but a
@@ -120,8 +135,15 @@ public final class GrpcNettyBridge {
 	 */
 	public static ConnectionSecurity installedSecurity(NettyChannelBuilder builder) {
 		Object factory = negotiatorFactory(NettyChannelBuilder.class, builder);
-		if (!CLIENT_DEFAULT.equals(factory.getClass().getName())) {
-			return ConnectionSecurity.CUSTOM;
+		switch (factory.getClass().getName()) {
+			case CLIENT_DEFAULT:
+				break;
+			case CLIENT_PLAINTEXT_CREDENTIALS:
+				return ConnectionSecurity.PLAINTEXT;
+			case CLIENT_TLS_CREDENTIALS:
+				return ConnectionSecurity.TLS;
+			default:
+				return ConnectionSecurity.CUSTOM;
 		}
 		Object type = field(factory.getClass(), factory, "negotiationType");
 		if (type == NegotiationType.TLS) {
@@ -170,7 +192,42 @@ public final class GrpcNettyBridge {
 
 	/** Makes every accepted connection of a server use {@code negotiator}. */
 	public static void install(NettyServerBuilder builder, Negotiator negotiator, boolean secure) {
-		builder.protocolNegotiator(adapt(negotiator, secure));
+		InternalProtocolNegotiator.ProtocolNegotiator adapted = adapt(negotiator, secure);
+		if (isFrozen(NettyServerBuilder.class, builder)) {
+			replacePlaintext(NettyServerBuilder.class, builder, installedSecurity(builder),
+					(InternalProtocolNegotiator.ServerFactory) (offloadExecutorPool) -> adapted);
+		}
+		else {
+			builder.protocolNegotiator(adapted);
+		}
+	}
+
+	/**
+	 * Whether the builder was made from credentials ({@code forPort(port, credentials)},
+	 * {@code forTarget(target, credentials)}, as Spring gRPC makes them): grpc-java then
+	 * refuses to change its negotiator through the builder's methods.
+	 */
+	private static boolean isFrozen(Class<?> type, Object builder) {
+		return (Boolean) field(type, builder, "freezeProtocolNegotiatorFactory");
+	}
+
+	/**
+	 * Replaces the plaintext negotiator of insecure credentials; any other security the
+	 * credentials chose is the application's and stays.
+	 */
+	private static void replacePlaintext(Class<?> type, Object builder, ConnectionSecurity installed, Object factory) {
+		if (installed != ConnectionSecurity.PLAINTEXT) {
+			throw new IllegalStateException("The builder was made from " + installed.displayName()
+					+ " credentials: the ready-read transport only replaces plaintext");
+		}
+		try {
+			Field field = type.getDeclaredField("protocolNegotiatorFactory");
+			field.setAccessible(true);
+			field.set(builder, factory);
+		}
+		catch (ReflectiveOperationException | RuntimeException ex) {
+			throw unsupported("cannot set " + type.getName() + ".protocolNegotiatorFactory", ex);
+		}
 	}
 
 	/**

@@ -4,6 +4,10 @@ import java.security.cert.CertificateException;
 
 import javax.net.ssl.SSLException;
 
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NegotiationType;
 import io.grpc.netty.NettyChannelBuilder;
@@ -111,6 +115,62 @@ class GrpcNettyBridgeSecurityTests {
 		NettyChannelBuilder builder = NettyChannelBuilder.forTarget("static://127.0.0.1:1");
 		GrpcNettyBridge.install(builder, CUSTOM, false);
 		assertThat(GrpcNettyBridge.installedSecurity(builder)).isEqualTo(ConnectionSecurity.CUSTOM);
+	}
+
+	// Spring gRPC (Spring Boot 4) builds with credentials, not with usePlaintext or
+	// useTransportSecurity.
+	@Test
+	void channelBuiltWithInsecureCredentialsIsPlaintext() {
+		assertThat(GrpcNettyBridge.installedSecurity(
+				NettyChannelBuilder.forTarget("static://127.0.0.1:1", InsecureChannelCredentials.create())))
+			.isEqualTo(ConnectionSecurity.PLAINTEXT);
+	}
+
+	@Test
+	void channelBuiltWithTlsCredentialsIsTls() {
+		assertThat(GrpcNettyBridge
+			.installedSecurity(NettyChannelBuilder.forTarget("static://127.0.0.1:1", TlsChannelCredentials.create())))
+			.isEqualTo(ConnectionSecurity.TLS);
+	}
+
+	@Test
+	void serverBuiltWithInsecureCredentialsIsPlaintext() {
+		assertThat(GrpcNettyBridge.installedSecurity(NettyServerBuilder.forPort(0, InsecureServerCredentials.create())))
+			.isEqualTo(ConnectionSecurity.PLAINTEXT);
+	}
+
+	@Test
+	void serverBuiltWithTlsCredentialsIsTls() throws Exception {
+		assertThat(GrpcNettyBridge.installedSecurity(NettyServerBuilder.forPort(0,
+				TlsServerCredentials.create(certificate.certificate(), certificate.privateKey()))))
+			.isEqualTo(ConnectionSecurity.TLS);
+	}
+
+	@Test
+	void plaintextFromInsecureCredentialsIsReplacedOnTheServer() {
+		NettyServerBuilder builder = NettyServerBuilder.forPort(0, InsecureServerCredentials.create());
+		GrpcNettyBridge.install(builder, CUSTOM, false);
+		assertThat(GrpcNettyBridge.installedSecurity(builder)).isEqualTo(ConnectionSecurity.CUSTOM);
+	}
+
+	@Test
+	void plaintextFromInsecureCredentialsIsReplacedOnAChannel() {
+		NettyChannelBuilder builder = NettyChannelBuilder.forTarget("static://127.0.0.1:1",
+				InsecureChannelCredentials.create());
+		GrpcNettyBridge.install(builder, CUSTOM, false);
+		assertThat(GrpcNettyBridge.installedSecurity(builder)).isEqualTo(ConnectionSecurity.CUSTOM);
+	}
+
+	@Test
+	void tlsFromCredentialsIsNeverReplaced() throws Exception {
+		NettyServerBuilder server = NettyServerBuilder.forPort(0,
+				TlsServerCredentials.create(certificate.certificate(), certificate.privateKey()));
+		assertThatIllegalStateException().isThrownBy(() -> GrpcNettyBridge.install(server, CUSTOM, false));
+		assertThat(GrpcNettyBridge.installedSecurity(server)).isEqualTo(ConnectionSecurity.TLS);
+		NettyChannelBuilder channel = NettyChannelBuilder.forTarget("static://127.0.0.1:1",
+				TlsChannelCredentials.create());
+		assertThatIllegalStateException().isThrownBy(() -> GrpcNettyBridge.install(channel, CUSTOM, false));
+		assertThat(GrpcNettyBridge.installedSecurity(channel)).isEqualTo(ConnectionSecurity.TLS);
 	}
 
 	@Test

@@ -1,4 +1,4 @@
-package io.github.readyread.grpc.actuate;
+package io.github.readyread.grpc.micrometer;
 
 import java.time.Duration;
 import java.util.List;

@@ -61,7 +61,7 @@ public class BufferPoolEndpoint {
 
 	/**
 	 * One client channel (the server is in the {@link #bufferPool() whole picture}).
-	 * @param name the net.devh channel name
+	 * @param name the client channel name
 	 * @return the channel's descriptor, or {@code null} (404) if there is no such channel
 	 */
 	@ReadOperation

@@ -2,14 +2,16 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
+import io.github.readyread.grpc.alts.AltsChannelSecurity;
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -22,8 +24,8 @@ import org.springframework.util.unit.DataSize;
 public class ReadyReadProperties {
 
 	/**
-	 * Whether the ready-read transport is installed; when false, net.devh's defaults
-	 * apply unchanged.
+	 * Whether the ready-read transport is installed; when false, the gRPC starter's
+	 * defaults apply unchanged.
 	 */
 	private boolean enabled = true;
 
@@ -94,6 +96,17 @@ public class ReadyReadProperties {
 	}
 
 	/**
+	 * Creates the ready-read transport these properties describe.
+	 * @param transport the shared event loops
+	 * @param pool the shared pool
+	 * @return the transport
+	 */
+	public ReadyReadTransport newTransport(NettyTransport transport, PooledBufferAllocator pool) {
+		return new ReadyReadTransport(transport, pool, this.readPath, (int) this.readBufferSize.toBytes(),
+				pool.settings().cacheTrimInterval());
+	}
+
+	/**
 	 * Settings of the shared pooled allocator.
 	 */
 	public static final class Pool {
@@ -123,6 +136,16 @@ public class ReadyReadProperties {
 		 * Whether buffers are direct (off-heap) rather than heap buffers.
 		 */
 		private boolean preferDirect = true;
+
+		/**
+		 * The pool settings as the core reads them.
+		 * @return the settings
+		 */
+		public PoolSettings toSettings() {
+			int arenas = (this.arenas != null) ? this.arenas : PoolSettings.defaults().arenas();
+			return new PoolSettings((int) this.chunkSize.toBytes(), arenas, this.threadCaches, this.cacheTrimInterval,
+					this.preferDirect);
+		}
 
 		public DataSize getChunkSize() {
 			return this.chunkSize;
@@ -187,6 +210,15 @@ public class ReadyReadProperties {
 		 */
 		private Duration shutdownTimeout = Duration.ofSeconds(5);
 
+		/**
+		 * Starts the event loops of the requested transport.
+		 * @param requested the transport asked for
+		 * @return the event loops
+		 */
+		public NettyTransport select(TransportType requested) {
+			return NettyTransport.select(requested, this.threads, this.shutdownQuietPeriod, this.shutdownTimeout);
+		}
+
 		public int getThreads() {
 			return this.threads;
 		}
@@ -230,8 +262,8 @@ public class ReadyReadProperties {
 		private boolean server;
 
 		/**
-		 * Client channels (net.devh channel names, each with grpc.client.<name>.*
-		 * properties) that connect over ALTS; "*" for every channel.
+		 * Client channels that connect over ALTS, by name (net.devh: grpc.client.<name>;
+		 * Spring Boot 4: spring.grpc.client.channel.<name>); "*" for every channel.
 		 */
 		private List<String> clientChannels = new ArrayList<>();
 
@@ -292,45 +324,14 @@ public class ReadyReadProperties {
 			this.targetServiceAccounts = targetServiceAccounts;
 		}
 
-		/** Whether the named client channel connects over ALTS. */
-		public boolean isAltsChannel(String channelName) {
-			return this.clientChannels.contains(channelName) || this.clientChannels.contains("*");
-		}
-
 		/**
-		 * Fails if a channel named in {@code client-channels} or
-		 * {@code target-service-accounts} is not one of the configured client channels,
-		 * or if target service accounts are set for a channel that does not use ALTS: a
-		 * typo would otherwise silently mean plaintext, or any server identity.
-		 * @param configuredChannels names of the client channels that have properties
-		 * ({@code grpc.client.<name>.*})
+		 * The ALTS settings as the core reads them.
+		 * @return the settings
 		 */
-		public void checkChannelNames(Collection<String> configuredChannels) {
-			Set<String> known = new TreeSet<>(configuredChannels);
-			for (String name : this.clientChannels) {
-				if (!"*".equals(name) && !known.contains(name)) {
-					throw unknownChannel("client-channels", name, known, "in plaintext");
-				}
-			}
-			for (String name : this.targetServiceAccounts.keySet()) {
-				if (!known.contains(name)) {
-					throw unknownChannel("target-service-accounts", name, known, "accepting any server identity");
-				}
-				if (!isAltsChannel(name)) {
-					throw new IllegalStateException("grpc.ready-read.alts.target-service-accounts names '" + name
-							+ "', which does not connect over ALTS, so the accounts would never be checked:"
-							+ " add it to grpc.ready-read.alts.client-channels or remove the entry");
-				}
-			}
-		}
-
-		private static IllegalStateException unknownChannel(String property, String name, Set<String> known,
-				String typoMeans) {
-			return new IllegalStateException("grpc.ready-read.alts." + property + " names '" + name
-					+ "', which is not a configured client channel (configured: " + known
-					+ "); a misspelt name would leave the real channel " + typoMeans + ". Fix the name or, for a"
-					+ " channel created in code by name only, give it a property such as grpc.client." + name
-					+ ".address so it is known at startup");
+		public AltsChannelSecurity.Config toConfig() {
+			return new AltsChannelSecurity.Config(this.handshakerAddress, this.server, this.clientChannels,
+					this.targetServiceAccounts, (int) this.maxFrameSize.toBytes(), this.handshakeTimeout,
+					this.maxConcurrentHandshakes, this.embeddedHandshaker.getServiceAccount());
 		}
 
 		public DataSize getMaxFrameSize() {

@@ -1,7 +1,4 @@
-package io.github.readyread.grpc.autoconfigure;
-
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
-import io.github.readyread.grpc.transport.ReadPathStats;
+package io.github.readyread.grpc.transport;
 
 /**
  * Decides which connections are secured by the ready-read transport itself (ALTS) and
@@ -16,7 +13,7 @@ public interface ChannelSecurity {
 	/**
 	 * The negotiator of a client channel, or {@code null} if the channel is not secured
 	 * here.
-	 * @param channelName the net.devh channel name
+	 * @param channelName the client channel name
 	 * @param stats the channel's read path figures
 	 * @return the negotiator or {@code null}
 	 */

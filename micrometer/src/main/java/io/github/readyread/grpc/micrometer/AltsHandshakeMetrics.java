@@ -1,4 +1,4 @@
-package io.github.readyread.grpc.actuate;
+package io.github.readyread.grpc.micrometer;
 
 import io.github.readyread.grpc.alts.AltsHandshakeFailures;
 import io.micrometer.core.instrument.FunctionCounter;

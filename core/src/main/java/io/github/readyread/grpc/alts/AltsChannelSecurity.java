@@ -1,0 +1,216 @@
+package io.github.readyread.grpc.alts;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import io.github.readyread.grpc.transport.ChannelSecurity;
+import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.ChannelOption;
+
+/**
+ * Builds ALTS negotiators for the client channels {@link Config#clientChannels() listed}
+ * and for the server when {@link Config#server()} is set: all client channels share one
+ * handshake limiter, the server has its own. Talks to the embedded handshaker when there
+ * is one, else to the configured handshaker service, else to GCP's.
+ */
+public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable {
+
+	/** Where grpc-alts finds the handshaker on GCP: the metadata server. */
+	public static final String GCP_HANDSHAKER_ADDRESS = "metadata.google.internal.:8080";
+
+	private final Config config;
+
+	private final ReadyReadTransport transport;
+
+	private final EmbeddedHandshaker embedded;
+
+	private final AltsHandshakeFailures failures;
+
+	private final HandshakeLimiter clientLimiter;
+
+	private final HandshakeLimiter serverLimiter;
+
+	private ManagedChannel handshakerChannel;
+
+	/**
+	 * Checks that a handshaker is reachable when anything uses ALTS: fails at startup
+	 * rather than at the first connection.
+	 * @param config what uses ALTS, and how
+	 * @param transport the shared transport the handshaker channel runs on
+	 * @param embedded the embedded handshaker, or {@code null}
+	 * @param failures where failed handshakes are counted
+	 */
+	public AltsChannelSecurity(Config config, ReadyReadTransport transport, EmbeddedHandshaker embedded,
+			AltsHandshakeFailures failures) {
+		this.config = config;
+		this.transport = transport;
+		this.embedded = embedded;
+		this.failures = failures;
+		this.clientLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
+		this.serverLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
+		if (embedded == null && (config.server() || !config.clientChannels().isEmpty())) {
+			handshakerAddress();
+		}
+	}
+
+	@Override
+	public GrpcNettyBridge.Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
+		if (!this.config.isAltsChannel(channelName)) {
+			return null;
+		}
+		return AltsNegotiator.client(
+				settings(false, stats).withTargetServiceAccounts(
+						this.config.targetServiceAccounts().getOrDefault(channelName, List.of())),
+				this.clientLimiter, this.failures);
+	}
+
+	@Override
+	public GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
+		return this.config.server() ? AltsNegotiator.server(settings(true, stats), this.serverLimiter, this.failures)
+				: null;
+	}
+
+	private AltsSettings settings(boolean server, ReadPathStats stats) {
+		AltsSettings settings = AltsSettings.of(handshakerChannel(), stats)
+			.withMaxFrameSize(this.config.maxFrameSize())
+			.withMaxConcurrentHandshakes(this.config.maxConcurrentHandshakes())
+			.withHandshakeTimeout(this.config.handshakeTimeout())
+			.withPlaintextStage(this.transport.plaintextStage(server, stats));
+		if (this.embedded != null) {
+			settings = settings.withLocalServiceAccount(this.config.embeddedServiceAccount());
+		}
+		return settings;
+	}
+
+	private synchronized io.grpc.Channel handshakerChannel() {
+		if (this.embedded != null) {
+			return this.embedded.channel();
+		}
+		if (this.handshakerChannel == null) {
+			this.handshakerChannel = NettyChannelBuilder.forTarget(handshakerAddress())
+				.usePlaintext()
+				.eventLoopGroup(this.transport.transport().workerGroup())
+				.channelType(this.transport.transport().socketChannelType())
+				.withOption(ChannelOption.ALLOCATOR, this.transport.pool().allocator())
+				.build();
+		}
+		return this.handshakerChannel;
+	}
+
+	private String handshakerAddress() {
+		if (this.config.handshakerAddress() != null) {
+			return this.config.handshakerAddress();
+		}
+		if (isOnGcp()) {
+			return GCP_HANDSHAKER_ADDRESS;
+		}
+		throw new IllegalStateException("ALTS is configured (grpc.ready-read.alts.server or"
+				+ " grpc.ready-read.alts.client-channels) but this machine is not on Google Cloud and no handshaker is set:"
+				+ " set grpc.ready-read.alts.handshaker-address to your ALTS handshaker service, or, for development only,"
+				+ " grpc.ready-read.alts.embedded-handshaker.enabled=true");
+	}
+
+	@Override
+	public synchronized void close() throws InterruptedException {
+		if (this.handshakerChannel != null) {
+			this.handshakerChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+		}
+	}
+
+	private static boolean isOnGcp() {
+		// The same check grpc-alts makes: GCE, GKE and Cloud Run report this product
+		// name.
+		try {
+			Path product = Path.of("/sys/class/dmi/id/product_name");
+			return Files.isReadable(product) && Files.readString(product).trim().startsWith("Google");
+		}
+		catch (Exception ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * What uses ALTS and how, as the {@code grpc.ready-read.alts.*} properties say.
+	 *
+	 * @param handshakerAddress host:port of the handshaker service, {@code null} for
+	 * GCP's
+	 * @param server whether the server accepts only ALTS connections
+	 * @param clientChannels client channel names that connect over ALTS, {@code *} for
+	 * all
+	 * @param targetServiceAccounts accounts the server of a channel must run as, by name
+	 * @param maxFrameSize largest ALTS frame this side proposes
+	 * @param handshakeTimeout longest a handshake may take, and wait for a slot before
+	 * @param maxConcurrentHandshakes handshakes in progress at once per side
+	 * @param embeddedServiceAccount account this process claims with the embedded
+	 * handshaker
+	 */
+	public record Config(String handshakerAddress, boolean server, List<String> clientChannels,
+			Map<String, List<String>> targetServiceAccounts, int maxFrameSize, Duration handshakeTimeout,
+			int maxConcurrentHandshakes, String embeddedServiceAccount) {
+
+		public Config {
+			clientChannels = List.copyOf(clientChannels);
+			targetServiceAccounts = Map.copyOf(targetServiceAccounts);
+		}
+
+		/**
+		 * Whether the named client channel connects over ALTS.
+		 * @param channelName the channel name
+		 * @return whether it is listed, or {@code *} is
+		 */
+		public boolean isAltsChannel(String channelName) {
+			return this.clientChannels.contains(channelName) || this.clientChannels.contains("*");
+		}
+
+		/**
+		 * Fails if a channel named in {@code client-channels} or
+		 * {@code target-service-accounts} is not one of the configured client channels,
+		 * or if target service accounts are set for a channel that does not use ALTS: a
+		 * typo would otherwise silently mean plaintext, or any server identity.
+		 * @param configuredChannels names of the client channels that have properties
+		 * @param channelProperty how a channel gets a property on this platform, with
+		 * {@code <name>} for its name, e.g. {@code grpc.client.<name>.address}
+		 */
+		public void checkChannelNames(Collection<String> configuredChannels, String channelProperty) {
+			Set<String> known = new TreeSet<>(configuredChannels);
+			for (String name : this.clientChannels) {
+				if (!"*".equals(name) && !known.contains(name)) {
+					throw unknownChannel("client-channels", name, known, "in plaintext", channelProperty);
+				}
+			}
+			for (String name : this.targetServiceAccounts.keySet()) {
+				if (!known.contains(name)) {
+					throw unknownChannel("target-service-accounts", name, known, "accepting any server identity",
+							channelProperty);
+				}
+				if (!isAltsChannel(name)) {
+					throw new IllegalStateException("grpc.ready-read.alts.target-service-accounts names '" + name
+							+ "', which does not connect over ALTS, so the accounts would never be checked:"
+							+ " add it to grpc.ready-read.alts.client-channels or remove the entry");
+				}
+			}
+		}
+
+		private static IllegalStateException unknownChannel(String property, String name, Set<String> known,
+				String typoMeans, String channelProperty) {
+			return new IllegalStateException("grpc.ready-read.alts." + property + " names '" + name
+					+ "', which is not a configured client channel (configured: " + known
+					+ "); a misspelt name would leave the real channel " + typoMeans + ". Fix the name or, for a"
+					+ " channel created in code by name only, give it a property such as "
+					+ channelProperty.replace("<name>", name) + " so it is known at startup");
+		}
+
+	}
+
+}

@@ -1,0 +1,159 @@
+package io.github.readyread.grpc.transport;
+
+import java.util.Locale;
+
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.ServerBuilder;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts the builders a gRPC integration (net.devh, Spring gRPC) hands over on the
+ * ready-read transport, keeping the security the application configured: grpc-java's
+ * plaintext negotiator is replaced, TLS and the application's own negotiators are kept
+ * and reported, and ALTS on a builder that is not plaintext fails at startup. What the
+ * integration's properties are called is the {@link Platform}'s to say.
+ */
+public final class ReadyReadBuilders {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReadyReadBuilders.class);
+
+	private final ReadyReadTransport transport;
+
+	private final ChannelSecurity security;
+
+	private final Platform platform;
+
+	/**
+	 * Creates the configurer of one integration.
+	 * @param transport the shared transport
+	 * @param security which connections ALTS secures
+	 * @param platform how the integration names its settings, for error messages
+	 */
+	public ReadyReadBuilders(ReadyReadTransport transport, ChannelSecurity security, Platform platform) {
+		this.transport = transport;
+		this.security = security;
+		this.platform = platform;
+	}
+
+	/**
+	 * Puts a server builder on the transport; an in-process builder is left alone.
+	 * @param builder the builder the integration created
+	 * @return what was configured, {@code null} for an in-process builder
+	 */
+	public ChannelInfo configureServer(ServerBuilder<?> builder) {
+		if (isInProcess(builder)) {
+			return null;
+		}
+		if (!(builder instanceof NettyServerBuilder nettyBuilder)) {
+			throw new IllegalStateException("gRPC server is built by " + builder.getClass().getName()
+					+ ", which the ready-read transport cannot configure; expected io.grpc.netty.NettyServerBuilder"
+					+ " (set grpc.ready-read.enabled=false to use it as it is)");
+		}
+		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
+		GrpcNettyBridge.Negotiator alts = this.security.serverNegotiator(this.transport.serverStats());
+		if (alts != null && installed != ConnectionSecurity.PLAINTEXT) {
+			throw new IllegalStateException("gRPC server has grpc.ready-read.alts.server=true and "
+					+ this.platform.serverSecurity(installed) + "; choose one");
+		}
+		ChannelInfo server = this.transport.configure(nettyBuilder, alts);
+		if (!installed.isOurs() && alts == null) {
+			logger.info("gRPC server uses {} through {} negotiator: conventional read path", server.security(),
+					negotiatorOwner(installed));
+		}
+		return server;
+	}
+
+	/**
+	 * Puts a client channel builder on the transport; an in-process builder is left
+	 * alone.
+	 * @param builder the builder the integration created
+	 * @param name the channel's name
+	 * @param target the channel's target address
+	 * @return what was configured, {@code null} for an in-process builder
+	 */
+	public ChannelInfo configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
+		if (isInProcess(builder)) {
+			return null;
+		}
+		if (!(builder instanceof NettyChannelBuilder nettyBuilder)) {
+			throw new IllegalStateException("gRPC channel '" + name + "' is built by " + builder.getClass().getName()
+					+ ", which the ready-read transport cannot configure; expected io.grpc.netty.NettyChannelBuilder"
+					+ " (set grpc.ready-read.enabled=false to use it as it is)");
+		}
+		ConnectionSecurity installed;
+		try {
+			installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
+		}
+		catch (IllegalStateException ex) {
+			throw new IllegalStateException("gRPC channel '" + name + "': " + ex.getMessage(), ex);
+		}
+		GrpcNettyBridge.Negotiator alts = this.security.clientNegotiator(name, this.transport.statsFor(name));
+		if (alts != null && installed != ConnectionSecurity.PLAINTEXT) {
+			throw new IllegalStateException(
+					"gRPC channel '" + name + "' is listed in grpc.ready-read.alts.client-channels but has "
+							+ this.platform.channelSecurity(name, installed));
+		}
+		ChannelInfo info = this.transport.configure(nettyBuilder, name, target, alts);
+		if (!installed.isOurs() && alts == null) {
+			logger.info("gRPC channel '{}' uses {} through {} negotiator: conventional read path", name,
+					info.security(), negotiatorOwner(installed));
+		}
+		return info;
+	}
+
+	/**
+	 * The line an integration logs at startup: mode, transport, read path and pool.
+	 * @param transport the shared transport
+	 * @return the line, starting {@code gRPC ready-read: mode=}
+	 */
+	public static String startupLine(ReadyReadTransport transport) {
+		PoolSettings settings = transport.pool().settings();
+		return "gRPC ready-read: mode=" + transport.mode()
+				+ ((transport.fallbackReason() != null) ? " (" + transport.fallbackReason() + ")" : "") + ", transport="
+				+ transport.transport().type().displayName() + ", read-path="
+				+ transport.readPath().name().toLowerCase(Locale.ROOT) + ", read-buffer-size="
+				+ transport.readBufferSize() + "B, pool: chunk=" + settings.chunkSize() + "B arenas="
+				+ settings.arenas() + " thread-caches=" + settings.threadCaches() + " direct="
+				+ settings.preferDirect();
+	}
+
+	private static String negotiatorOwner(ConnectionSecurity installed) {
+		return (installed == ConnectionSecurity.CUSTOM) ? "the application's own" : "grpc-java's own";
+	}
+
+	private static boolean isInProcess(Object builder) {
+		return builder instanceof InProcessServerBuilder || builder instanceof InProcessChannelBuilder;
+	}
+
+	/**
+	 * How an integration names the settings behind a security conflict.
+	 */
+	public interface Platform {
+
+		/**
+		 * What installed the server's security, after "grpc.ready-read.alts.server=true
+		 * and ".
+		 * @param installed TLS or CUSTOM
+		 * @return e.g. "TLS (spring.grpc.server.ssl.*)"
+		 */
+		String serverSecurity(ConnectionSecurity installed);
+
+		/**
+		 * What installed a channel's security and how to fix it, after "is listed in
+		 * grpc.ready-read.alts.client-channels but has ".
+		 * @param name the channel name
+		 * @param installed TLS, PLAINTEXT_UPGRADE or CUSTOM
+		 * @return the rest of the message
+		 */
+		String channelSecurity(String name, ConnectionSecurity installed);
+
+	}
+
+}

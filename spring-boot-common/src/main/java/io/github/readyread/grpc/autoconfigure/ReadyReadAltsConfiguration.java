@@ -1,0 +1,79 @@
+package io.github.readyread.grpc.autoconfigure;
+
+import java.net.InetSocketAddress;
+
+import io.github.readyread.grpc.alts.AltsChannelSecurity;
+import io.github.readyread.grpc.alts.AltsHandshakeFailures;
+import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.EmbeddedHandshakerService;
+import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * ALTS for the client channels and the server that {@code grpc.ready-read.alts.*}
+ * selects, as each Spring Boot integration's auto-configuration imports it; the
+ * integration says which client channels exist with a {@link ConfiguredClientChannels}
+ * bean.
+ */
+@Configuration(proxyBeanMethods = false)
+public class ReadyReadAltsConfiguration {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReadyReadAltsConfiguration.class);
+
+	@Bean(destroyMethod = "close")
+	@ConditionalOnMissingBean
+	@ConditionalOnProperty(prefix = "grpc.ready-read.alts.embedded-handshaker", name = "enabled")
+	EmbeddedHandshaker embeddedHandshaker(ReadyReadProperties properties) {
+		ReadyReadProperties.Alts.EmbeddedHandshaker embedded = properties.getAlts().getEmbeddedHandshaker();
+		InetSocketAddress tcp = (embedded.getPort() != null)
+				? new InetSocketAddress(embedded.getAddress(), embedded.getPort()) : null;
+		EmbeddedHandshaker handshaker = EmbeddedHandshaker
+			.start(new EmbeddedHandshakerService(embedded.getServiceAccount()), tcp, embedded.isAllowNonLoopback());
+		logger.warn(
+				"INSECURE: the embedded ALTS handshaker is on (grpc.ready-read.alts.embedded-handshaker.enabled=true)."
+						+ " It authenticates nobody; use it for development and tests only{}",
+				(tcp != null) ? ", listening on " + handshaker.target() : "");
+		return handshaker;
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	AltsHandshakeFailures altsHandshakeFailures() {
+		return new AltsHandshakeFailures();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	AltsChannelSecurity altsChannelSecurity(ReadyReadProperties properties, ReadyReadTransport transport,
+			ObjectProvider<EmbeddedHandshaker> embeddedHandshaker, AltsHandshakeFailures failures,
+			ObjectProvider<ConfiguredClientChannels> configuredChannels) {
+		AltsChannelSecurity.Config config = properties.getAlts().toConfig();
+		ConfiguredClientChannels channels = configuredChannels.getIfAvailable();
+		if (channels != null && channels.names() != null) {
+			config.checkChannelNames(channels.names(), channels.channelProperty());
+		}
+		return new AltsChannelSecurity(config, transport, embeddedHandshaker.getIfAvailable(), failures);
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+	static class AltsMetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		AltsHandshakeMetrics altsHandshakeMetrics(AltsHandshakeFailures failures) {
+			return new AltsHandshakeMetrics(failures);
+		}
+
+	}
+
+}

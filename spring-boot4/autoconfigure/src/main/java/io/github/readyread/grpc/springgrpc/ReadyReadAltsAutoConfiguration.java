@@ -1,0 +1,48 @@
+package io.github.readyread.grpc.springgrpc;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+import io.github.readyread.grpc.autoconfigure.ConfiguredClientChannels;
+import io.github.readyread.grpc.autoconfigure.ReadyReadAltsConfiguration;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.grpc.alts.internal.HandshakerServiceGrpc;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+
+/**
+ * Auto-configuration of ALTS for the client channels and the server that
+ * {@code grpc.ready-read.alts.*} selects.
+ */
+@AutoConfiguration(after = ReadyReadAutoConfiguration.class)
+@ConditionalOnClass(HandshakerServiceGrpc.class)
+@ConditionalOnBean(ReadyReadTransport.class)
+@Import(ReadyReadAltsConfiguration.class)
+public final class ReadyReadAltsAutoConfiguration {
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(GrpcClientProperties.class)
+	static class SpringGrpcClientChannelsConfiguration {
+
+		/**
+		 * The channels under {@code spring.grpc.client.channel}: a channel the
+		 * application creates from a plain target is not among them, so it cannot be
+		 * named for ALTS until it has a property.
+		 */
+		@Bean
+		ConfiguredClientChannels readyReadConfiguredClientChannels(ObjectProvider<GrpcClientProperties> properties) {
+			GrpcClientProperties client = properties.getIfAvailable();
+			Set<String> names = (client != null) ? new TreeSet<>(client.getChannel().keySet()) : null;
+			return new ConfiguredClientChannels(names, SpringGrpcPlatform.CHANNEL_PROPERTY);
+		}
+
+	}
+
+}

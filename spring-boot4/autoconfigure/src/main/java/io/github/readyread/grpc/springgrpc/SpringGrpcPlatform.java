@@ -1,0 +1,35 @@
+package io.github.readyread.grpc.springgrpc;
+
+import io.github.readyread.grpc.transport.ConnectionSecurity;
+import io.github.readyread.grpc.transport.ReadyReadBuilders;
+
+/**
+ * How Spring Boot's gRPC support names the settings behind a security conflict.
+ */
+final class SpringGrpcPlatform implements ReadyReadBuilders.Platform {
+
+	static final SpringGrpcPlatform INSTANCE = new SpringGrpcPlatform();
+
+	/** The property that makes a client channel known at startup. */
+	static final String CHANNEL_PROPERTY = "spring.grpc.client.channel.<name>.target";
+
+	private SpringGrpcPlatform() {
+	}
+
+	@Override
+	public String serverSecurity(ConnectionSecurity installed) {
+		return (installed == ConnectionSecurity.TLS)
+				? "TLS (spring.grpc.server.ssl.bundle or spring.grpc.server.ssl.enabled=true)"
+				: "a protocol negotiator a ServerBuilderCustomizer installed";
+	}
+
+	@Override
+	public String channelSecurity(String name, ConnectionSecurity installed) {
+		return ((installed == ConnectionSecurity.CUSTOM)
+				? "a protocol negotiator a GrpcChannelBuilderCustomizer installed"
+				: installed.displayName() + " security (spring.grpc.client.channel." + name + ".ssl.*)")
+				+ "; set spring.grpc.client.channel." + name + ".ssl.enabled=false for ALTS, or drop it from"
+				+ " grpc.ready-read.alts.client-channels";
+	}
+
+}

@@ -1,0 +1,178 @@
+package io.github.readyread.grpc.springgrpc;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.alts.AltsChannelSecurity;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.grpc.ManagedChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.grpc.client.autoconfigure.CompositeChannelFactoryAutoConfiguration;
+import org.springframework.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
+import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.grpc.client.GrpcChannelFactory;
+import org.springframework.grpc.client.NettyGrpcChannelFactory;
+import org.springframework.grpc.server.GrpcServerFactory;
+import org.springframework.grpc.server.NettyGrpcServerFactory;
+import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The ready-read transport on Spring Boot 4.1's own gRPC support, with
+ * {@code grpc-netty-shaded} on the test classpath as Google Cloud libraries put it there.
+ */
+class ReadyReadSpringGrpcAutoConfigurationTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(ReadyReadAutoConfiguration.class, ReadyReadAltsAutoConfiguration.class,
+				ReadyReadGrpcServerAutoConfiguration.class, ReadyReadGrpcClientAutoConfiguration.class,
+				SslAutoConfiguration.class, GrpcServerAutoConfiguration.class, GrpcClientAutoConfiguration.class,
+				CompositeChannelFactoryAutoConfiguration.class))
+		.withBean(EchoService.class)
+		.withPropertyValues("spring.grpc.server.port=0", "spring.grpc.server.address=127.0.0.1");
+
+	@Test
+	void serverAndChannelRunTheReadyReadPathOnEpollThoughShadedNettyIsPresent() {
+		assumeTrue(Epoll.isAvailable());
+		this.runner.run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context.getBean(GrpcServerFactory.class)).isExactlyInstanceOf(NettyGrpcServerFactory.class);
+			assertThat(context.getBeansOfType(GrpcChannelFactory.class).values())
+				.anySatisfy((factory) -> assertThat(factory).isExactlyInstanceOf(NettyGrpcChannelFactory.class))
+				.noneSatisfy((factory) -> assertThat(factory.getClass().getSimpleName()).startsWith("Shaded"));
+			echo(context, "static://127.0.0.1:" + port(context));
+			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
+			assertThat(transport.mode()).isEqualTo("ready-read");
+			assertThat(transport.transport().type().displayName()).isEqualTo("epoll");
+			assertThat(transport.server().security()).isEqualTo("plaintext");
+			assertThat(transport.server().readPath()).isEqualTo("ready");
+			assertThat(transport.channels()).containsKey("static://127.0.0.1:" + port(context));
+			assertThat(transport.serverStats().readBuffersTaken()).isPositive();
+		});
+	}
+
+	@Test
+	void namedChannelIsKnownByItsSpringGrpcName() {
+		this.runner.withPropertyValues("spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> {
+				context.getBean(GrpcChannelFactory.class).createChannel("backend");
+				ReadyReadTransport.ChannelInfo backend = context.getBean(ReadyReadTransport.class)
+					.channels()
+					.get("backend");
+				assertThat(backend).isNotNull();
+				assertThat(backend.target()).isEqualTo("static://127.0.0.1:1");
+				assertThat(backend.security()).isEqualTo("plaintext");
+			});
+	}
+
+	@Test
+	void killSwitchLeavesSpringBootsChoiceAsItIs() {
+		this.runner.withPropertyValues("grpc.ready-read.enabled=false").run((context) -> {
+			assertThat(context).doesNotHaveBean(ReadyReadTransport.class);
+			assertThat(context.getBean(GrpcServerFactory.class).getClass().getSimpleName())
+				.isEqualTo("ShadedNettyGrpcServerFactory");
+		});
+	}
+
+	@Test
+	void tlsFromAnSslBundleIsKeptAndReportedAsTls(@TempDir Path dir) throws Exception {
+		SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
+		try {
+			Path cert = Files.copy(certificate.certificate().toPath(), dir.resolve("server.crt"));
+			Path key = Files.copy(certificate.privateKey().toPath(), dir.resolve("server.key"));
+			this.runner
+				.withPropertyValues("spring.ssl.bundle.pem.server.keystore.certificate=file:" + cert,
+						"spring.ssl.bundle.pem.server.keystore.private-key=file:" + key,
+						"spring.grpc.server.ssl.bundle=server")
+				.run((context) -> {
+					assertThat(context).hasNotFailed();
+					ReadyReadTransport.ChannelInfo server = context.getBean(ReadyReadTransport.class).server();
+					assertThat(server.security()).isEqualTo("tls");
+					assertThat(server.readPath()).isEqualTo("conventional");
+				});
+		}
+		finally {
+			certificate.delete();
+		}
+	}
+
+	@Test
+	void altsOnATlsServerFailsAtStartupNamingBoth(@TempDir Path dir) throws Exception {
+		SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
+		try {
+			Path cert = Files.copy(certificate.certificate().toPath(), dir.resolve("server.crt"));
+			Path key = Files.copy(certificate.privateKey().toPath(), dir.resolve("server.key"));
+			this.runner
+				.withPropertyValues("spring.ssl.bundle.pem.server.keystore.certificate=file:" + cert,
+						"spring.ssl.bundle.pem.server.keystore.private-key=file:" + key,
+						"spring.grpc.server.ssl.bundle=server", "grpc.ready-read.alts.server=true",
+						"grpc.ready-read.alts.embedded-handshaker.enabled=true")
+				.run((context) -> assertThat(context).getFailure()
+					.rootCause()
+					.hasMessageContaining("grpc.ready-read.alts.server=true")
+					.hasMessageContaining("spring.grpc.server.ssl.bundle"));
+		}
+		finally {
+			certificate.delete();
+		}
+	}
+
+	@Test
+	void altsPairThroughTheEmbeddedHandshaker() throws IOException {
+		int port = freePort();
+		this.runner.withPropertyValues("spring.grpc.server.port=" + port, "grpc.ready-read.alts.server=true",
+				"grpc.ready-read.alts.client-channels=backend", "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+				"spring.grpc.client.channel.backend.target=static://127.0.0.1:" + port)
+			.run((context) -> {
+				assertThat(context).hasNotFailed().hasSingleBean(AltsChannelSecurity.class);
+				echo(context, "backend");
+				ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
+				assertThat(transport.server().security()).isEqualTo("alts");
+				assertThat(transport.channels().get("backend").security()).isEqualTo("alts");
+			});
+	}
+
+	@Test
+	void altsChannelNameThatIsNotASpringGrpcChannelFailsAtStartup() {
+		this.runner
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backnd",
+					"grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.client-channels names 'backnd'")
+				.hasMessageContaining("[backend]")
+				.hasMessageContaining("spring.grpc.client.channel.backnd.target"));
+	}
+
+	static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+	}
+
+	static int port(AssertableApplicationContext context) {
+		return context.getBean(GrpcServerLifecycle.class).getPort();
+	}
+
+	static void echo(AssertableApplicationContext context, String target) {
+		ManagedChannel channel = context.getBean(GrpcChannelFactory.class).createChannel(target);
+		byte[] reply = EchoService.call(channel, "ping".getBytes(StandardCharsets.UTF_8));
+		assertThat(new String(reply, StandardCharsets.UTF_8)).isEqualTo("ping");
+	}
+
+}
