@@ -56,7 +56,7 @@ final class IoUringSupport {
 		IoUringBufferRingConfig config = IoUringBufferRingConfig.builder()
 			.bufferGroupId(ReadBufferRing.BUFFER_GROUP_ID)
 			.bufferRingSize((short) ring.entries())
-			.batchSize(ring.entries() / 2)
+			.batchSize(Math.max(2, ring.entries() / 2))
 			.incremental(incremental)
 			.allocator(new PoolRingAllocator(ring))
 			.build();
