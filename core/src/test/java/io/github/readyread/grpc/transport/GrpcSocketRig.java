@@ -125,6 +125,16 @@ final class GrpcSocketRig implements AutoCloseable {
 		return (this.clientRing != null) ? this.clientRing.bytesInRings() : 0;
 	}
 
+	/** Client pool bytes pinned outside its read buffer rings (all without rings). */
+	long clientPinnedOutsideRings() {
+		return this.clientPool.pinnedDirectMemory() - clientRingBytes();
+	}
+
+	/** Server pool bytes pinned outside its read buffer rings (all without rings). */
+	long serverPinnedOutsideRings() {
+		return this.serverPool.pinnedDirectMemory() - ((this.serverRing != null) ? this.serverRing.bytesInRings() : 0);
+	}
+
 	@SuppressWarnings("unchecked")
 	private static <T> void childOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
 		builder.withChildOption(option, (T) value);
