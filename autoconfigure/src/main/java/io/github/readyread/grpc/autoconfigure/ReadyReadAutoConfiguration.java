@@ -5,6 +5,7 @@ import java.util.Locale;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -43,10 +44,13 @@ public final class ReadyReadAutoConfiguration {
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
-	NettyTransport nettyTransport(ReadyReadProperties properties) {
+	NettyTransport nettyTransport(ReadyReadProperties properties, PooledBufferAllocator pool) {
 		ReadyReadProperties.EventLoop eventLoop = properties.getEventLoop();
+		ReadyReadProperties.IoUring ioUring = properties.getIoUring();
+		ReadBufferRing ring = new ReadBufferRing(pool.allocator(), ioUring.getRingEntries(),
+				(int) ioUring.getRingBufferSize().toBytes());
 		return NettyTransport.select(properties.getTransport(), eventLoop.getThreads(),
-				eventLoop.getShutdownQuietPeriod(), eventLoop.getShutdownTimeout());
+				eventLoop.getShutdownQuietPeriod(), eventLoop.getShutdownTimeout(), ring);
 	}
 
 	@Bean(destroyMethod = "close")
@@ -56,6 +60,11 @@ public final class ReadyReadAutoConfiguration {
 		ReadyReadTransport readyRead = new ReadyReadTransport(transport, pool, properties.getReadPath(),
 				(int) properties.getReadBufferSize().toBytes(), pool.settings().cacheTrimInterval());
 		PoolSettings settings = pool.settings();
+		ReadBufferRing ring = transport.readBufferRing();
+		if (ring != null) {
+			logger.info("gRPC ready-read: io_uring read buffer rings: {} x {}B per worker event loop from the pool,"
+					+ " incremental={}", ring.entries(), ring.bufferSize(), ring.incremental());
+		}
 		logger.info(
 				"gRPC ready-read: mode={}{}, transport={}, read-path={}, read-buffer-size={}B, pool: chunk={}B arenas={} thread-caches={} direct={}",
 				readyRead.mode(), (readyRead.fallbackReason() != null) ? " (" + readyRead.fallbackReason() + ")" : "",

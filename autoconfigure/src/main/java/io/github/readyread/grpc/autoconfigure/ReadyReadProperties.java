@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.TransportType;
 
@@ -46,6 +47,8 @@ public class ReadyReadProperties {
 	private final Pool pool = new Pool();
 
 	private final EventLoop eventLoop = new EventLoop();
+
+	private final IoUring ioUring = new IoUring();
 
 	private final Alts alts = new Alts();
 
@@ -87,6 +90,10 @@ public class ReadyReadProperties {
 
 	public EventLoop getEventLoop() {
 		return this.eventLoop;
+	}
+
+	public IoUring getIoUring() {
+		return this.ioUring;
 	}
 
 	public Alts getAlts() {
@@ -169,6 +176,40 @@ public class ReadyReadProperties {
 	/**
 	 * Settings of the shared event loop groups.
 	 */
+	/**
+	 * io_uring settings, used with {@code transport=io_uring}.
+	 */
+	public static final class IoUring {
+
+		/**
+		 * Buffers in each worker event loop's read buffer ring (a power of two); a ring
+		 * starts half full and grows to this when exhausted.
+		 */
+		private int ringEntries = ReadBufferRing.DEFAULT_ENTRIES;
+
+		/**
+		 * Size of each read buffer ring buffer, taken from the shared pool.
+		 */
+		private DataSize ringBufferSize = DataSize.ofBytes(ReadBufferRing.DEFAULT_BUFFER_SIZE);
+
+		public int getRingEntries() {
+			return this.ringEntries;
+		}
+
+		public void setRingEntries(int ringEntries) {
+			this.ringEntries = ringEntries;
+		}
+
+		public DataSize getRingBufferSize() {
+			return this.ringBufferSize;
+		}
+
+		public void setRingBufferSize(DataSize ringBufferSize) {
+			this.ringBufferSize = ringBufferSize;
+		}
+
+	}
+
 	public static final class EventLoop {
 
 		/**
