@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark side by side: ready (epoll), conventional (NIO fallback) and stock
+# Runs every benchmark side by side: ready (epoll), io_uring (ready, buffer rings), conventional (NIO fallback) and stock
 # grpc-java (grpc-netty-shaded + grpc-alts), plaintext and ALTS, in one run, then writes
 #   benchmarks/results/results.json   machine-readable figures, with the machine they ran on
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
@@ -45,7 +45,7 @@ harness() {
 		|| echo "$1 $2 $3: timed out or failed (reported n/a)"
 }
 for security in plaintext alts; do
-	for config in ready conventional stock; do
+	for config in ready io_uring conventional stock; do
 		step "3. idle, $config, $security"
 		harness idle "$config" "$security" "$IDLE" idle
 		step "4b, 4 and 5. stalled: $STALLED fresh, then $STALLED and $SCALE after traffic, $config, $security"

@@ -83,7 +83,7 @@ public class PoolMonitor implements DisposableBean {
 			}
 		}
 		return new PoolFigures(System.currentTimeMillis(), this.transport.mode(), this.transport.fallbackReason(),
-				this.transport.transport().isEpoll() ? "epoll" : "nio",
+				this.transport.transport().type().displayName(),
 				this.transport.readPath().name().toLowerCase(Locale.ROOT), this.pool.reservedDirectBytes(),
 				this.pool.pinnedDirectBytes(), this.pool.reservedHeapBytes(), this.pool.pinnedHeapBytes(),
 				readPathPinned, incomplete, connections, this.downloadBytesPerSecond, this.client.downloadsCompleted(),

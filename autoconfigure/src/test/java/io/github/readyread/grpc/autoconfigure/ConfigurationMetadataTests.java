@@ -63,7 +63,8 @@ class ConfigurationMetadataTests {
 				"grpc.ready-read.read-buffer-size", "grpc.ready-read.pool.chunk-size", "grpc.ready-read.pool.arenas",
 				"grpc.ready-read.pool.thread-caches", "grpc.ready-read.pool.cache-trim-interval",
 				"grpc.ready-read.pool.prefer-direct", "grpc.ready-read.event-loop.threads",
-				"grpc.ready-read.event-loop.shutdown-quiet-period", "grpc.ready-read.event-loop.shutdown-timeout");
+				"grpc.ready-read.event-loop.shutdown-quiet-period", "grpc.ready-read.event-loop.shutdown-timeout",
+				"grpc.ready-read.io-uring.ring-entries", "grpc.ready-read.io-uring.ring-buffer-size");
 	}
 
 	@Test

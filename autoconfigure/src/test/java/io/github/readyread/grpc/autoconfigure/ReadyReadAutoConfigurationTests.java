@@ -3,6 +3,7 @@ package io.github.readyread.grpc.autoconfigure;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
@@ -11,6 +12,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringSocketChannel;
 import net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
 import net.devh.boot.grpc.common.autoconfigure.GrpcCommonCodecAutoConfiguration;
@@ -79,6 +82,24 @@ class ReadyReadAutoConfigurationTests {
 			assertThat(transport.serverChannelType()).isEqualTo(EpollServerSocketChannel.class);
 			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("ready-read");
 		});
+	}
+
+	@Test
+	void transportIoUringRunsEveryConnectionOnRingsFromTheSharedPool() {
+		assumeTrue(IoUring.isAvailable() && IoUring.isRegisterBufferRingSupported(), "io_uring unavailable here");
+		this.contextRunner
+			.withPropertyValues("grpc.ready-read.transport=io_uring", "grpc.ready-read.io-uring.ring-entries=8",
+					"grpc.ready-read.io-uring.ring-buffer-size=16KB")
+			.run((context) -> {
+				NettyTransport transport = context.getBean(NettyTransport.class);
+				assertThat(transport.type()).isEqualTo(TransportType.IO_URING);
+				assertThat(transport.socketChannelType()).isEqualTo(IoUringSocketChannel.class);
+				ReadBufferRing ring = transport.readBufferRing();
+				assertThat(ring.allocator()).isSameAs(context.getBean(PooledBufferAllocator.class).allocator());
+				assertThat(ring.entries()).isEqualTo(8);
+				assertThat(ring.bufferSize()).isEqualTo(16 * 1024);
+				assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("ready-read");
+			});
 	}
 
 	@Test

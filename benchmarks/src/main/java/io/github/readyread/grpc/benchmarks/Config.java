@@ -6,12 +6,18 @@ import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.TransportType;
 
 /**
- * The three configurations every scenario compares.
+ * The configurations every scenario compares.
  */
 public enum Config {
 
 	/** Our transport, ready read path, on native epoll. */
 	READY(TransportType.EPOLL, ReadPath.READY),
+
+	/**
+	 * Our transport, ready read path, on io_uring: provided buffer rings on the pool,
+	 * multishot receives.
+	 */
+	IO_URING(TransportType.IO_URING, ReadPath.READY),
 
 	/** Our transport, conventional read path, on NIO: the fallback. */
 	CONVENTIONAL(TransportType.NIO, ReadPath.CONVENTIONAL),

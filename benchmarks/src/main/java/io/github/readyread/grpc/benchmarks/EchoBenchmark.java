@@ -38,7 +38,7 @@ public class EchoBenchmark {
 
 	static final int READ_WRITE = 16 * 1024;
 
-	@Param({ "ready", "conventional", "stock" })
+	@Param({ "ready", "io_uring", "conventional", "stock" })
 	public String config;
 
 	@Param({ "plaintext", "alts" })

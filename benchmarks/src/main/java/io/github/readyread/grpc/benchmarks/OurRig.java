@@ -9,6 +9,7 @@ import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadyReadNegotiators;
@@ -48,10 +49,16 @@ final class OurRig extends Rig {
 
 	private static ReadyReadTransport transport(Config config) {
 		PoolSettings settings = PoolSettings.defaults();
+		PooledBufferAllocator pool = new PooledBufferAllocator(settings);
 		NettyTransport transport = NettyTransport.select(config.transport(), WORKER_THREADS, Duration.ZERO,
-				Duration.ofSeconds(5));
-		return new ReadyReadTransport(transport, new PooledBufferAllocator(settings), config.readPath(),
-				READ_BUFFER_SIZE, settings.cacheTrimInterval());
+				Duration.ofSeconds(5), ReadBufferRing.defaults(pool.allocator()));
+		if (transport.type() != config.transport()) {
+			transport.close();
+			throw new IllegalStateException(config.id() + " needs " + config.transport().displayName()
+					+ ", unavailable here: " + transport.reason());
+		}
+		return new ReadyReadTransport(transport, pool, config.readPath(), READ_BUFFER_SIZE,
+				settings.cacheTrimInterval());
 	}
 
 	@Override

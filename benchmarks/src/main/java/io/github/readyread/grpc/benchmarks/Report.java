@@ -26,7 +26,7 @@ import com.google.gson.JsonParser;
  */
 public final class Report {
 
-	private static final List<String> CONFIGS = List.of("ready", "conventional", "stock");
+	private static final List<String> CONFIGS = List.of("ready", "io_uring", "conventional", "stock");
 
 	private static final List<String> SECURITIES = List.of("plaintext", "alts");
 

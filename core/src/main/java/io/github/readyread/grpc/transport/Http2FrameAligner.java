@@ -61,6 +61,8 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 
 	private final boolean updatesDemand;
 
+	private final boolean copyData;
+
 	private final byte[] header = new byte[FRAME_HEADER_LENGTH];
 
 	private int headerFill;
@@ -85,6 +87,23 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 	 * its {@link ReadDemand}
 	 */
 	public Http2FrameAligner(boolean server, int maxFrameSize, ReadPathStats stats, boolean updatesDemand) {
+		this(server, maxFrameSize, stats, updatesDemand, false);
+	}
+
+	/**
+	 * @param server whether this reads a server's connection (and so expects the client
+	 * preface first)
+	 * @param maxFrameSize largest frame payload accepted, as advertised in
+	 * {@code SETTINGS_MAX_FRAME_SIZE}
+	 * @param stats where incomplete frames are counted
+	 * @param updatesDemand whether this is the connection's outermost decoder and sets
+	 * its {@link ReadDemand}
+	 * @param copyData whether every DATA frame goes on in a copy of its own, never a
+	 * slice of the read buffer: for read buffers shared by connections (io_uring rings),
+	 * which gRPC's deframer must not keep
+	 */
+	public Http2FrameAligner(boolean server, int maxFrameSize, ReadPathStats stats, boolean updatesDemand,
+			boolean copyData) {
 		if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xFFFFFF) {
 			throw new IllegalArgumentException("maxFrameSize must be between 16384 and 16777215, was " + maxFrameSize);
 		}
@@ -94,12 +113,21 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 		this.maxFrameSize = maxFrameSize;
 		this.stats = stats;
 		this.updatesDemand = updatesDemand;
+		this.copyData = copyData;
 		this.prefaceRemaining = server ? CLIENT_PREFACE_LENGTH : 0;
 	}
 
 	/** For a plaintext connection, where the aligner reads the socket's bytes. */
 	public static Http2FrameAligner outermost(boolean server, ReadPathStats stats) {
 		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, stats, true);
+	}
+
+	/**
+	 * For a plaintext connection that reads into shared read buffers (io_uring rings):
+	 * every DATA frame goes on in a copy of its own.
+	 */
+	public static Http2FrameAligner outermostOnSharedBuffers(boolean server, ReadPathStats stats) {
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, stats, true, true);
 	}
 
 	/**
@@ -202,7 +230,8 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 				this.partial.append(in, in.readableBytes());
 				return;
 			}
-			boolean smallData = in.getByte(start + 3) == DATA && length > 0 && 2 * frameLength < carrierCapacity(in);
+			boolean smallData = in.getByte(start + 3) == DATA
+					&& (this.copyData || length > 0 && 2 * frameLength < carrierCapacity(in));
 			if (!smallData) {
 				if (runStart < 0) {
 					runStart = start;
@@ -214,6 +243,16 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 				return;
 			}
 			runStart = -1;
+			if (this.copyData && length > 0) {
+				// Header and payload apart, as for a frame that spans reads: a 9 + 16384
+				// byte copy would take the pool's 20 KiB size class.
+				ByteBuf header = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
+				header.writeBytes(in, FRAME_HEADER_LENGTH);
+				if (!fire(ctx, header, in)) {
+					return;
+				}
+				frameLength = length;
+			}
 			ByteBuf copy = ctx.alloc().buffer(frameLength, frameLength);
 			copy.writeBytes(in, frameLength);
 			if (!fire(ctx, copy, in)) {
@@ -278,7 +317,7 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 			return false;
 		}
 		ByteBuf payload;
-		if (this.partial.isEmpty() && missing == carrierCapacity(in)) {
+		if (!this.copyData && this.partial.isEmpty() && missing == carrierCapacity(in)) {
 			payload = in.readRetainedSlice(missing);
 		}
 		else {

@@ -1,9 +1,12 @@
 package io.github.readyread.grpc.transport;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -24,15 +27,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>
  * One boss group accepts connections; one worker group serves every client and accepted
- * connection. Both run on the transport {@link #select selected} once per application.
+ * connection. Both run on the transport {@link #select selected} once per application. On
+ * io_uring each worker loop registers a {@link ReadBufferRing} that all its connections
+ * receive into.
  */
 public final class NettyTransport implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(NettyTransport.class);
 
+	private final TransportType requested;
+
 	private final TransportType type;
 
 	private final String reason;
+
+	private final ReadBufferRing ring;
 
 	private final EventLoopGroup bossGroup;
 
@@ -42,22 +51,31 @@ public final class NettyTransport implements AutoCloseable {
 
 	private final Duration shutdownTimeout;
 
-	private NettyTransport(TransportType type, String reason, int workerThreads, Duration shutdownQuietPeriod,
-			Duration shutdownTimeout) {
+	private NettyTransport(TransportType requested, TransportType type, String reason, int workerThreads,
+			ReadBufferRing ring, Duration shutdownQuietPeriod, Duration shutdownTimeout) {
+		this.requested = requested;
 		this.type = type;
 		this.reason = reason;
+		this.ring = (type == TransportType.IO_URING) ? ring : null;
 		this.shutdownQuietPeriod = shutdownQuietPeriod;
 		this.shutdownTimeout = shutdownTimeout;
-		IoHandlerFactory handlers = (type == TransportType.EPOLL) ? EpollIoHandler.newFactory()
-				: NioIoHandler.newFactory();
+		IoHandlerFactory bossHandlers = switch (type) {
+			case EPOLL -> EpollIoHandler.newFactory();
+			case IO_URING -> IoUringSupport.bossHandlers();
+			default -> NioIoHandler.newFactory();
+		};
+		IoHandlerFactory workerHandlers = (type == TransportType.IO_URING)
+				? IoUringSupport.workerHandlers(ring, workerThreads) : bossHandlers;
 		String prefix = "grpc-ready-read-" + type.displayName();
-		this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(prefix + "-boss", true), handlers);
+		this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(prefix + "-boss", true),
+				bossHandlers);
 		this.workerGroup = new MultiThreadIoEventLoopGroup(workerThreads,
-				new DefaultThreadFactory(prefix + "-worker", true), handlers);
+				new DefaultThreadFactory(prefix + "-worker", true), workerHandlers);
 	}
 
 	/**
-	 * Resolves the requested transport type and starts its event loops.
+	 * Resolves the requested transport type and starts its event loops; io_uring rings
+	 * take their buffers from Netty's default pool.
 	 * @param requested the transport asked for
 	 * @param workerThreads worker threads, 0 for twice the number of cores
 	 * @param shutdownQuietPeriod quiet period of the graceful shutdown
@@ -67,12 +85,40 @@ public final class NettyTransport implements AutoCloseable {
 	 */
 	public static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
 			Duration shutdownTimeout) {
-		return select(requested, workerThreads, shutdownQuietPeriod, shutdownTimeout,
-				Epoll.isAvailable() ? null : Epoll.unavailabilityCause());
+		return select(requested, workerThreads, shutdownQuietPeriod, shutdownTimeout, (ReadBufferRing) null);
+	}
+
+	/**
+	 * Resolves the requested transport type and starts its event loops.
+	 * @param requested the transport asked for
+	 * @param workerThreads worker threads, 0 for twice the number of cores
+	 * @param shutdownQuietPeriod quiet period of the graceful shutdown
+	 * @param shutdownTimeout longest wait for the graceful shutdown
+	 * @param ring the read buffer ring of io_uring worker loops, {@code null} for one of
+	 * the default size on Netty's default pool
+	 * @return the started transport
+	 * @throws IllegalStateException if epoll is requested where it is unavailable
+	 */
+	public static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
+			Duration shutdownTimeout, ReadBufferRing ring) {
+		Throwable ioUringCause = (requested == TransportType.IO_URING) ? IoUringSupport.unavailabilityCause() : null;
+		return select(requested, workerThreads, shutdownQuietPeriod, shutdownTimeout, ring,
+				Epoll.isAvailable() ? null : Epoll.unavailabilityCause(), ioUringCause);
 	}
 
 	static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
 			Duration shutdownTimeout, Throwable epollUnavailabilityCause) {
+		return select(requested, workerThreads, shutdownQuietPeriod, shutdownTimeout, null, epollUnavailabilityCause,
+				(requested == TransportType.IO_URING) ? IoUringSupport.unavailabilityCause() : null);
+	}
+
+	/**
+	 * The selection itself, with the unavailability causes given (tests force the
+	 * fallbacks with them).
+	 */
+	static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
+			Duration shutdownTimeout, ReadBufferRing ring, Throwable epollUnavailabilityCause,
+			Throwable ioUringUnavailabilityCause) {
 		int threads = (workerThreads > 0) ? workerThreads : 2 * Runtime.getRuntime().availableProcessors();
 		boolean epoll = epollUnavailabilityCause == null;
 		switch (requested) {
@@ -81,28 +127,53 @@ public final class NettyTransport implements AutoCloseable {
 					throw new IllegalStateException("grpc.ready-read.transport=epoll but native epoll is unavailable: "
 							+ epollUnavailabilityCause, epollUnavailabilityCause);
 				}
-				return new NettyTransport(TransportType.EPOLL, "requested", threads, shutdownQuietPeriod,
-						shutdownTimeout);
+				return new NettyTransport(requested, TransportType.EPOLL, "requested", threads, null,
+						shutdownQuietPeriod, shutdownTimeout);
 			}
 			case NIO -> {
-				return new NettyTransport(TransportType.NIO, "requested", threads, shutdownQuietPeriod,
+				return new NettyTransport(requested, TransportType.NIO, "requested", threads, null, shutdownQuietPeriod,
+						shutdownTimeout);
+			}
+			case IO_URING -> {
+				if (ioUringUnavailabilityCause == null) {
+					return new NettyTransport(requested, TransportType.IO_URING, "requested", threads,
+							(ring != null) ? ring : ReadBufferRing.defaults(ByteBufAllocator.DEFAULT),
+							shutdownQuietPeriod, shutdownTimeout);
+				}
+				String why = "io_uring unavailable: " + ioUringUnavailabilityCause;
+				TransportType fallback = epoll ? TransportType.EPOLL : TransportType.NIO;
+				if (!epoll) {
+					why += "; native epoll unavailable: " + epollUnavailabilityCause;
+				}
+				logger.warn("grpc.ready-read.transport=io_uring but io_uring is unavailable, gRPC falls back to {}: {}",
+						fallback.displayName(), why);
+				return new NettyTransport(requested, fallback, why, threads, null, shutdownQuietPeriod,
 						shutdownTimeout);
 			}
 			default -> {
 				if (epoll) {
-					return new NettyTransport(TransportType.EPOLL, "native epoll available", threads,
+					return new NettyTransport(requested, TransportType.EPOLL, "native epoll available", threads, null,
 							shutdownQuietPeriod, shutdownTimeout);
 				}
 				logger.info("Native epoll unavailable, gRPC falls back to NIO: {}", epollUnavailabilityCause);
-				return new NettyTransport(TransportType.NIO, "native epoll unavailable: " + epollUnavailabilityCause,
-						threads, shutdownQuietPeriod, shutdownTimeout);
+				return new NettyTransport(requested, TransportType.NIO,
+						"native epoll unavailable: " + epollUnavailabilityCause, threads, null, shutdownQuietPeriod,
+						shutdownTimeout);
 			}
 		}
 	}
 
-	/** The transport in use, {@link TransportType#EPOLL} or {@link TransportType#NIO}. */
+	/**
+	 * The transport in use: {@link TransportType#EPOLL}, {@link TransportType#IO_URING}
+	 * or {@link TransportType#NIO}.
+	 */
 	public TransportType type() {
 		return this.type;
+	}
+
+	/** The transport asked for. */
+	public TransportType requested() {
+		return this.requested;
 	}
 
 	/** Why this transport was chosen. */
@@ -110,8 +181,33 @@ public final class NettyTransport implements AutoCloseable {
 		return this.reason;
 	}
 
+	/**
+	 * Whether the requested transport could not be had (io_uring, or epoll under auto).
+	 */
+	public boolean isFallback() {
+		return this.type == TransportType.NIO && this.requested != TransportType.NIO
+				|| this.requested == TransportType.IO_URING && this.type != TransportType.IO_URING;
+	}
+
 	public boolean isEpoll() {
 		return this.type == TransportType.EPOLL;
+	}
+
+	public boolean isIoUring() {
+		return this.type == TransportType.IO_URING;
+	}
+
+	/**
+	 * Whether connections wait for readable bytes in the kernel (epoll, io_uring) rather
+	 * than in NIO's selector with sized reads only.
+	 */
+	public boolean isNative() {
+		return this.type != TransportType.NIO;
+	}
+
+	/** The io_uring read buffer ring, or {@code null} on another transport. */
+	public ReadBufferRing readBufferRing() {
+		return this.ring;
 	}
 
 	public EventLoopGroup bossGroup() {
@@ -123,11 +219,27 @@ public final class NettyTransport implements AutoCloseable {
 	}
 
 	public Class<? extends Channel> socketChannelType() {
-		return isEpoll() ? EpollSocketChannel.class : NioSocketChannel.class;
+		return switch (this.type) {
+			case EPOLL -> EpollSocketChannel.class;
+			case IO_URING -> IoUringSupport.socketChannelType();
+			default -> NioSocketChannel.class;
+		};
 	}
 
 	public Class<? extends ServerChannel> serverChannelType() {
-		return isEpoll() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+		return switch (this.type) {
+			case EPOLL -> EpollServerSocketChannel.class;
+			case IO_URING -> IoUringSupport.serverChannelType();
+			default -> NioServerSocketChannel.class;
+		};
+	}
+
+	/**
+	 * Options every socket channel needs on this transport (client channels and accepted
+	 * connections): on io_uring, the read buffer ring's group.
+	 */
+	public Map<ChannelOption<?>, Object> socketOptions() {
+		return (this.type == TransportType.IO_URING) ? IoUringSupport.socketOptions() : Map.of();
 	}
 
 	/** Shuts both groups down gracefully and waits for their threads to end. */

@@ -19,6 +19,12 @@ import io.netty.channel.unix.IntegerUnixChannelOption;
  * </pre>
  *
  * <p>
+ * On io_uring the kernel picks the read buffer from the event loop's shared ring, so no
+ * receive allocator is asked: this handler counts each ring buffer slice as a read buffer
+ * taken, and done with once the pipeline returns (the decoders copy what they keep), and
+ * counts the ring's exhaustion events.
+ *
+ * <p>
  * On the conventional read path it only counts ({@link #countingOnly}).
  *
  * <p>
@@ -47,11 +53,15 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	/** Linux {@code SO_RCVLOWAT} ({@code SOL_SOCKET} = 1, option 18). */
 	public static final IntegerUnixChannelOption SO_RCVLOWAT = new IntegerUnixChannelOption("SO_RCVLOWAT", 1, 18);
 
+	private static final String RING_EXHAUSTED_EVENT = "io.netty.channel.uring.IoUringBufferRingExhaustedEvent";
+
 	private final ReadDemand demand;
 
 	private final ReadPathStats stats;
 
 	private final boolean lowWaterMark;
+
+	private final boolean ringReads;
 
 	private int mark = 1;
 
@@ -66,12 +76,25 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	 * socket channels only)
 	 */
 	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, boolean lowWaterMark) {
+		this(demand, stats, lowWaterMark, false);
+	}
+
+	/**
+	 * @param demand the connection's demand
+	 * @param stats where bytes read are counted
+	 * @param lowWaterMark whether to keep {@code SO_RCVLOWAT} at the missing bytes (epoll
+	 * socket channels only)
+	 * @param ringReads whether reads arrive in io_uring ring buffer slices, counted here
+	 * as read buffers taken and, once the pipeline returns, done with
+	 */
+	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, boolean lowWaterMark, boolean ringReads) {
 		if (demand == null || stats == null) {
 			throw new NullPointerException("demand and stats are required");
 		}
 		this.demand = demand;
 		this.stats = stats;
 		this.lowWaterMark = lowWaterMark;
+		this.ringReads = ringReads;
 	}
 
 	private ReadPathHeadHandler(ReadPathStats stats) {
@@ -81,6 +104,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 		this.demand = null;
 		this.stats = stats;
 		this.lowWaterMark = false;
+		this.ringReads = false;
 	}
 
 	/**
@@ -105,10 +129,34 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) {
-		if (msg instanceof ByteBuf buffer) {
-			this.stats.bytesRead(buffer.readableBytes());
+		if (!(msg instanceof ByteBuf buffer)) {
+			ctx.fireChannelRead(msg);
+			return;
 		}
-		ctx.fireChannelRead(msg);
+		int bytes = buffer.readableBytes();
+		this.stats.bytesRead(bytes);
+		// A ring slice (Netty's io_uring hands out retained slices of ring buffers; a
+		// receive without the ring hands out the buffer the allocator counted).
+		boolean ringSlice = this.ringReads && buffer.unwrap() != null;
+		if (ringSlice) {
+			this.stats.readBufferTaken(bytes);
+		}
+		try {
+			ctx.fireChannelRead(msg);
+		}
+		finally {
+			if (ringSlice) {
+				this.stats.readBufferDone(bytes);
+			}
+		}
+	}
+
+	@Override
+	public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+		if (RING_EXHAUSTED_EVENT.equals(evt.getClass().getName())) {
+			this.stats.ringExhausted();
+		}
+		ctx.fireUserEventTriggered(evt);
 	}
 
 	@Override

@@ -18,9 +18,12 @@ import io.netty.channel.Channel;
  *
  * <p>
  * Each figure has one owner: the connection's receive buffer allocator handle counts read
- * buffers taken and done with (once each, whichever way the read loop ends: data, EOF or
- * an error such as a reset), the {@link ReadPathHeadHandler} counts the bytes read from
- * the socket (on both read paths), {@link PartialFrame} counts incomplete frames.
+ * buffers taken and done with (on io_uring, where the kernel picks ring buffers and no
+ * allocator is asked, the {@link ReadPathHeadHandler} counts each ring buffer slice read)
+ * (once each, whichever way the read loop ends: data, EOF or an error such as a reset),
+ * the {@link ReadPathHeadHandler} counts the bytes read from the socket (on both read
+ * paths) and, on io_uring, the ring buffer slices read and the ring exhaustions;
+ * {@link PartialFrame} counts incomplete frames.
  */
 public final class ReadPathStats {
 
@@ -39,6 +42,8 @@ public final class ReadPathStats {
 	private final LongAdder readBuffersDone = new LongAdder();
 
 	private final LongAdder bytesRead = new LongAdder();
+
+	private final LongAdder ringExhaustions = new LongAdder();
 
 	private final AtomicLong connections = new AtomicLong();
 
@@ -73,6 +78,14 @@ public final class ReadPathStats {
 		if (bytes > 0) {
 			this.bytesRead.add(bytes);
 		}
+	}
+
+	/**
+	 * A connection's receive found its io_uring read buffer ring empty (and the ring
+	 * could not grow); Netty retries the receive once the ring is refilled.
+	 */
+	public void ringExhausted() {
+		this.ringExhaustions.increment();
 	}
 
 	public void incompleteFrameStarted() {
@@ -162,6 +175,11 @@ public final class ReadPathStats {
 	 */
 	public long readBuffersDone() {
 		return this.readBuffersDone.sum();
+	}
+
+	/** Times a receive found the io_uring read buffer ring empty, so far. */
+	public long ringExhaustions() {
+		return this.ringExhaustions.sum();
 	}
 
 	/** Bytes read from the sockets so far. */

@@ -31,6 +31,8 @@ public final class ReadyReadChannels {
 
 	private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
 
+	private static final String IO_URING_SOCKET_CHANNEL = "io.netty.channel.uring.IoUringSocketChannel";
+
 	private static final int DEFAULT_MAX_MESSAGES_PER_READ = 16;
 
 	private ReadyReadChannels() {
@@ -59,13 +61,17 @@ public final class ReadyReadChannels {
 		if (!channel.attr(ReadDemand.KEY).compareAndSet(null, demand)) {
 			throw new IllegalStateException("Channel " + channel + " is already prepared for ready-read");
 		}
-		boolean epoll = lowWaterMark && isEpollSocket(channel);
+		// An io_uring receive takes whatever is queued into a ring buffer: no read size
+		// to
+		// limit, and a low-water mark cannot keep a tail in the kernel.
+		boolean ring = isIoUringSocket(channel);
+		boolean mark = lowWaterMark && isEpollSocket(channel);
 		ChannelConfig config = channel.config();
 		RecvByteBufAllocator current = config.getRecvByteBufAllocator();
 		int maxMessages = (current instanceof MaxMessagesRecvByteBufAllocator maxMessagesAllocator)
 				? maxMessagesAllocator.maxMessagesPerRead() : DEFAULT_MAX_MESSAGES_PER_READ;
-		config.setRecvByteBufAllocator(new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, epoll));
-		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, epoll));
+		config.setRecvByteBufAllocator(new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, mark));
+		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, mark, ring));
 		stats.track(channel);
 		return demand;
 	}
@@ -89,8 +95,20 @@ public final class ReadyReadChannels {
 	 * Whether {@code channel} is an epoll TCP socket, where the low-water mark is used.
 	 */
 	public static boolean isEpollSocket(Channel channel) {
+		return isA(channel, EPOLL_SOCKET_CHANNEL);
+	}
+
+	/**
+	 * Whether {@code channel} is an io_uring TCP socket, which receives into the event
+	 * loop's shared read buffer ring.
+	 */
+	public static boolean isIoUringSocket(Channel channel) {
+		return isA(channel, IO_URING_SOCKET_CHANNEL);
+	}
+
+	private static boolean isA(Channel channel, String className) {
 		for (Class<?> type = channel.getClass(); type != null; type = type.getSuperclass()) {
-			if (EPOLL_SOCKET_CHANNEL.equals(type.getName())) {
+			if (className.equals(type.getName())) {
 				return true;
 			}
 		}

@@ -174,7 +174,10 @@ public final class ReadyReadNegotiators {
 		@Override
 		public void handlerAdded(ChannelHandlerContext ctx) {
 			ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.lowWaterMark);
-			ctx.pipeline().addBefore(ctx.name(), null, Http2FrameAligner.outermost(this.server, this.stats));
+			Http2FrameAligner aligner = ReadyReadChannels.isIoUringSocket(ctx.channel())
+					? Http2FrameAligner.outermostOnSharedBuffers(this.server, this.stats)
+					: Http2FrameAligner.outermost(this.server, this.stats);
+			ctx.pipeline().addBefore(ctx.name(), null, aligner);
 			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
 					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());
 			ctx.pipeline().replace(this, null, next);

@@ -93,6 +93,7 @@ public final class ReadyReadTransport {
 		builder.eventLoopGroup(this.transport.workerGroup())
 			.channelType(this.transport.socketChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator());
+		this.transport.socketOptions().forEach((option, value) -> withOption(builder, option, value));
 		if (security.isOurs()) {
 			GrpcNettyBridge.install(builder, negotiator(false, alts, statsFor(owner)), alts != null);
 		}
@@ -117,10 +118,21 @@ public final class ReadyReadTransport {
 			.channelType(this.transport.serverChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator())
 			.withChildOption(ChannelOption.ALLOCATOR, this.pool.allocator());
+		this.transport.socketOptions().forEach((option, value) -> withChildOption(builder, option, value));
 		if (security.isOurs()) {
 			GrpcNettyBridge.install(builder, negotiator(true, alts, serverStats()), alts != null);
 		}
 		return register(Owner.server(), "", security);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void withOption(NettyChannelBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withOption(option, (T) value);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void withChildOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withChildOption(option, (T) value);
 	}
 
 	private static ConnectionSecurity security(Owner owner, ConnectionSecurity installed,
@@ -243,17 +255,20 @@ public final class ReadyReadTransport {
 	}
 
 	/**
-	 * {@code ready-read} when connections run the ready read path on epoll, else
-	 * {@code fallback}.
+	 * {@code ready-read} when connections run the ready read path on the native transport
+	 * asked for (epoll, or io_uring), else {@code fallback}.
 	 */
 	public String mode() {
-		return (this.transport.isEpoll() && this.readPath == ReadPath.READY) ? "ready-read" : "fallback";
+		return (fallbackReason() == null) ? "ready-read" : "fallback";
 	}
 
 	/** Why the mode is a fallback, or {@code null} in ready-read mode. */
 	public String fallbackReason() {
-		if (!this.transport.isEpoll()) {
+		if (!this.transport.isNative()) {
 			return "transport is NIO (" + this.transport.reason() + "); sized reads without kernel-side waiting";
+		}
+		if (this.transport.isFallback()) {
+			return "transport is " + this.transport.type().displayName() + " (" + this.transport.reason() + ")";
 		}
 		if (this.readPath != ReadPath.READY) {
 			return "grpc.ready-read.read-path=conventional";

@@ -14,11 +14,17 @@ public enum TransportType {
 	EPOLL,
 
 	/** Java NIO, available everywhere. */
-	NIO;
+	NIO,
 
 	/**
-	 * The name shown in the endpoint, the info and the log ({@code epoll}, {@code nio}),
-	 * whatever the default locale.
+	 * Linux io_uring with provided buffer rings (the kernel picks a read buffer only when
+	 * bytes arrive); where it is unavailable, what {@link #AUTO} would choose.
+	 */
+	IO_URING;
+
+	/**
+	 * The name shown in the endpoint, the info and the log ({@code epoll}, {@code nio},
+	 * {@code io_uring}), whatever the default locale.
 	 * @return the lowercase name
 	 */
 	public String displayName() {

@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.alts;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -9,6 +10,7 @@ import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.Http2FrameAligner;
 import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 
 import java.net.InetSocketAddress;
 import java.util.Queue;
@@ -118,7 +120,13 @@ class AltsInteropTests {
 	}
 
 	static Stream<Arguments> transportsAndFrameSizes() {
-		List<String> transports = Epoll.isAvailable() ? List.of("epoll", "nio") : List.of("nio");
+		List<String> transports = new ArrayList<>(List.of("nio"));
+		if (Epoll.isAvailable()) {
+			transports.add("epoll");
+		}
+		if (IoUring.isAvailable() && IoUring.isRegisterBufferRingSupported()) {
+			transports.add("io_uring");
+		}
 		return transports.stream()
 			.flatMap((transport) -> Stream.of(Arguments.of(transport, AltsFrameSizes.DEFAULT),
 					Arguments.of(transport, AltsFrameSizes.MAX)));

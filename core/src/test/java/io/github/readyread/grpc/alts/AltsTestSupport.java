@@ -2,14 +2,18 @@ package io.github.readyread.grpc.alts;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -30,18 +34,13 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
 import io.netty.util.concurrent.EventExecutor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Echo service, event loops and builders shared by the ALTS end-to-end tests.
@@ -69,19 +68,19 @@ final class AltsTestSupport {
 	private AltsTestSupport() {
 	}
 
-	/** Transport of a test: epoll or NIO event loops with the channel types. */
-	record Loops(String name, EventLoopGroup boss, EventLoopGroup workers, Class<? extends ServerChannel> serverType,
-			Class<? extends Channel> clientType) implements AutoCloseable {
+	/**
+	 * Transport of a test: epoll, io_uring or NIO event loops (the real selection), with
+	 * the channel types and options.
+	 */
+	record Loops(String name, NettyTransport transport) implements AutoCloseable {
 
 		static Loops of(String name) {
-			if ("epoll".equals(name)) {
-				return new Loops(name, new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()),
-						new MultiThreadIoEventLoopGroup(4, EpollIoHandler.newFactory()), EpollServerSocketChannel.class,
-						EpollSocketChannel.class);
+			TransportType type = TransportType.valueOf(name.toUpperCase(Locale.ROOT));
+			if (type == TransportType.IO_URING) {
+				assumeTrue(IoUring.isAvailable() && IoUring.isRegisterBufferRingSupported(), "io_uring unavailable");
 			}
-			return new Loops(name, new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()),
-					new MultiThreadIoEventLoopGroup(4, NioIoHandler.newFactory()), NioServerSocketChannel.class,
-					NioSocketChannel.class);
+			NettyTransport transport = NettyTransport.select(type, 4, Duration.ZERO, Duration.ofSeconds(5));
+			return new Loops(name, transport);
 		}
 
 		/** Epoll when available, else NIO. */
@@ -89,9 +88,25 @@ final class AltsTestSupport {
 			return of(Epoll.isAvailable() ? "epoll" : "nio");
 		}
 
+		EventLoopGroup boss() {
+			return this.transport.bossGroup();
+		}
+
+		EventLoopGroup workers() {
+			return this.transport.workerGroup();
+		}
+
+		Class<? extends ServerChannel> serverType() {
+			return this.transport.serverChannelType();
+		}
+
+		Class<? extends Channel> clientType() {
+			return this.transport.socketChannelType();
+		}
+
 		/** Trims every event loop thread's buffer cache. */
 		void trimCaches(PooledByteBufAllocator alloc) throws Exception {
-			for (EventLoopGroup group : List.of(this.boss, this.workers)) {
+			for (EventLoopGroup group : List.of(boss(), workers())) {
 				for (EventExecutor executor : group) {
 					executor.submit(alloc::trimCurrentThreadCache).get(5, TimeUnit.SECONDS);
 				}
@@ -100,12 +115,19 @@ final class AltsTestSupport {
 
 		@Override
 		public void close() {
-			this.boss.shutdownGracefully(0, 5, TimeUnit.SECONDS);
-			this.workers.shutdownGracefully(0, 5, TimeUnit.SECONDS);
-			this.boss.terminationFuture().awaitUninterruptibly(10, TimeUnit.SECONDS);
-			this.workers.terminationFuture().awaitUninterruptibly(10, TimeUnit.SECONDS);
+			this.transport.close();
 		}
 
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void childOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withChildOption(option, (T) value);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void option(NettyChannelBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withOption(option, (T) value);
 	}
 
 	/** Echo service that records the ALTS peer of every call it serves. */
@@ -154,6 +176,7 @@ final class AltsTestSupport {
 			.withChildOption(ChannelOption.ALLOCATOR, alloc)
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.addService(echoService(peers));
+		loops.transport().socketOptions().forEach((option, value) -> childOption(builder, option, value));
 		GrpcNettyBridge.install(builder, negotiator, true);
 		return builder.build().start();
 	}
@@ -165,6 +188,7 @@ final class AltsTestSupport {
 			.channelType(loops.clientType())
 			.withOption(ChannelOption.ALLOCATOR, alloc)
 			.maxInboundMessageSize(MAX_MESSAGE);
+		loops.transport().socketOptions().forEach((option, value) -> option(builder, option, value));
 		GrpcNettyBridge.install(builder, negotiator, true);
 		return builder.build();
 	}

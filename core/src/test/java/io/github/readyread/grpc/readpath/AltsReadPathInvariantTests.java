@@ -77,7 +77,7 @@ class AltsReadPathInvariantTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "epoll", "nio" })
+	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void idleAltsConnectionsPinNothingOnTheReadPath(String transport) throws Exception {
 		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
 				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
@@ -99,8 +99,8 @@ class AltsReadPathInvariantTests {
 				assertThat(awaitQuiet(client, server)).as("pinned bytes at rest").isTrue();
 				long clientReadPath = client.stats.pinnedBytes();
 				long serverReadPath = server.serverStats.pinnedBytes();
-				long clientPool = client.pool.pinnedDirectBytes();
-				long serverPool = server.pool.pinnedDirectBytes();
+				long clientPool = client.pinnedOutsideRings();
+				long serverPool = server.pinnedOutsideRings();
 				report(transport + " idle ALTS x" + IDLE_CONNECTIONS, clientReadPath, serverReadPath, clientPool,
 						serverPool, IDLE_CONNECTIONS);
 				assertThat(clientReadPath / IDLE_CONNECTIONS).as("client read path bytes per idle connection")
@@ -120,9 +120,9 @@ class AltsReadPathInvariantTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "epoll-ready", "nio-ready", "epoll-conventional" })
+	@ValueSource(strings = { "epoll-ready", "nio-ready", "io_uring-ready", "epoll-conventional" })
 	void altsConnectionsStalledInsideAFramePinOnlyWhatWaits(String config) throws Exception {
-		String transport = config.substring(0, config.indexOf('-'));
+		String transport = config.substring(0, config.lastIndexOf('-'));
 		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
 		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
 				AltsSide client = new AltsSide(transport, readPath, handshaker)) {
@@ -147,7 +147,7 @@ class AltsReadPathInvariantTests {
 				long waiting = relay.forwarded() / STALLED_CONNECTIONS;
 				long readPathBytes = client.stats.pinnedBytes();
 				long incomplete = client.stats.incompletePinnedBytes();
-				long pool = client.pool.pinnedDirectBytes();
+				long pool = client.pinnedOutsideRings();
 				report(config + " stalled ALTS x" + STALLED_CONNECTIONS + " (" + waiting + " B forwarded each)",
 						readPathBytes, -1, pool, -1, STALLED_CONNECTIONS);
 				if (readPath == ReadPath.READY) {
@@ -181,14 +181,14 @@ class AltsReadPathInvariantTests {
 				shutdown(channels);
 				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
 			}
-			assertThat(await(() -> client.pool.pinnedDirectBytes() == 0, 20)).as("client pool back to 0").isTrue();
+			assertThat(await(() -> client.pinnedOutsideRings() == 0, 20)).as("client pool back to its rings").isTrue();
 		}
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "epoll-ready", "nio-ready", "epoll-conventional", "nio-conventional" })
+	@ValueSource(strings = { "epoll-ready", "nio-ready", "io_uring-ready", "epoll-conventional", "nio-conventional" })
 	void bytesReadAreExactlyTheBytesThePeerSentOnTheWire(String config) throws Exception {
-		String transport = config.substring(0, config.indexOf('-'));
+		String transport = config.substring(0, config.lastIndexOf('-'));
 		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
 		try (AltsSide server = new AltsSide(transport, readPath, handshaker);
 				AltsSide client = new AltsSide(transport, readPath, handshaker)) {
@@ -231,7 +231,7 @@ class AltsReadPathInvariantTests {
 				return false;
 			}
 			Thread.sleep(100);
-			long now = a.pool.pinnedDirectBytes() + ((b != null) ? b.pool.pinnedDirectBytes() : 0);
+			long now = a.pinnedOutsideRings() + ((b != null) ? b.pinnedOutsideRings() : 0);
 			quiet = (now == last) ? quiet + 1 : 0;
 			last = now;
 		}

@@ -3,6 +3,7 @@ package io.github.readyread.grpc.readpath;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Locale;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
@@ -10,6 +11,7 @@ import io.github.readyread.grpc.alts.EmbeddedHandshaker;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
@@ -20,6 +22,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -49,8 +52,11 @@ final class AltsSide implements AutoCloseable {
 		if ("epoll".equals(transport)) {
 			assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
 		}
-		this.transport = NettyTransport.select("epoll".equals(transport) ? TransportType.EPOLL : TransportType.NIO, 2,
-				Duration.ZERO, Duration.ofSeconds(5));
+		if ("io_uring".equals(transport)) {
+			assumeTrue(IoUring.isAvailable() && IoUring.isRegisterBufferRingSupported(), "io_uring unavailable here");
+		}
+		this.transport = NettyTransport.select(TransportType.valueOf(transport.toUpperCase(Locale.ROOT)), 2,
+				Duration.ZERO, Duration.ofSeconds(5), new ReadBufferRing(this.pool.allocator(), 8, 32 * 1024));
 		this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, Duration.ZERO);
 		this.stats = this.readyRead.statsFor("side");
 		this.serverStats = this.readyRead.serverStats();
@@ -76,6 +82,15 @@ final class AltsSide implements AutoCloseable {
 		ReadPathStats owner = server ? this.serverStats : this.stats;
 		return AltsSettings.of(this.handshaker.channel(), owner)
 			.withPlaintextStage(this.readyRead.plaintextStage(server, owner));
+	}
+
+	/**
+	 * Pool bytes pinned outside the io_uring read buffer rings (which belong to the event
+	 * loops, not to connections): all of them on other transports.
+	 */
+	long pinnedOutsideRings() {
+		ReadBufferRing ring = this.transport.readBufferRing();
+		return this.pool.pinnedDirectBytes() - ((ring != null) ? ring.bytesInRings() : 0);
 	}
 
 	@Override

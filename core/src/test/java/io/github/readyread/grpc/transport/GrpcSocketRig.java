@@ -1,10 +1,12 @@
 package io.github.readyread.grpc.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -24,15 +26,7 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.epoll.Epoll;
 
 /**
  * A gRPC server and its client channels on real sockets on 127.0.0.1, each side with a
@@ -55,7 +49,7 @@ final class GrpcSocketRig implements AutoCloseable {
 	static final MethodDescriptor<byte[], byte[]> UPLOAD = method(MethodDescriptor.MethodType.CLIENT_STREAMING,
 			"Upload");
 
-	final boolean epoll;
+	final TransportType transport;
 
 	final ReadPath readPath;
 
@@ -69,36 +63,86 @@ final class GrpcSocketRig implements AutoCloseable {
 
 	final ReadPathStats clientStats = new ReadPathStats("client");
 
-	private final EventLoopGroup boss;
+	/** The client side's io_uring read buffer ring, on the client pool, or null. */
+	final ReadBufferRing clientRing;
 
-	private final EventLoopGroup workers;
+	/** The server side's io_uring read buffer ring, on the server pool, or null. */
+	final ReadBufferRing serverRing;
 
-	private final EventLoopGroup clients;
+	private final NettyTransport serverLoops;
+
+	private final NettyTransport clientLoops;
 
 	private final Server server;
 
 	private final List<ManagedChannel> channels = new ArrayList<>();
 
 	GrpcSocketRig(boolean epoll, ReadPath readPath, boolean lowWaterMark) throws IOException {
-		this.epoll = epoll;
+		this(epoll ? TransportType.EPOLL : TransportType.NIO, readPath, lowWaterMark);
+	}
+
+	GrpcSocketRig(TransportType transport, ReadPath readPath, boolean lowWaterMark) throws IOException {
+		this(transport, readPath, lowWaterMark, ReadBufferRing.DEFAULT_ENTRIES, ReadBufferRing.DEFAULT_BUFFER_SIZE);
+	}
+
+	/**
+	 * A rig on {@code transport} (each side's event loops on the real selection, io_uring
+	 * rings of {@code ringEntries} x {@code ringBufferSize} on each side's pool).
+	 */
+	GrpcSocketRig(TransportType transport, ReadPath readPath, boolean lowWaterMark, int ringEntries, int ringBufferSize)
+			throws IOException {
+		this.transport = transport;
 		this.readPath = readPath;
 		this.lowWaterMark = lowWaterMark;
-		IoHandlerFactory handlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-		this.boss = new MultiThreadIoEventLoopGroup(1, handlers);
-		this.workers = new MultiThreadIoEventLoopGroup(2, handlers);
-		this.clients = new MultiThreadIoEventLoopGroup(2, handlers);
+		boolean ioUring = transport == TransportType.IO_URING;
+		this.serverRing = ioUring ? new ReadBufferRing(this.serverPool, ringEntries, ringBufferSize) : null;
+		this.clientRing = ioUring ? new ReadBufferRing(this.clientPool, ringEntries, ringBufferSize) : null;
+		this.serverLoops = NettyTransport.select(transport, 2, Duration.ZERO, Duration.ofSeconds(5), this.serverRing);
+		this.clientLoops = NettyTransport.select(transport, 2, Duration.ZERO, Duration.ofSeconds(5), this.clientRing);
+		assertThat(this.serverLoops.type()).as("transport").isEqualTo(transport);
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-			.bossEventLoopGroup(this.boss)
-			.workerEventLoopGroup(this.workers)
-			.channelType(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+			.bossEventLoopGroup(this.serverLoops.bossGroup())
+			.workerEventLoopGroup(this.serverLoops.workerGroup())
+			.channelType(this.serverLoops.serverChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.serverPool)
 			.withChildOption(ChannelOption.ALLOCATOR, this.serverPool)
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor()
 			.addService(service());
+		this.serverLoops.socketOptions().forEach((option, value) -> childOption(builder, option, value));
 		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(true, readPath, this.serverStats, lowWaterMark),
 				false);
 		this.server = builder.build().start();
+	}
+
+	/** Whether the transport is a native one, with kernel-side waiting. */
+	boolean isNative() {
+		return this.transport != TransportType.NIO;
+	}
+
+	/** Pool bytes the client side's read buffer rings hold, 0 without rings. */
+	long clientRingBytes() {
+		return (this.clientRing != null) ? this.clientRing.bytesInRings() : 0;
+	}
+
+	/** Client pool bytes pinned outside its read buffer rings (all without rings). */
+	long clientPinnedOutsideRings() {
+		return this.clientPool.pinnedDirectMemory() - clientRingBytes();
+	}
+
+	/** Server pool bytes pinned outside its read buffer rings (all without rings). */
+	long serverPinnedOutsideRings() {
+		return this.serverPool.pinnedDirectMemory() - ((this.serverRing != null) ? this.serverRing.bytesInRings() : 0);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void childOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withChildOption(option, (T) value);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void option(NettyChannelBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withOption(option, (T) value);
 	}
 
 	int port() {
@@ -111,11 +155,12 @@ final class GrpcSocketRig implements AutoCloseable {
 
 	ManagedChannel channel(int port) {
 		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-			.eventLoopGroup(this.clients)
-			.channelType(this.epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+			.eventLoopGroup(this.clientLoops.workerGroup())
+			.channelType(this.clientLoops.socketChannelType())
 			.withOption(ChannelOption.ALLOCATOR, this.clientPool)
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor();
+		this.clientLoops.socketOptions().forEach((option, value) -> option(builder, option, value));
 		GrpcNettyBridge.install(builder,
 				ReadyReadNegotiators.plaintext(false, this.readPath, this.clientStats, this.lowWaterMark), false);
 		ManagedChannel channel = builder.build();
@@ -145,9 +190,8 @@ final class GrpcSocketRig implements AutoCloseable {
 		shutdownChannels();
 		this.server.shutdownNow();
 		this.server.awaitTermination(10, TimeUnit.SECONDS);
-		this.clients.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-		this.workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-		this.boss.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+		this.clientLoops.close();
+		this.serverLoops.close();
 	}
 
 	/** Waits (at most {@code seconds}) until {@code condition} holds; returns it. */
@@ -195,6 +239,20 @@ final class GrpcSocketRig implements AutoCloseable {
 		close();
 		assertThat(this.clientPool.pinnedDirectMemory()).as("client pool pinned after close").isZero();
 		assertThat(this.serverPool.pinnedDirectMemory()).as("server pool pinned after close").isZero();
+		if (this.clientRing != null) {
+			assertThat(this.clientRing.bytesInRings()).as("client rings' bytes after close").isZero();
+			assertThat(this.serverRing.bytesInRings()).as("server rings' bytes after close").isZero();
+		}
+	}
+
+	/** Skips the test where {@code transport} cannot run. */
+	static void assumeAvailable(TransportType transport) {
+		if (transport == TransportType.EPOLL) {
+			assumeTrue(Epoll.isAvailable(), "native epoll unavailable");
+		}
+		if (transport == TransportType.IO_URING) {
+			assumeTrue(IoUringSupport.unavailabilityCause() == null, "io_uring with buffer rings unavailable");
+		}
 	}
 
 	static byte[] content(long seed, int size) {

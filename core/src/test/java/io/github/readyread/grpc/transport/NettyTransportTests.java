@@ -2,8 +2,15 @@ package io.github.readyread.grpc.transport;
 
 import java.time.Duration;
 
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,6 +25,9 @@ class NettyTransportTests {
 	private static final Duration QUIET = Duration.ZERO;
 
 	private static final Duration TIMEOUT = Duration.ofSeconds(2);
+
+	private static final Throwable IO_URING_UNAVAILABLE = new UnsupportedOperationException(
+			"io_uring blocked by seccomp");
 
 	private static final Throwable UNAVAILABLE = new UnsupportedOperationException(
 			"no libnetty_transport_native_epoll");
@@ -45,6 +55,75 @@ class NettyTransportTests {
 		try (NettyTransport transport = NettyTransport.select(TransportType.AUTO, 1, QUIET, TIMEOUT)) {
 			assertThat(transport.isEpoll()).isTrue();
 		}
+	}
+
+	@Test
+	void ioUringWhereUnavailableFallsBackToEpollAndSaysWhy() {
+		assumeTrue(Epoll.isAvailable());
+		PooledBufferAllocator pool = new PooledBufferAllocator(PoolSettings.defaults());
+		try (NettyTransport transport = NettyTransport.select(TransportType.IO_URING, 1, QUIET, TIMEOUT, null, null,
+				IO_URING_UNAVAILABLE)) {
+			assertThat(transport.type()).isEqualTo(TransportType.EPOLL);
+			assertThat(transport.requested()).isEqualTo(TransportType.IO_URING);
+			assertThat(transport.isFallback()).isTrue();
+			assertThat(transport.reason()).contains("io_uring unavailable").contains("io_uring blocked by seccomp");
+			assertThat(transport.readBufferRing()).isNull();
+			assertThat(transport.socketOptions()).isEmpty();
+			ReadyReadTransport readyRead = new ReadyReadTransport(transport, pool, ReadPath.READY, 65536,
+					Duration.ZERO);
+			assertThat(readyRead.mode()).isEqualTo("fallback");
+			assertThat(readyRead.fallbackReason()).contains("epoll").contains("io_uring blocked by seccomp");
+			readyRead.close();
+		}
+	}
+
+	@Test
+	void ioUringWhereNeitherNativeTransportRunsFallsBackToNioWithBothReasons() {
+		try (NettyTransport transport = NettyTransport.select(TransportType.IO_URING, 1, QUIET, TIMEOUT, null,
+				UNAVAILABLE, IO_URING_UNAVAILABLE)) {
+			assertThat(transport.type()).isEqualTo(TransportType.NIO);
+			assertThat(transport.reason()).contains("io_uring blocked by seccomp")
+				.contains("no libnetty_transport_native_epoll");
+		}
+	}
+
+	@Test
+	void autoKeepsChoosingEpollWhereIoUringRunsToo() {
+		assumeTrue(Epoll.isAvailable());
+		try (NettyTransport transport = NettyTransport.select(TransportType.AUTO, 1, QUIET, TIMEOUT)) {
+			assertThat(transport.type()).isEqualTo(TransportType.EPOLL);
+			assertThat(transport.isFallback()).isFalse();
+		}
+	}
+
+	@Test
+	void ioUringWhereAvailableGivesEveryWorkerLoopARingFromThePool() throws Exception {
+		assumeTrue(IoUringSupport.unavailabilityCause() == null, "io_uring with buffer rings unavailable");
+		PooledByteBufAllocator pool = new PooledByteBufAllocator(true, 1, 1, 8192, 9, 0, 0, false, 0);
+		ReadBufferRing ring = new ReadBufferRing(pool, 8, 16384);
+		NettyTransport transport = NettyTransport.select(TransportType.IO_URING, 2, QUIET, TIMEOUT, ring);
+		try {
+			assertThat(transport.type()).isEqualTo(TransportType.IO_URING);
+			assertThat(transport.isFallback()).isFalse();
+			assertThat(transport.socketChannelType()).isEqualTo(IoUringSocketChannel.class);
+			assertThat(transport.serverChannelType()).isEqualTo(IoUringServerSocketChannel.class);
+			assertThat(transport.socketOptions()).containsEntry(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID,
+					ReadBufferRing.BUFFER_GROUP_ID);
+			for (EventExecutor loop : transport.workerGroup()) {
+				loop.submit(() -> {
+				}).get();
+			}
+			assertThat(ring.rings()).isEqualTo(2);
+			// Each ring starts half full, every buffer from the pool.
+			assertThat(ring.buffersInRings()).isEqualTo(2 * 4);
+			assertThat(ring.bytesInRings()).isEqualTo(2 * 4 * 16384);
+			assertThat(pool.pinnedDirectMemory()).isEqualTo(ring.bytesInRings());
+		}
+		finally {
+			transport.close();
+		}
+		assertThat(ring.bytesInRings()).isZero();
+		assertThat(pool.pinnedDirectMemory()).isZero();
 	}
 
 	@Test

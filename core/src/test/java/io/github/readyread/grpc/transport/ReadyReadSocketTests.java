@@ -17,36 +17,34 @@ import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The ready-read path on real sockets on 127.0.0.1, on epoll and on NIO forced.
+ * The ready-read path on real sockets on 127.0.0.1, on epoll, io_uring and NIO forced.
  */
 class ReadyReadSocketTests {
 
 	private static final int IDLE_CONNECTIONS = 300;
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void idleConnectionsPinNothingOnEitherSide(boolean epoll) throws Exception {
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		long[] conventional = idlePinnedPerConnection(epoll, ReadPath.CONVENTIONAL);
-		long[] ready = idlePinnedPerConnection(epoll, ReadPath.READY);
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void idleConnectionsPinNothingOnEitherSide(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		long[] conventional = idlePinnedPerConnection(transport, ReadPath.CONVENTIONAL);
+		long[] ready = idlePinnedPerConnection(transport, ReadPath.READY);
 		System.out.printf(
 				"idle %s, %d connections, pinned bytes per connection client/server: ready %d/%d,"
 						+ " conventional %d/%d%n",
-				epoll ? "epoll" : "nio", IDLE_CONNECTIONS, ready[0], ready[1], conventional[0], conventional[1]);
+				transport.displayName(), IDLE_CONNECTIONS, ready[0], ready[1], conventional[0], conventional[1]);
 		assertThat(ready[0]).isLessThanOrEqualTo(64);
 		assertThat(ready[1]).isLessThanOrEqualTo(64);
 	}
 
-	private long[] idlePinnedPerConnection(boolean epoll, ReadPath readPath) throws Exception {
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, true)) {
+	private long[] idlePinnedPerConnection(TransportType transport, ReadPath readPath) throws Exception {
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, true)) {
 			List<ListenableFuture<byte[]>> replies = new ArrayList<>();
 			for (int i = 0; i < IDLE_CONNECTIONS; i++) {
 				ManagedChannel channel = rig.channel();
@@ -67,7 +65,7 @@ class ReadyReadSocketTests {
 			// measure.
 			long bound = 64L * IDLE_CONNECTIONS;
 			boolean quiet = GrpcSocketRig.awaitQuiet(
-					() -> rig.clientPool.pinnedDirectMemory() <= bound && rig.serverPool.pinnedDirectMemory() <= bound
+					() -> rig.clientPinnedOutsideRings() <= bound && rig.serverPinnedOutsideRings() <= bound
 							&& rig.clientStats.pinnedBytes() == 0 && rig.serverStats.pinnedBytes() == 0,
 					() -> rig.clientStats.bytesRead() + rig.serverStats.bytesRead()
 							+ rig.clientPool.metric()
@@ -77,8 +75,8 @@ class ReadyReadSocketTests {
 								.sum(),
 					200, 10);
 			assertThat(quiet).as("connections at rest, nothing pinned").isTrue();
-			long[] perConnection = { rig.clientPool.pinnedDirectMemory() / IDLE_CONNECTIONS,
-					rig.serverPool.pinnedDirectMemory() / IDLE_CONNECTIONS };
+			long[] perConnection = { rig.clientPinnedOutsideRings() / IDLE_CONNECTIONS,
+					rig.serverPinnedOutsideRings() / IDLE_CONNECTIONS };
 			if (readPath == ReadPath.READY) {
 				assertThat(rig.clientStats.pinnedBytes()).isZero();
 				assertThat(rig.serverStats.pinnedBytes()).isZero();
@@ -90,11 +88,11 @@ class ReadyReadSocketTests {
 		}
 	}
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void eightMebibyteMessagesStreamThroughIntactBothWays(boolean epoll) throws Exception {
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true)) {
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void eightMebibyteMessagesStreamThroughIntactBothWays(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
 			ManagedChannel channel = rig.channel();
 			int size = 8 * 1024 * 1024;
 			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
@@ -117,11 +115,11 @@ class ReadyReadSocketTests {
 		}
 	}
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void manySmallMessagesArriveOnceAndInOrder(boolean epoll) throws Exception {
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true)) {
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void manySmallMessagesArriveOnceAndInOrder(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
 			ManagedChannel channel = rig.channel();
 			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
 					CallOptions.DEFAULT, GrpcSocketRig.downloadRequest(3000, 37, 100));
@@ -134,11 +132,11 @@ class ReadyReadSocketTests {
 		}
 	}
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void clientHalfCloseDeliversEveryMessageBeforeTheResponse(boolean epoll) throws Exception {
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true)) {
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void clientHalfCloseDeliversEveryMessageBeforeTheResponse(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
 			ManagedChannel channel = rig.channel();
 			byte[][] messages = { GrpcSocketRig.content(1, 10), GrpcSocketRig.content(2, 20000),
 					GrpcSocketRig.content(3, 0), GrpcSocketRig.content(4, 70000) };
@@ -150,11 +148,11 @@ class ReadyReadSocketTests {
 		}
 	}
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void frameAboveTheMaximumSizeFailsTheConnectionWithFrameSizeError(boolean epoll) throws Exception {
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, ReadPath.READY, true); Socket socket = new Socket()) {
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void frameAboveTheMaximumSizeFailsTheConnectionWithFrameSizeError(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true); Socket socket = new Socket()) {
 			socket.connect(new InetSocketAddress("127.0.0.1", rig.port()), 5000);
 			socket.setSoTimeout(10000);
 			OutputStream out = socket.getOutputStream();

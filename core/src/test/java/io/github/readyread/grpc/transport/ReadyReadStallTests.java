@@ -14,7 +14,7 @@ import io.grpc.stub.StreamObserver;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -35,32 +35,44 @@ class ReadyReadStallTests {
 
 	private static final int PREFIX = 5;
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(boolean epoll) throws Exception {
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		String transport = epoll ? "epoll" : "nio";
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		// SO_RCVLOWAT keeps tails in the kernel on epoll only: an io_uring receive takes
+		// whatever is queued into a ring buffer.
+		boolean epoll = transport == TransportType.EPOLL;
 		// 4 KiB into the first DATA frame that starts after a 512 KiB message.
-		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
-		Stall ready = stall(epoll, ReadPath.READY, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		Stall conventional = stall(transport, ReadPath.CONVENTIONAL, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		Stall ready = stall(transport, ReadPath.READY, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
 		report(transport, "conventional, 4 KiB into the first frame after a 512 KiB message", conventional);
 		report(transport, "ready, 4 KiB into the first frame after a 512 KiB message", ready);
 		assertReadPath(epoll, ready);
+		assertNoRingBufferKept(transport, ready);
 		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
-		// grpc-java's own path keeps the whole (grown) read buffer for these bytes.
-		assertThat(conventional.pinnedPerConnection).isGreaterThan(4 * (ready.pinnedPerConnection + 1024));
+		if (transport == TransportType.IO_URING) {
+			// grpc-java's own path keeps a slice of a whole ring buffer for these bytes.
+			assertThat(conventional.pinnedPerConnection).isGreaterThan(2 * ready.pinnedPerConnection);
+		}
+		else {
+			// grpc-java's own path keeps the whole (grown) read buffer for these bytes.
+			assertThat(conventional.pinnedPerConnection).isGreaterThan(4 * (ready.pinnedPerConnection + 1024));
+		}
 	}
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(boolean epoll) throws Exception {
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		String transport = epoll ? "epoll" : "nio";
-		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, true, 0, 3 * 16384, 8192);
-		Stall ready = stall(epoll, ReadPath.READY, true, 0, 3 * 16384, 8192);
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		// SO_RCVLOWAT keeps tails in the kernel on epoll only: an io_uring receive takes
+		// whatever is queued into a ring buffer.
+		boolean epoll = transport == TransportType.EPOLL;
+		Stall conventional = stall(transport, ReadPath.CONVENTIONAL, true, 0, 3 * 16384, 8192);
+		Stall ready = stall(transport, ReadPath.READY, true, 0, 3 * 16384, 8192);
 		report(transport, "conventional, 8 KiB into the 4th frame of a 256 KiB message", conventional);
 		report(transport, "ready, 8 KiB into the 4th frame of a 256 KiB message", ready);
 		assertReadPath(epoll, ready);
+		assertNoRingBufferKept(transport, ready);
 		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
 		assertThat(conventional.pinnedPerConnection).isGreaterThan(ready.pinnedPerConnection + 16 * 1024);
 	}
@@ -68,10 +80,21 @@ class ReadyReadStallTests {
 	@Test
 	void withoutTheLowWaterMarkEpollReadsTheTailLikeNio() throws Exception {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable");
-		Stall noMark = stall(true, ReadPath.READY, false, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
-		report("epoll", "ready without SO_RCVLOWAT, 4 KiB into the first frame after a 512 KiB message", noMark);
+		Stall noMark = stall(TransportType.EPOLL, ReadPath.READY, false, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		report(TransportType.EPOLL, "ready without SO_RCVLOWAT, 4 KiB into the first frame after a 512 KiB message",
+				noMark);
 		assertReadPath(false, noMark);
 		assertThat(noMark.incompletePerConnection).isEqualTo(4096);
+	}
+
+	/**
+	 * On io_uring no connection keeps a slice of a ring buffer (32 KiB each): it pins
+	 * what waits for the application and its incomplete frame, in buffers of their size.
+	 */
+	private static void assertNoRingBufferKept(TransportType transport, Stall ready) {
+		if (transport == TransportType.IO_URING) {
+			assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(ready.waitingPerConnection + 4096);
+		}
 	}
 
 	private static void assertReadPath(boolean lowWaterMark, Stall ready) {
@@ -91,9 +114,9 @@ class ReadyReadStallTests {
 		}
 	}
 
-	private Stall stall(boolean epoll, ReadPath readPath, boolean lowWaterMark, int warmUpSize, long cutFrom, int tail)
-			throws Exception {
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, lowWaterMark);
+	private Stall stall(TransportType transport, ReadPath readPath, boolean lowWaterMark, int warmUpSize, long cutFrom,
+			int tail) throws Exception {
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, lowWaterMark);
 				StallingRelay relay = new StallingRelay(rig.port(), cutFrom, tail)) {
 			CountDownLatch ended = new CountDownLatch(CONNECTIONS);
 			AtomicInteger messages = new AtomicInteger();
@@ -124,7 +147,7 @@ class ReadyReadStallTests {
 						});
 			}
 			assertThat(GrpcSocketRig.await(() -> relay.holding() == CONNECTIONS, 30)).as("relays holding").isTrue();
-			boolean tailInKernel = epoll && lowWaterMark;
+			boolean tailInKernel = transport == TransportType.EPOLL && lowWaterMark;
 			if (readPath == ReadPath.READY) {
 				// With the mark, tails stay in the kernel unless it wakes the reader
 				// early.
@@ -142,7 +165,9 @@ class ReadyReadStallTests {
 			// What the client must keep: the next message's bytes in whole frames (gRPC's
 			// deframer) plus the cut frame's bytes, wherever they are.
 			long warmUp = (warmUpSize > 0) ? (long) CONNECTIONS * (PREFIX + warmUpSize) : 0;
-			Stall stall = new Stall(rig.clientPool.pinnedDirectMemory() / CONNECTIONS,
+			// The read buffer rings (io_uring) belong to the event loops, not to
+			// connections.
+			Stall stall = new Stall((rig.clientPool.pinnedDirectMemory() - rig.clientRingBytes()) / CONNECTIONS,
 					rig.clientStats.pinnedBytes() / CONNECTIONS, rig.clientStats.incompleteBytes() / CONNECTIONS,
 					(relay.forwardedDataPayload() - warmUp + rig.clientStats.incompleteBytes()) / CONNECTIONS,
 					relay.tailBytes() / CONNECTIONS,
@@ -165,11 +190,11 @@ class ReadyReadStallTests {
 		}
 	}
 
-	private static void report(String transport, String path, Stall stall) {
+	private static void report(TransportType transport, String path, Stall stall) {
 		System.out.printf(
 				"stalled %s %s, %d connections, per connection: pool pinned %d, read path %d, incomplete frame bytes"
 						+ " held %d, bytes waiting in the process %d, tail bytes left in the kernel %d%n",
-				transport, path, CONNECTIONS, stall.pinnedPerConnection, stall.readPathPerConnection,
+				transport.displayName(), path, CONNECTIONS, stall.pinnedPerConnection, stall.readPathPerConnection,
 				stall.incompletePerConnection, stall.waitingPerConnection, stall.inKernelPerConnection);
 	}
 

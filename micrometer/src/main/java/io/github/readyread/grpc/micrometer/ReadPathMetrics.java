@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
@@ -51,6 +52,15 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 	 */
 	public static final String BUFFERS_DONE = "grpc.readyread.read.buffers.done";
 
+	/** Receives that found the io_uring read buffer ring empty (io_uring only). */
+	public static final String RING_EXHAUSTIONS = "grpc.readyread.read.ring.exhaustions";
+
+	/** Buffers the io_uring read buffer rings hold now (io_uring only). */
+	public static final String RING_BUFFERS = "grpc.readyread.ring.buffers";
+
+	/** Pool bytes the io_uring read buffer rings hold now (io_uring only). */
+	public static final String RING_BYTES = "grpc.readyread.ring.bytes";
+
 	/** Connections open now. */
 	public static final String CONNECTIONS = "grpc.readyread.connections";
 
@@ -72,6 +82,17 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 	@Override
 	public void bindTo(MeterRegistry registry) {
 		this.registries.add(registry);
+		ReadBufferRing ring = this.transport.transport().readBufferRing();
+		if (ring != null) {
+			Gauge.builder(RING_BUFFERS, ring, ReadBufferRing::buffersInRings)
+				.baseUnit("buffers")
+				.description("Buffers the io_uring read buffer rings hold now")
+				.register(registry);
+			Gauge.builder(RING_BYTES, ring, ReadBufferRing::bytesInRings)
+				.baseUnit("bytes")
+				.description("Pool bytes the io_uring read buffer rings hold now")
+				.register(registry);
+		}
 		refresh();
 		synchronized (this) {
 			if (this.refresh == null) {
@@ -115,6 +136,13 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 			.description("Read buffers the read path is done with: released, or their bytes handed on to gRPC")
 			.tags(tags)
 			.register(registry);
+		if (this.transport.transport().readBufferRing() != null) {
+			FunctionCounter.builder(RING_EXHAUSTIONS, stats, (s) -> s.ringExhaustions())
+				.baseUnit("receives")
+				.description("Receives that found the io_uring read buffer ring empty")
+				.tags(tags)
+				.register(registry);
+		}
 	}
 
 	private static void gauge(MeterRegistry registry, String name, String unit, String description, Tags tags,

@@ -6,6 +6,7 @@ import java.util.TreeMap;
 
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
@@ -41,6 +42,7 @@ public class BufferPoolEndpoint {
 		long incompleteBytes = 0;
 		long taken = 0;
 		long done = 0;
+		long exhaustions = 0;
 		for (ChannelInfo info : this.transport.channels().values()) {
 			channels.put(info.name(), describe(info));
 		}
@@ -51,11 +53,13 @@ public class BufferPoolEndpoint {
 			incompleteBytes += stats.incompleteBytes();
 			taken += stats.readBuffersTaken();
 			done += stats.readBuffersDone();
+			exhaustions += stats.ringExhaustions();
 		}
 		return new BufferPoolDescriptor(this.transport.mode(), this.transport.fallbackReason(),
 				this.transport.transport().type().displayName(),
 				this.transport.readPath().name().toLowerCase(Locale.ROOT), describe(this.transport.pool()),
 				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, done),
+				describe(this.transport.transport().readBufferRing(), exhaustions),
 				(server != null) ? describe(server) : null, channels);
 	}
 
@@ -81,6 +85,14 @@ public class BufferPoolEndpoint {
 				stats.readBuffersDone(), stats.bytesRead());
 	}
 
+	private static RingDescriptor describe(ReadBufferRing ring, long exhaustions) {
+		if (ring == null) {
+			return null;
+		}
+		return new RingDescriptor(ring.rings(), ring.entries(), ring.bufferSize(), ring.incremental(),
+				ring.buffersInRings(), ring.bytesInRings(), ring.buffersReturned(), exhaustions);
+	}
+
 	private static PoolDescriptor describe(PooledBufferAllocator pool) {
 		PooledByteBufAllocatorMetric metric = pool.metric();
 		PoolSettings settings = pool.settings();
@@ -96,16 +108,36 @@ public class BufferPoolEndpoint {
 	 *
 	 * @param mode {@code ready-read} or {@code fallback}
 	 * @param fallbackReason why the mode is a fallback, {@code null} in ready-read mode
-	 * @param transport {@code epoll} or {@code nio}
+	 * @param transport {@code epoll}, {@code io_uring} or {@code nio}
 	 * @param readPath {@code ready} or {@code conventional}
 	 * @param pool the shared pool
 	 * @param readPathTotals read path figures summed over every channel and the server
+	 * @param readBufferRing the io_uring read buffer rings, {@code null} on another
+	 * transport
 	 * @param server the gRPC server, {@code null} if there is none
 	 * @param channels every client channel, by name
 	 */
 	public record BufferPoolDescriptor(String mode, String fallbackReason, String transport, String readPath,
-			PoolDescriptor pool, ReadPathDescriptor readPathTotals, ChannelDescriptor server,
-			Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
+			PoolDescriptor pool, ReadPathDescriptor readPathTotals, RingDescriptor readBufferRing,
+			ChannelDescriptor server, Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
+	}
+
+	/**
+	 * The io_uring read buffer rings: one per worker event loop, buffers from the pool,
+	 * picked by the kernel when bytes arrive.
+	 *
+	 * @param rings rings registered (worker event loops)
+	 * @param entries buffers per ring at most
+	 * @param bufferSize bytes per ring buffer
+	 * @param incremental whether the kernel consumes a buffer over several receives
+	 * @param buffersInRings buffers the rings hold now, waiting for bytes
+	 * @param bytesInRings pool bytes the rings hold now (part of the pool's pinned bytes)
+	 * @param buffersReturned ring buffers filled and handed on (or released at close) so
+	 * far
+	 * @param exhaustions receives that found a ring empty so far (retried once refilled)
+	 */
+	public record RingDescriptor(int rings, int entries, int bufferSize, boolean incremental, long buffersInRings,
+			long bytesInRings, long buffersReturned, long exhaustions) {
 	}
 
 	/**

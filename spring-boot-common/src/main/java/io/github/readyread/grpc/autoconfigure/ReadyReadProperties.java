@@ -10,6 +10,7 @@ import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
@@ -48,6 +49,8 @@ public class ReadyReadProperties {
 	private final Pool pool = new Pool();
 
 	private final EventLoop eventLoop = new EventLoop();
+
+	private final IoUring ioUring = new IoUring();
 
 	private final Alts alts = new Alts();
 
@@ -89,6 +92,20 @@ public class ReadyReadProperties {
 
 	public EventLoop getEventLoop() {
 		return this.eventLoop;
+	}
+
+	/**
+	 * The read buffer ring that io_uring worker loops register, filled from the pool.
+	 * @param pool the one pool
+	 * @return the ring settings
+	 */
+	public ReadBufferRing newReadBufferRing(PooledBufferAllocator pool) {
+		return new ReadBufferRing(pool.allocator(), this.ioUring.getRingEntries(),
+				(int) this.ioUring.getRingBufferSize().toBytes());
+	}
+
+	public IoUring getIoUring() {
+		return this.ioUring;
 	}
 
 	public Alts getAlts() {
@@ -190,6 +207,40 @@ public class ReadyReadProperties {
 	}
 
 	/**
+	 * io_uring settings, used with {@code transport=io_uring}.
+	 */
+	public static final class IoUring {
+
+		/**
+		 * Buffers in each worker event loop's read buffer ring (a power of two); a ring
+		 * starts half full and grows to this when exhausted.
+		 */
+		private int ringEntries = ReadBufferRing.DEFAULT_ENTRIES;
+
+		/**
+		 * Size of each read buffer ring buffer, taken from the shared pool.
+		 */
+		private DataSize ringBufferSize = DataSize.ofBytes(ReadBufferRing.DEFAULT_BUFFER_SIZE);
+
+		public int getRingEntries() {
+			return this.ringEntries;
+		}
+
+		public void setRingEntries(int ringEntries) {
+			this.ringEntries = ringEntries;
+		}
+
+		public DataSize getRingBufferSize() {
+			return this.ringBufferSize;
+		}
+
+		public void setRingBufferSize(DataSize ringBufferSize) {
+			this.ringBufferSize = ringBufferSize;
+		}
+
+	}
+
+	/**
 	 * Settings of the shared event loop groups.
 	 */
 	public static final class EventLoop {
@@ -213,10 +264,11 @@ public class ReadyReadProperties {
 		/**
 		 * Starts the event loops of the requested transport.
 		 * @param requested the transport asked for
+		 * @param ring the read buffer ring of io_uring worker loops
 		 * @return the event loops
 		 */
-		public NettyTransport select(TransportType requested) {
-			return NettyTransport.select(requested, this.threads, this.shutdownQuietPeriod, this.shutdownTimeout);
+		public NettyTransport select(TransportType requested, ReadBufferRing ring) {
+			return NettyTransport.select(requested, this.threads, this.shutdownQuietPeriod, this.shutdownTimeout, ring);
 		}
 
 		public int getThreads() {

@@ -2,6 +2,7 @@ package io.github.readyread.grpc.autoconfigure;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import org.slf4j.Logger;
@@ -28,8 +29,8 @@ public class ReadyReadTransportConfiguration {
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
-	NettyTransport nettyTransport(ReadyReadProperties properties) {
-		return properties.getEventLoop().select(properties.getTransport());
+	NettyTransport nettyTransport(ReadyReadProperties properties, PooledBufferAllocator pool) {
+		return properties.getEventLoop().select(properties.getTransport(), properties.newReadBufferRing(pool));
 	}
 
 	@Bean(destroyMethod = "close")
@@ -38,6 +39,11 @@ public class ReadyReadTransportConfiguration {
 			PooledBufferAllocator pool) {
 		ReadyReadTransport readyRead = properties.newTransport(transport, pool);
 		logger.info(ReadyReadBuilders.startupLine(readyRead));
+		ReadBufferRing ring = transport.readBufferRing();
+		if (ring != null) {
+			logger.info("gRPC ready-read: io_uring read buffer rings: {} x {}B per worker event loop from the pool,"
+					+ " incremental={}", ring.entries(), ring.bufferSize(), ring.incremental());
+		}
 		return readyRead;
 	}
 

@@ -1,0 +1,147 @@
+package io.github.readyread.grpc.transport;
+
+import java.util.Map;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.WrappedByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringBufferRingAllocator;
+import io.netty.channel.uring.IoUringBufferRingConfig;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+
+/**
+ * Everything that names Netty's io_uring classes, loaded only once io_uring is asked for
+ * (the native jar is optional).
+ */
+final class IoUringSupport {
+
+	private IoUringSupport() {
+	}
+
+	/**
+	 * Why io_uring with provided buffer rings cannot run here, or {@code null} if it can.
+	 * Without buffer rings Netty's io_uring submits each receive with a buffer taken
+	 * before bytes arrive, which is exactly the waiting cost the read path removes.
+	 */
+	static Throwable unavailabilityCause() {
+		try {
+			if (!IoUring.isAvailable()) {
+				return IoUring.unavailabilityCause();
+			}
+			if (!IoUring.isRegisterBufferRingSupported()) {
+				return new UnsupportedOperationException("kernel without provided buffer rings (Linux 5.19 or later)");
+			}
+			return null;
+		}
+		catch (LinkageError ex) {
+			return new UnsupportedOperationException(
+					"netty-transport-native-io_uring is not on the classpath (" + ex.getMessage() + ")", ex);
+		}
+	}
+
+	/**
+	 * Handlers of the worker loops: each registers a ring filled from {@code ring}'s
+	 * pool.
+	 */
+	static IoHandlerFactory workerHandlers(ReadBufferRing ring, int loops) {
+		boolean incremental = IoUring.isRegisterBufferRingIncSupported();
+		IoUringBufferRingConfig config = IoUringBufferRingConfig.builder()
+			.bufferGroupId(ReadBufferRing.BUFFER_GROUP_ID)
+			.bufferRingSize((short) ring.entries())
+			.batchSize(Math.max(2, ring.entries() / 2))
+			.incremental(incremental)
+			.allocator(new PoolRingAllocator(ring))
+			.build();
+		ring.started(loops, incremental);
+		return IoUringIoHandler.newFactory(new IoUringIoHandlerConfig().setBufferRingConfig(config));
+	}
+
+	/** Handlers of the boss loop, which only accepts. */
+	static IoHandlerFactory bossHandlers() {
+		return IoUringIoHandler.newFactory();
+	}
+
+	static Map<ChannelOption<?>, Object> socketOptions() {
+		return Map.of(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, ReadBufferRing.BUFFER_GROUP_ID);
+	}
+
+	static Class<? extends Channel> socketChannelType() {
+		return IoUringSocketChannel.class;
+	}
+
+	static Class<? extends ServerChannel> serverChannelType() {
+		return IoUringServerSocketChannel.class;
+	}
+
+	/** Takes ring buffers from the pool and counts them in and out of the ring. */
+	private static final class PoolRingAllocator implements IoUringBufferRingAllocator {
+
+		private final ReadBufferRing ring;
+
+		PoolRingAllocator(ReadBufferRing ring) {
+			this.ring = ring;
+		}
+
+		@Override
+		public ByteBuf allocate() {
+			int size = this.ring.bufferSize();
+			ByteBuf buffer = this.ring.allocator().directBuffer(size, size);
+			this.ring.bufferProvided(buffer.capacity());
+			return new RingBuffer(buffer, this.ring);
+		}
+
+		@Override
+		public void lastBytesRead(int attempted, int actual) {
+		}
+
+	}
+
+	/**
+	 * A pool buffer while a ring holds it. The ring keeps this one reference and releases
+	 * it once, when the buffer is filled or the ring closes; the slices it hands the read
+	 * path retain the pool buffer underneath, not this.
+	 */
+	private static final class RingBuffer extends WrappedByteBuf {
+
+		private final ReadBufferRing ring;
+
+		private final int capacity;
+
+		private boolean returned;
+
+		RingBuffer(ByteBuf buffer, ReadBufferRing ring) {
+			super(buffer);
+			this.ring = ring;
+			this.capacity = buffer.capacity();
+		}
+
+		@Override
+		public boolean release() {
+			returned();
+			return super.release();
+		}
+
+		@Override
+		public boolean release(int decrement) {
+			returned();
+			return super.release(decrement);
+		}
+
+		private void returned() {
+			if (!this.returned) {
+				this.returned = true;
+				this.ring.bufferReturned(this.capacity);
+			}
+		}
+
+	}
+
+}
