@@ -2,7 +2,6 @@ package io.github.readyread.grpc.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
  * Passes only complete HTTP/2 frames on to gRPC's HTTP/2 handler, so its cumulation is
@@ -28,19 +27,19 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * spans reads goes on as its 9-byte header immediately followed by its payload in a
  * buffer of its own (gRPC's frame reader keeps a header in fields, so its cumulation is
  * still empty after each), rather than in one 9 + 16384 byte buffer that the pool would
- * round up to 20 KiB. The bytes of an incomplete frame are copied into a
- * {@link PartialFrame} (its 9-byte header into a field); nothing of a read buffer is
- * retained across a wait. On the server the 24-byte client connection preface is passed
- * on first, in one piece. A frame longer than the maximum frame size is never buffered:
- * the aligner steps aside and passes everything on as it comes, so gRPC fails the
- * connection with {@code FRAME_SIZE_ERROR}.
+ * round up to 20 KiB. The bytes of an incomplete frame are held by {@link FrameDecoder}
+ * (its 9-byte header in a field, its payload in a {@link PartialFrame}); nothing of a
+ * read buffer is retained across a wait. On the server the 24-byte client connection
+ * preface is passed on first, in one piece. A frame longer than the maximum frame size is
+ * never buffered: the aligner steps aside and passes everything on as it comes, so gRPC
+ * fails the connection with {@code FRAME_SIZE_ERROR}.
  *
  * <p>
- * As the outermost decoder of a plaintext connection it tells the connection's
- * {@link ReadDemand} what it misses; behind a record decoder (ALTS) it leaves that to the
- * record decoder.
+ * As the outermost decoder of a plaintext connection it is given the connection's
+ * {@link ReadDemand} and tells it what it misses; behind a record decoder (ALTS) it has
+ * none.
  */
-public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
+public final class Http2FrameAligner extends FrameDecoder {
 
 	/** Size of an HTTP/2 frame header. */
 	public static final int FRAME_HEADER_LENGTH = 9;
@@ -57,49 +56,35 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 
 	private final int maxFrameSize;
 
-	private final ReadPathStats stats;
-
-	private final boolean updatesDemand;
-
-	private final byte[] header = new byte[FRAME_HEADER_LENGTH];
-
-	private int headerFill;
-
-	private int payloadLength;
-
-	private int prefaceRemaining;
-
-	private PartialFrame partial;
-
-	private boolean passThrough;
-
-	private boolean closed;
+	/** Where the complete frames not passed on yet start in the current read, or -1. */
+	private int runStart = -1;
 
 	/**
 	 * @param server whether this reads a server's connection (and so expects the client
 	 * preface first)
 	 * @param maxFrameSize largest frame payload accepted, as advertised in
 	 * {@code SETTINGS_MAX_FRAME_SIZE}
+	 * @param demand the connection's demand if this is its outermost decoder, else
+	 * {@code null}
 	 * @param stats where incomplete frames are counted
-	 * @param updatesDemand whether this is the connection's outermost decoder and sets
-	 * its {@link ReadDemand}
 	 */
-	public Http2FrameAligner(boolean server, int maxFrameSize, ReadPathStats stats, boolean updatesDemand) {
+	public Http2FrameAligner(boolean server, int maxFrameSize, ReadDemand demand, ReadPathStats stats) {
+		super(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, server ? CLIENT_PREFACE_LENGTH : 0, demand, stats);
 		if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xFFFFFF) {
 			throw new IllegalArgumentException("maxFrameSize must be between 16384 and 16777215, was " + maxFrameSize);
 		}
-		if (stats == null) {
-			throw new NullPointerException("stats is required");
-		}
 		this.maxFrameSize = maxFrameSize;
-		this.stats = stats;
-		this.updatesDemand = updatesDemand;
-		this.prefaceRemaining = server ? CLIENT_PREFACE_LENGTH : 0;
 	}
 
-	/** For a plaintext connection, where the aligner reads the socket's bytes. */
-	public static Http2FrameAligner outermost(boolean server, ReadPathStats stats) {
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, stats, true);
+	/**
+	 * For a plaintext connection, where the aligner reads the socket's bytes and keeps
+	 * {@code demand}.
+	 */
+	public static Http2FrameAligner outermost(boolean server, ReadDemand demand, ReadPathStats stats) {
+		if (demand == null) {
+			throw new NullPointerException("demand is required");
+		}
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats);
 	}
 
 	/**
@@ -107,199 +92,85 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 	 * after it; the record decoder keeps the {@link ReadDemand}.
 	 */
 	public static Http2FrameAligner behindRecordDecoder(boolean server, ReadPathStats stats) {
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, stats, false);
-	}
-
-	/** Bytes of the incomplete frame held (header included). */
-	public int heldBytes() {
-		return this.headerFill + ((this.partial != null) ? this.partial.readableBytes() : 0);
-	}
-
-	/** Whether a frame above the maximum size made the aligner step aside. */
-	public boolean isPassingThrough() {
-		return this.passThrough;
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats);
 	}
 
 	@Override
-	public void handlerAdded(ChannelHandlerContext ctx) {
-		this.partial = new PartialFrame(ctx.alloc(), this.stats);
-		updateDemand(ctx);
+	protected int payloadLength(ChannelHandlerContext ctx, ByteBuf buffer, int index) {
+		int length = buffer.getUnsignedMedium(index);
+		if (length > this.maxFrameSize) {
+			// Never buffer it; let gRPC see it and fail the connection
+			// (FRAME_SIZE_ERROR).
+			stepAside();
+			return -1;
+		}
+		return length;
 	}
 
 	@Override
-	public void handlerRemoved(ChannelHandlerContext ctx) {
-		release();
-	}
-
-	@Override
-	public void channelInactive(ChannelHandlerContext ctx) {
-		release();
-		ctx.fireChannelInactive();
-	}
-
-	@Override
-	public void channelRead(ChannelHandlerContext ctx, Object msg) {
-		if (!(msg instanceof ByteBuf in) || this.passThrough) {
-			ctx.fireChannelRead(msg);
+	protected void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int length) {
+		int start = in.readerIndex();
+		int frameLength = FRAME_HEADER_LENGTH + length;
+		boolean smallData = in.getByte(start + 3) == DATA && length > 0 && 2 * frameLength < carrierCapacity(in);
+		if (!smallData) {
+			if (this.runStart < 0) {
+				this.runStart = start;
+			}
+			in.skipBytes(frameLength);
 			return;
 		}
-		if (this.closed) {
-			in.release();
+		if (!endOfWholeFrames(ctx, in)) {
 			return;
 		}
-		try {
-			align(ctx, in);
-		}
-		finally {
-			in.release();
-		}
-		updateDemand(ctx);
-	}
-
-	private void align(ChannelHandlerContext ctx, ByteBuf in) {
-		if (this.prefaceRemaining > 0) {
-			int n = Math.min(this.prefaceRemaining, in.readableBytes());
-			this.partial.append(in, n);
-			this.prefaceRemaining -= n;
-			if (this.prefaceRemaining > 0) {
-				return;
-			}
-			if (!fire(ctx, this.partial.take(), in)) {
-				return;
-			}
-		}
-		if (this.headerFill > 0 && !completePending(ctx, in)) {
-			return;
-		}
-		int runStart = -1;
-		while (in.isReadable()) {
-			int readable = in.readableBytes();
-			if (readable < FRAME_HEADER_LENGTH) {
-				if (!flush(ctx, in, runStart)) {
-					return;
-				}
-				runStart = -1;
-				this.headerFill = readable;
-				in.readBytes(this.header, 0, readable);
-				return;
-			}
-			int start = in.readerIndex();
-			int length = in.getUnsignedMedium(start);
-			if (length > this.maxFrameSize) {
-				if (flush(ctx, in, runStart)) {
-					stepAside(ctx, null, in);
-				}
-				return;
-			}
-			int frameLength = FRAME_HEADER_LENGTH + length;
-			if (readable < frameLength) {
-				if (!flush(ctx, in, runStart)) {
-					return;
-				}
-				in.readBytes(this.header);
-				this.headerFill = FRAME_HEADER_LENGTH;
-				this.payloadLength = length;
-				this.partial.append(in, in.readableBytes());
-				return;
-			}
-			boolean smallData = in.getByte(start + 3) == DATA && length > 0 && 2 * frameLength < carrierCapacity(in);
-			if (!smallData) {
-				if (runStart < 0) {
-					runStart = start;
-				}
-				in.skipBytes(frameLength);
-				continue;
-			}
-			if (!flush(ctx, in, runStart)) {
-				return;
-			}
-			runStart = -1;
-			ByteBuf copy = ctx.alloc().buffer(frameLength, frameLength);
-			copy.writeBytes(in, frameLength);
-			if (!fire(ctx, copy, in)) {
-				return;
-			}
-		}
-		flush(ctx, in, runStart);
+		ByteBuf copy = ctx.alloc().buffer(frameLength, frameLength);
+		copy.writeBytes(in, frameLength);
+		pass(ctx, copy, in);
 	}
 
 	/**
-	 * Completes the frame whose start arrived earlier; false if it is still incomplete or
-	 * the rest of {@code in} was dealt with otherwise.
+	 * Passes on a frame that spans reads. A DATA frame goes on as its header, then its
+	 * payload in a buffer of its own (or the read buffer itself if the payload is all of
+	 * it), one right after the other: gRPC's frame reader keeps the header in fields, its
+	 * cumulation is empty after each, and the payload it keeps costs what it carries. A
+	 * slice of a read buffer that also holds the next header would cost the pool's next
+	 * size class (16384 + 9 bytes take 20 KiB); the copy is one 16 KiB memcpy per frame.
 	 */
-	private boolean completePending(ChannelHandlerContext ctx, ByteBuf in) {
-		if (this.headerFill < FRAME_HEADER_LENGTH) {
-			int n = Math.min(FRAME_HEADER_LENGTH - this.headerFill, in.readableBytes());
-			in.readBytes(this.header, this.headerFill, n);
-			this.headerFill += n;
-			if (this.headerFill < FRAME_HEADER_LENGTH) {
-				return false;
-			}
-			this.payloadLength = ((this.header[0] & 0xFF) << 16) | ((this.header[1] & 0xFF) << 8)
-					| (this.header[2] & 0xFF);
-			if (this.payloadLength > this.maxFrameSize) {
-				ByteBuf header = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
-				header.writeBytes(this.header);
-				this.headerFill = 0;
-				stepAside(ctx, header, in);
-				return false;
-			}
-		}
-		int missing = this.payloadLength - this.partial.readableBytes();
-		if (in.readableBytes() < missing) {
-			this.partial.append(in, in.readableBytes());
-			return false;
-		}
-		boolean data = this.header[3] == DATA && this.payloadLength > 0;
-		this.headerFill = 0;
-		if (data) {
-			return fireData(ctx, in, missing);
-		}
-		int frameLength = FRAME_HEADER_LENGTH + this.payloadLength;
-		ByteBuf frame = ctx.alloc().buffer(frameLength, frameLength);
-		frame.writeBytes(this.header);
-		writeHeld(frame);
-		frame.writeBytes(in, missing);
-		return fire(ctx, frame, in);
-	}
-
-	/**
-	 * Passes on a DATA frame that spans reads as its header, then its payload in a buffer
-	 * of its own (or {@code in} itself if the payload is all of it), one right after the
-	 * other: gRPC's frame reader keeps the header in fields, its cumulation is empty
-	 * after each, and the payload it keeps costs what it carries. A slice of a read
-	 * buffer that also holds the next header would cost the pool's next size class (16384
-	 * + 9 bytes take 20 KiB); the copy is one 16 KiB memcpy per frame.
-	 */
-	private boolean fireData(ChannelHandlerContext ctx, ByteBuf in, int missing) {
-		ByteBuf header = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
-		header.writeBytes(this.header);
-		if (!fire(ctx, header, in)) {
-			return false;
-		}
-		ByteBuf payload;
-		if (this.partial.isEmpty() && missing == carrierCapacity(in)) {
-			payload = in.readRetainedSlice(missing);
-		}
-		else {
-			payload = ctx.alloc().buffer(this.payloadLength, this.payloadLength);
-			writeHeld(payload);
-			payload.writeBytes(in, missing);
-		}
-		return fire(ctx, payload, in);
-	}
-
-	private void writeHeld(ByteBuf target) {
-		if (this.partial.isEmpty()) {
+	@Override
+	protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {
+		int length = payload.readableBytes();
+		if (header.getByte(3) != DATA || length == 0) {
+			ByteBuf frame = ctx.alloc().buffer(FRAME_HEADER_LENGTH + length, FRAME_HEADER_LENGTH + length);
+			frame.writeBytes(header, 0, FRAME_HEADER_LENGTH);
+			frame.writeBytes(payload);
+			payload.release();
+			ctx.fireChannelRead(frame);
 			return;
 		}
-		ByteBuf held = this.partial.take();
-		try {
-			target.writeBytes(held);
+		ByteBuf headerCopy = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
+		headerCopy.writeBytes(header, 0, FRAME_HEADER_LENGTH);
+		ctx.fireChannelRead(headerCopy);
+		if (isClosed()) {
+			payload.release();
+			return;
 		}
-		finally {
-			held.release();
+		if (!copied && carrierCapacity(payload) != length) {
+			ByteBuf copy = ctx.alloc().buffer(length, length);
+			copy.writeBytes(payload);
+			payload.release();
+			payload = copy;
 		}
+		ctx.fireChannelRead(payload);
+	}
+
+	/** Passes on the complete frames of this read not passed on yet. */
+	@Override
+	protected boolean endOfWholeFrames(ChannelHandlerContext ctx, ByteBuf in) {
+		int start = this.runStart;
+		if (start < 0) {
+			return true;
+		}
+		this.runStart = -1;
+		return pass(ctx, in.retainedSlice(start, in.readerIndex() - start), in);
 	}
 
 	private static int carrierCapacity(ByteBuf in) {
@@ -308,79 +179,6 @@ public final class Http2FrameAligner extends ChannelInboundHandlerAdapter {
 			carrier = carrier.unwrap();
 		}
 		return carrier.capacity();
-	}
-
-	/** Passes on the complete frames {@code in} holds from {@code runStart}. */
-	private boolean flush(ChannelHandlerContext ctx, ByteBuf in, int runStart) {
-		if (runStart < 0) {
-			return true;
-		}
-		return fire(ctx, in.retainedSlice(runStart, in.readerIndex() - runStart), in);
-	}
-
-	/**
-	 * Passes {@code frames} on; false if the aligner was removed or closed meanwhile (the
-	 * rest of {@code in} is then passed on or dropped).
-	 */
-	private boolean fire(ChannelHandlerContext ctx, ByteBuf frames, ByteBuf in) {
-		ctx.fireChannelRead(frames);
-		if (ctx.isRemoved()) {
-			if (in.isReadable()) {
-				ctx.fireChannelRead(in.readRetainedSlice(in.readableBytes()));
-			}
-			return false;
-		}
-		if (this.closed) {
-			in.skipBytes(in.readableBytes());
-			return false;
-		}
-		return true;
-	}
-
-	/**
-	 * A frame above the maximum size: never buffer it; let gRPC see it and fail the
-	 * connection.
-	 */
-	private void stepAside(ChannelHandlerContext ctx, ByteBuf header, ByteBuf in) {
-		this.passThrough = true;
-		this.partial.release();
-		if (header != null) {
-			ctx.fireChannelRead(header);
-		}
-		if (in.isReadable()) {
-			ctx.fireChannelRead(in.readRetainedSlice(in.readableBytes()));
-		}
-	}
-
-	private void updateDemand(ChannelHandlerContext ctx) {
-		if (!this.updatesDemand) {
-			return;
-		}
-		ReadDemand demand = ReadDemand.of(ctx.channel());
-		if (demand == null) {
-			return;
-		}
-		if (this.passThrough || this.closed) {
-			demand.await(1, 4096);
-		}
-		else if (this.prefaceRemaining > 0) {
-			demand.await(this.prefaceRemaining, this.prefaceRemaining + FRAME_HEADER_LENGTH);
-		}
-		else if (this.headerFill < FRAME_HEADER_LENGTH) {
-			int missing = FRAME_HEADER_LENGTH - this.headerFill;
-			demand.await(missing, missing);
-		}
-		else {
-			int missing = this.payloadLength - this.partial.readableBytes();
-			demand.await(missing, missing + FRAME_HEADER_LENGTH);
-		}
-	}
-
-	private void release() {
-		this.closed = true;
-		if (this.partial != null) {
-			this.partial.release();
-		}
 	}
 
 }

@@ -11,9 +11,9 @@ import io.netty.channel.RecvByteBufAllocator;
  *
  * <p>
  * Call {@link #prepare} before the channel's first read, e.g. from a negotiation
- * handler's {@code handlerAdded}; then add the connection's outermost decoder (the
- * {@link Http2FrameAligner} on plaintext, the record decoder on ALTS), which keeps the
- * demand up to date.
+ * handler's {@code handlerAdded}; then give the demand it returns to the connection's
+ * outermost decoder (the {@link Http2FrameAligner} on plaintext, the record decoder on
+ * ALTS), which keeps it up to date.
  */
 public final class ReadyReadChannels {
 
@@ -55,10 +55,10 @@ public final class ReadyReadChannels {
 	 * (to measure what it brings).
 	 */
 	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize, boolean lowWaterMark) {
-		ReadDemand demand = new ReadDemand(maxReadSize, INITIAL_READ_SIZE);
-		if (!channel.attr(ReadDemand.KEY).compareAndSet(null, demand)) {
+		if (channel.pipeline().get(ReadPathHeadHandler.class) != null) {
 			throw new IllegalStateException("Channel " + channel + " is already prepared for ready-read");
 		}
+		ReadDemand demand = new ReadDemand(maxReadSize, INITIAL_READ_SIZE);
 		boolean epoll = lowWaterMark && isEpollSocket(channel);
 		ChannelConfig config = channel.config();
 		RecvByteBufAllocator current = config.getRecvByteBufAllocator();

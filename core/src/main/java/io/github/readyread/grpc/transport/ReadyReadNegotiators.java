@@ -100,21 +100,39 @@ public final class ReadyReadNegotiators {
 	/**
 	 * Wraps the negotiator of a secure (record-layer) protocol for the ready read path:
 	 * each connection is prepared (demand-sized reads, epoll low-water mark, figures)
-	 * before the handshake starts; the record decoder then keeps the demand, and the
-	 * secure negotiator puts {@link Http2FrameAligner#behindRecordDecoder} behind it.
+	 * before the handshake starts, and the negotiator is given the connection's demand
+	 * for its record decoder; the secure negotiator puts
+	 * {@link Http2FrameAligner#behindRecordDecoder} behind that decoder.
 	 * @param negotiator the secure negotiator
 	 * @param stats the owner's figures
 	 * @param maxReadSize largest read buffer
 	 * @return the wrapping negotiator
 	 */
-	public static GrpcNettyBridge.Negotiator secured(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats,
+	public static GrpcNettyBridge.Negotiator secured(RecordLayerNegotiator negotiator, ReadPathStats stats,
 			int maxReadSize) {
-		return beforeHandshake(negotiator, (channel) -> {
-			ReadDemand demand = ReadyReadChannels.prepare(channel, stats, maxReadSize);
-			// Handshake messages are small and come whole; the record decoder sizes reads
-			// to records once the handshake is done.
-			demand.await(1, HANDSHAKE_READ_SIZE);
-		});
+		if (negotiator == null || stats == null) {
+			throw new NullPointerException("negotiator and stats are required");
+		}
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize);
+						// Handshake messages are small and come whole; the record decoder
+						// sizes reads to records once the handshake is done.
+						demand.await(1, HANDSHAKE_READ_SIZE);
+						ctx.pipeline().replace(this, null, negotiator.newHandler(grpcHandler, demand));
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
 	}
 
 	/**
@@ -173,8 +191,9 @@ public final class ReadyReadNegotiators {
 
 		@Override
 		public void handlerAdded(ChannelHandlerContext ctx) {
-			ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.lowWaterMark);
-			ctx.pipeline().addBefore(ctx.name(), null, Http2FrameAligner.outermost(this.server, this.stats));
+			ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize,
+					this.lowWaterMark);
+			ctx.pipeline().addBefore(ctx.name(), null, Http2FrameAligner.outermost(this.server, demand, this.stats));
 			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
 					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());
 			ctx.pipeline().replace(this, null, next);

@@ -141,8 +141,14 @@ public final class ReadyReadTransport {
 	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.Negotiator alts,
 			ReadPathStats stats) {
 		if (alts != null) {
-			return (this.readPath == ReadPath.READY) ? ReadyReadNegotiators.secured(alts, stats, this.readBufferSize)
-					: ReadyReadNegotiators.counted(alts, stats);
+			if (this.readPath != ReadPath.READY) {
+				return ReadyReadNegotiators.counted(alts, stats);
+			}
+			if (!(alts instanceof RecordLayerNegotiator recordLayer)) {
+				throw new IllegalArgumentException(
+						"The ready read path needs a RecordLayerNegotiator for ALTS, got " + alts.getClass().getName());
+			}
+			return ReadyReadNegotiators.secured(recordLayer, stats, this.readBufferSize);
 		}
 		// The ready negotiator tracks its connections itself, as it prepares them.
 		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats,

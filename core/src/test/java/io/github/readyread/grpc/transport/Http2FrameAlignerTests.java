@@ -34,6 +34,8 @@ class Http2FrameAlignerTests {
 
 	private EmbeddedChannel channel;
 
+	private final ReadDemand demand = new ReadDemand(16402, 9);
+
 	@AfterEach
 	void poolIsEmptyAfterClose() {
 		if (this.channel != null) {
@@ -70,7 +72,7 @@ class Http2FrameAlignerTests {
 		// their own (the header is kept in fields).
 		assertThat(this.pool.pinnedDirectMemory() - before).isEqualTo(8192);
 		assertThat(this.stats.incompleteBytes()).isEqualTo(8192);
-		ReadDemand demand = ReadDemand.of(channel);
+		ReadDemand demand = this.demand;
 		assertThat(demand.missingBytes()).isEqualTo(8192);
 		assertThat(demand.readSize()).isEqualTo(8192 + 9);
 		channel.writeInbound(read(slice(frame, 9 + 8192, frame.length), 8192));
@@ -124,7 +126,7 @@ class Http2FrameAlignerTests {
 		byte[] settings = frame(SETTINGS, 0, new byte[6]);
 		channel.writeInbound(read(slice(PREFACE, 0, 10), 64));
 		assertThat(drain(channel)).isEmpty();
-		assertThat(ReadDemand.of(channel).missingBytes()).isEqualTo(14);
+		assertThat(this.demand.missingBytes()).isEqualTo(14);
 		channel.writeInbound(read(concat(slice(PREFACE, 10, 24), settings), 64));
 		List<byte[]> out = drain(channel);
 		assertThat(out).hasSize(2);
@@ -214,16 +216,15 @@ class Http2FrameAlignerTests {
 	}
 
 	@Test
-	void behindARecordDecoderTheDemandIsLeftAlone() {
+	void behindARecordDecoderItAlignsWithoutADemand() {
 		this.channel = new EmbeddedChannel(false, false);
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
-		ReadDemand demand = new ReadDemand(16402, 100);
-		this.channel.attr(ReadDemand.KEY).set(demand);
 		this.channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
 		register(this.channel);
 		this.channel.writeInbound(read(slice(frame(DATA, 1, random(5000, 7)), 0, 3000), 4096));
-		assertThat(demand.readSize()).isEqualTo(100);
-		assertThat(demand.missingBytes()).isEqualTo(1);
+		assertThat(this.stats.incompleteBytes()).isEqualTo(3000 - 9);
+		// The demand is the record decoder's: this one was never given it.
+		assertThat(this.demand.missingBytes()).isEqualTo(1);
 	}
 
 	private EmbeddedChannel client() {
@@ -237,8 +238,7 @@ class Http2FrameAlignerTests {
 	private EmbeddedChannel channel(boolean server) {
 		this.channel = new EmbeddedChannel(false, false);
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
-		this.channel.attr(ReadDemand.KEY).set(new ReadDemand(16402, 9));
-		this.channel.pipeline().addLast(Http2FrameAligner.outermost(server, this.stats));
+		this.channel.pipeline().addLast(Http2FrameAligner.outermost(server, this.demand, this.stats));
 		register(this.channel);
 		return this.channel;
 	}
