@@ -21,18 +21,19 @@ import io.netty.channel.ChannelHandlerContext;
  *
  * <p>
  * Complete frames of a read buffer go on as one slice of it, consumed by gRPC within the
- * read; a DATA frame that covers less than half of its carrying buffer goes on in its own
- * exact-size copy, so gRPC's deframer, which keeps DATA buffers until a message is
- * complete, keeps what they carry and not the read buffer around them. A DATA frame that
- * spans reads goes on as its 9-byte header immediately followed by its payload in a
- * buffer of its own (gRPC's frame reader keeps a header in fields, so its cumulation is
- * still empty after each), rather than in one 9 + 16384 byte buffer that the pool would
- * round up to 20 KiB. The bytes of an incomplete frame are held by {@link FrameDecoder}
- * (its 9-byte header in a field, its payload in a {@link PartialFrame}); nothing of a
- * read buffer is retained across a wait. On the server the 24-byte client connection
- * preface is passed on first, in one piece. A frame longer than the maximum frame size is
- * never buffered: the aligner steps aside and passes everything on as it comes, so gRPC
- * fails the connection with {@code FRAME_SIZE_ERROR}.
+ * read; the payload of a DATA frame that covers less than half of its carrying buffer
+ * goes on in its own exact-size copy (its header with the frames before it), so gRPC's
+ * deframer, which keeps DATA buffers until a message is complete, keeps what they carry
+ * and not the read buffer around them. A DATA frame that spans reads goes on as its
+ * 9-byte header immediately followed by its payload in a buffer of its own (gRPC's frame
+ * reader keeps a header in fields, so its cumulation is still empty after each), rather
+ * than in one 9 + 16384 byte buffer that the pool would round up to 20 KiB. The bytes of
+ * an incomplete frame are held by {@link FrameDecoder} (its 9-byte header in a field, its
+ * payload in a {@link PartialFrame}); nothing of a read buffer is retained across a wait.
+ * On the server the 24-byte client connection preface is passed on first, in one piece. A
+ * frame longer than the maximum frame size is never buffered: the aligner steps aside and
+ * passes everything on as it comes, so gRPC fails the connection with
+ * {@code FRAME_SIZE_ERROR}.
  *
  * <p>
  * As the outermost decoder of a plaintext connection it is given the connection's
@@ -119,11 +120,18 @@ public final class Http2FrameAligner extends FrameDecoder {
 			in.skipBytes(frameLength);
 			return;
 		}
+		// Its header goes on with the run before it (gRPC keeps headers in fields), its
+		// payload in a copy of exactly its size: 16384 + 9 bytes would take the pool's
+		// 20 KiB size class.
+		if (this.runStart < 0) {
+			this.runStart = start;
+		}
+		in.skipBytes(FRAME_HEADER_LENGTH);
 		if (!endOfWholeFrames(ctx, in)) {
 			return;
 		}
-		ByteBuf copy = ctx.alloc().buffer(frameLength, frameLength);
-		copy.writeBytes(in, frameLength);
+		ByteBuf copy = ctx.alloc().buffer(length, length);
+		copy.writeBytes(in, length);
 		pass(ctx, copy, in);
 	}
 

@@ -21,13 +21,13 @@ public final class ReadyReadChannels {
 	public static final int INITIAL_READ_SIZE = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
 	/**
-	 * Largest read where no size is configured: one maximum-size HTTP/2 frame, its header
-	 * and the next frame's header. A larger maximum changes nothing on plaintext
-	 * connections, whose reads are sized to frames of at most 16 KiB; a smaller one
-	 * splits those frames over several reads.
+	 * Largest read where no size is configured: 64 KiB, as Netty's own read loop, so an
+	 * {@link ReadSizing#ADAPTIVE} read takes several frames at once.
+	 * {@link ReadSizing#EXACT} reads are sized to one HTTP/2 frame (at most 16 KiB) and
+	 * its neighbours' headers whatever this is; a smaller maximum splits those frames
+	 * over several reads.
 	 */
-	public static final int DEFAULT_MAX_READ_SIZE = Http2FrameAligner.DEFAULT_MAX_FRAME_SIZE
-			+ 2 * Http2FrameAligner.FRAME_HEADER_LENGTH;
+	public static final int DEFAULT_MAX_READ_SIZE = 64 * 1024;
 
 	private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
 
@@ -38,8 +38,8 @@ public final class ReadyReadChannels {
 
 	/**
 	 * Installs the demand, the receive buffer allocator and the head handler (with the
-	 * {@code SO_RCVLOWAT} low-water mark on epoll) and counts the connection in
-	 * {@code stats} until it closes.
+	 * {@code SO_RCVLOWAT} low-water mark on epoll) for {@link ReadSizing#ADAPTIVE} reads
+	 * and counts the connection in {@code stats} until it closes.
 	 * @param channel a connection that has not read yet
 	 * @param stats the owner's figures
 	 * @param maxReadSize largest read buffer
@@ -47,14 +47,22 @@ public final class ReadyReadChannels {
 	 * @throws IllegalStateException if the channel was prepared already
 	 */
 	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize) {
-		return prepare(channel, stats, maxReadSize, true);
+		return prepare(channel, stats, maxReadSize, ReadSizing.ADAPTIVE, true);
 	}
 
 	/**
-	 * As {@link #prepare(Channel, ReadPathStats, int)}, with the low-water mark optional
-	 * (to measure what it brings).
+	 * As {@link #prepare(Channel, ReadPathStats, int)}, with the read sizing chosen and
+	 * the low-water mark optional (to measure what it brings).
+	 * @param channel a connection that has not read yet
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @param sizing how large reads are
+	 * @param lowWaterMark whether epoll connections use {@code SO_RCVLOWAT}
+	 * @return the connection's demand, for its outermost decoder
+	 * @throws IllegalStateException if the channel was prepared already
 	 */
-	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize, boolean lowWaterMark) {
+	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize, ReadSizing sizing,
+			boolean lowWaterMark) {
 		if (channel.pipeline().get(ReadPathHeadHandler.class) != null) {
 			throw new IllegalStateException("Channel " + channel + " is already prepared for ready-read");
 		}
@@ -64,8 +72,10 @@ public final class ReadyReadChannels {
 		RecvByteBufAllocator current = config.getRecvByteBufAllocator();
 		int maxMessages = (current instanceof MaxMessagesRecvByteBufAllocator maxMessagesAllocator)
 				? maxMessagesAllocator.maxMessagesPerRead() : DEFAULT_MAX_MESSAGES_PER_READ;
-		config.setRecvByteBufAllocator(new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, epoll));
-		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, epoll));
+		boolean oneReadPerWakeup = epoll && sizing == ReadSizing.EXACT;
+		config.setRecvByteBufAllocator(
+				new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, sizing, oneReadPerWakeup));
+		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, sizing, epoll));
 		stats.track(channel);
 		return demand;
 	}

@@ -54,21 +54,29 @@ public final class ReadyReadNegotiators {
 	}
 
 	/**
+	 * As {@link #plaintext(boolean, ReadPath, ReadPathStats, int, ReadSizing, boolean)}
+	 * with {@link ReadSizing#ADAPTIVE} reads.
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			int maxReadSize, boolean lowWaterMark) {
+		return plaintext(server, readPath, stats, maxReadSize, ReadSizing.ADAPTIVE, lowWaterMark);
+	}
+
+	/**
 	 * Negotiator with every choice open. Either read path counts its connections and the
 	 * bytes they read in {@code stats}.
 	 * @param server whether it serves accepted connections
 	 * @param readPath how connections read
 	 * @param stats the owner's figures
-	 * @param maxReadSize largest read buffer (ready-read only); reads are sized to HTTP/2
-	 * frames of at most 16 KiB, so sizes above
-	 * {@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE} read the same
-	 * @param lowWaterMark whether epoll connections keep {@code SO_RCVLOWAT} at the
-	 * missing bytes (ready-read only)
+	 * @param maxReadSize largest read buffer (ready-read only)
+	 * @param sizing how large reads are (ready-read only)
+	 * @param lowWaterMark whether epoll connections use {@code SO_RCVLOWAT} (ready-read
+	 * only)
 	 */
 	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
-			int maxReadSize, boolean lowWaterMark) {
-		if (readPath == null || stats == null) {
-			throw new NullPointerException("readPath and stats are required");
+			int maxReadSize, ReadSizing sizing, boolean lowWaterMark) {
+		if (readPath == null || stats == null || sizing == null) {
+			throw new NullPointerException("readPath, stats and sizing are required");
 		}
 		if (maxReadSize < 1) {
 			throw new IllegalArgumentException("maxReadSize must be positive, was " + maxReadSize);
@@ -79,7 +87,8 @@ public final class ReadyReadNegotiators {
 							GrpcNettyBridge.grpcNegotiationHandler(grpcHandler), grpcHandler.getNegotiationLogger()),
 					stats);
 		}
-		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, lowWaterMark, grpcHandler);
+		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, sizing, lowWaterMark,
+				grpcHandler);
 	}
 
 	/**
@@ -110,7 +119,21 @@ public final class ReadyReadNegotiators {
 	 */
 	public static GrpcNettyBridge.Negotiator secured(RecordLayerNegotiator negotiator, ReadPathStats stats,
 			int maxReadSize) {
-		if (negotiator == null || stats == null) {
+		return secured(negotiator, stats, maxReadSize, ReadSizing.ADAPTIVE);
+	}
+
+	/**
+	 * As {@link #secured(RecordLayerNegotiator, ReadPathStats, int)} with the read sizing
+	 * chosen.
+	 * @param negotiator the secure negotiator
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @param sizing how large reads are
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator secured(RecordLayerNegotiator negotiator, ReadPathStats stats,
+			int maxReadSize, ReadSizing sizing) {
+		if (negotiator == null || stats == null || sizing == null) {
 			throw new NullPointerException("negotiator and stats are required");
 		}
 		return new GrpcNettyBridge.Negotiator() {
@@ -119,7 +142,7 @@ public final class ReadyReadNegotiators {
 				return new ChannelHandlerAdapter() {
 					@Override
 					public void handlerAdded(ChannelHandlerContext ctx) {
-						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize);
+						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize, sizing, true);
 						// Handshake messages are small and come whole; the record decoder
 						// sizes reads to records once the handshake is done.
 						demand.await(1, HANDSHAKE_READ_SIZE);
@@ -176,22 +199,25 @@ public final class ReadyReadNegotiators {
 
 		private final int maxReadSize;
 
+		private final ReadSizing sizing;
+
 		private final boolean lowWaterMark;
 
 		private final GrpcHttp2ConnectionHandler grpcHandler;
 
-		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, boolean lowWaterMark,
-				GrpcHttp2ConnectionHandler grpcHandler) {
+		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, ReadSizing sizing,
+				boolean lowWaterMark, GrpcHttp2ConnectionHandler grpcHandler) {
 			this.server = server;
 			this.stats = stats;
 			this.maxReadSize = maxReadSize;
+			this.sizing = sizing;
 			this.lowWaterMark = lowWaterMark;
 			this.grpcHandler = grpcHandler;
 		}
 
 		@Override
 		public void handlerAdded(ChannelHandlerContext ctx) {
-			ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize,
+			ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.sizing,
 					this.lowWaterMark);
 			ctx.pipeline().addBefore(ctx.name(), null, Http2FrameAligner.outermost(this.server, demand, this.stats));
 			ChannelHandler next = GrpcNettyBridge.waitUntilActive(

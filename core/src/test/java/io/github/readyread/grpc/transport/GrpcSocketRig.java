@@ -61,6 +61,8 @@ final class GrpcSocketRig implements AutoCloseable {
 
 	final boolean lowWaterMark;
 
+	final ReadSizing sizing;
+
 	final PooledByteBufAllocator serverPool = newPool();
 
 	final PooledByteBufAllocator clientPool = newPool();
@@ -80,8 +82,13 @@ final class GrpcSocketRig implements AutoCloseable {
 	private final List<ManagedChannel> channels = new ArrayList<>();
 
 	GrpcSocketRig(boolean epoll, ReadPath readPath, boolean lowWaterMark) throws IOException {
+		this(epoll, readPath, ReadSizing.ADAPTIVE, lowWaterMark);
+	}
+
+	GrpcSocketRig(boolean epoll, ReadPath readPath, ReadSizing sizing, boolean lowWaterMark) throws IOException {
 		this.epoll = epoll;
 		this.readPath = readPath;
+		this.sizing = sizing;
 		this.lowWaterMark = lowWaterMark;
 		IoHandlerFactory handlers = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
 		this.boss = new MultiThreadIoEventLoopGroup(1, handlers);
@@ -96,8 +103,8 @@ final class GrpcSocketRig implements AutoCloseable {
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor()
 			.addService(service());
-		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(true, readPath, this.serverStats, lowWaterMark),
-				false);
+		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(true, readPath, this.serverStats,
+				ReadyReadChannels.DEFAULT_MAX_READ_SIZE, sizing, lowWaterMark), false);
 		this.server = builder.build().start();
 	}
 
@@ -116,8 +123,8 @@ final class GrpcSocketRig implements AutoCloseable {
 			.withOption(ChannelOption.ALLOCATOR, this.clientPool)
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor();
-		GrpcNettyBridge.install(builder,
-				ReadyReadNegotiators.plaintext(false, this.readPath, this.clientStats, this.lowWaterMark), false);
+		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(false, this.readPath, this.clientStats,
+				ReadyReadChannels.DEFAULT_MAX_READ_SIZE, this.sizing, this.lowWaterMark), false);
 		ManagedChannel channel = builder.build();
 		this.channels.add(channel);
 		return channel;

@@ -14,7 +14,7 @@ import io.grpc.stub.StreamObserver;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -35,32 +35,33 @@ class ReadyReadStallTests {
 
 	private static final int PREFIX = 5;
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(boolean epoll) throws Exception {
+	@ParameterizedTest(name = "epoll={0}, {1}")
+	@CsvSource({ "true, ADAPTIVE", "true, EXACT", "false, ADAPTIVE", "false, EXACT" })
+	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(boolean epoll, ReadSizing sizing) throws Exception {
 		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
 		String transport = epoll ? "epoll" : "nio";
 		// 4 KiB into the first DATA frame that starts after a 512 KiB message.
-		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
-		Stall ready = stall(epoll, ReadPath.READY, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, sizing, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE,
+				4096);
+		Stall ready = stall(epoll, ReadPath.READY, sizing, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
 		report(transport, "conventional, 4 KiB into the first frame after a 512 KiB message", conventional);
-		report(transport, "ready, 4 KiB into the first frame after a 512 KiB message", ready);
-		assertReadPath(epoll, ready);
+		report(transport, "ready " + sizing + ", 4 KiB into the first frame after a 512 KiB message", ready);
+		assertReadPath(epoll, sizing, ready);
 		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
 		// grpc-java's own path keeps the whole (grown) read buffer for these bytes.
 		assertThat(conventional.pinnedPerConnection).isGreaterThan(4 * (ready.pinnedPerConnection + 1024));
 	}
 
-	@ParameterizedTest(name = "epoll={0}")
-	@ValueSource(booleans = { true, false })
-	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(boolean epoll) throws Exception {
+	@ParameterizedTest(name = "epoll={0}, {1}")
+	@CsvSource({ "true, ADAPTIVE", "true, EXACT", "false, ADAPTIVE", "false, EXACT" })
+	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(boolean epoll, ReadSizing sizing) throws Exception {
 		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
 		String transport = epoll ? "epoll" : "nio";
-		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, true, 0, 3 * 16384, 8192);
-		Stall ready = stall(epoll, ReadPath.READY, true, 0, 3 * 16384, 8192);
+		Stall conventional = stall(epoll, ReadPath.CONVENTIONAL, sizing, true, 0, 3 * 16384, 8192);
+		Stall ready = stall(epoll, ReadPath.READY, sizing, true, 0, 3 * 16384, 8192);
 		report(transport, "conventional, 8 KiB into the 4th frame of a 256 KiB message", conventional);
-		report(transport, "ready, 8 KiB into the 4th frame of a 256 KiB message", ready);
-		assertReadPath(epoll, ready);
+		report(transport, "ready " + sizing + ", 8 KiB into the 4th frame of a 256 KiB message", ready);
+		assertReadPath(epoll, sizing, ready);
 		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
 		assertThat(conventional.pinnedPerConnection).isGreaterThan(ready.pinnedPerConnection + 16 * 1024);
 	}
@@ -68,19 +69,26 @@ class ReadyReadStallTests {
 	@Test
 	void withoutTheLowWaterMarkEpollReadsTheTailLikeNio() throws Exception {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable");
-		Stall noMark = stall(true, ReadPath.READY, false, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
-		report("epoll", "ready without SO_RCVLOWAT, 4 KiB into the first frame after a 512 KiB message", noMark);
-		assertReadPath(false, noMark);
+		Stall noMark = stall(true, ReadPath.READY, ReadSizing.EXACT, false, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		report("epoll", "ready EXACT without SO_RCVLOWAT, 4 KiB into the first frame after a 512 KiB message", noMark);
+		assertReadPath(false, ReadSizing.EXACT, noMark);
 		assertThat(noMark.incompletePerConnection).isEqualTo(4096);
 	}
 
-	private static void assertReadPath(boolean lowWaterMark, Stall ready) {
+	private static void assertReadPath(boolean lowWaterMark, ReadSizing sizing, Stall ready) {
 		// Whatever was read of the cut frame is kept in a buffer of its exact size.
 		assertThat(ready.readPathPerConnection).isLessThanOrEqualTo(ready.incompletePerConnection + 64);
 		// (per-connection averages: integer division may lose 1)
 		assertThat(ready.incompletePerConnection + ready.inKernelPerConnection).isBetween(ready.tailPerConnection - 1,
 				ready.tailPerConnection);
-		if (lowWaterMark) {
+		if (sizing == ReadSizing.ADAPTIVE) {
+			// Large reads take the tail of the cut frame with the frames before it (the
+			// relay writes them together): it is held at its exact size, so the pool
+			// holds about the bytes waiting in the process, whether or not the kernel
+			// kept some of it.
+			assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(ready.waitingPerConnection + 1024);
+		}
+		else if (lowWaterMark) {
 			// The kernel keeps the tail, except where it wakes the reader early (e.g. a
 			// receive window below one 64 KiB loopback MSS); without the mark it never
 			// does.
@@ -91,9 +99,9 @@ class ReadyReadStallTests {
 		}
 	}
 
-	private Stall stall(boolean epoll, ReadPath readPath, boolean lowWaterMark, int warmUpSize, long cutFrom, int tail)
-			throws Exception {
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, lowWaterMark);
+	private Stall stall(boolean epoll, ReadPath readPath, ReadSizing sizing, boolean lowWaterMark, int warmUpSize,
+			long cutFrom, int tail) throws Exception {
+		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, sizing, lowWaterMark);
 				StallingRelay relay = new StallingRelay(rig.port(), cutFrom, tail)) {
 			CountDownLatch ended = new CountDownLatch(CONNECTIONS);
 			AtomicInteger messages = new AtomicInteger();
