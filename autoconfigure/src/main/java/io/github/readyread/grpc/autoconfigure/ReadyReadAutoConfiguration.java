@@ -54,14 +54,15 @@ public final class ReadyReadAutoConfiguration {
 	ReadyReadTransport readyReadTransport(ReadyReadProperties properties, NettyTransport transport,
 			PooledBufferAllocator pool) {
 		ReadyReadTransport readyRead = new ReadyReadTransport(transport, pool, properties.getReadPath(),
-				(int) properties.getReadBufferSize().toBytes(), pool.settings().cacheTrimInterval());
+				(int) properties.getReadBufferSize().toBytes(), properties.getReadSizing(),
+				pool.settings().cacheTrimInterval());
 		PoolSettings settings = pool.settings();
 		logger.info(
-				"gRPC ready-read: mode={}{}, transport={}, read-path={}, read-buffer-size={}B, pool: chunk={}B arenas={} thread-caches={} direct={}",
+				"gRPC ready-read: mode={}{}, transport={}, read-path={}, read-sizing={}, read-buffer-size={}B, pool: chunk={}B arenas={} thread-caches={} direct={}",
 				readyRead.mode(), (readyRead.fallbackReason() != null) ? " (" + readyRead.fallbackReason() + ")" : "",
 				transport.type().displayName(), properties.getReadPath().name().toLowerCase(Locale.ROOT),
-				readyRead.readBufferSize(), settings.chunkSize(), settings.arenas(), settings.threadCaches(),
-				settings.preferDirect());
+				readyRead.readSizing().name().toLowerCase(Locale.ROOT), readyRead.readBufferSize(),
+				settings.chunkSize(), settings.arenas(), settings.threadCaches(), settings.preferDirect());
 		return readyRead;
 	}
 
