@@ -103,9 +103,8 @@ class AltsRecordLayerTests {
 	void incompleteFrameKeepsOnlyItsOwnBytesAndTheReadBufferIsReleased() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] frame = stock.protect(bytes(10_000));
-		EmbeddedChannel channel = decoderChannel();
 		ReadDemand demand = new ReadDemand(65536, 1024);
-		channel.attr(ReadDemand.KEY).set(demand);
+		EmbeddedChannel channel = decoderChannel(demand);
 		// A big read buffer carrying the header and 1000 bytes of the frame.
 		ByteBuf read = this.alloc.directBuffer(65536).writeBytes(frame, 0, 1008);
 		channel.writeInbound(read);
@@ -206,9 +205,8 @@ class AltsRecordLayerTests {
 
 	@Test
 	void aOneMebibyteRecordCompletesThroughReadsTheDemandSizes() throws Exception {
-		EmbeddedChannel channel = decoderChannel();
 		ReadDemand demand = new ReadDemand(64 * 1024, 1024);
-		channel.attr(ReadDemand.KEY).set(demand);
+		EmbeddedChannel channel = decoderChannel(demand);
 		// The largest record any ALTS stack accepts: a whole frame of exactly 1 MiB.
 		byte[] plaintext = bytes(AltsFrameSizes.HARD_LIMIT - AltsRecordDecoder.HEADER_BYTES - AltsCrypter.TAG_LENGTH);
 		byte[] record = seal(plaintext);
@@ -301,8 +299,13 @@ class AltsRecordLayerTests {
 	}
 
 	private EmbeddedChannel decoderChannel() {
+		return decoderChannel(null);
+	}
+
+	private EmbeddedChannel decoderChannel(ReadDemand demand) {
 		EmbeddedChannel channel = newChannel();
-		channel.pipeline().addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), this.stats));
+		channel.pipeline()
+			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), demand, this.stats));
 		return channel;
 	}
 
