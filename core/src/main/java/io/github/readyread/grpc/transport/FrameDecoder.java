@@ -253,6 +253,9 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				return;
 			}
 			if (readable < this.headerLength) {
+				// The length field is in: completeHeld reads it only when the held
+				// bytes stop short of it.
+				this.payloadLength = length;
 				holdHeader(ctx, in);
 				return;
 			}
