@@ -69,9 +69,8 @@ public final class ReadyReadChannels {
 			throw new IllegalStateException("Channel " + channel + " is already prepared for ready-read");
 		}
 		ReadDemand demand = new ReadDemand(maxReadSize, INITIAL_READ_SIZE);
-		// An io_uring receive takes whatever is queued into a ring buffer: no read size
-		// to
-		// limit, and a low-water mark cannot keep a tail in the kernel.
+		// An io_uring receive takes whatever is queued into a ring buffer: no read
+		// size to limit, and a low-water mark cannot keep a tail in the kernel.
 		boolean ring = isIoUringSocket(channel);
 		boolean epoll = lowWaterMark && isEpollSocket(channel);
 		ChannelConfig config = channel.config();
