@@ -6,6 +6,7 @@ import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadSizing;
+import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyChannelBuilder;
@@ -124,6 +125,13 @@ class ReadyReadAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("grpc.ready-read.read-sizing=exact")
 			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).readSizing())
 				.isEqualTo(ReadSizing.EXACT));
+	}
+
+	@Test
+	void startupLineNamesTheReadSizing() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.read-sizing=exact")
+			.run((context) -> assertThat(ReadyReadBuilders.startupLine(context.getBean(ReadyReadTransport.class)))
+				.contains(", read-path=ready, read-sizing=exact, read-buffer-size="));
 	}
 
 	@Test
