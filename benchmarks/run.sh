@@ -5,8 +5,11 @@
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
 #   README.md                         results.md copied between its two markers
-# Usage: benchmarks/run.sh            (under 10 minutes on 2 cores; results.md says how long)
+# Usage: benchmarks/run.sh            (about 20 minutes on 2 cores; results.md says how long)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful)
+# JMH runs 3 forks with error bars and reports CPU/op and syscalls/op next to ops/s, from
+# perf through JMH's perfnorm profiler (task-clock, raw_syscalls:sys_enter); where perf
+# cannot read them (no perf events, a container without tracepoints) those columns are n/a.
 set -euo pipefail
 # The whole script is one block, read before it runs: editing it during a run is safe.
 {
@@ -23,7 +26,14 @@ ulimit -n "$(ulimit -Hn)" || true
 if [ "${QUICK:-0}" = "1" ]; then
 	IDLE=50; STALLED=20; SCALE=200; DOWNLOAD_SECONDS=1; JMH="-f 1 -wi 1 -w 1s -i 1 -r 1s"
 else
-	IDLE=1000; STALLED=200; SCALE=10000; DOWNLOAD_SECONDS=3; JMH="-f 1 -wi 1 -w 3s -i 2 -r 2s"
+	IDLE=1000; STALLED=200; SCALE=10000; DOWNLOAD_SECONDS=3; JMH="-f 3 -wi 3 -w 2s -i 4 -r 2s"
+fi
+PROFILERS=(-prof gc)
+PERF_EVENTS="task-clock,raw_syscalls:sys_enter"
+if command -v perf >/dev/null && perf stat -e "$PERF_EVENTS" true >/dev/null 2>&1; then
+	PROFILERS+=(-prof "perfnorm:events=$PERF_EVENTS")
+else
+	echo "perf cannot count $PERF_EVENTS here: CPU/op and syscalls/op will be n/a"
 fi
 JAVA=(java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled -cp "$CP")
 
@@ -31,8 +41,8 @@ step() {
 	echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"
 }
 
-step "1-2. JMH: LargeMessage and read/write, -prof gc"
-"${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark $JMH -prof gc -rf json -rff "$OUT/jmh.json"
+step "1-2. JMH: LargeMessage and read/write, $JMH, ${PROFILERS[*]}"
+"${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark $JMH "${PROFILERS[@]}" -rf json -rff "$OUT/jmh.json"
 
 # harness SCENARIO CONFIG SECURITY COUNTS ROW-NAMES: one JVM; a scenario that hangs is cut
 # after 4 minutes and its rows are reported n/a.

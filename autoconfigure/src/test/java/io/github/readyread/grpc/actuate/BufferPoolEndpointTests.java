@@ -59,6 +59,7 @@ class BufferPoolEndpointTests {
 		assertThat(descriptor.fallbackReason()).isEqualTo(this.transport.fallbackReason()).contains("NIO");
 		assertThat(descriptor.transport()).isEqualTo("nio");
 		assertThat(descriptor.readPath()).isEqualTo("ready");
+		assertThat(descriptor.readSizing()).isEqualTo("adaptive");
 		assertThat(descriptor.readBufferRing()).as("no rings off io_uring").isNull();
 	}
 

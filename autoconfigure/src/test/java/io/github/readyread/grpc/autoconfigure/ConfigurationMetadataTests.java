@@ -9,6 +9,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.TransportType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -90,6 +91,11 @@ class ConfigurationMetadataTests {
 	@Test
 	void readPathHasAHintForEveryValue() {
 		assertThat(hintValues("grpc.ready-read.read-path")).containsExactlyElementsOf(lowercase(ReadPath.values()));
+	}
+
+	@Test
+	void readSizingHasAHintForEveryValue() {
+		assertThat(hintValues("grpc.ready-read.read-sizing")).containsExactlyElementsOf(lowercase(ReadSizing.values()));
 	}
 
 	private static List<JsonNode> properties(String prefix) {

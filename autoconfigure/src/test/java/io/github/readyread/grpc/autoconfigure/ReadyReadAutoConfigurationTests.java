@@ -5,6 +5,8 @@ import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadSizing;
+import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyChannelBuilder;
@@ -110,6 +112,26 @@ class ReadyReadAutoConfigurationTests {
 			assertThat(transport.mode()).isEqualTo("fallback");
 			assertThat(transport.fallbackReason()).isNotNull();
 		});
+	}
+
+	@Test
+	void readSizingIsAdaptiveByDefault() {
+		this.contextRunner.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).readSizing())
+			.isEqualTo(ReadSizing.ADAPTIVE));
+	}
+
+	@Test
+	void readSizingIsConfiguredFromProperties() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.read-sizing=exact")
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).readSizing())
+				.isEqualTo(ReadSizing.EXACT));
+	}
+
+	@Test
+	void startupLineNamesTheReadSizing() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.read-sizing=exact")
+			.run((context) -> assertThat(ReadyReadBuilders.startupLine(context.getBean(ReadyReadTransport.class)))
+				.contains(", read-path=ready, read-sizing=exact, read-buffer-size="));
 	}
 
 	@Test

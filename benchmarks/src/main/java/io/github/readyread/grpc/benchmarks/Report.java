@@ -69,16 +69,46 @@ public final class Report {
 				String method = result.get("benchmark").getAsString().replaceAll(".*\\.", "");
 				JsonObject params = result.getAsJsonObject("params");
 				JsonObject secondary = result.getAsJsonObject("secondaryMetrics");
-				double opsPerSecond = result.getAsJsonObject("primaryMetric").get("score").getAsDouble();
-				double bytesPerOp = secondary.has("gc.alloc.rate.norm")
-						? secondary.getAsJsonObject("gc.alloc.rate.norm").get("score").getAsDouble() : Double.NaN;
+				JsonObject primary = result.getAsJsonObject("primaryMetric");
+				double opsPerSecond = primary.get("score").getAsDouble();
+				double bytesPerOp = metric(secondary, "gc.alloc.rate.norm", "score");
 				// poolBytes is a rate over the same time as the primary metric
-				double poolBytesPerOp = secondary.has("poolBytes")
-						? secondary.getAsJsonObject("poolBytes").get("score").getAsDouble() / opsPerSecond : Double.NaN;
+				double poolBytesPerOp = metric(secondary, "poolBytes", "score") / opsPerSecond;
+				// perfnorm: whole-process counts (client, server, JMH) divided by
+				// operations;
+				// task-clock is in milliseconds
 				this.jmh.put(
 						method + "-" + params.get("config").getAsString() + "-" + params.get("security").getAsString(),
-						new double[] { opsPerSecond, bytesPerOp, poolBytesPerOp });
+						new double[] { opsPerSecond, bytesPerOp, poolBytesPerOp, errorOf(primary),
+								metric(secondary, "task-clock", "score"), metric(secondary, "task-clock", "scoreError"),
+								metric(secondary, "raw_syscalls:sys_enter", "score"),
+								metric(secondary, "raw_syscalls:sys_enter", "scoreError") });
 			}
+		}
+	}
+
+	private static double metric(JsonObject secondary, String name, String field) {
+		if (!secondary.has(name)) {
+			return Double.NaN;
+		}
+		return errorOrScore(secondary.getAsJsonObject(name), field);
+	}
+
+	private static double errorOf(JsonObject metric) {
+		return errorOrScore(metric, "scoreError");
+	}
+
+	private static double errorOrScore(JsonObject metric, String field) {
+		JsonElement value = metric.get(field);
+		if (value == null || value.isJsonNull()) {
+			return Double.NaN;
+		}
+		try {
+			return value.getAsDouble();
+		}
+		catch (NumberFormatException ex) {
+			// JMH writes "NaN" for the error of a single measurement
+			return Double.NaN;
 		}
 	}
 
@@ -129,9 +159,18 @@ public final class Report {
 		json.put("machine", machine);
 		json.put("generatedAt", Instant.now().toString());
 		Map<String, Object> jmhJson = new LinkedHashMap<>();
-		this.jmh.forEach((key, value) -> jmhJson.put(key,
-				Map.of("opsPerSecond", value[0], "heapBytesPerOp", Double.isNaN(value[1]) ? "n/a" : value[1],
-						"poolBytesPerOp", Double.isNaN(value[2]) ? "n/a" : value[2])));
+		this.jmh.forEach((key, value) -> {
+			Map<String, Object> figures = new LinkedHashMap<>();
+			figures.put("opsPerSecond", value[0]);
+			figures.put("opsPerSecondError", orNa(value[3]));
+			figures.put("cpuMsPerOp", orNa(value[4]));
+			figures.put("cpuMsPerOpError", orNa(value[5]));
+			figures.put("syscallsPerOp", orNa(value[6]));
+			figures.put("syscallsPerOpError", orNa(value[7]));
+			figures.put("heapBytesPerOp", orNa(value[1]));
+			figures.put("poolBytesPerOp", orNa(value[2]));
+			jmhJson.put(key, figures);
+		});
 		json.put("jmh", jmhJson);
 		json.put("harness", this.rows);
 		json.put("targets", this.targets);
@@ -142,39 +181,62 @@ public final class Report {
 	}
 
 	private void jmhTables() {
-		this.md.append("## 1. LargeMessage (1 MiB unary echo) and 2. read/write (16 KiB echo), JMH -prof gc\n\n");
-		this.md.append("Heap B/op: heap allocated per round trip by the whole process (client and server), "
-				+ "from -prof gc. Pool B/op: bytes of buffers the client's and server's channels take from their "
-				+ "pools per round trip (read buffers, decrypted records, copies, write buffers), counted by a "
-				+ "counting allocator in front of each pool; in Java the read path's buffers are pooled direct "
-				+ "memory, which the heap figure does not see.\n\n");
-		this.md.append(
-				"| benchmark | security | config | ops/s | x stock | heap B/op | x stock | pool B/op | x stock |\n");
-		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+		this.md.append("## 1. LargeMessage (1 MiB unary echo) and 2. read/write (16 KiB echo), JMH\n\n");
+		this.md.append("Ready, conventional and stock in one JMH run (see `benchmarks/run.sh` for forks and "
+				+ "iterations); `+-` is JMH's 99.9% confidence interval over all forks' iterations. CPU ms/op and "
+				+ "syscalls/op come from `-prof perfnorm` (`task-clock`, `raw_syscalls:sys_enter`): counts of the "
+				+ "whole forked JVM (client, server and JMH) divided by the operations; on a shared or small machine "
+				+ "syscalls/op is the stable figure, ops/s and CPU the noisy ones. Heap B/op: heap allocated per round "
+				+ "trip by the whole process, from -prof gc. Pool B/op: bytes of buffers the client's and server's "
+				+ "channels take from their pools per round trip (read buffers, decrypted records, copies, write "
+				+ "buffers), counted by a counting allocator in front of each pool; in Java the read path's buffers "
+				+ "are pooled direct memory, which the heap figure does not see.\n\n");
+		this.md
+			.append("| benchmark | security | config | ops/s | x stock | CPU ms/op | x stock | syscalls/op | x stock "
+					+ "| heap B/op | x stock | pool B/op | x stock |\n");
+		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (String method : List.of("largeMessage", "readWrite")) {
 			for (String security : SECURITIES) {
 				double[] stock = this.jmh.get(method + "-stock-" + security);
 				for (String config : CONFIGS) {
 					double[] value = this.jmh.get(method + "-" + config + "-" + security);
 					this.md.append("| ").append(method).append(" | ").append(security).append(" | ").append(config);
-					this.md.append(" | ").append(num(value, 0)).append(" | ").append(ratio(value, stock, 0));
+					this.md.append(" | ")
+						.append(withError(value, 0, 3, "%.0f"))
+						.append(" | ")
+						.append(ratio(value, stock, 0));
+					this.md.append(" | ")
+						.append(withError(value, 4, 5, "%.3f"))
+						.append(" | ")
+						.append(ratio(value, stock, 4));
+					this.md.append(" | ")
+						.append(withError(value, 6, 7, "%.1f"))
+						.append(" | ")
+						.append(ratio(value, stock, 6));
 					this.md.append(" | ").append(num(value, 1)).append(" | ").append(ratio(value, stock, 1));
 					this.md.append(" | ").append(num(value, 2)).append(" | ").append(ratio(value, stock, 2));
 					this.md.append(" |\n");
 				}
-				{
-					double[] ready = this.jmh.get(method + "-ready-" + security);
-					if (method.equals("largeMessage")) {
-						target("LargeMessage throughput >= 1.0x stock (" + security + ")", ready, stock, 0, 1.0, true);
-					}
-					else {
-						target("read/write heap B/op <= 0.5x stock (" + security + ")", ready, stock, 1, 0.5, false);
-						target("read/write pool B/op <= 0.5x stock (" + security + ")", ready, stock, 2, 0.5, false);
-					}
+				double[] ready = this.jmh.get(method + "-ready-" + security);
+				String name = method + " " + security;
+				target(name + ": ops/s >= 1.0x stock", ready, stock, 0, 1.0, true);
+				target(name + ": CPU ms/op <= 1.05x stock", ready, stock, 4, 1.05, false);
+				target(name + ": syscalls/op <= 1.2x stock", ready, stock, 6, 1.2, false);
+				if (method.equals("readWrite")) {
+					target(name + ": heap B/op <= 0.5x stock", ready, stock, 1, 0.5, false);
+					target(name + ": pool B/op <= 0.5x stock", ready, stock, 2, 0.5, false);
 				}
 			}
 		}
 		this.md.append('\n');
+	}
+
+	private static String withError(double[] value, int index, int errorIndex, String format) {
+		if (value == null || Double.isNaN(value[index])) {
+			return "n/a";
+		}
+		String score = String.format(format, value[index]);
+		return Double.isNaN(value[errorIndex]) ? score : score + " +- " + String.format(format, value[errorIndex]);
 	}
 
 	private void target(String name, double[] ready, double[] stock, int index, double bound, boolean atLeast) {
@@ -401,6 +463,10 @@ public final class Report {
 	private static String ratio(JsonObject row, JsonObject stock, String field) {
 		Double quotient = quotient(row, stock, field);
 		return (quotient == null) ? "n/a" : String.format("%.2f", quotient);
+	}
+
+	private static Object orNa(double value) {
+		return Double.isNaN(value) ? "n/a" : value;
 	}
 
 	private static String num(double[] value, int index) {

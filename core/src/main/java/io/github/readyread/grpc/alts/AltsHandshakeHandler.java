@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.ByteString;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.ReadDemand;
 import io.grpc.Attributes;
 import io.grpc.SecurityLevel;
 import io.grpc.Status;
@@ -69,6 +70,8 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private final AltsSettings settings;
 
+	private final ReadDemand demand;
+
 	private final HandshakeLimiter limiter;
 
 	private final AltsHandshakeFailures failures;
@@ -104,10 +107,11 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private boolean done;
 
-	AltsHandshakeHandler(boolean client, AltsSettings settings, HandshakeLimiter limiter,
+	AltsHandshakeHandler(boolean client, AltsSettings settings, ReadDemand demand, HandshakeLimiter limiter,
 			AltsHandshakeFailures failures, ChannelHandler next) {
 		this.client = client;
 		this.settings = settings;
+		this.demand = demand;
 		this.limiter = limiter;
 		this.failures = failures;
 		this.next = next;
@@ -345,7 +349,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		}
 		int frameSize = AltsFrameSizes.resolve(result.getMaxFrameSize(), this.settings.maxFrameSize());
 		byte[] key = result.getKeyData().substring(0, AltsCrypter.KEY_LENGTH).toByteArray();
-		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client),
+		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client), this.demand,
 				this.settings.readPathStats());
 		AltsRecordEncoder encoder = new AltsRecordEncoder(AltsCrypter.forSending(key, this.client), frameSize);
 		Arrays.fill(key, (byte) 0);

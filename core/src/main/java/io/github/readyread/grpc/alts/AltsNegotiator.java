@@ -1,6 +1,8 @@
 package io.github.readyread.grpc.alts;
 
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.ReadDemand;
+import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.grpc.ChannelLogger;
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
@@ -15,7 +17,7 @@ import io.netty.channel.ChannelHandler;
  * handshakes never wait on server ones (and a process connecting to itself cannot fill
  * every permit with handshakes waiting for their other halves).
  */
-public final class AltsNegotiator implements GrpcNettyBridge.Negotiator {
+public final class AltsNegotiator implements RecordLayerNegotiator {
 
 	private final boolean client;
 
@@ -80,9 +82,9 @@ public final class AltsNegotiator implements GrpcNettyBridge.Negotiator {
 	}
 
 	@Override
-	public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+	public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, ReadDemand demand) {
 		ChannelLogger logger = grpcHandler.getNegotiationLogger();
-		AltsHandshakeHandler handshake = new AltsHandshakeHandler(this.client, this.settings, this.limiter,
+		AltsHandshakeHandler handshake = new AltsHandshakeHandler(this.client, this.settings, demand, this.limiter,
 				this.failures, GrpcNettyBridge.grpcNegotiationHandler(grpcHandler));
 		return GrpcNettyBridge.waitUntilActive(handshake, logger);
 	}

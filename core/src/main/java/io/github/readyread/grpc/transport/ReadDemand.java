@@ -1,23 +1,18 @@
 package io.github.readyread.grpc.transport;
 
-import io.netty.channel.Channel;
-import io.netty.util.AttributeKey;
-
 /**
  * What one connection's read path waits for: the bytes that must arrive before the frame
  * being read can be decoded, and how many bytes to read when the socket is readable.
  *
  * <p>
- * The outermost decoder of a connection (the ALTS record decoder, or the HTTP/2 frame
- * aligner on plaintext connections) updates it while it handles a read; the connection's
- * receive buffer allocator sizes the next read from it and, on epoll, the socket's
- * low-water mark is set from it so the kernel keeps incomplete frames. Used only on the
+ * Made by {@link ReadyReadChannels#prepare} and given to each of its users through their
+ * constructors: the outermost decoder of a connection (the ALTS record decoder, or the
+ * HTTP/2 frame aligner on plaintext connections) updates it while it handles a read; the
+ * connection's receive buffer allocator sizes the next read from it and the
+ * {@link ReadPathHeadHandler} sets the socket's low-water mark from it. Used only on the
  * channel's event loop.
  */
 public final class ReadDemand {
-
-	/** The channel attribute that holds a connection's demand. */
-	public static final AttributeKey<ReadDemand> KEY = AttributeKey.valueOf(ReadDemand.class, "demand");
 
 	private final int maxReadSize;
 
@@ -35,11 +30,6 @@ public final class ReadDemand {
 		}
 		this.maxReadSize = maxReadSize;
 		this.readSize = clamp(initialReadSize);
-	}
-
-	/** The demand of a channel, or {@code null} if it has none. */
-	public static ReadDemand of(Channel channel) {
-		return channel.attr(KEY).get();
 	}
 
 	/**

@@ -11,11 +11,12 @@ import io.netty.channel.unix.IntegerUnixChannelOption;
 /**
  * First inbound handler of a connection: counts the bytes read from the socket (the one
  * owner of that figure) and, on a ready-read epoll connection, keeps the socket's receive
- * low-water mark ({@code SO_RCVLOWAT}) at the bytes the read path still misses.
+ * low-water mark ({@code SO_RCVLOWAT}) in step with the bytes the read path still misses.
  *
  * <pre>
  *   socket -> [ReadPathHeadHandler] -> [outermost decoder] -> ... -> grpc
  *                 bytesRead += read; after each read batch: SO_RCVLOWAT = min(missing, rcvbuf / 2)
+ *                 (ADAPTIVE: raised only when the peer trickles inside one frame)
  * </pre>
  *
  * <p>
@@ -30,23 +31,19 @@ import io.netty.channel.unix.IntegerUnixChannelOption;
  * <p>
  * Netty 4.2 epoll is level-triggered, so once the mark is set the channel wakes only when
  * the missing bytes (or EOF, or an error) are there, and the bytes of an incomplete frame
- * wait in the kernel rather than in the pool. The mark is always the bytes still missing,
- * never a fixed value, so bytes already queued are never stranded; the kernel may still
- * wake early (small window, memory pressure), which the decoders handle like any partial
- * read. The system call is made only when the value changes. EOF and RST wake the channel
- * whatever the mark.
+ * wait in the kernel rather than in the pool. The mark is never above the bytes still
+ * missing, so bytes already queued are never stranded; the kernel may still wake early
+ * (small window, memory pressure), which the decoders handle like any partial read. The
+ * system call is made only when the value changes. EOF and RST wake the channel whatever
+ * the mark.
  *
  * <p>
- * Kept because it is the only way to hold nothing while waiting inside a frame. Measured
- * with {@code ReadyReadStallTests} (200 loopback connections, client pool pinned bytes
- * per connection, Netty 4.2.18, Linux): 8 KiB into the 4th DATA frame of a 256 KiB
- * message, epoll with the mark pins 49152 (just the three complete frames gRPC keeps; the
- * 8 KiB stay in the kernel) against 57344 on NIO and 86835-88965 for grpc-java's own
- * path; 4 KiB into a frame after a 512 KiB message, epoll with the mark pins 17920 (the
- * kernel woke about a third of the readers early, window below one 64 KiB loopback MSS,
- * and those hold their 4 KiB as an exact copy) against 20492 without the mark and 128778
- * for grpc-java's own path. The cost: one {@code setsockopt} when the missing count
- * changes (about once per frame while streaming) and one read per wakeup on epoll.
+ * With {@link ReadSizing#EXACT} the mark is always the bytes missing: about one
+ * {@code setsockopt} per frame while streaming, and the tail of a stalled frame stays in
+ * the kernel. With {@link ReadSizing#ADAPTIVE} it is raised only when a read batch
+ * brought fewer bytes than the frame awaited after the previous batch missed (a peer that
+ * trickles inside one frame), and otherwise only lowered when it exceeds what is missing:
+ * a streaming connection makes no {@code setsockopt} at all.
  */
 public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
@@ -69,31 +66,53 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
 	private long markChanges;
 
+	private final boolean onlyForTrickles;
+
+	/** Bytes read since the last read batch ended. */
+	private long batchBytes;
+
+	/** Bytes missing when the last read batch ended. */
+	private int lastMissing;
+
 	/**
+	 * A head handler of {@link ReadSizing#EXACT} reads.
 	 * @param demand the connection's demand
 	 * @param stats where bytes read are counted
 	 * @param lowWaterMark whether to keep {@code SO_RCVLOWAT} at the missing bytes (epoll
 	 * socket channels only)
 	 */
 	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, boolean lowWaterMark) {
-		this(demand, stats, lowWaterMark, false);
+		this(demand, stats, ReadSizing.EXACT, lowWaterMark);
+	}
+
+	/**
+	 * A head handler of a connection that does not read into io_uring ring buffers.
+	 * @param demand the connection's demand
+	 * @param stats where bytes read are counted
+	 * @param sizing how large reads are, which decides when the mark is raised
+	 * @param lowWaterMark whether to use {@code SO_RCVLOWAT} (epoll socket channels only)
+	 */
+	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, ReadSizing sizing, boolean lowWaterMark) {
+		this(demand, stats, sizing, lowWaterMark, false);
 	}
 
 	/**
 	 * @param demand the connection's demand
 	 * @param stats where bytes read are counted
-	 * @param lowWaterMark whether to keep {@code SO_RCVLOWAT} at the missing bytes (epoll
-	 * socket channels only)
+	 * @param sizing how large reads are, which decides when the mark is raised
+	 * @param lowWaterMark whether to use {@code SO_RCVLOWAT} (epoll socket channels only)
 	 * @param ringReads whether reads arrive in io_uring ring buffer slices, counted here
 	 * as read buffers taken and, once the pipeline returns, done with
 	 */
-	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, boolean lowWaterMark, boolean ringReads) {
-		if (demand == null || stats == null) {
-			throw new NullPointerException("demand and stats are required");
+	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, ReadSizing sizing, boolean lowWaterMark,
+			boolean ringReads) {
+		if (demand == null || stats == null || sizing == null) {
+			throw new NullPointerException("demand, stats and sizing are required");
 		}
 		this.demand = demand;
 		this.stats = stats;
 		this.lowWaterMark = lowWaterMark;
+		this.onlyForTrickles = sizing == ReadSizing.ADAPTIVE;
 		this.ringReads = ringReads;
 	}
 
@@ -104,6 +123,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 		this.demand = null;
 		this.stats = stats;
 		this.lowWaterMark = false;
+		this.onlyForTrickles = false;
 		this.ringReads = false;
 	}
 
@@ -135,6 +155,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 		}
 		int bytes = buffer.readableBytes();
 		this.stats.bytesRead(bytes);
+		this.batchBytes += bytes;
 		// A ring slice (Netty's io_uring hands out retained slices of ring buffers; a
 		// receive without the ring hands out the buffer the allocator counted).
 		boolean ringSlice = this.ringReads && buffer.unwrap() != null;
@@ -175,7 +196,19 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 			Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
 			this.markCap = Math.max(1, ((receiveBuffer != null) ? receiveBuffer : 65536) / 2);
 		}
-		int wanted = Math.max(1, Math.min(this.demand.missingBytes(), this.markCap));
+		int missing = this.demand.missingBytes();
+		int wanted = Math.max(1, Math.min(missing, this.markCap));
+		if (this.onlyForTrickles) {
+			// The frame (or header) awaited after the last batch is still incomplete: the
+			// peer trickles, so the rest waits in the kernel until it is all there.
+			boolean trickle = this.batchBytes < this.lastMissing;
+			this.batchBytes = 0;
+			this.lastMissing = missing;
+			if (!trickle) {
+				// Never above what is missing (bytes would be stranded), else unchanged.
+				wanted = (this.mark <= missing) ? this.mark : 1;
+			}
+		}
 		if (wanted == this.mark) {
 			return;
 		}

@@ -118,7 +118,8 @@ public final class ReadyReadBuilders {
 		return "gRPC ready-read: mode=" + transport.mode()
 				+ ((transport.fallbackReason() != null) ? " (" + transport.fallbackReason() + ")" : "") + ", transport="
 				+ transport.transport().type().displayName() + ", read-path="
-				+ transport.readPath().name().toLowerCase(Locale.ROOT) + ", read-buffer-size="
+				+ transport.readPath().name().toLowerCase(Locale.ROOT) + ", read-sizing="
+				+ transport.readSizing().name().toLowerCase(Locale.ROOT) + ", read-buffer-size="
 				+ transport.readBufferSize() + "B, pool: chunk=" + settings.chunkSize() + "B arenas="
 				+ settings.arenas() + " thread-caches=" + settings.threadCaches() + " direct="
 				+ settings.preferDirect();

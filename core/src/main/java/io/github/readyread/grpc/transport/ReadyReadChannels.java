@@ -11,9 +11,9 @@ import io.netty.channel.RecvByteBufAllocator;
  *
  * <p>
  * Call {@link #prepare} before the channel's first read, e.g. from a negotiation
- * handler's {@code handlerAdded}; then add the connection's outermost decoder (the
- * {@link Http2FrameAligner} on plaintext, the record decoder on ALTS), which keeps the
- * demand up to date.
+ * handler's {@code handlerAdded}; then give the demand it returns to the connection's
+ * outermost decoder (the {@link Http2FrameAligner} on plaintext, the record decoder on
+ * ALTS), which keeps it up to date.
  */
 public final class ReadyReadChannels {
 
@@ -21,13 +21,13 @@ public final class ReadyReadChannels {
 	public static final int INITIAL_READ_SIZE = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
 	/**
-	 * Largest read where no size is configured: one maximum-size HTTP/2 frame, its header
-	 * and the next frame's header. A larger maximum changes nothing on plaintext
-	 * connections, whose reads are sized to frames of at most 16 KiB; a smaller one
-	 * splits those frames over several reads.
+	 * Largest read where no size is configured: 64 KiB, as Netty's own read loop, so an
+	 * {@link ReadSizing#ADAPTIVE} read takes several frames at once.
+	 * {@link ReadSizing#EXACT} reads are sized to one HTTP/2 frame (at most 16 KiB) and
+	 * its neighbours' headers whatever this is; a smaller maximum splits those frames
+	 * over several reads.
 	 */
-	public static final int DEFAULT_MAX_READ_SIZE = Http2FrameAligner.DEFAULT_MAX_FRAME_SIZE
-			+ 2 * Http2FrameAligner.FRAME_HEADER_LENGTH;
+	public static final int DEFAULT_MAX_READ_SIZE = 64 * 1024;
 
 	private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
 
@@ -40,8 +40,8 @@ public final class ReadyReadChannels {
 
 	/**
 	 * Installs the demand, the receive buffer allocator and the head handler (with the
-	 * {@code SO_RCVLOWAT} low-water mark on epoll) and counts the connection in
-	 * {@code stats} until it closes.
+	 * {@code SO_RCVLOWAT} low-water mark on epoll) for {@link ReadSizing#ADAPTIVE} reads
+	 * and counts the connection in {@code stats} until it closes.
 	 * @param channel a connection that has not read yet
 	 * @param stats the owner's figures
 	 * @param maxReadSize largest read buffer
@@ -49,29 +49,38 @@ public final class ReadyReadChannels {
 	 * @throws IllegalStateException if the channel was prepared already
 	 */
 	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize) {
-		return prepare(channel, stats, maxReadSize, true);
+		return prepare(channel, stats, maxReadSize, ReadSizing.ADAPTIVE, true);
 	}
 
 	/**
-	 * As {@link #prepare(Channel, ReadPathStats, int)}, with the low-water mark optional
-	 * (to measure what it brings).
+	 * As {@link #prepare(Channel, ReadPathStats, int)}, with the read sizing chosen and
+	 * the low-water mark optional (to measure what it brings).
+	 * @param channel a connection that has not read yet
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @param sizing how large reads are
+	 * @param lowWaterMark whether epoll connections use {@code SO_RCVLOWAT}
+	 * @return the connection's demand, for its outermost decoder
+	 * @throws IllegalStateException if the channel was prepared already
 	 */
-	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize, boolean lowWaterMark) {
-		ReadDemand demand = new ReadDemand(maxReadSize, INITIAL_READ_SIZE);
-		if (!channel.attr(ReadDemand.KEY).compareAndSet(null, demand)) {
+	public static ReadDemand prepare(Channel channel, ReadPathStats stats, int maxReadSize, ReadSizing sizing,
+			boolean lowWaterMark) {
+		if (channel.pipeline().get(ReadPathHeadHandler.class) != null) {
 			throw new IllegalStateException("Channel " + channel + " is already prepared for ready-read");
 		}
-		// An io_uring receive takes whatever is queued into a ring buffer: no read size
-		// to
-		// limit, and a low-water mark cannot keep a tail in the kernel.
+		ReadDemand demand = new ReadDemand(maxReadSize, INITIAL_READ_SIZE);
+		// An io_uring receive takes whatever is queued into a ring buffer: no read
+		// size to limit, and a low-water mark cannot keep a tail in the kernel.
 		boolean ring = isIoUringSocket(channel);
-		boolean mark = lowWaterMark && isEpollSocket(channel);
+		boolean epoll = lowWaterMark && isEpollSocket(channel);
 		ChannelConfig config = channel.config();
 		RecvByteBufAllocator current = config.getRecvByteBufAllocator();
 		int maxMessages = (current instanceof MaxMessagesRecvByteBufAllocator maxMessagesAllocator)
 				? maxMessagesAllocator.maxMessagesPerRead() : DEFAULT_MAX_MESSAGES_PER_READ;
-		config.setRecvByteBufAllocator(new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, mark));
-		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, mark, ring));
+		boolean oneReadPerWakeup = epoll && sizing == ReadSizing.EXACT;
+		config.setRecvByteBufAllocator(
+				new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, sizing, oneReadPerWakeup));
+		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, sizing, epoll, ring));
 		stats.track(channel);
 		return demand;
 	}

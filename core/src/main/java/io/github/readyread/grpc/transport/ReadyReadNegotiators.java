@@ -54,21 +54,29 @@ public final class ReadyReadNegotiators {
 	}
 
 	/**
+	 * As {@link #plaintext(boolean, ReadPath, ReadPathStats, int, ReadSizing, boolean)}
+	 * with {@link ReadSizing#ADAPTIVE} reads.
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			int maxReadSize, boolean lowWaterMark) {
+		return plaintext(server, readPath, stats, maxReadSize, ReadSizing.ADAPTIVE, lowWaterMark);
+	}
+
+	/**
 	 * Negotiator with every choice open. Either read path counts its connections and the
 	 * bytes they read in {@code stats}.
 	 * @param server whether it serves accepted connections
 	 * @param readPath how connections read
 	 * @param stats the owner's figures
-	 * @param maxReadSize largest read buffer (ready-read only); reads are sized to HTTP/2
-	 * frames of at most 16 KiB, so sizes above
-	 * {@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE} read the same
-	 * @param lowWaterMark whether epoll connections keep {@code SO_RCVLOWAT} at the
-	 * missing bytes (ready-read only)
+	 * @param maxReadSize largest read buffer (ready-read only)
+	 * @param sizing how large reads are (ready-read only)
+	 * @param lowWaterMark whether epoll connections use {@code SO_RCVLOWAT} (ready-read
+	 * only)
 	 */
 	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
-			int maxReadSize, boolean lowWaterMark) {
-		if (readPath == null || stats == null) {
-			throw new NullPointerException("readPath and stats are required");
+			int maxReadSize, ReadSizing sizing, boolean lowWaterMark) {
+		if (readPath == null || stats == null || sizing == null) {
+			throw new NullPointerException("readPath, stats and sizing are required");
 		}
 		if (maxReadSize < 1) {
 			throw new IllegalArgumentException("maxReadSize must be positive, was " + maxReadSize);
@@ -79,7 +87,8 @@ public final class ReadyReadNegotiators {
 							GrpcNettyBridge.grpcNegotiationHandler(grpcHandler), grpcHandler.getNegotiationLogger()),
 					stats);
 		}
-		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, lowWaterMark, grpcHandler);
+		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, sizing, lowWaterMark,
+				grpcHandler);
 	}
 
 	/**
@@ -100,21 +109,53 @@ public final class ReadyReadNegotiators {
 	/**
 	 * Wraps the negotiator of a secure (record-layer) protocol for the ready read path:
 	 * each connection is prepared (demand-sized reads, epoll low-water mark, figures)
-	 * before the handshake starts; the record decoder then keeps the demand, and the
-	 * secure negotiator puts {@link Http2FrameAligner#behindRecordDecoder} behind it.
+	 * before the handshake starts, and the negotiator is given the connection's demand
+	 * for its record decoder; the secure negotiator puts
+	 * {@link Http2FrameAligner#behindRecordDecoder} behind that decoder.
 	 * @param negotiator the secure negotiator
 	 * @param stats the owner's figures
 	 * @param maxReadSize largest read buffer
 	 * @return the wrapping negotiator
 	 */
-	public static GrpcNettyBridge.Negotiator secured(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats,
+	public static GrpcNettyBridge.Negotiator secured(RecordLayerNegotiator negotiator, ReadPathStats stats,
 			int maxReadSize) {
-		return beforeHandshake(negotiator, (channel) -> {
-			ReadDemand demand = ReadyReadChannels.prepare(channel, stats, maxReadSize);
-			// Handshake messages are small and come whole; the record decoder sizes reads
-			// to records once the handshake is done.
-			demand.await(1, HANDSHAKE_READ_SIZE);
-		});
+		return secured(negotiator, stats, maxReadSize, ReadSizing.ADAPTIVE);
+	}
+
+	/**
+	 * As {@link #secured(RecordLayerNegotiator, ReadPathStats, int)} with the read sizing
+	 * chosen.
+	 * @param negotiator the secure negotiator
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @param sizing how large reads are
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator secured(RecordLayerNegotiator negotiator, ReadPathStats stats,
+			int maxReadSize, ReadSizing sizing) {
+		if (negotiator == null || stats == null || sizing == null) {
+			throw new NullPointerException("negotiator and stats are required");
+		}
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize, sizing, true);
+						// Handshake messages are small and come whole; the record decoder
+						// sizes reads to records once the handshake is done.
+						demand.await(1, HANDSHAKE_READ_SIZE);
+						ctx.pipeline().replace(this, null, negotiator.newHandler(grpcHandler, demand));
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
 	}
 
 	/**
@@ -158,25 +199,29 @@ public final class ReadyReadNegotiators {
 
 		private final int maxReadSize;
 
+		private final ReadSizing sizing;
+
 		private final boolean lowWaterMark;
 
 		private final GrpcHttp2ConnectionHandler grpcHandler;
 
-		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, boolean lowWaterMark,
-				GrpcHttp2ConnectionHandler grpcHandler) {
+		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, ReadSizing sizing,
+				boolean lowWaterMark, GrpcHttp2ConnectionHandler grpcHandler) {
 			this.server = server;
 			this.stats = stats;
 			this.maxReadSize = maxReadSize;
+			this.sizing = sizing;
 			this.lowWaterMark = lowWaterMark;
 			this.grpcHandler = grpcHandler;
 		}
 
 		@Override
 		public void handlerAdded(ChannelHandlerContext ctx) {
-			ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.lowWaterMark);
+			ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.sizing,
+					this.lowWaterMark);
 			Http2FrameAligner aligner = ReadyReadChannels.isIoUringSocket(ctx.channel())
-					? Http2FrameAligner.outermostOnSharedBuffers(this.server, this.stats)
-					: Http2FrameAligner.outermost(this.server, this.stats);
+					? Http2FrameAligner.outermostOnSharedBuffers(this.server, demand, this.stats)
+					: Http2FrameAligner.outermost(this.server, demand, this.stats);
 			ctx.pipeline().addBefore(ctx.name(), null, aligner);
 			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
 					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());

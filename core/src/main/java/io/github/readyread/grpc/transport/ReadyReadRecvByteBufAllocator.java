@@ -11,9 +11,12 @@ import io.netty.util.UncheckedBooleanSupplier;
  *
  * <p>
  * Netty's epoll and NIO read loops call {@code allocate} right before the read system
- * call, so a connection that waits for bytes holds no read buffer. The buffer is
- * {@link ReadDemand#readSize()} bytes, never 0 (a 0-byte read looks like EOF), and the
- * decoders are done with it within the same event loop task.
+ * call, so a connection that waits for bytes holds no read buffer. With
+ * {@link ReadSizing#ADAPTIVE} the buffer is {@link ReadDemand#maxReadSize()} bytes (the
+ * decoders copy what they keep, so a large buffer still goes back to the pool within the
+ * read); with {@link ReadSizing#EXACT} it is {@link ReadDemand#readSize()} bytes, never 0
+ * (a 0-byte read looks like EOF). Either way the decoders are done with it within the
+ * same event loop task.
  *
  * <pre>
  *   readable -> allocate(readSize) -> read -> fireChannelRead -> released by the decoders
@@ -36,7 +39,10 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 
 	private final boolean oneReadPerWakeup;
 
+	private final ReadSizing sizing;
+
 	/**
+	 * An allocator of {@link ReadSizing#EXACT} reads.
 	 * @param demand the connection's demand
 	 * @param stats where read buffers are counted
 	 * @param maxMessagesPerRead most reads per wakeup
@@ -44,13 +50,31 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 	 */
 	public ReadyReadRecvByteBufAllocator(ReadDemand demand, ReadPathStats stats, int maxMessagesPerRead,
 			boolean oneReadPerWakeup) {
+		this(demand, stats, maxMessagesPerRead, ReadSizing.EXACT, oneReadPerWakeup);
+	}
+
+	/**
+	 * @param demand the connection's demand
+	 * @param stats where read buffers are counted
+	 * @param maxMessagesPerRead most reads per wakeup
+	 * @param sizing how large reads are
+	 * @param oneReadPerWakeup whether a wakeup reads once ({@link ReadSizing#EXACT} on
+	 * epoll)
+	 */
+	public ReadyReadRecvByteBufAllocator(ReadDemand demand, ReadPathStats stats, int maxMessagesPerRead,
+			ReadSizing sizing, boolean oneReadPerWakeup) {
 		super(maxMessagesPerRead);
-		if (demand == null || stats == null) {
-			throw new NullPointerException("demand and stats are required");
+		if (demand == null || stats == null || sizing == null) {
+			throw new NullPointerException("demand, stats and sizing are required");
 		}
 		this.demand = demand;
 		this.stats = stats;
+		this.sizing = sizing;
 		this.oneReadPerWakeup = oneReadPerWakeup;
+	}
+
+	public ReadSizing sizing() {
+		return this.sizing;
 	}
 
 	public ReadDemand demand() {
@@ -81,7 +105,9 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 
 		@Override
 		public int guess() {
-			return ReadyReadRecvByteBufAllocator.this.demand.readSize();
+			ReadDemand demand = ReadyReadRecvByteBufAllocator.this.demand;
+			return (ReadyReadRecvByteBufAllocator.this.sizing == ReadSizing.ADAPTIVE) ? demand.maxReadSize()
+					: demand.readSize();
 		}
 
 		@Override

@@ -40,6 +40,8 @@ public final class ReadyReadTransport {
 
 	private final int readBufferSize;
 
+	private final ReadSizing readSizing;
+
 	private final Map<Owner, ChannelInfo> owners = new ConcurrentHashMap<>();
 
 	private final Map<Owner, ReadPathStats> stats = new ConcurrentHashMap<>();
@@ -56,6 +58,24 @@ public final class ReadyReadTransport {
 	 */
 	public ReadyReadTransport(NettyTransport transport, PooledBufferAllocator pool, ReadPath readPath,
 			int readBufferSize, Duration cacheTrimInterval) {
+		this(transport, pool, readPath, readBufferSize, ReadSizing.ADAPTIVE, cacheTrimInterval);
+	}
+
+	/**
+	 * @param transport shared event loops and channel types
+	 * @param pool the one pool
+	 * @param readPath read path of new connections
+	 * @param readBufferSize largest read buffer in bytes
+	 * @param readSizing how large the ready read path's reads are
+	 * @param cacheTrimInterval how often event loops trim their pool caches, zero for
+	 * never
+	 */
+	public ReadyReadTransport(NettyTransport transport, PooledBufferAllocator pool, ReadPath readPath,
+			int readBufferSize, ReadSizing readSizing, Duration cacheTrimInterval) {
+		if (readSizing == null) {
+			throw new NullPointerException("readSizing is required");
+		}
+		this.readSizing = readSizing;
 		if (readBufferSize < 1024) {
 			throw new IllegalArgumentException("Read buffer size must be at least 1KB, was " + readBufferSize);
 		}
@@ -153,12 +173,18 @@ public final class ReadyReadTransport {
 	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.Negotiator alts,
 			ReadPathStats stats) {
 		if (alts != null) {
-			return (this.readPath == ReadPath.READY) ? ReadyReadNegotiators.secured(alts, stats, this.readBufferSize)
-					: ReadyReadNegotiators.counted(alts, stats);
+			if (this.readPath != ReadPath.READY) {
+				return ReadyReadNegotiators.counted(alts, stats);
+			}
+			if (!(alts instanceof RecordLayerNegotiator recordLayer)) {
+				throw new IllegalArgumentException(
+						"The ready read path needs a RecordLayerNegotiator for ALTS, got " + alts.getClass().getName());
+			}
+			return ReadyReadNegotiators.secured(recordLayer, stats, this.readBufferSize, this.readSizing);
 		}
 		// The ready negotiator tracks its connections itself, as it prepares them.
 		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats,
-				this.readBufferSize, true);
+				this.readBufferSize, this.readSizing, true);
 		return (this.readPath == ReadPath.READY) ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
 	}
 
@@ -252,6 +278,10 @@ public final class ReadyReadTransport {
 
 	public int readBufferSize() {
 		return this.readBufferSize;
+	}
+
+	public ReadSizing readSizing() {
+		return this.readSizing;
 	}
 
 	/**

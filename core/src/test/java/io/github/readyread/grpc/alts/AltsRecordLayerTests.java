@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.alts;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -100,12 +101,29 @@ class AltsRecordLayerTests {
 	}
 
 	@Test
+	void aReadThatEndsBetweenTheLengthAndTheTypeOfAHeaderLosesNoFrame() throws Exception {
+		// io_uring ring buffers cut reads anywhere: here after the 4-byte length of the
+		// second record's header and 1 byte of its type, after a record of another size.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] first = bytes(3000);
+		byte[] second = bytes(7);
+		byte[] a = stock.protect(first);
+		byte[] b = stock.protect(second);
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(a).writeBytes(b, 0, 5));
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(b, 5, b.length - 5));
+		assertThat(readAll(channel)).isEqualTo(concat(first, second));
+		assertThat(this.stats.incompleteBytes()).isZero();
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
 	void incompleteFrameKeepsOnlyItsOwnBytesAndTheReadBufferIsReleased() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] frame = stock.protect(bytes(10_000));
-		EmbeddedChannel channel = decoderChannel();
 		ReadDemand demand = new ReadDemand(65536, 1024);
-		channel.attr(ReadDemand.KEY).set(demand);
+		EmbeddedChannel channel = decoderChannel(demand);
 		// A big read buffer carrying the header and 1000 bytes of the frame.
 		ByteBuf read = this.alloc.directBuffer(65536).writeBytes(frame, 0, 1008);
 		channel.writeInbound(read);
@@ -206,9 +224,8 @@ class AltsRecordLayerTests {
 
 	@Test
 	void aOneMebibyteRecordCompletesThroughReadsTheDemandSizes() throws Exception {
-		EmbeddedChannel channel = decoderChannel();
 		ReadDemand demand = new ReadDemand(64 * 1024, 1024);
-		channel.attr(ReadDemand.KEY).set(demand);
+		EmbeddedChannel channel = decoderChannel(demand);
 		// The largest record any ALTS stack accepts: a whole frame of exactly 1 MiB.
 		byte[] plaintext = bytes(AltsFrameSizes.HARD_LIMIT - AltsRecordDecoder.HEADER_BYTES - AltsCrypter.TAG_LENGTH);
 		byte[] record = seal(plaintext);
@@ -301,8 +318,13 @@ class AltsRecordLayerTests {
 	}
 
 	private EmbeddedChannel decoderChannel() {
+		return decoderChannel(null);
+	}
+
+	private EmbeddedChannel decoderChannel(ReadDemand demand) {
 		EmbeddedChannel channel = newChannel();
-		channel.pipeline().addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), this.stats));
+		channel.pipeline()
+			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), demand, this.stats));
 		return channel;
 	}
 
@@ -336,6 +358,12 @@ class AltsRecordLayerTests {
 		finally {
 			frame.release();
 		}
+	}
+
+	private static byte[] concat(byte[] one, byte[] two) {
+		byte[] both = Arrays.copyOf(one, one.length + two.length);
+		System.arraycopy(two, 0, both, one.length, two.length);
+		return both;
 	}
 
 	private byte[] bytes(int n) {

@@ -61,7 +61,7 @@ class Http2FrameAlignerFuzzTests {
 		byte[] input = AltsRecordDecoderFuzzTests.concat(bytes, data.consumeBytes(data.consumeInt(0, 64)));
 
 		ReadPathStats stats = new ReadPathStats("fuzz");
-		Http2FrameAligner aligner = new Http2FrameAligner(server, 16384, stats, false);
+		Http2FrameAligner aligner = new Http2FrameAligner(server, 16384, null, stats);
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(alloc);
 		channel.pipeline().addLast(aligner);

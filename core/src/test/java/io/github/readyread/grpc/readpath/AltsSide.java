@@ -14,6 +14,7 @@ import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.ManagedChannel;
@@ -48,6 +49,10 @@ final class AltsSide implements AutoCloseable {
 	private final EmbeddedHandshaker handshaker;
 
 	AltsSide(String transport, ReadPath readPath, EmbeddedHandshaker handshaker) {
+		this(transport, readPath, ReadSizing.ADAPTIVE, handshaker);
+	}
+
+	AltsSide(String transport, ReadPath readPath, ReadSizing sizing, EmbeddedHandshaker handshaker) {
 		this.handshaker = handshaker;
 		if ("epoll".equals(transport)) {
 			assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
@@ -57,7 +62,7 @@ final class AltsSide implements AutoCloseable {
 		}
 		this.transport = NettyTransport.select(TransportType.valueOf(transport.toUpperCase(Locale.ROOT)), 2,
 				Duration.ZERO, Duration.ofSeconds(5), new ReadBufferRing(this.pool.allocator(), 8, 32 * 1024));
-		this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, Duration.ZERO);
+		this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, sizing, Duration.ZERO);
 		this.stats = this.readyRead.statsFor("side");
 		this.serverStats = this.readyRead.serverStats();
 	}

@@ -55,6 +55,8 @@ final class GrpcSocketRig implements AutoCloseable {
 
 	final boolean lowWaterMark;
 
+	final ReadSizing sizing;
+
 	final PooledByteBufAllocator serverPool = newPool();
 
 	final PooledByteBufAllocator clientPool = newPool();
@@ -82,17 +84,30 @@ final class GrpcSocketRig implements AutoCloseable {
 	}
 
 	GrpcSocketRig(TransportType transport, ReadPath readPath, boolean lowWaterMark) throws IOException {
-		this(transport, readPath, lowWaterMark, ReadBufferRing.DEFAULT_ENTRIES, ReadBufferRing.DEFAULT_BUFFER_SIZE);
+		this(transport, readPath, ReadSizing.ADAPTIVE, lowWaterMark);
+	}
+
+	GrpcSocketRig(TransportType transport, ReadPath readPath, ReadSizing sizing, boolean lowWaterMark)
+			throws IOException {
+		this(transport, readPath, sizing, lowWaterMark, ReadBufferRing.DEFAULT_ENTRIES,
+				ReadBufferRing.DEFAULT_BUFFER_SIZE);
+	}
+
+	GrpcSocketRig(TransportType transport, ReadPath readPath, boolean lowWaterMark, int ringEntries, int ringBufferSize)
+			throws IOException {
+		this(transport, readPath, ReadSizing.ADAPTIVE, lowWaterMark, ringEntries, ringBufferSize);
 	}
 
 	/**
-	 * A rig on {@code transport} (each side's event loops on the real selection, io_uring
-	 * rings of {@code ringEntries} x {@code ringBufferSize} on each side's pool).
+	 * A rig on {@code transport} with {@code sizing} reads (each side's event loops on
+	 * the real selection, io_uring rings of {@code ringEntries} x {@code ringBufferSize}
+	 * on each side's pool).
 	 */
-	GrpcSocketRig(TransportType transport, ReadPath readPath, boolean lowWaterMark, int ringEntries, int ringBufferSize)
-			throws IOException {
+	GrpcSocketRig(TransportType transport, ReadPath readPath, ReadSizing sizing, boolean lowWaterMark, int ringEntries,
+			int ringBufferSize) throws IOException {
 		this.transport = transport;
 		this.readPath = readPath;
+		this.sizing = sizing;
 		this.lowWaterMark = lowWaterMark;
 		boolean ioUring = transport == TransportType.IO_URING;
 		this.serverRing = ioUring ? new ReadBufferRing(this.serverPool, ringEntries, ringBufferSize) : null;
@@ -110,8 +125,8 @@ final class GrpcSocketRig implements AutoCloseable {
 			.directExecutor()
 			.addService(service());
 		this.serverLoops.socketOptions().forEach((option, value) -> childOption(builder, option, value));
-		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(true, readPath, this.serverStats, lowWaterMark),
-				false);
+		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(true, readPath, this.serverStats,
+				ReadyReadChannels.DEFAULT_MAX_READ_SIZE, sizing, lowWaterMark), false);
 		this.server = builder.build().start();
 	}
 
@@ -161,8 +176,8 @@ final class GrpcSocketRig implements AutoCloseable {
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor();
 		this.clientLoops.socketOptions().forEach((option, value) -> option(builder, option, value));
-		GrpcNettyBridge.install(builder,
-				ReadyReadNegotiators.plaintext(false, this.readPath, this.clientStats, this.lowWaterMark), false);
+		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(false, this.readPath, this.clientStats,
+				ReadyReadChannels.DEFAULT_MAX_READ_SIZE, this.sizing, this.lowWaterMark), false);
 		ManagedChannel channel = builder.build();
 		this.channels.add(channel);
 		return channel;

@@ -34,6 +34,8 @@ class Http2FrameAlignerTests {
 
 	private EmbeddedChannel channel;
 
+	private final ReadDemand demand = new ReadDemand(16402, 9);
+
 	@AfterEach
 	void poolIsEmptyAfterClose() {
 		if (this.channel != null) {
@@ -70,7 +72,7 @@ class Http2FrameAlignerTests {
 		// their own (the header is kept in fields).
 		assertThat(this.pool.pinnedDirectMemory() - before).isEqualTo(8192);
 		assertThat(this.stats.incompleteBytes()).isEqualTo(8192);
-		ReadDemand demand = ReadDemand.of(channel);
+		ReadDemand demand = this.demand;
 		assertThat(demand.missingBytes()).isEqualTo(8192);
 		assertThat(demand.readSize()).isEqualTo(8192 + 9);
 		channel.writeInbound(read(slice(frame, 9 + 8192, frame.length), 8192));
@@ -87,15 +89,26 @@ class Http2FrameAlignerTests {
 		byte[] frames = concat(frame(DATA, 1, random(100, 2)), frame(HEADERS, 1, new byte[20]));
 		ByteBuf read = read(frames, 16393);
 		channel.writeInbound(read);
+		ByteBuf header = channel.readInbound();
 		ByteBuf data = channel.readInbound();
 		try {
 			assertThat(concat(drain(channel).toArray(new byte[0][]))).isEqualTo(slice(frames, 109, frames.length));
-			// The read buffer went back to the pool while the DATA frame is still held.
+			// Changed with adaptive (64 KiB) reads, where every DATA frame takes this
+			// path: the header goes on as part of the read buffer (gRPC keeps it in
+			// fields), the payload in a copy of its exact size (16384 + 9 bytes would
+			// take
+			// the pool's 20 KiB size class).
+			assertThat(bytes(header)).isEqualTo(slice(frames, 0, 9));
+			header.release();
+			// The read buffer went back to the pool while the DATA payload is held.
 			assertThat(read.refCnt()).isZero();
-			assertThat(data.capacity()).isEqualTo(109);
-			assertThat(bytes(data)).isEqualTo(slice(frames, 0, 109));
+			assertThat(data.capacity()).isEqualTo(100);
+			assertThat(bytes(data)).isEqualTo(slice(frames, 9, 109));
 		}
 		finally {
+			if (header.refCnt() > 0) {
+				header.release();
+			}
 			data.release();
 		}
 	}
@@ -119,12 +132,89 @@ class Http2FrameAlignerTests {
 	}
 
 	@Test
+	void onSharedBuffersADataFrameThatFillsItsBufferGoesOnInACopy() {
+		EmbeddedChannel channel = onSharedBuffers();
+		byte[] frame = frame(DATA, 1, random(16000, 3));
+		ByteBuf read = read(frame, 16393);
+		channel.writeInbound(read);
+		ByteBuf header = channel.readInbound();
+		ByteBuf data = channel.readInbound();
+		try {
+			assertThat(bytes(header)).isEqualTo(slice(frame, 0, 9));
+			header.release();
+			// An io_uring ring buffer is shared: gRPC keeps DATA until a message is
+			// whole, so the payload must not keep the read buffer.
+			assertThat(read.refCnt()).isZero();
+			assertThat(data.capacity()).isEqualTo(16000);
+			assertThat(bytes(data)).isEqualTo(slice(frame, 9, frame.length));
+		}
+		finally {
+			if (header.refCnt() > 0) {
+				header.release();
+			}
+			if (data != null) {
+				data.release();
+			}
+		}
+	}
+
+	@Test
+	void onSharedBuffersADataFramePayloadThatIsAWholeReadGoesOnInACopy() {
+		EmbeddedChannel channel = onSharedBuffers();
+		byte[] frame = frame(DATA, 1, random(16384, 4));
+		channel.writeInbound(read(slice(frame, 0, 9), 9));
+		ByteBuf read = read(slice(frame, 9, frame.length), 16384);
+		channel.writeInbound(read);
+		ByteBuf header = channel.readInbound();
+		ByteBuf data = channel.readInbound();
+		try {
+			assertThat(bytes(header)).isEqualTo(slice(frame, 0, 9));
+			assertThat(read.refCnt()).isZero();
+			assertThat(data.capacity()).isEqualTo(16384);
+			assertThat(bytes(data)).isEqualTo(slice(frame, 9, frame.length));
+		}
+		finally {
+			header.release();
+			if (data != null) {
+				data.release();
+			}
+		}
+	}
+
+	@Test
+	void onSharedBuffersAnEmptyDataFrameGoesOnInACopyOfItsOwn() {
+		EmbeddedChannel channel = onSharedBuffers();
+		byte[] frames = concat(frame(HEADERS, 1, new byte[20]), frame(DATA, 1, new byte[0]),
+				frame(SETTINGS, 0, new byte[6]));
+		ByteBuf read = read(frames, 4096);
+		channel.writeInbound(read);
+		ByteBuf headers = channel.readInbound();
+		ByteBuf data = channel.readInbound();
+		try {
+			assertThat(bytes(headers)).isEqualTo(slice(frames, 0, 29));
+			assertThat(concat(drain(channel).toArray(new byte[0][]))).isEqualTo(slice(frames, 38, frames.length));
+			headers.release();
+			assertThat(read.refCnt()).isZero();
+			assertThat(data.capacity()).isEqualTo(9);
+			assertThat(bytes(data)).isEqualTo(slice(frames, 29, 38));
+		}
+		finally {
+			if (headers.refCnt() > 0) {
+				headers.release();
+			}
+			if (data != null) {
+				data.release();
+			}
+		}
+	}
+
+	@Test
 	void serverPassesTheClientPrefaceOnInOnePiece() {
 		EmbeddedChannel channel = server();
 		byte[] settings = frame(SETTINGS, 0, new byte[6]);
 		channel.writeInbound(read(slice(PREFACE, 0, 10), 64));
 		assertThat(drain(channel)).isEmpty();
-		assertThat(ReadDemand.of(channel).missingBytes()).isEqualTo(14);
+		assertThat(this.demand.missingBytes()).isEqualTo(14);
 		channel.writeInbound(read(concat(slice(PREFACE, 10, 24), settings), 64));
 		List<byte[]> out = drain(channel);
 		assertThat(out).hasSize(2);
@@ -214,16 +304,15 @@ class Http2FrameAlignerTests {
 	}
 
 	@Test
-	void behindARecordDecoderTheDemandIsLeftAlone() {
+	void behindARecordDecoderItAlignsWithoutADemand() {
 		this.channel = new EmbeddedChannel(false, false);
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
-		ReadDemand demand = new ReadDemand(16402, 100);
-		this.channel.attr(ReadDemand.KEY).set(demand);
 		this.channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
 		register(this.channel);
 		this.channel.writeInbound(read(slice(frame(DATA, 1, random(5000, 7)), 0, 3000), 4096));
-		assertThat(demand.readSize()).isEqualTo(100);
-		assertThat(demand.missingBytes()).isEqualTo(1);
+		assertThat(this.stats.incompleteBytes()).isEqualTo(3000 - 9);
+		// The demand is the record decoder's: this one was never given it.
+		assertThat(this.demand.missingBytes()).isEqualTo(1);
 	}
 
 	private EmbeddedChannel client() {
@@ -237,8 +326,15 @@ class Http2FrameAlignerTests {
 	private EmbeddedChannel channel(boolean server) {
 		this.channel = new EmbeddedChannel(false, false);
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
-		this.channel.attr(ReadDemand.KEY).set(new ReadDemand(16402, 9));
-		this.channel.pipeline().addLast(Http2FrameAligner.outermost(server, this.stats));
+		this.channel.pipeline().addLast(Http2FrameAligner.outermost(server, this.demand, this.stats));
+		register(this.channel);
+		return this.channel;
+	}
+
+	private EmbeddedChannel onSharedBuffers() {
+		this.channel = new EmbeddedChannel(false, false);
+		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
+		this.channel.pipeline().addLast(Http2FrameAligner.outermostOnSharedBuffers(false, this.demand, this.stats));
 		register(this.channel);
 		return this.channel;
 	}

@@ -31,12 +31,12 @@ class ReadyReadChannelsTests {
 	@Test
 	void prepareInstallsDemandAllocatorAndHeadHandlerAndCountsTheConnection() {
 		ReadDemand demand = ReadyReadChannels.prepare(this.channel, this.stats, 4096);
-		assertThat(ReadDemand.of(this.channel)).isSameAs(demand);
 		assertThat(demand.maxReadSize()).isEqualTo(4096);
 		assertThat(demand.readSize()).isEqualTo(ReadyReadChannels.INITIAL_READ_SIZE);
 		assertThat((Object) this.channel.config().getRecvByteBufAllocator())
 			.isInstanceOf(ReadyReadRecvByteBufAllocator.class);
 		ReadyReadRecvByteBufAllocator allocator = this.channel.config().getRecvByteBufAllocator();
+		assertThat(allocator.demand()).isSameAs(demand);
 		// Not an epoll socket: no low-water mark, and the usual read loop.
 		assertThat(allocator.oneReadPerWakeup()).isFalse();
 		assertThat(this.channel.pipeline().first()).isInstanceOf(ReadPathHeadHandler.class);
@@ -55,8 +55,8 @@ class ReadyReadChannelsTests {
 	@Test
 	void headHandlerCountsTheBytesReadAndLeavesReadBuffersToTheAllocator() {
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
-		ReadyReadChannels.prepare(this.channel, this.stats, 4096);
-		this.channel.pipeline().addLast(Http2FrameAligner.outermost(false, this.stats));
+		ReadDemand demand = ReadyReadChannels.prepare(this.channel, this.stats, 4096);
+		this.channel.pipeline().addLast(Http2FrameAligner.outermost(false, demand, this.stats));
 		ByteBuf read = this.pool.directBuffer(64);
 		read.writeBytes(Http2FrameAlignerTests.frame((byte) 4, 0, new byte[6]));
 		this.channel.writeInbound(read);

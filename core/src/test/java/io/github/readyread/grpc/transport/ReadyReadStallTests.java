@@ -14,7 +14,7 @@ import io.grpc.stub.StreamObserver;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -35,19 +35,24 @@ class ReadyReadStallTests {
 
 	private static final int PREFIX = 5;
 
-	@ParameterizedTest(name = "{0}")
-	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
-	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(TransportType transport) throws Exception {
+	// No IO_URING with EXACT reads: a ring receive takes whatever is queued whatever the
+	// read size and io_uring has no SO_RCVLOWAT, so EXACT's kernel-tail contract cannot
+	// hold there (it reads like ADAPTIVE).
+	@ParameterizedTest(name = "{0}, {1}")
+	@CsvSource({ "EPOLL, ADAPTIVE", "EPOLL, EXACT", "NIO, ADAPTIVE", "NIO, EXACT", "IO_URING, ADAPTIVE" })
+	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(TransportType transport, ReadSizing sizing)
+			throws Exception {
 		GrpcSocketRig.assumeAvailable(transport);
 		// SO_RCVLOWAT keeps tails in the kernel on epoll only: an io_uring receive takes
 		// whatever is queued into a ring buffer.
 		boolean epoll = transport == TransportType.EPOLL;
 		// 4 KiB into the first DATA frame that starts after a 512 KiB message.
-		Stall conventional = stall(transport, ReadPath.CONVENTIONAL, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
-		Stall ready = stall(transport, ReadPath.READY, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
+		Stall conventional = stall(transport, ReadPath.CONVENTIONAL, sizing, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE,
+				4096);
+		Stall ready = stall(transport, ReadPath.READY, sizing, true, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
 		report(transport, "conventional, 4 KiB into the first frame after a 512 KiB message", conventional);
-		report(transport, "ready, 4 KiB into the first frame after a 512 KiB message", ready);
-		assertReadPath(epoll, ready);
+		report(transport, "ready " + sizing + ", 4 KiB into the first frame after a 512 KiB message", ready);
+		assertReadPath(transport, epoll, sizing, ready);
 		assertNoRingBufferKept(transport, ready);
 		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
 		if (transport == TransportType.IO_URING) {
@@ -60,18 +65,20 @@ class ReadyReadStallTests {
 		}
 	}
 
-	@ParameterizedTest(name = "{0}")
-	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
-	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(TransportType transport) throws Exception {
+	// No IO_URING with EXACT reads: see above.
+	@ParameterizedTest(name = "{0}, {1}")
+	@CsvSource({ "EPOLL, ADAPTIVE", "EPOLL, EXACT", "NIO, ADAPTIVE", "NIO, EXACT", "IO_URING, ADAPTIVE" })
+	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(TransportType transport, ReadSizing sizing)
+			throws Exception {
 		GrpcSocketRig.assumeAvailable(transport);
 		// SO_RCVLOWAT keeps tails in the kernel on epoll only: an io_uring receive takes
 		// whatever is queued into a ring buffer.
 		boolean epoll = transport == TransportType.EPOLL;
-		Stall conventional = stall(transport, ReadPath.CONVENTIONAL, true, 0, 3 * 16384, 8192);
-		Stall ready = stall(transport, ReadPath.READY, true, 0, 3 * 16384, 8192);
+		Stall conventional = stall(transport, ReadPath.CONVENTIONAL, sizing, true, 0, 3 * 16384, 8192);
+		Stall ready = stall(transport, ReadPath.READY, sizing, true, 0, 3 * 16384, 8192);
 		report(transport, "conventional, 8 KiB into the 4th frame of a 256 KiB message", conventional);
-		report(transport, "ready, 8 KiB into the 4th frame of a 256 KiB message", ready);
-		assertReadPath(epoll, ready);
+		report(transport, "ready " + sizing + ", 8 KiB into the 4th frame of a 256 KiB message", ready);
+		assertReadPath(transport, epoll, sizing, ready);
 		assertNoRingBufferKept(transport, ready);
 		assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(2 * ready.waitingPerConnection + 1024);
 		assertThat(conventional.pinnedPerConnection).isGreaterThan(ready.pinnedPerConnection + 16 * 1024);
@@ -80,10 +87,11 @@ class ReadyReadStallTests {
 	@Test
 	void withoutTheLowWaterMarkEpollReadsTheTailLikeNio() throws Exception {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable");
-		Stall noMark = stall(TransportType.EPOLL, ReadPath.READY, false, WARM_UP_SIZE, PREFIX + WARM_UP_SIZE, 4096);
-		report(TransportType.EPOLL, "ready without SO_RCVLOWAT, 4 KiB into the first frame after a 512 KiB message",
-				noMark);
-		assertReadPath(false, noMark);
+		Stall noMark = stall(TransportType.EPOLL, ReadPath.READY, ReadSizing.EXACT, false, WARM_UP_SIZE,
+				PREFIX + WARM_UP_SIZE, 4096);
+		report(TransportType.EPOLL,
+				"ready EXACT without SO_RCVLOWAT, 4 KiB into the first frame after a 512 KiB message", noMark);
+		assertReadPath(TransportType.EPOLL, false, ReadSizing.EXACT, noMark);
 		assertThat(noMark.incompletePerConnection).isEqualTo(4096);
 	}
 
@@ -97,13 +105,26 @@ class ReadyReadStallTests {
 		}
 	}
 
-	private static void assertReadPath(boolean lowWaterMark, Stall ready) {
+	private static void assertReadPath(TransportType transport, boolean lowWaterMark, ReadSizing sizing, Stall ready) {
 		// Whatever was read of the cut frame is kept in a buffer of its exact size.
 		assertThat(ready.readPathPerConnection).isLessThanOrEqualTo(ready.incompletePerConnection + 64);
 		// (per-connection averages: integer division may lose 1)
 		assertThat(ready.incompletePerConnection + ready.inKernelPerConnection).isBetween(ready.tailPerConnection - 1,
 				ready.tailPerConnection);
-		if (lowWaterMark) {
+		if (sizing == ReadSizing.ADAPTIVE) {
+			// Large reads take the tail of the cut frame with the frames before it (the
+			// relay writes them together): it is held at its exact size, so the pool
+			// holds about the bytes waiting in the process, whether or not the kernel
+			// kept some of it. Not on io_uring: there the server's DATA frame across the
+			// message boundary carried about 2 KiB more of the first message in our runs
+			// (18269 B waiting against 20212 on epoll and NIO, on both read paths), and
+			// gRPC keeps that frame's whole payload copy, delivered part included;
+			// assertNoRingBufferKept bounds it (a kept ring slice would be 32 KiB).
+			if (transport != TransportType.IO_URING) {
+				assertThat(ready.pinnedPerConnection).isLessThanOrEqualTo(ready.waitingPerConnection + 1024);
+			}
+		}
+		else if (lowWaterMark) {
 			// The kernel keeps the tail, except where it wakes the reader early (e.g. a
 			// receive window below one 64 KiB loopback MSS); without the mark it never
 			// does.
@@ -114,9 +135,9 @@ class ReadyReadStallTests {
 		}
 	}
 
-	private Stall stall(TransportType transport, ReadPath readPath, boolean lowWaterMark, int warmUpSize, long cutFrom,
-			int tail) throws Exception {
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, lowWaterMark);
+	private Stall stall(TransportType transport, ReadPath readPath, ReadSizing sizing, boolean lowWaterMark,
+			int warmUpSize, long cutFrom, int tail) throws Exception {
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, sizing, lowWaterMark);
 				StallingRelay relay = new StallingRelay(rig.port(), cutFrom, tail)) {
 			CountDownLatch ended = new CountDownLatch(CONNECTIONS);
 			AtomicInteger messages = new AtomicInteger();

@@ -57,7 +57,8 @@ public class BufferPoolEndpoint {
 		}
 		return new BufferPoolDescriptor(this.transport.mode(), this.transport.fallbackReason(),
 				this.transport.transport().type().displayName(),
-				this.transport.readPath().name().toLowerCase(Locale.ROOT), describe(this.transport.pool()),
+				this.transport.readPath().name().toLowerCase(Locale.ROOT),
+				this.transport.readSizing().name().toLowerCase(Locale.ROOT), describe(this.transport.pool()),
 				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, done),
 				describe(this.transport.transport().readBufferRing(), exhaustions),
 				(server != null) ? describe(server) : null, channels);
@@ -110,6 +111,7 @@ public class BufferPoolEndpoint {
 	 * @param fallbackReason why the mode is a fallback, {@code null} in ready-read mode
 	 * @param transport {@code epoll}, {@code io_uring} or {@code nio}
 	 * @param readPath {@code ready} or {@code conventional}
+	 * @param readSizing {@code adaptive} or {@code exact} (reads of the ready read path)
 	 * @param pool the shared pool
 	 * @param readPathTotals read path figures summed over every channel and the server
 	 * @param readBufferRing the io_uring read buffer rings, {@code null} on another
@@ -118,7 +120,7 @@ public class BufferPoolEndpoint {
 	 * @param channels every client channel, by name
 	 */
 	public record BufferPoolDescriptor(String mode, String fallbackReason, String transport, String readPath,
-			PoolDescriptor pool, ReadPathDescriptor readPathTotals, RingDescriptor readBufferRing,
+			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals, RingDescriptor readBufferRing,
 			ChannelDescriptor server, Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
 	}
 

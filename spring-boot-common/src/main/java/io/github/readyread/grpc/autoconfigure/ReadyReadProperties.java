@@ -12,6 +12,7 @@ import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 
@@ -45,6 +46,15 @@ public class ReadyReadProperties {
 	 * Largest read buffer taken from the pool for one socket read.
 	 */
 	private DataSize readBufferSize = DataSize.ofKilobytes(64);
+
+	/**
+	 * How large the ready read path's reads are: adaptive (large reads while bytes come,
+	 * about stock gRPC's system calls; an incomplete frame is held at its exact size) or
+	 * exact (one frame per read except on io_uring, whose receives take what is queued;
+	 * on epoll an incomplete frame waits in the kernel, at 3 to 4 times the system
+	 * calls).
+	 */
+	private ReadSizing readSizing = ReadSizing.ADAPTIVE;
 
 	private final Pool pool = new Pool();
 
@@ -86,6 +96,14 @@ public class ReadyReadProperties {
 		this.readBufferSize = readBufferSize;
 	}
 
+	public ReadSizing getReadSizing() {
+		return this.readSizing;
+	}
+
+	public void setReadSizing(ReadSizing readSizing) {
+		this.readSizing = readSizing;
+	}
+
 	public Pool getPool() {
 		return this.pool;
 	}
@@ -120,7 +138,7 @@ public class ReadyReadProperties {
 	 */
 	public ReadyReadTransport newTransport(NettyTransport transport, PooledBufferAllocator pool) {
 		return new ReadyReadTransport(transport, pool, this.readPath, (int) this.readBufferSize.toBytes(),
-				pool.settings().cacheTrimInterval());
+				this.readSizing, pool.settings().cacheTrimInterval());
 	}
 
 	/**
