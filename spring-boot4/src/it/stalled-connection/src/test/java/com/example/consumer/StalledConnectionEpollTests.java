@@ -42,9 +42,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * ({@code transport: auto}), whose channel {@code stalled} waits in the middle of an
  * HTTP/2 DATA frame of a large message (a proxy stops forwarding the server's bytes): the
  * read path holds 0 B while it waits, the frame's bytes wait in the kernel
- * ({@code SO_RCVLOWAT}), and the message completes when the bytes come.
+ * ({@code SO_RCVLOWAT}, with {@code read-sizing: exact}; the default, adaptive, holds them
+ * at their exact size instead), and the message completes when the bytes come.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "grpc.ready-read.read-sizing=exact")
 @ExtendWith(OutputCaptureExtension.class)
 class StalledConnectionEpollTests {
 
