@@ -55,7 +55,12 @@ class ReadyReadServerNamedChannelTests {
 				assertThat(channel.incompleteBytes()).isEqualTo(300);
 				BufferPoolDescriptor whole = endpoint.bufferPool();
 				assertThat(whole.channels()).containsOnlyKeys("server");
-				assertThat(whole.channels().get("server")).isEqualTo(channel);
+				// Same channel; its read figures may move between the two snapshots (a
+				// late
+				// control frame being read), so only what identifies it is compared.
+				assertThat(whole.channels().get("server")).usingRecursiveComparison()
+					.comparingOnlyFields("name", "target", "security", "readPath", "liveConnections", "incompleteBytes")
+					.isEqualTo(channel);
 				ChannelDescriptor server = whole.server();
 				assertThat(server.target()).isEmpty();
 				assertThat(server.liveConnections()).isEqualTo(1);
