@@ -6,8 +6,7 @@ import io.netty.channel.ChannelHandler;
 /**
  * Package-private ALTS parts the fuzz targets in {@code io.github.readyread.grpc.fuzz}
  * drive directly: the handshake handler (built by {@link AltsNegotiator} only from grpc's
- * HTTP/2 handler) and the record counter, so one crypter (one key schedule) serves every
- * input of a fuzzing process.
+ * HTTP/2 handler) and the checks of a handshake result.
  */
 public final class AltsFuzzAccess {
 
@@ -34,11 +33,6 @@ public final class AltsFuzzAccess {
 	 */
 	public static String checkResult(HandshakerResult result, boolean client) {
 		return AltsRpcVersions.checkResult(result, client);
-	}
-
-	/** Makes {@code crypter} start again at record 0, as if new. */
-	public static void restart(AltsCrypter crypter) {
-		crypter.setRecordNumberForTesting(0);
 	}
 
 }
