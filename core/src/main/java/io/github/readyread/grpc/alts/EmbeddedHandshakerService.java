@@ -240,7 +240,12 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			byte[] body = Arrays.copyOfRange(message, 1, message.length);
 			if (!this.client && this.clientInitBody == null) {
 				expect(type, CLIENT_INIT);
-				serverReceivesClientInit(body, outFrames);
+				try {
+					serverReceivesClientInit(body, outFrames);
+				}
+				catch (IOException | GeneralSecurityException ex) {
+					throw malformed("client init", ex);
+				}
 				return null;
 			}
 			if (!this.client) {
@@ -249,7 +254,12 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 				return result();
 			}
 			expect(type, SERVER_INIT);
-			clientReceivesServerInit(body);
+			try {
+				clientReceivesServerInit(body);
+			}
+			catch (IOException | GeneralSecurityException ex) {
+				throw malformed("server init", ex);
+			}
 			outFrames.write(message(CLIENT_FINISHED, mac("client")));
 			return result();
 		}
@@ -397,6 +407,15 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			return Math.max(client, server);
 		}
 		return Math.min(client, server);
+	}
+
+	/**
+	 * A message the peer sent that cannot be read (cut short, not a key): the peer's
+	 * fault, not the handshaker's.
+	 */
+	private static HandshakeException malformed(String message, Exception cause) {
+		return new HandshakeException(Status.Code.INVALID_ARGUMENT, "malformed " + message + " from the peer: "
+				+ cause.getClass().getSimpleName() + ((cause.getMessage() != null) ? ": " + cause.getMessage() : ""));
 	}
 
 	private static void expect(int type, int expected) throws HandshakeException {

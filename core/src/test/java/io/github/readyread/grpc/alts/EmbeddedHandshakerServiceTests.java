@@ -6,6 +6,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Status;
 import io.grpc.alts.internal.HandshakeProtocol;
 import io.grpc.alts.internal.HandshakerReq;
 import io.grpc.alts.internal.HandshakerResp;
@@ -86,6 +87,28 @@ class EmbeddedHandshakerServiceTests {
 		assertThat(response.hasResult()).isFalse();
 		assertThat(response.getStatus().getCode()).isNotZero();
 		assertThat(response.getStatus().getDetails()).contains("key confirmation of the server failed");
+	}
+
+	@Test
+	void malformedClientInitIsThePeersFaultNotAnInternalError() throws Exception {
+		// Found by EmbeddedHandshakerFuzzTests: a client init whose public key is not a
+		// key, and one cut short, were answered INTERNAL "embedded handshaker failed".
+		ByteString clientInit = new Stream().send(clientStart(AltsFrameSizes.DEFAULT)).getOutFrames();
+		byte[] badKey = clientInit.toByteArray();
+		badKey[4 + 1 + 4 + 1] ^= 0x7F;
+		byte[] cutShort = clientInit.toByteArray();
+		int length = 1 + 4 + 2;
+		cutShort[0] = 0;
+		cutShort[1] = 0;
+		cutShort[2] = 0;
+		cutShort[3] = (byte) length;
+		for (byte[] malformed : new byte[][] { badKey, java.util.Arrays.copyOf(cutShort, 4 + length) }) {
+			HandshakerResp response = new Stream()
+				.send(serverStart(ByteString.copyFrom(malformed), AltsFrameSizes.DEFAULT));
+			assertThat(response.hasResult()).isFalse();
+			assertThat(response.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+			assertThat(response.getStatus().getDetails()).startsWith("malformed client init from the peer: ");
+		}
 	}
 
 	@Test

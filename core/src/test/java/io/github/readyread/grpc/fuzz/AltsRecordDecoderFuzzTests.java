@@ -1,14 +1,19 @@
 package io.github.readyread.grpc.fuzz;
 
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.github.readyread.grpc.alts.AltsCrypter;
+import io.github.readyread.grpc.alts.AltsFrameSizes;
 import io.github.readyread.grpc.alts.AltsRecordDecoder;
 import io.github.readyread.grpc.transport.ReadPathStats;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.alts.internal.StockAltsRecords;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -18,24 +23,32 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Fuzzes the ALTS record decoder with valid record sequences (real AES-GCM records),
- * mutated at fuzzer-chosen bytes, followed by raw fuzzer bytes, and split at
- * fuzzer-chosen read boundaries. Whatever arrives: no exception escapes except the
- * decoder's own precise status, untouched records decode to exactly their plaintext, and
- * nothing stays pinned in the pool.
+ * Differential fuzzing of the ALTS record decoder against stock grpc-alts' unprotector
+ * ({@code AltsTsiFrameProtector} with {@code AltsChannelCrypter}, on shaded Netty).
  *
  * <p>
- * The normal test run replays the committed inputs (regression mode); see
- * {@code docs/RELIABILITY.md} for a fuzzing run.
+ * The stream: real AES-GCM records (0-6, up to 4000 bytes of plaintext each), bytes
+ * flipped at fuzzer-chosen places, maybe truncated, raw bytes appended, split at
+ * fuzzer-chosen read boundaries; the same reads go to both. What must hold:
+ * <ul>
+ * <li>stock's plaintext is a prefix of ours, and equal to it when neither fails (stock
+ * drops the plaintext of a whole read when one of its records fails);</li>
+ * <li>when stock fails at a read, ours has failed at that read or before; ours fails on
+ * an authentication error only at the read where stock fails too (stock may name another
+ * reason: it checks the types of all whole frames of a read before it decrypts the
+ * first);</li>
+ * <li>when ours fails first, it is on a frame header (ours checks the length at 4 bytes
+ * and the type at 8, stock only once it has 8 header bytes of a frame it is about to
+ * read), and stock fails on that header once given 8 more bytes;</li>
+ * <li>ours fails with its precise status: {@code INTERNAL} naming the length, type or
+ * authentication failure, or {@code UNAVAILABLE} on a close in the middle of a frame,
+ * exactly when the stream (not failed) does not end on a frame boundary;</li>
+ * <li>nothing stays pinned in the pool, no incomplete-frame bytes stay counted.</li>
+ * </ul>
+ * The normal test run replays the committed inputs (regression mode) at PARANOID leak
+ * detection; see {@code docs/RELIABILITY.md} for a fuzzing campaign.
  */
 class AltsRecordDecoderFuzzTests {
-
-	/**
-	 * One pool for every input: a pool per input grows the process by its chunks until
-	 * the garbage collector frees them, which the fuzzer reports as running out of
-	 * memory.
-	 */
-	private static final PooledByteBufAllocator ALLOC = new PooledByteBufAllocator(true);
 
 	private static final byte[] KEY = new byte[AltsCrypter.KEY_LENGTH];
 
@@ -45,68 +58,156 @@ class AltsRecordDecoderFuzzTests {
 		}
 	}
 
-	@FuzzTest(maxDuration = "60s")
+	private static final ReadPathStats STATS = new ReadPathStats("fuzz");
+
+	@FuzzTest(maxDuration = "5m")
 	void recordsSplitMutatedAndTruncated(FuzzedDataProvider data) throws Exception {
-		PooledByteBufAllocator alloc = ALLOC;
+		PooledByteBufAllocator alloc = FuzzPool.ALLOC;
+		// A sender per input: Conscrypt refuses to encrypt twice with one key and nonce.
 		AltsCrypter sender = AltsCrypter.forSending(KEY, false);
 		ByteArrayOutputStream stream = new ByteArrayOutputStream();
-		ByteArrayOutputStream plaintexts = new ByteArrayOutputStream();
 		int records = data.consumeInt(0, 6);
 		for (int i = 0; i < records; i++) {
-			byte[] plain = data.consumeBytes(data.consumeInt(0, 4000));
-			plaintexts.write(plain);
-			stream.write(seal(sender, plain, alloc));
+			stream.write(seal(sender, data.consumeBytes(data.consumeInt(0, 4000)), alloc));
 		}
 		byte[] bytes = stream.toByteArray();
-		boolean mutated = false;
 		int mutations = data.consumeInt(0, 3);
 		for (int i = 0; i < mutations && bytes.length > 0; i++) {
-			int at = data.consumeInt(0, bytes.length - 1);
-			byte flip = data.consumeByte();
-			mutated |= flip != 0;
-			bytes[at] ^= flip;
+			bytes[data.consumeInt(0, bytes.length - 1)] ^= data.consumeByte();
 		}
-		byte[] tail = data.consumeBytes(data.consumeInt(0, 64));
+		if (bytes.length > 0 && data.consumeBoolean()) {
+			bytes = Arrays.copyOf(bytes, data.consumeInt(0, bytes.length - 1));
+		}
+		byte[] input = concat(bytes, data.consumeBytes(data.consumeInt(0, 64)));
+		List<byte[]> reads = splitIntoReads(input, data, 9000);
 
-		ReadPathStats stats = new ReadPathStats("fuzz");
+		// Stock grpc-alts, every read.
+		StockAltsRecords stock = new StockAltsRecords(KEY, true, AltsFrameSizes.MAX);
+		ByteArrayOutputStream stockPlain = new ByteArrayOutputStream();
+		int stockFailedAt = -1;
+		Exception stockFailure = null;
+		for (int i = 0; i < reads.size() && stockFailure == null; i++) {
+			try {
+				stockPlain.write(stock.unprotect(reads.get(i)));
+			}
+			catch (Exception ex) {
+				stockFailure = ex;
+				stockFailedAt = i;
+			}
+		}
+
+		// Ours, the same reads.
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(alloc);
-		channel.pipeline().addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(KEY, true), stats));
-		ByteArrayOutputStream decoded = new ByteArrayOutputStream();
-		byte[] input = concat(bytes, tail);
-		int offset = 0;
-		while (offset < input.length && channel.isOpen()) {
-			int chunk = Math.min(input.length - offset, 1 + data.consumeInt(0, 9000));
-			ByteBuf read = alloc.directBuffer(chunk).writeBytes(input, offset, chunk);
-			offset += chunk;
-			try {
-				channel.writeInbound(read);
+		channel.pipeline().addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(KEY, true), STATS));
+		ByteArrayOutputStream ourPlain = new ByteArrayOutputStream();
+		int ourFailedAt = -1;
+		Status ourFailure = null;
+		for (int i = 0; i < reads.size() && ourFailure == null; i++) {
+			byte[] read = reads.get(i);
+			ourFailure = statusOf(() -> channel.writeInbound(alloc.directBuffer(read.length).writeBytes(read)));
+			drain(channel, ourPlain);
+			if (ourFailure != null) {
+				ourFailedAt = i;
 			}
-			catch (StatusRuntimeException expected) {
-				// EmbeddedChannel rethrows what the decoder fired: a precise failure
-				assertThat(expected.getStatus().getDescription()).isNotBlank();
-			}
-			drain(channel, decoded);
-			checkOnlyStatusFailures(channel);
 		}
+		// A failure on close surfaces from close() or from finish(), whichever checks
+		// first.
+		Status atClose = statusOf(channel::close);
+		drain(channel, ourPlain);
+		Status atFinish = statusOf(channel::finishAndReleaseAll);
+		atClose = (atClose != null) ? atClose : atFinish;
+		if (ourFailure != null) {
+			assertThat(atClose).as("a second failure after the first").isNull();
+		}
+
+		byte[] ours = ourPlain.toByteArray();
+		byte[] theirs = stockPlain.toByteArray();
+		assertThat(ours.length).as("plaintext bytes, ours vs stock").isGreaterThanOrEqualTo(theirs.length);
+		assertThat(Arrays.copyOf(ours, theirs.length)).as("stock's plaintext is a prefix of ours").isEqualTo(theirs);
+		if (stockFailure == null && ourFailure == null) {
+			assertThat(ours).as("plaintext when neither fails").isEqualTo(theirs);
+		}
+		if (stockFailure != null) {
+			assertThat(ourFailure).as("ours fails when stock fails (" + stockFailure + ")").isNotNull();
+			assertThat(ourFailedAt).as("read at which ours fails, stock failing at " + stockFailedAt)
+				.isLessThanOrEqualTo(stockFailedAt);
+		}
+		if (ourFailure != null) {
+			assertThat(ourFailure.getCode()).isEqualTo(Status.Code.INTERNAL);
+			String description = ourFailure.getDescription();
+			if (description.startsWith("ALTS record authentication failed")) {
+				assertThat(stockFailedAt).as("stock fails authentication at the same read: " + stockFailure)
+					.isEqualTo(ourFailedAt);
+			}
+			else {
+				assertThat(description).matches("ALTS frame (length \\d+ is below the minimum 20 \\(type and tag\\)"
+						+ "|length \\d+ exceeds the maximum 1048572 \\(frame size 1048576\\)"
+						+ "|type \\d+ is not the record type 6)");
+				if (stockFailure == null) {
+					assertThat(statusOf(() -> stock.unprotect(new byte[AltsRecordDecoder.HEADER_BYTES])))
+						.as("stock fails on the header ours rejected (" + description + ")")
+						.isNotNull();
+				}
+			}
+		}
+		else {
+			boolean midFrame = !endsOnFrameBoundary(input);
+			assertThat(atClose != null).as("close fails mid-frame").isEqualTo(midFrame);
+			if (midFrame) {
+				assertThat(atClose.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+				assertThat(atClose.getDescription()).startsWith("ALTS connection closed in the middle of a frame");
+			}
+		}
+		stock.destroy();
+		FuzzPool.assertNothingHeld(STATS);
+	}
+
+	/** Whether the frames of {@code stream} (headers valid) end exactly at its end. */
+	private static boolean endsOnFrameBoundary(byte[] stream) {
+		long position = 0;
+		while (stream.length - position >= 4) {
+			int at = (int) position;
+			long length = Integer.toUnsignedLong((stream[at] & 0xFF) | (stream[at + 1] & 0xFF) << 8
+					| (stream[at + 2] & 0xFF) << 16 | (stream[at + 3] & 0xFF) << 24);
+			position += 4 + length;
+		}
+		return position == stream.length;
+	}
+
+	/**
+	 * Runs {@code action}; the status it failed with, {@code null} if it did not fail.
+	 * Anything other than a status escaping is a finding.
+	 */
+	static Status statusOf(ThrowingRunnable action) {
 		try {
-			channel.close();
+			action.run();
+			return null;
 		}
-		catch (StatusRuntimeException expected) {
-			assertThat(expected.getStatus().getDescription()).isNotBlank();
+		catch (StatusRuntimeException ex) {
+			assertThat(ex.getStatus().getDescription()).as("failure description").isNotBlank();
+			return ex.getStatus();
 		}
-		drain(channel, decoded);
-		checkOnlyStatusFailures(channel);
-		channel.finishAndReleaseAll();
-		if (!mutated) {
-			byte[] expected = plaintexts.toByteArray();
-			assertThat(decoded.toByteArray()).isEqualTo(Arrays.copyOf(expected, decoded.size()));
-			if (tail.length == 0) {
-				assertThat(decoded.size()).isEqualTo(expected.length);
-			}
+		catch (Exception ex) {
+			// stock's failures: any exception counts as failing
+			return Status.UNKNOWN.withDescription(ex.toString());
 		}
-		assertThat(stats.incompleteBytes()).isZero();
-		assertThat(alloc.pinnedDirectMemory()).isZero();
+	}
+
+	/**
+	 * Splits {@code input} at fuzzer-chosen read boundaries: at most 64 reads, the last
+	 * one takes the rest (an exhausted fuzzer input would otherwise split the rest into
+	 * single bytes, the slowest input there is and no more interesting than a few).
+	 */
+	static List<byte[]> splitIntoReads(byte[] input, FuzzedDataProvider data, int maxRead) {
+		List<byte[]> reads = new ArrayList<>();
+		for (int offset = 0; offset < input.length;) {
+			boolean last = reads.size() == 63 || data.remainingBytes() == 0;
+			int read = last ? input.length - offset : Math.min(input.length - offset, 1 + data.consumeInt(0, maxRead));
+			reads.add(Arrays.copyOfRange(input, offset, offset + read));
+			offset += read;
+		}
+		return reads;
 	}
 
 	static byte[] seal(AltsCrypter sender, byte[] plain, PooledByteBufAllocator alloc) throws Exception {
@@ -131,23 +232,17 @@ class AltsRecordDecoderFuzzTests {
 		}
 	}
 
-	static void checkOnlyStatusFailures(EmbeddedChannel channel) {
-		try {
-			channel.checkException();
-		}
-		catch (StatusRuntimeException expected) {
-			// a precise failure of the connection: the contract for bad input
-			assertThat(expected.getStatus().getDescription()).isNotBlank();
-		}
-		catch (Throwable unexpected) {
-			throw new AssertionError("Unexpected failure escaped the decoder", unexpected);
-		}
-	}
-
 	static byte[] concat(byte[] a, byte[] b) {
 		byte[] all = Arrays.copyOf(a, a.length + b.length);
 		System.arraycopy(b, 0, all, a.length, b.length);
 		return all;
+	}
+
+	@FunctionalInterface
+	interface ThrowingRunnable {
+
+		void run() throws Exception;
+
 	}
 
 }

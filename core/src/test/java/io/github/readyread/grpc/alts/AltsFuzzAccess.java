@@ -1,0 +1,38 @@
+package io.github.readyread.grpc.alts;
+
+import io.grpc.alts.internal.HandshakerResult;
+import io.netty.channel.ChannelHandler;
+
+/**
+ * Package-private ALTS parts the fuzz targets in {@code io.github.readyread.grpc.fuzz}
+ * drive directly: the handshake handler (built by {@link AltsNegotiator} only from grpc's
+ * HTTP/2 handler) and the checks of a handshake result.
+ */
+public final class AltsFuzzAccess {
+
+	/** Record protocol a handshake result must name. */
+	public static final String RECORD_PROTOCOL = AltsHandshakeHandler.RECORD_PROTOCOL;
+
+	/** Application protocol a handshake result must name. */
+	public static final String APPLICATION_PROTOCOL = AltsHandshakeHandler.APPLICATION_PROTOCOL;
+
+	private AltsFuzzAccess() {
+	}
+
+	/**
+	 * The handshake handler of one connection; {@code next} gets the negotiation event.
+	 */
+	public static ChannelHandler handshakeHandler(boolean client, AltsSettings settings, HandshakeLimiter limiter,
+			AltsHandshakeFailures failures, ChannelHandler next) {
+		return new AltsHandshakeHandler(client, settings, null, limiter, failures, next);
+	}
+
+	/**
+	 * What the handshake handler finds wrong with {@code result}, {@code null} if
+	 * nothing.
+	 */
+	public static String checkResult(HandshakerResult result, boolean client) {
+		return AltsRpcVersions.checkResult(result, client);
+	}
+
+}
