@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -240,6 +242,49 @@ public final class NettyTransport implements AutoCloseable {
 	 */
 	public Map<ChannelOption<?>, Object> socketOptions() {
 		return (this.type == TransportType.IO_URING) ? IoUringSupport.socketOptions() : Map.of();
+	}
+
+	/**
+	 * Puts a client channel builder on these event loops (grpc-java wants the group and
+	 * the channel type together), with {@code allocator} and {@link #socketOptions()}.
+	 * @param builder the builder
+	 * @param allocator allocator of the channel's connections
+	 * @return the builder
+	 */
+	public NettyChannelBuilder configure(NettyChannelBuilder builder, ByteBufAllocator allocator) {
+		builder.eventLoopGroup(this.workerGroup)
+			.channelType(socketChannelType())
+			.withOption(ChannelOption.ALLOCATOR, allocator);
+		socketOptions().forEach((option, value) -> withOption(builder, option, value));
+		return builder;
+	}
+
+	/**
+	 * Puts a server builder on these event loops: boss and worker groups, the server
+	 * channel type, {@code allocator} for the listening and accepted channels, and
+	 * {@link #socketOptions()} for the accepted ones.
+	 * @param builder the builder
+	 * @param allocator allocator of the server's channels
+	 * @return the builder
+	 */
+	public NettyServerBuilder configure(NettyServerBuilder builder, ByteBufAllocator allocator) {
+		builder.bossEventLoopGroup(this.bossGroup)
+			.workerEventLoopGroup(this.workerGroup)
+			.channelType(serverChannelType())
+			.withOption(ChannelOption.ALLOCATOR, allocator)
+			.withChildOption(ChannelOption.ALLOCATOR, allocator);
+		socketOptions().forEach((option, value) -> withChildOption(builder, option, value));
+		return builder;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void withOption(NettyChannelBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withOption(option, (T) value);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> void withChildOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
+		builder.withChildOption(option, (T) value);
 	}
 
 	/** Shuts both groups down gracefully and waits for their threads to end. */

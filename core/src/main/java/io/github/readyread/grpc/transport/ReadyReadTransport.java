@@ -12,7 +12,6 @@ import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelOption;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -110,10 +109,7 @@ public final class ReadyReadTransport {
 		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(builder);
 		Owner owner = Owner.channel(name);
 		ConnectionSecurity security = security(owner, installed, alts);
-		builder.eventLoopGroup(this.transport.workerGroup())
-			.channelType(this.transport.socketChannelType())
-			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator());
-		this.transport.socketOptions().forEach((option, value) -> withOption(builder, option, value));
+		this.transport.configure(builder, this.pool.allocator());
 		if (security.isOurs()) {
 			GrpcNettyBridge.install(builder, negotiator(false, alts, statsFor(owner)), alts != null);
 		}
@@ -133,26 +129,11 @@ public final class ReadyReadTransport {
 	 */
 	public ChannelInfo configure(NettyServerBuilder builder, GrpcNettyBridge.Negotiator alts) {
 		ConnectionSecurity security = security(Owner.server(), GrpcNettyBridge.installedSecurity(builder), alts);
-		builder.bossEventLoopGroup(this.transport.bossGroup())
-			.workerEventLoopGroup(this.transport.workerGroup())
-			.channelType(this.transport.serverChannelType())
-			.withOption(ChannelOption.ALLOCATOR, this.pool.allocator())
-			.withChildOption(ChannelOption.ALLOCATOR, this.pool.allocator());
-		this.transport.socketOptions().forEach((option, value) -> withChildOption(builder, option, value));
+		this.transport.configure(builder, this.pool.allocator());
 		if (security.isOurs()) {
 			GrpcNettyBridge.install(builder, negotiator(true, alts, serverStats()), alts != null);
 		}
 		return register(Owner.server(), "", security);
-	}
-
-	@SuppressWarnings("unchecked")
-	private static <T> void withOption(NettyChannelBuilder builder, ChannelOption<T> option, Object value) {
-		builder.withOption(option, (T) value);
-	}
-
-	@SuppressWarnings("unchecked")
-	private static <T> void withChildOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
-		builder.withChildOption(option, (T) value);
 	}
 
 	private static ConnectionSecurity security(Owner owner, ConnectionSecurity installed,

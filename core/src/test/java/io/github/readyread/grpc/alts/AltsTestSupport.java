@@ -31,10 +31,7 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import io.netty.util.concurrent.EventExecutor;
@@ -96,14 +93,6 @@ final class AltsTestSupport {
 			return this.transport.workerGroup();
 		}
 
-		Class<? extends ServerChannel> serverType() {
-			return this.transport.serverChannelType();
-		}
-
-		Class<? extends Channel> clientType() {
-			return this.transport.socketChannelType();
-		}
-
 		/** Trims every event loop thread's buffer cache. */
 		void trimCaches(PooledByteBufAllocator alloc) throws Exception {
 			for (EventLoopGroup group : List.of(boss(), workers())) {
@@ -118,16 +107,6 @@ final class AltsTestSupport {
 			this.transport.close();
 		}
 
-	}
-
-	@SuppressWarnings("unchecked")
-	private static <T> void childOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
-		builder.withChildOption(option, (T) value);
-	}
-
-	@SuppressWarnings("unchecked")
-	private static <T> void option(NettyChannelBuilder builder, ChannelOption<T> option, Object value) {
-		builder.withOption(option, (T) value);
 	}
 
 	/** Echo service that records the ALTS peer of every call it serves. */
@@ -168,27 +147,19 @@ final class AltsTestSupport {
 
 	static Server ourServer(Loops loops, PooledByteBufAllocator alloc, GrpcNettyBridge.Negotiator negotiator,
 			Queue<AltsPeer> peers) throws IOException {
-		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-			.bossEventLoopGroup(loops.boss())
-			.workerEventLoopGroup(loops.workers())
-			.channelType(loops.serverType())
-			.withOption(ChannelOption.ALLOCATOR, alloc)
-			.withChildOption(ChannelOption.ALLOCATOR, alloc)
+		NettyServerBuilder builder = loops.transport()
+			.configure(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), alloc)
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.addService(echoService(peers));
-		loops.transport().socketOptions().forEach((option, value) -> childOption(builder, option, value));
 		GrpcNettyBridge.install(builder, negotiator, true);
 		return builder.build().start();
 	}
 
 	static ManagedChannel ourChannel(Loops loops, PooledByteBufAllocator alloc, GrpcNettyBridge.Negotiator negotiator,
 			int port) {
-		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-			.eventLoopGroup(loops.workers())
-			.channelType(loops.clientType())
-			.withOption(ChannelOption.ALLOCATOR, alloc)
+		NettyChannelBuilder builder = loops.transport()
+			.configure(NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)), alloc)
 			.maxInboundMessageSize(MAX_MESSAGE);
-		loops.transport().socketOptions().forEach((option, value) -> option(builder, option, value));
 		GrpcNettyBridge.install(builder, negotiator, true);
 		return builder.build();
 	}

@@ -25,7 +25,6 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.Epoll;
 
 /**
@@ -115,16 +114,11 @@ final class GrpcSocketRig implements AutoCloseable {
 		this.serverLoops = NettyTransport.select(transport, 2, Duration.ZERO, Duration.ofSeconds(5), this.serverRing);
 		this.clientLoops = NettyTransport.select(transport, 2, Duration.ZERO, Duration.ofSeconds(5), this.clientRing);
 		assertThat(this.serverLoops.type()).as("transport").isEqualTo(transport);
-		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-			.bossEventLoopGroup(this.serverLoops.bossGroup())
-			.workerEventLoopGroup(this.serverLoops.workerGroup())
-			.channelType(this.serverLoops.serverChannelType())
-			.withOption(ChannelOption.ALLOCATOR, this.serverPool)
-			.withChildOption(ChannelOption.ALLOCATOR, this.serverPool)
+		NettyServerBuilder builder = this.serverLoops
+			.configure(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), this.serverPool)
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor()
 			.addService(service());
-		this.serverLoops.socketOptions().forEach((option, value) -> childOption(builder, option, value));
 		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(true, readPath, this.serverStats,
 				ReadyReadChannels.DEFAULT_MAX_READ_SIZE, sizing, lowWaterMark), false);
 		this.server = builder.build().start();
@@ -150,16 +144,6 @@ final class GrpcSocketRig implements AutoCloseable {
 		return this.serverPool.pinnedDirectMemory() - ((this.serverRing != null) ? this.serverRing.bytesInRings() : 0);
 	}
 
-	@SuppressWarnings("unchecked")
-	private static <T> void childOption(NettyServerBuilder builder, ChannelOption<T> option, Object value) {
-		builder.withChildOption(option, (T) value);
-	}
-
-	@SuppressWarnings("unchecked")
-	private static <T> void option(NettyChannelBuilder builder, ChannelOption<T> option, Object value) {
-		builder.withOption(option, (T) value);
-	}
-
 	int port() {
 		return this.server.getPort();
 	}
@@ -169,13 +153,10 @@ final class GrpcSocketRig implements AutoCloseable {
 	}
 
 	ManagedChannel channel(int port) {
-		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-			.eventLoopGroup(this.clientLoops.workerGroup())
-			.channelType(this.clientLoops.socketChannelType())
-			.withOption(ChannelOption.ALLOCATOR, this.clientPool)
+		NettyChannelBuilder builder = this.clientLoops
+			.configure(NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)), this.clientPool)
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor();
-		this.clientLoops.socketOptions().forEach((option, value) -> option(builder, option, value));
 		GrpcNettyBridge.install(builder, ReadyReadNegotiators.plaintext(false, this.readPath, this.clientStats,
 				ReadyReadChannels.DEFAULT_MAX_READ_SIZE, this.sizing, this.lowWaterMark), false);
 		ManagedChannel channel = builder.build();
