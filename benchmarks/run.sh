@@ -60,6 +60,9 @@ for security in plaintext alts; do
 		harness idle "$config" "$security" "$IDLE" idle
 		step "4b, 4 and 5. stalled: $STALLED fresh, then $STALLED and $SCALE after traffic, $config, $security"
 		harness stalled "$config" "$security" "$STALLED,$STALLED,$SCALE" stalled-fresh,stalled,scale
+		step "4c. stalled inside messages: $STALLED small, then $STALLED large, $config, $security"
+		harness stalled-messages "$config" "$security" "$STALLED,$STALLED" \
+			stalled-messages-small,stalled-messages-large
 		step "6. download loop, $config, $security"
 		harness download "$config" "$security" "$DOWNLOAD_SECONDS" download
 	done
