@@ -7,6 +7,7 @@ import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
+import io.github.readyread.grpc.transport.ReadyReadMode;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyChannelBuilder;
@@ -71,7 +72,7 @@ class ReadyReadAutoConfigurationTests {
 			NettyTransport transport = context.getBean(NettyTransport.class);
 			assertThat(transport.type()).isEqualTo(TransportType.NIO);
 			assertThat(transport.socketChannelType()).isEqualTo(NioSocketChannel.class);
-			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("fallback");
+			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo(ReadyReadMode.FALLBACK);
 		});
 	}
 
@@ -82,7 +83,7 @@ class ReadyReadAutoConfigurationTests {
 			NettyTransport transport = context.getBean(NettyTransport.class);
 			assertThat(transport.type()).isEqualTo(TransportType.EPOLL);
 			assertThat(transport.serverChannelType()).isEqualTo(EpollServerSocketChannel.class);
-			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("ready-read");
+			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo(ReadyReadMode.READY_READ);
 		});
 	}
 
@@ -100,7 +101,7 @@ class ReadyReadAutoConfigurationTests {
 				assertThat(ring.allocator()).isSameAs(context.getBean(PooledBufferAllocator.class).allocator());
 				assertThat(ring.entries()).isEqualTo(8);
 				assertThat(ring.bufferSize()).isEqualTo(16 * 1024);
-				assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("ready-read");
+				assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo(ReadyReadMode.READY_READ);
 			});
 	}
 
@@ -108,22 +109,23 @@ class ReadyReadAutoConfigurationTests {
 	void conventionalReadPathIsAFallbackThatSaysWhy() {
 		this.contextRunner.withPropertyValues("grpc.ready-read.read-path=conventional").run((context) -> {
 			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-			assertThat(transport.readPath()).isEqualTo(ReadPath.CONVENTIONAL);
-			assertThat(transport.mode()).isEqualTo("fallback");
+			assertThat(transport.settings().readPath()).isEqualTo(ReadPath.CONVENTIONAL);
+			assertThat(transport.mode()).isEqualTo(ReadyReadMode.FALLBACK);
 			assertThat(transport.fallbackReason()).isNotNull();
 		});
 	}
 
 	@Test
 	void readSizingIsAdaptiveByDefault() {
-		this.contextRunner.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).readSizing())
-			.isEqualTo(ReadSizing.ADAPTIVE));
+		this.contextRunner
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().readSizing())
+				.isEqualTo(ReadSizing.ADAPTIVE));
 	}
 
 	@Test
 	void readSizingIsConfiguredFromProperties() {
 		this.contextRunner.withPropertyValues("grpc.ready-read.read-sizing=exact")
-			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).readSizing())
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().readSizing())
 				.isEqualTo(ReadSizing.EXACT));
 	}
 

@@ -6,9 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
-import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -59,28 +57,25 @@ final class OurAlts {
 	}
 
 	/**
-	 * Our client ALTS negotiator, talking to the handshaker at {@code handshakerTarget},
-	 * counting its read path in {@code stats}, with the plaintext stage {@code transport}
-	 * wires for its read path.
+	 * Makes our client ALTS negotiators, talking to the handshaker at
+	 * {@code handshakerTarget}, with the figures and stage the transport gives.
 	 */
-	static GrpcNettyBridge.Negotiator client(String handshakerTarget, ReadPathStats stats,
-			ReadyReadTransport transport) {
-		return negotiator(false, handshakerTarget, stats, transport);
+	static RecordLayerNegotiator.Factory client(String handshakerTarget) {
+		return negotiators(false, handshakerTarget);
 	}
 
-	/** Our server ALTS negotiator, as {@link #client}. */
-	static GrpcNettyBridge.Negotiator server(String handshakerTarget, ReadPathStats stats,
-			ReadyReadTransport transport) {
-		return negotiator(true, handshakerTarget, stats, transport);
+	/** Makes our server ALTS negotiators, as {@link #client}. */
+	static RecordLayerNegotiator.Factory server(String handshakerTarget) {
+		return negotiators(true, handshakerTarget);
 	}
 
-	private static GrpcNettyBridge.Negotiator negotiator(boolean server, String handshakerTarget, ReadPathStats stats,
-			ReadyReadTransport transport) {
+	private static RecordLayerNegotiator.Factory negotiators(boolean server, String handshakerTarget) {
 		ManagedChannel handshaker = HANDSHAKER_CHANNELS.computeIfAbsent(handshakerTarget,
 				(target) -> Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
-		AltsSettings settings = AltsSettings.of(handshaker, stats)
-			.withPlaintextStage(transport.plaintextStage(server, stats));
-		return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
+		return (stats, plaintextStage) -> {
+			AltsSettings settings = AltsSettings.of(handshaker, stats).withPlaintextStage(plaintextStage);
+			return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
+		};
 	}
 
 }
