@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.Channel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -68,12 +68,12 @@ class ReadyReadGrpcIntegrationTests {
 				assertThat(EchoService.call(a, new byte[] { 1, 2, 3 })).containsExactly(1, 2, 3);
 				assertThat(EchoService.call(b, new byte[] { 4 })).containsExactly(4);
 
-				ReadyReadTransport readyRead = context.getBean(ReadyReadTransport.class);
+				ReadPathRegistry readyRead = context.getBean(ReadPathRegistry.class);
 				Object pool = context.getBean(PooledBufferAllocator.class).allocator();
 				List<io.netty.channel.Channel> live = new ArrayList<>();
-				live.addAll(readyRead.statsFor("a").liveChannels());
-				live.addAll(readyRead.statsFor("b").liveChannels());
-				List<io.netty.channel.Channel> accepted = readyRead.serverStats().liveChannels();
+				live.addAll(readyRead.channel("a").stats().liveChannels());
+				live.addAll(readyRead.channel("b").stats().liveChannels());
+				List<io.netty.channel.Channel> accepted = readyRead.server().stats().liveChannels();
 				assertThat(live).hasSize(2);
 				assertThat(accepted).hasSize(2);
 				live.addAll(accepted);

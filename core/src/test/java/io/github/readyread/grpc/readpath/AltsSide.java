@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
@@ -13,15 +14,19 @@ import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 
@@ -40,11 +45,11 @@ final class AltsSide implements AutoCloseable {
 
 	final ReadyReadTransport readyRead;
 
-	/** Figures of this side's client channels. */
-	final ReadPathStats stats;
+	/** Figures of this side's client channels, once it has one. */
+	ReadPathStats stats;
 
-	/** Figures of this side's server connections. */
-	final ReadPathStats serverStats;
+	/** Figures of this side's server connections, once it has a server. */
+	ReadPathStats serverStats;
 
 	private final EmbeddedHandshaker handshaker;
 
@@ -62,16 +67,18 @@ final class AltsSide implements AutoCloseable {
 		}
 		this.transport = NettyTransport.select(TransportType.valueOf(transport.toUpperCase(Locale.ROOT)), 2,
 				Duration.ZERO, Duration.ofSeconds(5), new ReadBufferRing(this.pool.allocator(), 8, 32 * 1024));
-		this.readyRead = new ReadyReadTransport(this.transport, this.pool, readPath, 64 * 1024, sizing, Duration.ZERO);
-		this.stats = this.readyRead.statsFor("side");
-		this.serverStats = this.readyRead.serverStats();
+		this.readyRead = new ReadyReadTransport(this.transport, this.pool,
+				TransportSettings.builder().readPath(readPath).readBufferSize(64 * 1024).readSizing(sizing).build(),
+				new ReadPathRegistry());
 	}
 
 	Server startServer(ServerServiceDefinition service) throws IOException {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
 			.directExecutor()
 			.addService(service);
-		this.readyRead.configure(builder, AltsNegotiator.server(settings(true)));
+		this.serverStats = this.readyRead
+			.configure(builder, TransportSecurity.alts((stats, stage) -> AltsNegotiator.server(settings(stats, stage))))
+			.stats();
 		return builder.build().start();
 	}
 
@@ -79,14 +86,15 @@ final class AltsSide implements AutoCloseable {
 		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
 			.usePlaintext()
 			.directExecutor();
-		this.readyRead.configure(builder, "side", "127.0.0.1:" + port, AltsNegotiator.client(settings(false)));
+		this.stats = this.readyRead
+			.configure(builder, "side", "127.0.0.1:" + port,
+					TransportSecurity.alts((stats, stage) -> AltsNegotiator.client(settings(stats, stage))))
+			.stats();
 		return builder.build();
 	}
 
-	private AltsSettings settings(boolean server) {
-		ReadPathStats owner = server ? this.serverStats : this.stats;
-		return AltsSettings.of(this.handshaker.channel(), owner)
-			.withPlaintextStage(this.readyRead.plaintextStage(server, owner));
+	private AltsSettings settings(ReadPathStats stats, Supplier<ChannelHandler> plaintextStage) {
+		return AltsSettings.of(this.handshaker.channel(), stats).withPlaintextStage(plaintextStage);
 	}
 
 	/**

@@ -71,8 +71,9 @@ class ReadyReadFiguresTests {
 				Duration.ofSeconds(5));
 		PooledBufferAllocator pool = new PooledBufferAllocator(
 				new PoolSettings(4 * 1024 * 1024, 2, false, Duration.ZERO, true));
-		ReadyReadTransport readyRead = new ReadyReadTransport(loops, pool, ReadPath.READY, readBufferSize, sizing,
-				Duration.ZERO);
+		ReadyReadTransport readyRead = new ReadyReadTransport(loops, pool,
+				TransportSettings.builder().readBufferSize(readBufferSize).readSizing(sizing).build(),
+				new ReadPathRegistry());
 		Server server = null;
 		ManagedChannel channel = null;
 		try {
@@ -80,17 +81,19 @@ class ReadyReadFiguresTests {
 				.maxInboundMessageSize(GrpcSocketRig.MAX_MESSAGE)
 				.directExecutor()
 				.addService(GrpcSocketRig.service());
-			readyRead.configure(serverBuilder, null);
+			ReadPathStats serverStats = readyRead.configure(serverBuilder, TransportSecurity.plaintext()).stats();
 			server = serverBuilder.build().start();
 			NettyChannelBuilder channelBuilder = NettyChannelBuilder
 				.forAddress(new InetSocketAddress("127.0.0.1", server.getPort()))
 				.maxInboundMessageSize(GrpcSocketRig.MAX_MESSAGE)
 				.directExecutor();
-			readyRead.configure(channelBuilder.usePlaintext(), "client", "test", null);
+			ReadPathStats clientStats = readyRead
+				.configure(channelBuilder.usePlaintext(), "client", "test", TransportSecurity.plaintext())
+				.stats();
 			channel = channelBuilder.build();
 			assertThat(echo(channel, 1)).hasSize(1);
-			List<Channel> connections = new ArrayList<>(readyRead.serverStats().liveChannels());
-			connections.addAll(readyRead.statsFor("client").liveChannels());
+			List<Channel> connections = new ArrayList<>(serverStats.liveChannels());
+			connections.addAll(clientStats.liveChannels());
 			assertThat(connections).hasSize(2);
 			AtomicInteger largest = new AtomicInteger();
 			AtomicInteger reads = new AtomicInteger();

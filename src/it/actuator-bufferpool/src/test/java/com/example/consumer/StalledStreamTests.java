@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.DocumentContext;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Channel;
 import net.devh.boot.grpc.client.inject.GrpcClient;
 import org.junit.jupiter.api.AfterAll;
@@ -72,7 +72,7 @@ class StalledStreamTests {
 	TestRestTemplate http;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@Autowired
 	PooledBufferAllocator pool;
@@ -82,7 +82,7 @@ class StalledStreamTests {
 	@BeforeEach
 	void connect() {
 		assertThat(Http.echo(this.stalled, "warm")).isEqualTo("warm");
-		this.stats = this.transport.statsFor("stalled");
+		this.stats = this.readPaths.channel("stalled").stats();
 	}
 
 	@AfterEach
