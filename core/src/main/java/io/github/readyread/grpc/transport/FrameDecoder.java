@@ -342,9 +342,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		ByteBuf payload;
 		boolean copied = held > 0 || missing == 0;
 		if (copied) {
-			PartialFrame frame = partial(ctx);
-			frame.append(in, missing);
-			payload = frame.take();
+			payload = partial(ctx).takeWith(in, missing);
 		}
 		else {
 			payload = in.readRetainedSlice(missing);
