@@ -187,6 +187,14 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	protected final void stop() {
 		this.closed = true;
 		releasePartial();
+		stopped();
+	}
+
+	/**
+	 * Called when decoding stops (closed, failed or removed): release anything kept
+	 * between {@link #wholeFrame} or {@link #heldFrame} and {@link #endOfWholeFrames}.
+	 */
+	protected void stopped() {
 	}
 
 	@Override

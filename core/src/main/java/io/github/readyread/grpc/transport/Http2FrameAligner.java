@@ -127,10 +127,13 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	/**
 	 * For a connection whose bytes come out of a record decoder (ALTS), placed right
-	 * after it; the record decoder keeps the {@link ReadDemand}.
+	 * after it; the record decoder keeps the {@link ReadDemand}. Every DATA frame goes on
+	 * in copies of its own, as on shared read buffers: the decoder passes a read's
+	 * records on in one plaintext buffer, which a DATA frame covering more than half of
+	 * it would keep, as a slice, in gRPC's deframer until its message is complete.
 	 */
 	public static Http2FrameAligner behindRecordDecoder(boolean server, ReadPathStats stats) {
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats, true);
 	}
 
 	@Override
