@@ -24,9 +24,10 @@ mkdir -p "$OUT/rows"
 ulimit -n "$(ulimit -Hn)" || true
 
 if [ "${QUICK:-0}" = "1" ]; then
-	IDLE=50; STALLED=20; SCALE=200; DOWNLOAD_SECONDS=1; JMH="-f 1 -wi 1 -w 1s -i 1 -r 1s"
+	IDLE=50; STALLED=20; MESSAGES=20; SCALE=200; DOWNLOAD_SECONDS=1; JMH="-f 1 -wi 1 -w 1s -i 1 -r 1s"
 else
-	IDLE=1000; STALLED=200; SCALE=10000; DOWNLOAD_SECONDS=3; JMH="-f 3 -wi 3 -w 2s -i 4 -r 2s"
+	# MESSAGES: connections per 4c row, 5 for each of its 12 size and offset combinations
+	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; JMH="-f 3 -wi 3 -w 2s -i 4 -r 2s"
 fi
 PROFILERS=(-prof gc)
 PERF_EVENTS="task-clock,raw_syscalls:sys_enter"
@@ -60,6 +61,9 @@ for security in plaintext alts; do
 		harness idle "$config" "$security" "$IDLE" idle
 		step "4b, 4 and 5. stalled: $STALLED fresh, then $STALLED and $SCALE after traffic, $config, $security"
 		harness stalled "$config" "$security" "$STALLED,$STALLED,$SCALE" stalled-fresh,stalled,scale
+		step "4c. stalled inside messages: $MESSAGES small, then $MESSAGES large, $config, $security"
+		harness stalled-messages "$config" "$security" "$MESSAGES,$MESSAGES" \
+			stalled-messages-small,stalled-messages-large
 		step "6. download loop, $config, $security"
 		harness download "$config" "$security" "$DOWNLOAD_SECONDS" download
 	done

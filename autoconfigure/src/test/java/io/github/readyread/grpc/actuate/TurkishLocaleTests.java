@@ -63,7 +63,7 @@ class TurkishLocaleTests {
 		Info.Builder builder = new Info.Builder();
 		new ReadyReadInfoContributor(this.transport).contribute(builder);
 		Map<String, Object> readyRead = (Map<String, Object>) ((Map<String, Object>) builder.build().get("grpc"))
-			.get("readyRead");
+			.get("ready-read");
 		assertThat(readyRead).containsEntry("transport", "nio").containsEntry("readPath", "conventional");
 	}
 

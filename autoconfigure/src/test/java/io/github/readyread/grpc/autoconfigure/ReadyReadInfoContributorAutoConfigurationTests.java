@@ -33,12 +33,18 @@ class ReadyReadInfoContributorAutoConfigurationTests {
 			Info.Builder builder = new Info.Builder();
 			context.getBean(ReadyReadInfoContributor.class).contribute(builder);
 			assertThat(builder.build().getDetails()).containsEntry("grpc",
-					Map.of("readyRead", Map.of("mode", "fallback", "transport", "nio", "readPath", "ready")));
+					Map.of("ready-read", Map.of("mode", "fallback", "transport", "nio", "readPath", "ready")));
 		});
 	}
 
 	@Test
 	void isOffWhenItsInfoContributorIsDisabled() {
+		this.contextRunner.withPropertyValues("management.info.ready-read.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(ReadyReadInfoContributor.class));
+	}
+
+	@Test
+	void isOffWhenItsInfoContributorIsDisabledByItsOlderSpelling() {
 		this.contextRunner.withPropertyValues("management.info.readyread.enabled=false")
 			.run((context) -> assertThat(context).doesNotHaveBean(ReadyReadInfoContributor.class));
 	}

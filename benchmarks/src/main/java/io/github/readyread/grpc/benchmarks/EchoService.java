@@ -23,6 +23,10 @@ import io.grpc.stub.StreamObserver;
  * <li>{@code Hold}: server streaming; the request holds two big-endian ints, message size
  * and the bytes of the answer a stall server lets reach the wire; sends one message of
  * that size and keeps the stream open.</li>
+ * <li>{@code HoldStream}: server streaming; the request holds three big-endian ints,
+ * message size, the DATA payload bytes (message stream bytes) a stall server lets reach
+ * the wire, and a message count; sends that many messages of that size and keeps the
+ * stream open.</li>
  * </ul>
  */
 public final class EchoService {
@@ -54,6 +58,9 @@ public final class EchoService {
 			MethodDescriptor.MethodType.SERVER_STREAMING);
 
 	static final MethodDescriptor<byte[], byte[]> HOLD = method("Hold", MethodDescriptor.MethodType.SERVER_STREAMING);
+
+	static final MethodDescriptor<byte[], byte[]> HOLD_STREAM = method("HoldStream",
+			MethodDescriptor.MethodType.SERVER_STREAMING);
 
 	private static final int MAX_MESSAGE = 4 * 1024 * 1024;
 
@@ -95,7 +102,14 @@ public final class EchoService {
 		return ByteBuffer.allocate(8).putInt(messageSize).putInt(forwardedBytes).array();
 	}
 
-	/** Bytes of a {@code Hold} answer that a stall server lets out, from its request. */
+	static byte[] holdStreamRequest(int messageSize, int forwardedPayloadBytes, int count) {
+		return ByteBuffer.allocate(12).putInt(messageSize).putInt(forwardedPayloadBytes).putInt(count).array();
+	}
+
+	/**
+	 * Bytes of a {@code Hold} answer (payload bytes of a {@code HoldStream} answer) that
+	 * a stall server lets out, from its request.
+	 */
 	static int forwardedBytes(byte[] holdRequest) {
 		return ByteBuffer.wrap(holdRequest).getInt(4);
 	}
@@ -107,6 +121,13 @@ public final class EchoService {
 			.addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall(EchoService::download))
 			.addMethod(HOLD, ServerCalls.asyncServerStreamingCall((request, observer) -> {
 				observer.onNext(message(ByteBuffer.wrap(request).getInt()));
+			}))
+			.addMethod(HOLD_STREAM, ServerCalls.asyncServerStreamingCall((request, observer) -> {
+				ByteBuffer spec = ByteBuffer.wrap(request);
+				byte[] message = message(spec.getInt(0));
+				for (int i = spec.getInt(8); i > 0; i--) {
+					observer.onNext(message);
+				}
 			}))
 			.build();
 	}

@@ -44,6 +44,11 @@ import io.grpc.stub.StreamObserver;
  * its first frame, a few KiB of real bytes waiting; measured as they reach each
  * count.</li>
  * </ul>
+ * {@code stalled-messages} (scenario 4c) takes two counts and two output files:
+ * connections whose answer, a stream of messages of one size, stops at an offset inside a
+ * message (the sizes and offsets vary from connection to connection), first with small
+ * messages ({@link #SMALL_MESSAGES}, several to a 16 KiB DATA frame), then, those closed,
+ * with large ones ({@link #LARGE_MESSAGES}, spanning frames).
  */
 public final class MemoryHarness {
 
@@ -67,6 +72,26 @@ public final class MemoryHarness {
 	private static final int DOWNLOAD_BYTES = 64 * 1024 * 1024;
 
 	private static final int[] DOWNLOAD_MESSAGE_SIZES = { 1024 * 1024, 64 * 1024 };
+
+	/** Message sizes of scenario 4c's first row: several messages to a DATA frame. */
+	static final int[] SMALL_MESSAGES = { 100, 1000, 3000 };
+
+	/** Message sizes of scenario 4c's second row: messages spanning DATA frames. */
+	static final int[] LARGE_MESSAGES = { 10_000, 40_000, 200_000 };
+
+	/**
+	 * Where in its message a 4c answer stops, as a share of the message (prefix
+	 * included).
+	 */
+	private static final double[] STOP_INSIDE_MESSAGE = { 0.05, 0.35, 0.65, 0.95 };
+
+	/**
+	 * Message-stream bytes a 4c answer carries, at least, before the message it stops in:
+	 * a few DATA frames, so gRPC has had whole frames of messages.
+	 */
+	private static final int BYTES_BEFORE_STOP = 40_000;
+
+	private static final int GRPC_PREFIX = 5;
 
 	private static final long SAMPLE_MILLIS = 20;
 
@@ -101,6 +126,7 @@ public final class MemoryHarness {
 				case "idle" -> idle(config, security, target, counts[0], rows.get(0));
 				case "stalled" ->
 					stalled(config, security, target, counts[0], Arrays.copyOfRange(counts, 1, counts.length), rows);
+				case "stalled-messages" -> stalledMessages(config, security, target, counts, rows);
 				case "download" -> download(config, security, target, counts[0], rows.get(0));
 				default -> throw new IllegalArgumentException("Unknown scenario " + scenario);
 			}
@@ -198,6 +224,97 @@ public final class MemoryHarness {
 				server.destroyForcibly();
 			}
 		}
+	}
+
+	/**
+	 * Scenario 4c, one stall server and one client: for each of the two rows,
+	 * {@code counts[row]} connections after one small echo, each then asking for a stream
+	 * of messages of one size that stops inside one of them; measured, then closed.
+	 * Connection {@code i} of a row takes the row's size {@code i % 3} and stops
+	 * {@code STOP_INSIDE_MESSAGE[(i / 3) % 4]} of the way into the first message that
+	 * starts after {@value #BYTES_BEFORE_STOP} bytes.
+	 */
+	private static void stalledMessages(Config config, Security security, String handshaker, int[] counts,
+			List<Map<String, Object>> rows) throws Exception {
+		Process server = startStallServer(security, handshaker);
+		try (Rig rig = Rig.create(config, security, handshaker)) {
+			int port = readPort(server);
+			InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+			long start = System.nanoTime();
+			int[][] sizes = { SMALL_MESSAGES, LARGE_MESSAGES };
+			for (int row = 0; row < counts.length; row++) {
+				settle(rig);
+				Baseline baseline = Baseline.take(rig);
+				List<ManagedChannel> channels = connectAndWarmUp(rig, address, counts[row], 0, "messages" + row + "-");
+				long[] delivered = new long[channels.size()];
+				long[] forwarded = new long[channels.size()];
+				long[] incomplete = new long[channels.size()];
+				for (int i = 0; i < channels.size(); i++) {
+					int size = sizes[row][i % sizes[row].length];
+					int framed = size + GRPC_PREFIX;
+					int before = (BYTES_BEFORE_STOP + framed - 1) / framed;
+					int inside = Math.max(1,
+							(int) (STOP_INSIDE_MESSAGE[(i / 3) % STOP_INSIDE_MESSAGE.length] * framed));
+					forwarded[i] = (long) before * framed + inside;
+					incomplete[i] = inside;
+					holdStream(channels.get(i), size, (int) forwarded[i], before + 2, delivered, i);
+				}
+				measureStalled(rig, baseline, channels.size(), port, 0, 0, start, rows.get(row));
+				Map<String, Object> figures = rows.get(row);
+				long undelivered = 0;
+				for (int i = 0; i < channels.size(); i++) {
+					int framed = sizes[row][i % sizes[row].length] + GRPC_PREFIX;
+					synchronized (delivered) {
+						undelivered += forwarded[i] - delivered[i] * framed;
+					}
+				}
+				figures.remove("answerBytes");
+				figures.remove("forwardedBytes");
+				figures.remove("warmDownloadBytes");
+				figures.put("messageSizes", Arrays.stream(sizes[row]).boxed().toList());
+				figures.put("stopInsideMessage", Arrays.stream(STOP_INSIDE_MESSAGE).boxed().toList());
+				figures.put("incompleteMessagePerConn", perConn(Arrays.stream(incomplete).sum(), channels.size()));
+				figures.put("undeliveredPerConn", perConn(undelivered, channels.size()));
+				for (ManagedChannel channel : channels) {
+					channel.shutdownNow();
+				}
+				for (ManagedChannel channel : channels) {
+					channel.awaitTermination(10, TimeUnit.SECONDS);
+				}
+			}
+		}
+		finally {
+			server.getOutputStream().close();
+			if (!server.waitFor(20, TimeUnit.SECONDS)) {
+				server.destroyForcibly();
+			}
+		}
+	}
+
+	/**
+	 * Starts a {@code HoldStream} call of {@code count} messages of {@code size} on
+	 * {@code channel}, stopped {@code forwarded} message-stream bytes in; counts the
+	 * messages delivered in {@code delivered[index]}.
+	 */
+	private static void holdStream(ManagedChannel channel, int size, int forwarded, int count, long[] delivered,
+			int index) {
+		ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.HOLD_STREAM, CallOptions.DEFAULT),
+				EchoService.holdStreamRequest(size, forwarded, count), new StreamObserver<>() {
+					@Override
+					public void onNext(byte[] value) {
+						synchronized (delivered) {
+							delivered[index]++;
+						}
+					}
+
+					@Override
+					public void onError(Throwable ex) {
+					}
+
+					@Override
+					public void onCompleted() {
+					}
+				});
 	}
 
 	/** Client figures before a stalled phase. */

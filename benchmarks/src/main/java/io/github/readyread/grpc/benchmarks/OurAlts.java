@@ -2,6 +2,7 @@ package io.github.readyread.grpc.benchmarks;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
@@ -12,6 +13,7 @@ import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.netty.channel.ChannelHandler;
 
 /**
  * How the benchmarks build our ALTS: the embedded handshaker and the client and server
@@ -68,18 +70,30 @@ final class OurAlts {
 		return negotiator(false, handshakerTarget, stats, transport);
 	}
 
-	/** Our server ALTS negotiator, as {@link #client}. */
-	static GrpcNettyBridge.Negotiator server(String handshakerTarget, ReadPathStats stats,
-			ReadyReadTransport transport) {
-		return negotiator(true, handshakerTarget, stats, transport);
+	/**
+	 * Our server ALTS negotiator, as {@link #client}; {@code plaintextStage}, if not
+	 * {@code null}, is put behind the record layer instead of the one {@code transport}
+	 * wires (a read path that wires one takes no other).
+	 */
+	static GrpcNettyBridge.Negotiator server(String handshakerTarget, ReadPathStats stats, ReadyReadTransport transport,
+			Supplier<ChannelHandler> plaintextStage) {
+		Supplier<ChannelHandler> wired = transport.plaintextStage(true, stats);
+		if (wired != null && plaintextStage != null) {
+			throw new IllegalArgumentException("The ready read path wires its own plaintext stage");
+		}
+		return negotiator(true, handshakerTarget, stats, (wired != null) ? wired : plaintextStage);
 	}
 
 	private static GrpcNettyBridge.Negotiator negotiator(boolean server, String handshakerTarget, ReadPathStats stats,
 			ReadyReadTransport transport) {
+		return negotiator(server, handshakerTarget, stats, transport.plaintextStage(server, stats));
+	}
+
+	private static GrpcNettyBridge.Negotiator negotiator(boolean server, String handshakerTarget, ReadPathStats stats,
+			Supplier<ChannelHandler> plaintextStage) {
 		ManagedChannel handshaker = HANDSHAKER_CHANNELS.computeIfAbsent(handshakerTarget,
 				(target) -> Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
-		AltsSettings settings = AltsSettings.of(handshaker, stats)
-			.withPlaintextStage(transport.plaintextStage(server, stats));
+		AltsSettings settings = AltsSettings.of(handshaker, stats).withPlaintextStage(plaintextStage);
 		return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
 	}
 

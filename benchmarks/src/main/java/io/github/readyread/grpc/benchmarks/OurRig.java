@@ -62,27 +62,40 @@ final class OurRig extends Rig {
 	}
 
 	@Override
-	Server buildServer(ServerServiceDefinition service, Supplier<ChannelHandler> headHandler) {
+	Server buildServer(ServerServiceDefinition service, Supplier<ChannelHandler> headHandler,
+			Supplier<ChannelHandler> plaintextHandler) {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
 			.directExecutor()
 			.addService(service);
 		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
-				? OurAlts.server(this.handshakerTarget, this.server.serverStats(), this.server) : null;
+				? OurAlts.server(this.handshakerTarget, this.server.serverStats(), this.server, plaintextHandler)
+				: null;
 		this.server.configure(builder, alts);
 		CountingAllocator counting = new CountingAllocator(this.server.pool().allocator(), this.poolBytesTaken);
 		builder.withOption(ChannelOption.ALLOCATOR, counting).withChildOption(ChannelOption.ALLOCATOR, counting);
-		if (headHandler != null) {
+		Supplier<ChannelHandler> plaintextHead = (alts != null) ? null : plaintextHandler;
+		if (headHandler != null || plaintextHead != null) {
 			GrpcNettyBridge.Negotiator negotiator = (alts != null) ? alts
 					: ReadyReadNegotiators.plaintext(true, ReadPath.CONVENTIONAL, this.server.serverStats(), false);
-			GrpcNettyBridge.install(builder, withHead(negotiator, headHandler), alts != null);
+			GrpcNettyBridge.install(builder, withHead(negotiator, headHandler, plaintextHead), alts != null);
 		}
 		return builder.build();
 	}
 
+	/**
+	 * Puts {@code headHandler}, then {@code next}, first in each pipeline (either may be
+	 * null).
+	 */
 	private static GrpcNettyBridge.Negotiator withHead(GrpcNettyBridge.Negotiator negotiator,
-			Supplier<ChannelHandler> headHandler) {
-		return ReadyReadNegotiators.beforeHandshake(negotiator,
-				(channel) -> channel.pipeline().addFirst(headHandler.get()));
+			Supplier<ChannelHandler> headHandler, Supplier<ChannelHandler> next) {
+		return ReadyReadNegotiators.beforeHandshake(negotiator, (channel) -> {
+			if (next != null) {
+				channel.pipeline().addFirst(next.get());
+			}
+			if (headHandler != null) {
+				channel.pipeline().addFirst(headHandler.get());
+			}
+		});
 	}
 
 	@Override
@@ -106,8 +119,15 @@ final class OurRig extends Rig {
 		return figures(this.server);
 	}
 
+	/**
+	 * The pool's figures; pinned leaves out the io_uring read buffer rings, which belong
+	 * to the event loops (filled lazily, after a scenario's baseline), not to
+	 * connections.
+	 */
 	private static PoolFigures figures(ReadyReadTransport transport) {
-		return new PoolFigures(transport.pool().reservedDirectBytes(), transport.pool().pinnedDirectBytes());
+		ReadBufferRing ring = transport.transport().readBufferRing();
+		long rings = (ring != null) ? ring.bytesInRings() : 0;
+		return new PoolFigures(transport.pool().reservedDirectBytes(), transport.pool().pinnedDirectBytes() - rings);
 	}
 
 	@Override

@@ -151,6 +151,7 @@ public final class Report {
 				"Connections after one small echo, then a 32 KiB answer that stops 20,000 bytes in, inside its "
 						+ "second 16 KiB frame: gRPC also keeps the first frame of the incomplete message. One run measures "
 						+ "4b, then closes those connections, then 4 and 5, in the same client.");
+		stalledMessagesTable();
 		stalledTable("scale", "5. Scale: stalled mid-frame",
 				"As 4, with 10,000 connections (the 200 of scenario 4 are among them).");
 		downloadTable();
@@ -329,6 +330,73 @@ public final class Report {
 					(na(ready) || na(stock)) ? null : pinnedWithQueueRatio(ready, stock), 0.1, false);
 		}
 		this.md.append('\n');
+	}
+
+	private void stalledMessagesTable() {
+		this.md.append("## 4c. Stalled inside gRPC messages (client JVM; stall server in its own JVM)\n\n");
+		this.md.append("Connections after one small echo, each then streamed messages of one size that stop inside a "
+				+ "message, after at least 40,000 bytes of earlier messages: messages of 100, 1,000 or 3,000 B "
+				+ "(several to a 16 KiB DATA frame) or of 10,000, 40,000 or 200,000 B (spanning frames), stopped "
+				+ "5, 35, 65 or 95% of the way into the message, the combinations spread over the connections. "
+				+ "Incomplete: bytes received of the message the stream stopped in; undelivered: bytes received of "
+				+ "the messages the application has not got (that one, and those whose last bytes are in the DATA "
+				+ "frame the stop cut short, which gRPC sees only once the frame is whole): what a read path that "
+				+ "passes gRPC whole HTTP/2 frames must keep somewhere. Pinned leaves out io_uring's read buffer "
+				+ "rings (the event loops', not the connections'). Read path, rest, recv-Q: as in 4.\n\n");
+		this.md.append("| security | messages | config | conns | incomplete B/conn | undelivered B/conn "
+				+ "| client pinned B/conn | pinned / undelivered | x stock | read path B/conn | rest B/conn "
+				+ "| recv-Q B/conn | (pinned + recv-Q) / undelivered |\n");
+		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (String security : SECURITIES) {
+			for (String[] group : new String[][] { { "small", "100-3,000 B" }, { "large", "10-200 KB" } }) {
+				String scenario = "stalled-messages-" + group[0];
+				JsonObject stock = this.rows.get(scenario + "-stock-" + security);
+				for (String config : CONFIGS) {
+					JsonObject row = this.rows.get(scenario + "-" + config + "-" + security);
+					this.md.append("| ").append(security).append(" | ").append(group[1]).append(" | ");
+					this.md.append(config).append(" | ");
+					if (na(row)) {
+						this.md.append("n/a | | | | | | | | | |\n");
+						continue;
+					}
+					this.md.append(row.get("count")).append(" | ");
+					this.md.append(field(row, "incompleteMessagePerConn")).append(" | ");
+					this.md.append(field(row, "undeliveredPerConn")).append(" | ");
+					this.md.append(field(row, "clientPinnedPerConn")).append(" | ");
+					this.md.append(ratio(row, row, "clientPinnedPerConn", "undeliveredPerConn")).append(" | ");
+					this.md.append(ratio(row, stock, "clientPinnedPerConn")).append(" | ");
+					this.md.append(field(row, "clientReadPathPinnedPerConn")).append(" | ");
+					this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
+					this.md.append(field(row, "kernelReceiveQueuePerConn")).append(" | ");
+					Double withQueue = pinnedWithQueueOverUndelivered(row);
+					this.md.append((withQueue == null) ? "n/a" : String.format("%.2f", withQueue)).append(" |\n");
+				}
+				JsonObject ready = this.rows.get(scenario + "-ready-" + security);
+				addTarget(scenario + " pinned + recv-Q <= 1.25x undelivered bytes (" + security + ")",
+						pinnedWithQueueOverUndelivered(ready), 1.25, false);
+			}
+		}
+		this.md.append('\n');
+	}
+
+	/**
+	 * (pool pinned + bytes in the kernel's receive queues) over the undelivered bytes.
+	 */
+	private static Double pinnedWithQueueOverUndelivered(JsonObject row) {
+		if (na(row)) {
+			return null;
+		}
+		double kept = value(row, "clientPinnedPerConn") + value(row, "kernelReceiveQueuePerConn");
+		double undelivered = value(row, "undeliveredPerConn");
+		return (Double.isNaN(kept) || Double.isNaN(undelivered) || undelivered == 0) ? null : kept / undelivered;
+	}
+
+	/** {@code field} of {@code row} over {@code otherField} of {@code other}. */
+	private static String ratio(JsonObject row, JsonObject other, String field, String otherField) {
+		if (na(row) || na(other) || value(other, otherField) == 0 || Double.isNaN(value(row, field))) {
+			return "n/a";
+		}
+		return String.format("%.2f", value(row, field) / value(other, otherField));
 	}
 
 	/**

@@ -40,18 +40,22 @@ abstract class Rig implements AutoCloseable {
 
 	/** Starts the server on an ephemeral loopback port. */
 	InetSocketAddress startServer(ServerServiceDefinition service) {
-		return startServer(service, null);
+		return startServer(service, null, null);
 	}
 
 	/**
 	 * Starts the server on an ephemeral loopback port.
 	 * @param headHandler makes a handler put first (next to the socket) in each accepted
 	 * connection's pipeline, or {@code null}
+	 * @param plaintextHandler makes a handler put where each accepted connection's HTTP/2
+	 * bytes are plaintext, next to gRPC's HTTP/2 handler (behind the head handler on
+	 * plaintext, behind the ALTS record layer on ALTS), or {@code null}
 	 */
 	InetSocketAddress startServer(ServerServiceDefinition service,
-			Supplier<io.netty.channel.ChannelHandler> headHandler) {
+			Supplier<io.netty.channel.ChannelHandler> headHandler,
+			Supplier<io.netty.channel.ChannelHandler> plaintextHandler) {
 		try {
-			this.server = buildServer(service, headHandler).start();
+			this.server = buildServer(service, headHandler, plaintextHandler).start();
 		}
 		catch (java.io.IOException ex) {
 			throw new IllegalStateException(ex);
@@ -59,7 +63,8 @@ abstract class Rig implements AutoCloseable {
 		return new InetSocketAddress("127.0.0.1", this.server.getPort());
 	}
 
-	abstract Server buildServer(ServerServiceDefinition service, Supplier<io.netty.channel.ChannelHandler> headHandler);
+	abstract Server buildServer(ServerServiceDefinition service, Supplier<io.netty.channel.ChannelHandler> headHandler,
+			Supplier<io.netty.channel.ChannelHandler> plaintextHandler);
 
 	/** A new client channel (one connection) to {@code target}. */
 	ManagedChannel newChannel(String name, InetSocketAddress target) {

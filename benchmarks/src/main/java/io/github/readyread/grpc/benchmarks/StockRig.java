@@ -57,9 +57,10 @@ final class StockRig extends Rig {
 	}
 
 	@Override
-	Server buildServer(ServerServiceDefinition service, Supplier<io.netty.channel.ChannelHandler> headHandler) {
-		if (headHandler != null) {
-			throw new UnsupportedOperationException("Stock servers take no pipeline head handler");
+	Server buildServer(ServerServiceDefinition service, Supplier<io.netty.channel.ChannelHandler> headHandler,
+			Supplier<io.netty.channel.ChannelHandler> plaintextHandler) {
+		if (headHandler != null || plaintextHandler != null) {
+			throw new UnsupportedOperationException("Stock servers take no pipeline handlers");
 		}
 		InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
 		ShadedCountingAllocator counting = new ShadedCountingAllocator(this.serverPool, this.poolBytesTaken);

@@ -37,6 +37,29 @@ import io.netty.channel.ChannelHandlerContext;
  * {@code FRAME_SIZE_ERROR}.
  *
  * <p>
+ * gRPC's deframer keeps every DATA payload buffer it was given until the messages in it
+ * are complete, so the head of a message that begins behind the end of another would keep
+ * the whole frame's buffer while it waits for its rest. The aligner follows where gRPC
+ * messages begin in each stream's DATA frames ({@link MessageBoundaries}) and passes such
+ * a frame on as two DATA frames of the same stream, the second holding just the head of
+ * the incomplete message, in an exact-size copy of its own:
+ *
+ * <pre>
+ *   DATA [ end of A | B | head of C ]       C not complete in this frame
+ *   ->  DATA [ end of A | B ]   DATA [ head of C ]   (9-byte header, then the copy)
+ * </pre>
+ *
+ * The pieces carry the frame's bytes in the same order, and its flags (END_STREAM would
+ * stay on the last, but a frame that ends its stream is never cut: nothing waits after
+ * it), so HTTP/2 flow control counts the same bytes and gRPC reads the same messages. Not
+ * cut either: a frame whose bytes all belong to one message (a large unary message costs
+ * no copy), a padded frame (its padding is flow-controlled with the frame that carries
+ * it, and would have to go with one piece or be split; gRPC never pads), a frame of a
+ * stream not followed, and a frame whose incomplete message the next DATA frame of the
+ * same read completes (gRPC is done with both before the read ends). Cut frames cost two
+ * 9-byte headers and the copy of the head; frames not cut cost nothing more than before.
+ *
+ * <p>
  * On read buffers shared by connections (io_uring's provided buffer rings) every DATA
  * frame goes on in copies of its own ({@link #outermostOnSharedBuffers}): its payload in
  * an exact-size copy whatever share of the read it covers, an empty one as a 9-byte copy
@@ -65,6 +88,10 @@ public final class Http2FrameAligner extends FrameDecoder {
 	private final int maxFrameSize;
 
 	private final boolean copyData;
+
+	private final MessageBoundaries boundaries = new MessageBoundaries();
+
+	private long splitDataFrames;
 
 	/** Where the complete frames not passed on yet start in the current read, or -1. */
 	private int runStart = -1;
@@ -139,6 +166,14 @@ public final class Http2FrameAligner extends FrameDecoder {
 		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats, true);
 	}
 
+	/**
+	 * DATA frames passed on in two pieces so far, to keep the head of an incomplete gRPC
+	 * message in a buffer of its own.
+	 */
+	public long splitDataFrames() {
+		return this.splitDataFrames;
+	}
+
 	@Override
 	protected int payloadLength(ChannelHandlerContext ctx, ByteBuf buffer, int index) {
 		int length = buffer.getUnsignedMedium(index);
@@ -155,7 +190,17 @@ public final class Http2FrameAligner extends FrameDecoder {
 	protected void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int length) {
 		int start = in.readerIndex();
 		int frameLength = FRAME_HEADER_LENGTH + length;
-		boolean data = in.getByte(start + 3) == DATA;
+		byte type = in.getByte(start + 3);
+		boolean data = type == DATA;
+		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		byte flags = in.getByte(start + 4);
+		int cut = 0;
+		if (data) {
+			cut = this.boundaries.dataFrame(streamId, flags, in, start + FRAME_HEADER_LENGTH, length);
+		}
+		else {
+			this.boundaries.controlFrame(type, flags, streamId);
+		}
 		if (data && length == 0 && this.copyData) {
 			// Even an empty DATA buffer may stay in gRPC's deframer until the next one.
 			if (!endOfWholeFrames(ctx, in)) {
@@ -167,6 +212,10 @@ public final class Http2FrameAligner extends FrameDecoder {
 			return;
 		}
 		boolean smallData = data && length > 0 && (this.copyData || 2 * frameLength < carrierCapacity(in));
+		if (cut > 0 && !completedByNextFrame(in, start + frameLength, streamId)) {
+			splitWholeFrame(ctx, in, length, cut, smallData);
+			return;
+		}
 		if (!smallData) {
 			if (this.runStart < 0) {
 				this.runStart = start;
@@ -190,6 +239,45 @@ public final class Http2FrameAligner extends FrameDecoder {
 	}
 
 	/**
+	 * Whether the frame at {@code next} is whole in this read, a DATA frame of
+	 * {@code streamId} without padding, and completes the message the frame before it
+	 * left incomplete: gRPC then frees the first frame's buffer within this read, and a
+	 * cut would only cost copies (a stream of small messages read 64 KiB at a time).
+	 */
+	private boolean completedByNextFrame(ByteBuf in, int next, int streamId) {
+		long missing = this.boundaries.missingBytes(streamId);
+		if (missing < 0 || in.writerIndex() - next < FRAME_HEADER_LENGTH) {
+			return false;
+		}
+		int length = in.getUnsignedMedium(next);
+		return in.getByte(next + 3) == DATA && (in.getByte(next + 4) & MessageBoundaries.PADDED) == 0
+				&& (in.getInt(next + 5) & 0x7FFFFFFF) == streamId && length <= this.maxFrameSize
+				&& in.writerIndex() - next - FRAME_HEADER_LENGTH >= length && length >= missing;
+	}
+
+	/**
+	 * Passes on the whole DATA frame at the reader index of {@code in} as two: its
+	 * payload up to {@code cut} (copied if {@code copy}, else a slice of the read buffer,
+	 * as the frame would have gone on), then the rest, the head of an incomplete message,
+	 * in a copy of its own. Each piece has its own header.
+	 */
+	private void splitWholeFrame(ChannelHandlerContext ctx, ByteBuf in, int length, int cut, boolean copy) {
+		if (!endOfWholeFrames(ctx, in)) {
+			return;
+		}
+		int start = in.readerIndex();
+		byte flags = in.getByte(start + 4);
+		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		in.skipBytes(FRAME_HEADER_LENGTH);
+		ByteBuf firstHeader = dataHeader(ctx, cut, flags & ~MessageBoundaries.END_STREAM, streamId);
+		ByteBuf first = copy ? copy(ctx, in, cut) : in.readRetainedSlice(cut);
+		ByteBuf secondHeader = dataHeader(ctx, length - cut, flags, streamId);
+		ByteBuf second = copy(ctx, in, length - cut);
+		this.splitDataFrames++;
+		passAll(ctx, firstHeader, first, secondHeader, second);
+	}
+
+	/**
 	 * Passes on a frame that spans reads. A DATA frame goes on as its header, then its
 	 * payload in a buffer of its own (or the read buffer itself if the payload is all of
 	 * it), one right after the other: gRPC's frame reader keeps the header in fields, its
@@ -200,12 +288,37 @@ public final class Http2FrameAligner extends FrameDecoder {
 	@Override
 	protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {
 		int length = payload.readableBytes();
-		if (header.getByte(3) != DATA || length == 0) {
+		byte type = header.getByte(3);
+		byte flags = header.getByte(4);
+		int streamId = header.getInt(5) & 0x7FFFFFFF;
+		if (type != DATA || length == 0) {
+			if (type == DATA) {
+				this.boundaries.dataFrame(streamId, flags, payload, payload.readerIndex(), 0);
+			}
+			else {
+				this.boundaries.controlFrame(type, flags, streamId);
+			}
 			ByteBuf frame = ctx.alloc().buffer(FRAME_HEADER_LENGTH + length, FRAME_HEADER_LENGTH + length);
 			frame.writeBytes(header, 0, FRAME_HEADER_LENGTH);
 			frame.writeBytes(payload);
 			payload.release();
 			ctx.fireChannelRead(frame);
+			return;
+		}
+		int cut = this.boundaries.dataFrame(streamId, flags, payload, payload.readerIndex(), length);
+		boolean copy = !copied && (this.copyData || carrierCapacity(payload) != length);
+		if (cut > 0) {
+			ByteBuf second = ctx.alloc().buffer(length - cut, length - cut);
+			second.writeBytes(payload, payload.readerIndex() + cut, length - cut);
+			payload.writerIndex(payload.readerIndex() + cut);
+			ByteBuf first = payload;
+			if (copy) {
+				first = copy(ctx, payload, cut);
+				payload.release();
+			}
+			this.splitDataFrames++;
+			passAll(ctx, dataHeader(ctx, cut, flags & ~MessageBoundaries.END_STREAM, streamId), first,
+					dataHeader(ctx, length - cut, flags, streamId), second);
 			return;
 		}
 		ByteBuf headerCopy = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
@@ -215,13 +328,45 @@ public final class Http2FrameAligner extends FrameDecoder {
 			payload.release();
 			return;
 		}
-		if (!copied && (this.copyData || carrierCapacity(payload) != length)) {
-			ByteBuf copy = ctx.alloc().buffer(length, length);
-			copy.writeBytes(payload);
+		if (copy) {
+			ByteBuf own = copy(ctx, payload, length);
 			payload.release();
-			payload = copy;
+			payload = own;
 		}
 		ctx.fireChannelRead(payload);
+	}
+
+	/**
+	 * Passes the pieces of a split frame on in order; if the decoder stops meanwhile,
+	 * releases those not passed on (if it was removed, they go on: the rest of the read
+	 * follows them).
+	 */
+	private void passAll(ChannelHandlerContext ctx, ByteBuf... pieces) {
+		for (int i = 0; i < pieces.length; i++) {
+			if (isClosed() && !ctx.isRemoved()) {
+				for (int j = i; j < pieces.length; j++) {
+					pieces[j].release();
+				}
+				return;
+			}
+			ctx.fireChannelRead(pieces[i]);
+		}
+	}
+
+	private static ByteBuf dataHeader(ChannelHandlerContext ctx, int length, int flags, int streamId) {
+		ByteBuf header = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
+		header.writeMedium(length);
+		header.writeByte(DATA);
+		header.writeByte(flags);
+		header.writeInt(streamId);
+		return header;
+	}
+
+	/** An exact-size copy of the next {@code length} bytes of {@code source}. */
+	private static ByteBuf copy(ChannelHandlerContext ctx, ByteBuf source, int length) {
+		ByteBuf copy = ctx.alloc().buffer(length, length);
+		copy.writeBytes(source, length);
+		return copy;
 	}
 
 	/** Passes on the complete frames of this read not passed on yet. */

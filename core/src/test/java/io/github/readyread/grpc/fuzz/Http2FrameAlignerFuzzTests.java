@@ -45,6 +45,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * frame's header then exactly its payload) until a frame above the maximum size makes it
  * step aside; what it passed on plus what it holds is what arrived, at every read;
  * nothing stays pinned in the pool.
+ *
+ * <p>
+ * The aligner may pass a DATA frame on as two (to keep the head of an incomplete gRPC
+ * message apart): DATA callbacks of one stream that follow each other, the first neither
+ * padded nor ending the stream, are compared joined, and so are such frames in the bytes
+ * passed on; each split adds one 9-byte header to them.
  */
 class Http2FrameAlignerFuzzTests {
 
@@ -88,10 +94,14 @@ class Http2FrameAlignerFuzzTests {
 			channel.writeInbound(FuzzPool.ALLOC.directBuffer(read.length).writeBytes(read));
 			offset += read.length;
 			channel.checkException();
-			assertThat(reading.forwarded + aligner.heldBytes()).as("bytes passed on + held").isEqualTo(offset);
+			assertThat(reading.forwarded - Http2FrameAligner.FRAME_HEADER_LENGTH * aligner.splitDataFrames()
+					+ aligner.heldBytes())
+				.as("bytes passed on (less the headers of split frames) + held")
+				.isEqualTo(offset);
 		}
-		assertThat(reading.passedOn.toByteArray()).as("bytes passed on, in order")
-			.isEqualTo(Arrays.copyOf(input, (int) reading.forwarded));
+		int consumed = offset - aligner.heldBytes();
+		assertThat(withDataJoined(reading.passedOn.toByteArray(), server)).as("bytes passed on, in order")
+			.isEqualTo(withDataJoined(Arrays.copyOf(input, consumed), server));
 		channel.close();
 		channel.finishAndReleaseAll();
 		channel.checkException();
@@ -144,6 +154,48 @@ class Http2FrameAlignerFuzzTests {
 			bytes[data.consumeInt(0, bytes.length - 1)] ^= data.consumeByte();
 		}
 		return AltsRecordDecoderFuzzTests.concat(bytes, data.consumeBytes(data.consumeInt(0, 64)));
+	}
+
+	/**
+	 * The frames of a byte stream (after the preface on the server side) until one above
+	 * the maximum size or incomplete, as text, with DATA frames of one stream that follow
+	 * each other joined when the first is neither padded nor ends the stream; then the
+	 * rest, raw.
+	 */
+	private static List<String> withDataJoined(byte[] bytes, boolean server) {
+		List<String> frames = new ArrayList<>();
+		int offset = 0;
+		if (server) {
+			offset = Math.min(PREFACE.length, bytes.length);
+			frames.add(ByteBufUtil.hexDump(bytes, 0, offset));
+		}
+		int joinable = -1;
+		while (bytes.length - offset >= 9) {
+			int length = ((bytes[offset] & 0xFF) << 16) | ((bytes[offset + 1] & 0xFF) << 8)
+					| (bytes[offset + 2] & 0xFF);
+			if (length > MAX_FRAME_SIZE || bytes.length - offset - 9 < length) {
+				break;
+			}
+			byte type = bytes[offset + 3];
+			int flags = bytes[offset + 4] & 0xFF;
+			int stream = ((bytes[offset + 5] & 0x7F) << 24) | ((bytes[offset + 6] & 0xFF) << 16)
+					| ((bytes[offset + 7] & 0xFF) << 8) | (bytes[offset + 8] & 0xFF);
+			String payload = ByteBufUtil.hexDump(bytes, offset + 9, length);
+			boolean unpadded = (flags & 0x8) == 0;
+			if (type == 0 && unpadded && joinable == stream) {
+				String last = frames.remove(frames.size() - 1);
+				frames.add("DATA " + stream + " flags " + flags + " " + last.substring(last.lastIndexOf(' ') + 1)
+						+ payload);
+			}
+			else {
+				frames
+					.add(((type == 0) ? "DATA " : "FRAME " + type + " ") + stream + " flags " + flags + " " + payload);
+			}
+			joinable = (type == 0 && unpadded && (flags & 0x1) == 0) ? stream : -1;
+			offset += 9 + length;
+		}
+		frames.add(ByteBufUtil.hexDump(bytes, offset, bytes.length - offset));
+		return frames;
 	}
 
 	/** A frame header of any type, flags and length, then a payload of that length. */
@@ -342,8 +394,26 @@ class Http2FrameAlignerFuzzTests {
 
 	}
 
-	/** Writes every frame callback down, with its bytes. */
-	private record Recorder(List<String> events) implements Http2FrameListener {
+	/**
+	 * Writes every frame callback down, with its bytes; a DATA callback right after one
+	 * of the same stream that was neither padded nor ended it is joined to it.
+	 */
+	private static final class Recorder implements Http2FrameListener {
+
+		private final List<String> events;
+
+		private final CRC32C dataCrc = new CRC32C();
+
+		/** Where the joinable DATA event is in {@link #events}, or -1. */
+		private int joinableIndex = -1;
+
+		private int joinableStream;
+
+		private long dataLength;
+
+		Recorder(List<String> events) {
+			this.events = events;
+		}
 
 		/** Length and CRC-32C of the readable bytes: cheaper than writing them out. */
 		private static String bytes(ByteBuf buf) {
@@ -354,7 +424,21 @@ class Http2FrameAlignerFuzzTests {
 
 		@Override
 		public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
-			this.events.add("DATA " + streamId + " pad " + padding + " end " + endOfStream + " " + bytes(data));
+			boolean join = padding == 0 && this.joinableIndex == this.events.size() - 1
+					&& this.joinableStream == streamId;
+			if (join) {
+				this.events.remove(this.joinableIndex);
+			}
+			else {
+				this.dataCrc.reset();
+				this.dataLength = 0;
+			}
+			this.dataCrc.update(data.nioBuffer());
+			this.dataLength += data.readableBytes();
+			this.events.add("DATA " + streamId + " pad " + padding + " end " + endOfStream + " " + this.dataLength
+					+ " bytes, crc " + Long.toHexString(this.dataCrc.getValue()));
+			this.joinableIndex = (padding == 0 && !endOfStream) ? this.events.size() - 1 : -1;
+			this.joinableStream = streamId;
 			return data.readableBytes() + padding;
 		}
 

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.github.readyread.grpc.CountingRelay;
 import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.transport.Http2FrameAligner;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadSizing;
@@ -64,6 +66,13 @@ class AltsReadPathInvariantTests {
 
 	private static final MethodDescriptor<byte[], byte[]> DOWNLOAD = method(
 			MethodDescriptor.MethodType.SERVER_STREAMING, "Download");
+
+	/**
+	 * Request: count and size (ints); response: that many messages of that size, message
+	 * i holding {@code i + 31 * j} at byte j.
+	 */
+	private static final MethodDescriptor<byte[], byte[]> STREAM = method(MethodDescriptor.MethodType.SERVER_STREAMING,
+			"Stream");
 
 	private static EmbeddedHandshaker handshaker;
 
@@ -200,6 +209,92 @@ class AltsReadPathInvariantTests {
 		}
 	}
 
+	// 3000 B messages, several to a 16 KiB HTTP/2 DATA frame; the relay holds inside the
+	// stream, so the message gRPC waits for began in an earlier DATA frame, behind the
+	// end
+	// of another.
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio", "io_uring" })
+	void altsConnectionsStalledInsideAMessageBegunInAnEarlierFrameKeepAboutThatMessagesBytes(String transport)
+			throws Exception {
+		int size = 3000;
+		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
+				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
+			Server grpcServer = server.startServer(service());
+			List<ManagedChannel> channels = new ArrayList<>();
+			List<ClientCall<byte[], byte[]>> calls = new ArrayList<>();
+			try (HoldingRelay relay = new HoldingRelay(grpcServer.getPort(), FORWARD)) {
+				for (int i = 0; i < STALLED_CONNECTIONS; i++) {
+					ManagedChannel channel = client.channel(relay.port());
+					channels.add(channel);
+					ClientCall<byte[], byte[]> call = channel.newCall(STREAM, CallOptions.DEFAULT);
+					call.start(new ClientCall.Listener<>() {
+						@Override
+						public void onMessage(byte[] message) {
+							call.request(1);
+						}
+					}, new Metadata());
+					call.request(1);
+					call.sendMessage(streamRequest(100, size));
+					call.halfClose();
+					calls.add(call);
+				}
+				assertThat(await(() -> relay.holding() == STALLED_CONNECTIONS, 60)).as("connections held by the relay")
+					.isTrue();
+				assertThat(awaitQuiet(client, null)).as("pinned bytes at rest").isTrue();
+				long pool = client.pinnedOutsideRings() / STALLED_CONNECTIONS;
+				long readPath = client.stats.pinnedBytes() / STALLED_CONNECTIONS;
+				System.out.printf(
+						"[invariants] %s ALTS stalled inside %d B messages x%d: per connection: client pool %d B, read"
+								+ " path %d B, the rest (gRPC) %d B%n",
+						transport, size, STALLED_CONNECTIONS, pool, readPath, pool - readPath);
+				// gRPC keeps at most the head of one message (in a buffer of its size, up
+				// to 1/8 more), never the 16 KiB DATA frame it came in.
+				assertThat(pool - readPath).as("bytes gRPC keeps per connection")
+					.isLessThanOrEqualTo(size + 5 + (size + 5) / 8 + 256);
+				for (ClientCall<byte[], byte[]> call : calls) {
+					call.cancel("done", null);
+				}
+			}
+			finally {
+				shutdown(channels);
+				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
+			assertThat(await(() -> client.pinnedOutsideRings() == 0, 20)).as("client pool back to its rings").isTrue();
+		}
+	}
+
+	// Several messages to a DATA frame, past the 1 MiB flow-control window many times,
+	// through ALTS records: the split DATA frames count the same bytes.
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio", "io_uring" })
+	void altsSmallMessagesFlowThroughFramesSplitAtMessageBoundaries(String transport) throws Exception {
+		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
+				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
+			Server grpcServer = server.startServer(service());
+			ManagedChannel channel = client.channel(grpcServer.getPort());
+			try {
+				int count = 6000;
+				int size = 1001;
+				java.util.Iterator<byte[]> messages = ClientCalls.blockingServerStreamingCall(channel, STREAM,
+						CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), streamRequest(count, size));
+				for (int i = 0; i < count; i++) {
+					assertThat(messages.next()).isEqualTo(streamed(i, size));
+				}
+				assertThat(messages.hasNext()).isFalse();
+				long splits = client.stats.liveChannels()
+					.stream()
+					.mapToLong((c) -> c.pipeline().get(Http2FrameAligner.class).splitDataFrames())
+					.sum();
+				assertThat(splits).as("DATA frames split by the client's aligner").isPositive();
+			}
+			finally {
+				shutdown(List.of(channel));
+				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
+		}
+	}
+
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll-ready", "nio-ready", "io_uring-ready", "epoll-conventional", "nio-conventional" })
 	void bytesReadAreExactlyTheBytesThePeerSentOnTheWire(String config) throws Exception {
@@ -295,7 +390,28 @@ class AltsReadPathInvariantTests {
 				response.onNext(message);
 				response.onCompleted();
 			}))
+			.addMethod(STREAM, ServerCalls.asyncServerStreamingCall((request, response) -> {
+				ByteBuffer spec = ByteBuffer.wrap(request);
+				int count = spec.getInt();
+				int size = spec.getInt();
+				for (int i = 0; i < count; i++) {
+					response.onNext(streamed(i, size));
+				}
+				response.onCompleted();
+			}))
 			.build();
+	}
+
+	private static byte[] streamed(int index, int size) {
+		byte[] message = new byte[size];
+		for (int j = 0; j < size; j++) {
+			message[j] = (byte) (index + 31 * j);
+		}
+		return message;
+	}
+
+	private static byte[] streamRequest(int count, int size) {
+		return ByteBuffer.allocate(8).putInt(count).putInt(size).array();
 	}
 
 	private static MethodDescriptor<byte[], byte[]> method(MethodDescriptor.MethodType type, String name) {

@@ -1,10 +1,13 @@
 package io.github.readyread.grpc.transport;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -24,7 +27,15 @@ class Http2FrameAlignerTests {
 
 	private static final byte HEADERS = 1;
 
+	private static final byte RST_STREAM = 3;
+
 	private static final byte SETTINGS = 4;
+
+	private static final int END_STREAM = 0x1;
+
+	private static final int END_HEADERS = 0x4;
+
+	private static final int PADDED = 0x8;
 
 	private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -326,6 +337,346 @@ class Http2FrameAlignerTests {
 		assertThat(this.demand.missingBytes()).isEqualTo(1);
 	}
 
+	@Test
+	void dataFrameEndingWithTheHeadOfAnIncompleteMessageGoesOnAsTwoFramesTheHeadInACopyOfItsOwn() {
+		EmbeddedChannel channel = client();
+		byte[] a = message(100, 1);
+		byte[] b = message(200, 2);
+		byte[] head = message(3000, 3);
+		byte[] payload = concat(a, b, slice(head, 0, 50));
+		byte[] frames = concat(frame(HEADERS, END_HEADERS, 1, new byte[20]), frame(DATA, 0, 1, payload));
+		ByteBuf read = read(frames, 65536);
+		channel.writeInbound(read);
+		List<ByteBuf> out = readAll(channel);
+		try {
+			assertThat(out).hasSize(5);
+			assertThat(bytes(out.get(0))).isEqualTo(slice(frames, 0, 29));
+			assertThat(bytes(out.get(1))).isEqualTo(frame(DATA, 0, 1, new byte[0], a.length + b.length));
+			assertThat(bytes(out.get(2))).isEqualTo(concat(a, b));
+			assertThat(bytes(out.get(3))).isEqualTo(frame(DATA, 0, 1, new byte[0], 50));
+			// The head of the incomplete message, in a buffer of exactly its size: what
+			// gRPC keeps while it waits for the rest.
+			assertThat(bytes(out.get(4))).isEqualTo(slice(head, 0, 50));
+			assertThat(out.get(4).capacity()).isEqualTo(50);
+			// Once gRPC is done with the HEADERS frame, nothing keeps the read buffer.
+			out.get(0).release();
+			assertThat(read.refCnt()).isZero();
+		}
+		finally {
+			release(out);
+		}
+		assertThat(channel.pipeline().get(Http2FrameAligner.class).splitDataFrames()).isOne();
+	}
+
+	@Test
+	void messagesSpanningFramesAreCutOnlyWhereAnIncompleteMessageBegins() {
+		EmbeddedChannel channel = client();
+		byte[] stream = concat(message(30000, 1), message(100, 2), message(100, 3), message(20000, 4), message(7000, 5),
+				message(10000, 6));
+		List<byte[]> in = new ArrayList<>();
+		in.add(frame(HEADERS, END_HEADERS, 1, new byte[20]));
+		for (int offset = 0; offset < stream.length; offset += 16384) {
+			in.add(frame(DATA, 0, 1, slice(stream, offset, Math.min(stream.length, offset + 16384))));
+		}
+		in.add(frame(HEADERS, END_HEADERS | END_STREAM, 1, new byte[10]));
+		for (byte[] frame : in) {
+			channel.writeInbound(read(frame, 65536));
+		}
+		byte[] wire = concat(drain(channel).toArray(new byte[0][]));
+		// Messages begin at 0, 30005, 30110, 30215, 50220 and 57225 (the stream ends at
+		// 67230); frames at 0, 16384, 32768, 49152 and 65536. Cut: where the 20005 B
+		// message begins in the second frame, and the 10005 B one in the fourth.
+		assertThat(frames(wire)).extracting((frame) -> frame[0] + ":" + frame[2])
+			.containsExactly("1:20", "0:16384", "0:13831", "0:2553", "0:16384", "0:8073", "0:8311", "0:1694", "1:10");
+		assertThat(dataOf(wire)).isEqualTo(stream);
+	}
+
+	@Test
+	void aFrameWhoseBytesAllBelongToOneMessageIsNeverCut() {
+		EmbeddedChannel channel = client();
+		// A 1 MiB unary message: 65 DATA frames, none cut, no copy beyond the usual.
+		byte[] stream = message(1024 * 1024, 7);
+		ByteArrayOutputStream all = new ByteArrayOutputStream();
+		all.writeBytes(frame(HEADERS, END_HEADERS, 1, new byte[20]));
+		for (int offset = 0; offset < stream.length; offset += 16384) {
+			all.writeBytes(frame(DATA, (offset + 16384 >= stream.length) ? END_STREAM : 0, 1,
+					slice(stream, offset, Math.min(stream.length, offset + 16384))));
+		}
+		byte[] wire = all.toByteArray();
+		Random random = new Random(3);
+		ByteArrayOutputStream received = new ByteArrayOutputStream();
+		for (int offset = 0; offset < wire.length;) {
+			int end = Math.min(wire.length, offset + 1 + random.nextInt(70000));
+			channel.writeInbound(read(slice(wire, offset, end), 65536));
+			drain(channel).forEach(received::writeBytes);
+			offset = end;
+		}
+		assertThat(received.toByteArray()).isEqualTo(wire);
+		assertThat(channel.pipeline().get(Http2FrameAligner.class).splitDataFrames()).isZero();
+	}
+
+	@Test
+	void aFrameThatEndsItsStreamIsNotCut() {
+		EmbeddedChannel channel = client();
+		byte[] frames = concat(frame(HEADERS, END_HEADERS, 1, new byte[20]),
+				frame(DATA, END_STREAM, 1, concat(message(100, 1), slice(message(3000, 2), 0, 50))));
+		channel.writeInbound(read(frames, 65536));
+		assertThat(concat(drain(channel).toArray(new byte[0][]))).isEqualTo(frames);
+	}
+
+	@Test
+	void aPaddedFrameIsNotCutButTheMessagesInItAreFollowed() {
+		EmbeddedChannel channel = client();
+		byte[] b = message(3000, 2);
+		byte[] padded = concat(new byte[] { 4 }, message(100, 1), slice(b, 0, 50), new byte[4]);
+		byte[] c = message(400, 3);
+		List<byte[]> in = List.of(frame(HEADERS, END_HEADERS, 1, new byte[20]), frame(DATA, PADDED, 1, padded),
+				frame(DATA, 0, 1, concat(slice(b, 50, b.length), slice(c, 0, 20))));
+		for (byte[] frame : in) {
+			channel.writeInbound(read(frame, 65536));
+		}
+		List<int[]> out = frames(concat(drain(channel).toArray(new byte[0][])));
+		// Padding is flow-controlled with its frame: that one goes on whole; the next
+		// one is cut where the message after the padded frame's incomplete one begins.
+		assertThat(out).extracting((frame) -> frame[0] + ":" + frame[1] + ":" + frame[2])
+			.containsExactly("1:4:20", "0:8:160", "0:0:2955", "0:0:20");
+	}
+
+	@Test
+	void aStreamIsFollowedFromItsHeadersUntilItEndsOrIsReset() {
+		EmbeddedChannel channel = client();
+		byte[] payload = concat(message(100, 1), slice(message(3000, 2), 0, 50));
+		List<byte[]> in = List.of(frame(HEADERS, END_HEADERS, 1, new byte[20]),
+				frame(HEADERS, END_HEADERS, 3, new byte[20]), frame(HEADERS, END_HEADERS, 5, new byte[20]),
+				frame(RST_STREAM, 0, 1, new byte[4]), frame(HEADERS, END_HEADERS | END_STREAM, 3, new byte[10]),
+				// reset, ended, never opened: passed on as they came
+				frame(DATA, 0, 1, payload), frame(DATA, 0, 3, payload), frame(DATA, 0, 7, payload),
+				// open
+				frame(DATA, 0, 5, payload));
+		for (byte[] frame : in) {
+			channel.writeInbound(read(frame, 65536));
+		}
+		List<int[]> out = frames(concat(drain(channel).toArray(new byte[0][])));
+		assertThat(out).extracting((frame) -> frame[0] + ":" + frame[3] + ":" + frame[2])
+			.containsExactly("1:1:20", "1:3:20", "1:5:20", "3:1:4", "1:3:10", "0:1:155", "0:3:155", "0:7:155",
+					"0:5:105", "0:5:50");
+	}
+
+	@Test
+	void aboveTheCapTheOldestStreamIsForgotten() {
+		EmbeddedChannel channel = client();
+		int streams = MessageBoundaries.MAX_STREAMS + 1;
+		for (int i = 0; i < streams; i++) {
+			channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1 + 2 * i, new byte[20]), 64));
+		}
+		drain(channel);
+		byte[] payload = concat(message(100, 1), slice(message(3000, 2), 0, 50));
+		int newest = 1 + 2 * (streams - 1);
+		for (int stream : new int[] { 1, 3, newest }) {
+			channel.writeInbound(read(frame(DATA, 0, stream, payload), 65536));
+		}
+		List<int[]> out = frames(concat(drain(channel).toArray(new byte[0][])));
+		assertThat(out).extracting((frame) -> frame[3] + ":" + frame[2])
+			.containsExactly("1:155", "3:105", "3:50", newest + ":105", newest + ":50");
+	}
+
+	@Test
+	void aMessagePrefixSplitAcrossFramesIsFollowed() {
+		EmbeddedChannel channel = client();
+		byte[] b = message(3000, 2);
+		byte[] c = message(10, 3);
+		List<byte[]> in = List.of(frame(HEADERS, END_HEADERS, 1, new byte[20]),
+				frame(DATA, 0, 1, concat(message(100, 1), slice(b, 0, 3))), frame(DATA, 0, 1, slice(b, 3, 1000)),
+				frame(DATA, 0, 1, concat(slice(b, 1000, b.length), c)));
+		for (byte[] frame : in) {
+			channel.writeInbound(read(frame, 65536));
+		}
+		List<int[]> out = frames(concat(drain(channel).toArray(new byte[0][])));
+		assertThat(out).extracting((frame) -> frame[0] + ":" + frame[2])
+			.containsExactly("1:20", "0:105", "0:3", "0:997", "0:2020");
+	}
+
+	@Test
+	void anIncompleteMessageThatTheNextFrameOfTheSameReadCompletesIsNotCut() {
+		EmbeddedChannel channel = client();
+		byte[] b = message(3000, 2);
+		byte[] first = frame(DATA, 0, 1, concat(message(100, 1), slice(b, 0, 50)));
+		byte[] second = frame(DATA, 0, 1, slice(b, 50, b.length));
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		// Both in one read: gRPC is done with the first before the read ends.
+		channel.writeInbound(read(concat(first, second), 65536));
+		// The second in a later read: the head waits, in a copy of its own.
+		channel.writeInbound(read(first, 65536));
+		channel.writeInbound(read(second, 65536));
+		List<int[]> out = frames(concat(drain(channel).toArray(new byte[0][])));
+		assertThat(out).extracting((frame) -> frame[0] + ":" + frame[2])
+			.containsExactly("1:20", "0:155", "0:2955", "0:105", "0:50", "0:2955");
+	}
+
+	@Test
+	void aFrameThatSpansReadsIsCutToo() {
+		EmbeddedChannel channel = client();
+		byte[] a = message(5000, 1);
+		byte[] head = slice(message(3000, 2), 0, 200);
+		byte[] data = frame(DATA, 0, 1, concat(a, head));
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
+		channel.writeInbound(read(slice(data, 0, 3000), 4096));
+		assertThat(drain(channel)).isEmpty();
+		channel.writeInbound(read(slice(data, 3000, data.length), 4096));
+		List<ByteBuf> out = readAll(channel);
+		try {
+			assertThat(out).hasSize(4);
+			assertThat(bytes(out.get(0))).isEqualTo(frame(DATA, 0, 1, new byte[0], a.length));
+			assertThat(bytes(out.get(1))).isEqualTo(a);
+			assertThat(bytes(out.get(2))).isEqualTo(frame(DATA, 0, 1, new byte[0], head.length));
+			assertThat(bytes(out.get(3))).isEqualTo(head);
+			assertThat(out.get(3).capacity()).isEqualTo(head.length);
+		}
+		finally {
+			release(out);
+		}
+	}
+
+	@Test
+	void onSharedBuffersBothPiecesOfACutFrameAreCopies() {
+		EmbeddedChannel channel = onSharedBuffers();
+		byte[] a = message(15000, 1);
+		byte[] head = slice(message(3000, 2), 0, 995);
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
+		ByteBuf read = read(frame(DATA, 0, 1, concat(a, head)), 16393);
+		channel.writeInbound(read);
+		List<ByteBuf> out = readAll(channel);
+		try {
+			assertThat(out).hasSize(4);
+			// Nothing of the shared read buffer is kept.
+			assertThat(read.refCnt()).isZero();
+			assertThat(out.get(1).capacity()).isEqualTo(a.length);
+			assertThat(bytes(out.get(1))).isEqualTo(a);
+			assertThat(out.get(3).capacity()).isEqualTo(head.length);
+			assertThat(bytes(out.get(3))).isEqualTo(head);
+		}
+		finally {
+			release(out);
+		}
+	}
+
+	@Test
+	void anAbsurdLengthPrefixIsCutHarmlesslyAndWhatFollowsGoesOnAsItCame() {
+		EmbeddedChannel channel = client();
+		byte[] forged = { 0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 1, 2, 3 };
+		List<byte[]> in = List.of(frame(HEADERS, END_HEADERS, 1, new byte[20]),
+				frame(DATA, 0, 1, concat(message(100, 1), forged)), frame(DATA, 0, 1, random(16384, 2)),
+				frame(DATA, 0, 1, random(16384, 3)), frame(HEADERS, END_HEADERS | END_STREAM, 1, new byte[10]));
+		for (byte[] frame : in) {
+			channel.writeInbound(read(frame, 65536));
+		}
+		List<int[]> out = frames(concat(drain(channel).toArray(new byte[0][])));
+		// The forged message never completes: nothing after its head is cut.
+		assertThat(out).extracting((frame) -> frame[0] + ":" + frame[2])
+			.containsExactly("1:20", "0:105", "0:8", "0:16384", "0:16384", "1:10");
+	}
+
+	@Test
+	void randomGrpcStreamsKeepTheirBytesFlagsAndFlowControlledCountsWhateverTheCuts() {
+		long splits = 0;
+		for (int seed = 0; seed < 30; seed++) {
+			Random random = new Random(seed);
+			Map<Integer, ByteArrayOutputStream> sent = new TreeMap<>();
+			Map<Integer, Integer> sentFlowControlled = new TreeMap<>();
+			List<List<byte[]>> perStream = new ArrayList<>();
+			for (int s = 0; s < 1 + random.nextInt(4); s++) {
+				int stream = 1 + 2 * s;
+				ByteArrayOutputStream data = new ByteArrayOutputStream();
+				int messages = 1 + random.nextInt(40);
+				for (int m = 0; m < messages; m++) {
+					int kind = random.nextInt(10);
+					int size = (kind < 6) ? random.nextInt(200)
+							: (kind < 9) ? random.nextInt(5000) : random.nextInt(60000);
+					data.writeBytes(message(size, random.nextLong()));
+				}
+				byte[] bytes = data.toByteArray();
+				List<byte[]> frames = new ArrayList<>();
+				frames.add(frame(HEADERS, END_HEADERS, stream, new byte[20]));
+				boolean endInData = random.nextBoolean();
+				int flowControlled = 0;
+				for (int offset = 0; offset < bytes.length;) {
+					int end = Math.min(bytes.length, offset + 1 + random.nextInt(16384));
+					int flags = (endInData && end == bytes.length) ? END_STREAM : 0;
+					byte[] payload = slice(bytes, offset, end);
+					if (random.nextInt(10) == 0 && payload.length < 16000) {
+						int padding = random.nextInt(20);
+						payload = concat(new byte[] { (byte) padding }, payload, new byte[padding]);
+						flags |= PADDED;
+					}
+					frames.add(frame(DATA, flags, stream, payload));
+					flowControlled += payload.length;
+					offset = end;
+				}
+				if (!endInData) {
+					frames.add(frame(HEADERS, END_HEADERS | END_STREAM, stream, new byte[10]));
+				}
+				sent.put(stream, data);
+				sentFlowControlled.put(stream, flowControlled);
+				perStream.add(frames);
+			}
+			// Interleave the streams' frames, each stream's in order.
+			ByteArrayOutputStream wire = new ByteArrayOutputStream();
+			while (!perStream.isEmpty()) {
+				List<byte[]> frames = perStream.get(random.nextInt(perStream.size()));
+				wire.writeBytes(frames.remove(0));
+				if (frames.isEmpty()) {
+					perStream.remove(frames);
+				}
+			}
+			byte[] all = wire.toByteArray();
+			EmbeddedChannel channel = client();
+			ByteArrayOutputStream received = new ByteArrayOutputStream();
+			for (int offset = 0; offset < all.length;) {
+				int end = Math.min(all.length, offset + 1 + random.nextInt(random.nextBoolean() ? 100 : 70000));
+				channel.writeInbound(read(slice(all, offset, end), random.nextBoolean() ? 65536 : end - offset));
+				for (byte[] piece : drain(channel)) {
+					received.writeBytes(piece);
+				}
+				offset = end;
+			}
+			Map<Integer, ByteArrayOutputStream> data = new TreeMap<>();
+			Map<Integer, Integer> flowControlled = new TreeMap<>();
+			byte[] out = received.toByteArray();
+			for (int[] frame : frames(out)) {
+				int stream = frame[3];
+				assertThat(data.containsKey(-stream)).as("nothing after END_STREAM on stream %d", stream).isFalse();
+				if (frame[0] == DATA) {
+					int from = frame[4];
+					int to = from + frame[2];
+					if ((frame[1] & PADDED) != 0) {
+						to -= out[from] & 0xFF;
+						from++;
+					}
+					data.computeIfAbsent(stream, (key) -> new ByteArrayOutputStream()).write(out, from, to - from);
+					flowControlled.merge(stream, frame[2], Integer::sum);
+				}
+				if ((frame[1] & END_STREAM) != 0) {
+					data.put(-stream, null);
+				}
+			}
+			for (int stream : sent.keySet()) {
+				assertThat(data).as("stream %d ended", stream).containsKey(-stream);
+				assertThat(data.get(stream).toByteArray()).as("stream %d, seed %d", stream, seed)
+					.isEqualTo(sent.get(stream).toByteArray());
+				assertThat(flowControlled.get(stream)).as("flow-controlled bytes of stream %d", stream)
+					.isEqualTo(sentFlowControlled.get(stream));
+			}
+			splits += channel.pipeline().get(Http2FrameAligner.class).splitDataFrames();
+			assertThat(out.length)
+				.isEqualTo(all.length + 9 * channel.pipeline().get(Http2FrameAligner.class).splitDataFrames());
+			channel.finishAndReleaseAll();
+			channel.checkException();
+		}
+		assertThat(splits).as("DATA frames split over all seeds").isPositive();
+	}
+
 	private EmbeddedChannel client() {
 		return channel(false);
 	}
@@ -379,6 +730,58 @@ class Http2FrameAlignerTests {
 		return out;
 	}
 
+	/** A gRPC message: flag 0, the length (4 bytes, big-endian), then the message. */
+	private static byte[] message(int size, long seed) {
+		byte[] body = random(size, seed);
+		return concat(new byte[] { 0, (byte) (size >>> 24), (byte) (size >>> 16), (byte) (size >>> 8), (byte) size },
+				body);
+	}
+
+	/**
+	 * The frames of a byte stream, each as {type, flags, length, stream, offset of its
+	 * payload}.
+	 */
+	private static List<int[]> frames(byte[] bytes) {
+		List<int[]> frames = new ArrayList<>();
+		for (int offset = 0; offset < bytes.length;) {
+			int length = ((bytes[offset] & 0xFF) << 16) | ((bytes[offset + 1] & 0xFF) << 8)
+					| (bytes[offset + 2] & 0xFF);
+			int stream = ByteBuffer.wrap(bytes, offset + 5, 4).getInt() & 0x7FFFFFFF;
+			frames.add(new int[] { bytes[offset + 3], bytes[offset + 4] & 0xFF, length, stream, offset + 9 });
+			offset += 9 + length;
+		}
+		return frames;
+	}
+
+	/** The payloads of the DATA frames of a byte stream, concatenated. */
+	private static byte[] dataOf(byte[] wire) {
+		ByteArrayOutputStream data = new ByteArrayOutputStream();
+		for (int[] frame : frames(wire)) {
+			if (frame[0] == DATA) {
+				data.writeBytes(slice(wire, frame[4], frame[4] + frame[2]));
+			}
+		}
+		return data.toByteArray();
+	}
+
+	/** Every buffer passed on so far, still to be released. */
+	private static List<ByteBuf> readAll(EmbeddedChannel channel) {
+		List<ByteBuf> out = new ArrayList<>();
+		ByteBuf buffer;
+		while ((buffer = channel.readInbound()) != null) {
+			out.add(buffer);
+		}
+		return out;
+	}
+
+	private static void release(List<ByteBuf> buffers) {
+		for (ByteBuf buffer : buffers) {
+			if (buffer.refCnt() > 0) {
+				buffer.release();
+			}
+		}
+	}
+
 	private static void assertWholeFrames(byte[] piece) {
 		int offset = 0;
 		while (offset < piece.length) {
@@ -391,11 +794,21 @@ class Http2FrameAlignerTests {
 	}
 
 	static byte[] frame(byte type, int stream, byte[] payload) {
+		return frame(type, 0, stream, payload);
+	}
+
+	static byte[] frame(byte type, int flags, int stream, byte[] payload) {
+		return frame(type, flags, stream, payload, payload.length);
+	}
+
+	/** A frame whose header says {@code length}, whatever the payload given. */
+	static byte[] frame(byte type, int flags, int stream, byte[] payload, int length) {
 		byte[] frame = new byte[9 + payload.length];
-		frame[0] = (byte) (payload.length >>> 16);
-		frame[1] = (byte) (payload.length >>> 8);
-		frame[2] = (byte) payload.length;
+		frame[0] = (byte) (length >>> 16);
+		frame[1] = (byte) (length >>> 8);
+		frame[2] = (byte) length;
 		frame[3] = type;
+		frame[4] = (byte) flags;
 		frame[5] = (byte) (stream >>> 24);
 		frame[6] = (byte) (stream >>> 16);
 		frame[7] = (byte) (stream >>> 8);

@@ -131,6 +131,61 @@ class ReadyReadFaultTests {
 		}
 	}
 
+	// A message whose length prefix says 0xFFFFFFFF behind five good ones in its DATA
+	// frame: the ready path may cut the frame before it (its head goes on alone); gRPC
+	// fails the call exactly as on its own read path, and nothing leaks.
+	@ParameterizedTest
+	@ValueSource(strings = { "epoll", "nio", "io_uring" })
+	void anAbsurdMessageLengthFailsTheCallAsOnGrpcsOwnReadPath(String transport) throws Exception {
+		TransportType type = TransportType.valueOf(transport.toUpperCase(Locale.ROOT));
+		GrpcSocketRig.assumeAvailable(type);
+		Forged conventional = forged(type, ReadPath.CONVENTIONAL);
+		Forged ready = forged(type, ReadPath.READY);
+		assertThat(conventional.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+		assertThat(ready.status().getCode()).isEqualTo(conventional.status().getCode());
+		assertThat(ready.status().getDescription()).isEqualTo(conventional.status().getDescription());
+		assertThat(ready.messages()).isEqualTo(conventional.messages()).isEqualTo(5);
+		assertThat(ready.splitDataFrames()).as("DATA frames split before the forged message").isPositive();
+	}
+
+	private static Forged forged(TransportType transport, ReadPath readPath) throws Exception {
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, true);
+				StallingRelay relay = new StallingRelay(rig.port(), Long.MAX_VALUE, 0, 5)) {
+			ManagedChannel channel = rig.channel(relay.port());
+			CompletableFuture<Status> closed = new CompletableFuture<>();
+			java.util.concurrent.atomic.AtomicInteger messages = new java.util.concurrent.atomic.AtomicInteger();
+			ClientCall<byte[], byte[]> call = channel.newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT);
+			call.start(new ClientCall.Listener<>() {
+				@Override
+				public void onMessage(byte[] message) {
+					messages.incrementAndGet();
+					call.request(1);
+				}
+
+				@Override
+				public void onClose(Status status, Metadata trailers) {
+					closed.complete(status);
+				}
+			}, new Metadata());
+			call.sendMessage(GrpcSocketRig.downloadRequest(20, 100, 3));
+			call.halfClose();
+			call.request(1);
+			Status status = closed.get(20, TimeUnit.SECONDS);
+			long splits = rig.clientStats.liveChannels()
+				.stream()
+				.map((c) -> c.pipeline().get(Http2FrameAligner.class))
+				.filter(java.util.Objects::nonNull)
+				.mapToLong(Http2FrameAligner::splitDataFrames)
+				.sum();
+			rig.shutdownChannels();
+			rig.closeAndAssertPoolsEmpty();
+			return new Forged(status, messages.get(), splits);
+		}
+	}
+
+	private record Forged(Status status, int messages, long splitDataFrames) {
+	}
+
 	private static GrpcSocketRig rig(String transport) throws Exception {
 		TransportType type = TransportType.valueOf(transport.toUpperCase(Locale.ROOT));
 		GrpcSocketRig.assumeAvailable(type);

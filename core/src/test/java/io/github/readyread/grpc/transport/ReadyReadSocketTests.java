@@ -132,6 +132,48 @@ class ReadyReadSocketTests {
 		}
 	}
 
+	// Several messages to a DATA frame, each direction past its 1 MiB flow-control window
+	// many times: the DATA frames cut apart at message boundaries count the same bytes,
+	// so
+	// window updates keep both streams flowing to the end.
+	@ParameterizedTest(name = "{0}")
+	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
+	void smallMessagesFlowBothWaysThroughFramesSplitAtMessageBoundaries(TransportType transport) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
+			ManagedChannel channel = rig.channel();
+			int count = 6000;
+			int size = 1001;
+			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
+					CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+					GrpcSocketRig.downloadRequest(count, size, 300));
+			for (int i = 0; i < count; i++) {
+				assertThat(download.next()).isEqualTo(GrpcSocketRig.content(300 + i, size));
+			}
+			assertThat(download.hasNext()).isFalse();
+			byte[][] messages = new byte[count][];
+			long length = 0;
+			for (int i = 0; i < count; i++) {
+				messages[i] = GrpcSocketRig.content(i, 1 + (i * 7919) % 2000);
+				length += messages[i].length;
+			}
+			ByteBuffer reply = ByteBuffer.wrap(upload(channel, messages));
+			assertThat(reply.getLong()).isEqualTo(GrpcSocketRig.crc(messages));
+			assertThat(reply.getLong()).isEqualTo(length);
+			assertThat(splitDataFrames(rig.clientStats)).as("DATA frames split by the client's aligner").isPositive();
+			assertThat(splitDataFrames(rig.serverStats)).as("DATA frames split by the server's aligner").isPositive();
+			rig.shutdownChannels();
+			rig.closeAndAssertPoolsEmpty();
+		}
+	}
+
+	private static long splitDataFrames(ReadPathStats stats) {
+		return stats.liveChannels()
+			.stream()
+			.mapToLong((channel) -> channel.pipeline().get(Http2FrameAligner.class).splitDataFrames())
+			.sum();
+	}
+
 	@ParameterizedTest(name = "{0}")
 	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
 	void clientHalfCloseDeliversEveryMessageBeforeTheResponse(TransportType transport) throws Exception {

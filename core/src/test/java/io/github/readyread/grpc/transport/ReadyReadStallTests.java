@@ -95,6 +95,83 @@ class ReadyReadStallTests {
 		assertThat(noMark.incompletePerConnection).isEqualTo(4096);
 	}
 
+	// Server-streamed messages several to a 16 KiB DATA frame (3000 B) or spanning frames
+	// (40000 B); the stall begins inside the first DATA frame that starts at or after
+	// {3} bytes of payload, so the message gRPC waits for began in an earlier frame,
+	// behind the end of another message (with 40000 B messages, it also filled the frame
+	// in between).
+	@ParameterizedTest(name = "{0}, {1}, {2} B messages, stalled after {3} B")
+	@CsvSource({ "EPOLL, ADAPTIVE, 3000, 66536", "EPOLL, EXACT, 3000, 66536", "NIO, ADAPTIVE, 3000, 66536",
+			"NIO, EXACT, 3000, 66536", "IO_URING, ADAPTIVE, 3000, 66536", "EPOLL, ADAPTIVE, 40000, 60000",
+			"NIO, EXACT, 40000, 60000" })
+	void connectionsStalledInsideAMessageBegunInAnEarlierFrameKeepAboutThatMessagesBytes(TransportType transport,
+			ReadSizing sizing, int size, int cutFrom) throws Exception {
+		GrpcSocketRig.assumeAvailable(transport);
+		int count = Math.max(5, 200_000 / size);
+		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, sizing, true);
+				StallingRelay relay = new StallingRelay(rig.port(), cutFrom, 100)) {
+			CountDownLatch ended = new CountDownLatch(CONNECTIONS);
+			AtomicInteger messages = new AtomicInteger();
+			List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+			for (int i = 0; i < CONNECTIONS; i++) {
+				ClientCalls.asyncServerStreamingCall(
+						rig.channel(relay.port()).newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT),
+						GrpcSocketRig.downloadRequest(count, size, i), new StreamObserver<byte[]>() {
+
+							@Override
+							public void onNext(byte[] value) {
+								messages.incrementAndGet();
+							}
+
+							@Override
+							public void onError(Throwable error) {
+								errors.add(error);
+								ended.countDown();
+							}
+
+							@Override
+							public void onCompleted() {
+								ended.countDown();
+							}
+
+						});
+			}
+			assertThat(GrpcSocketRig.await(() -> relay.holding() == CONNECTIONS, 30)).as("relays holding").isTrue();
+			// Every message forwarded whole is delivered; then let the pool come to rest.
+			assertThat(GrpcSocketRig.await(
+					() -> messages.get() == relay.completeMessages() && rig.clientStats.readBuffersPinnedBytes() == 0,
+					20))
+				.as("messages delivered %d of %d", messages.get(), relay.completeMessages())
+				.isTrue();
+			assertThat(GrpcSocketRig.awaitQuiet(() -> true, rig.clientPool::pinnedDirectMemory, 500, 10))
+				.as("client pool's pinned bytes at rest for 500 ms within 10 s")
+				.isTrue();
+			long pinned = rig.clientPinnedOutsideRings() / CONNECTIONS;
+			long readPath = rig.clientStats.pinnedBytes() / CONNECTIONS;
+			long grpcKeeps = pinned - readPath;
+			long incomplete = relay.incompleteMessageBytes() / CONNECTIONS;
+			System.out.printf(
+					"stalled %s ready %s inside %d B messages, %d connections, per connection: pool pinned %d, read"
+							+ " path %d, the rest (gRPC) %d, bytes of the incomplete message in whole frames %d%n",
+					transport.displayName(), sizing, size, CONNECTIONS, pinned, readPath, grpcKeeps, incomplete);
+			assertThat(messages.get()).isEqualTo(relay.completeMessages());
+			// What gRPC keeps of the message it waits for costs about what that message
+			// has received in whole frames (pool size classes: up to 1/8 more), not the
+			// 16 KiB frame buffer its head came in.
+			assertThat(grpcKeeps)
+				.as("bytes gRPC keeps per connection against the %d B its message received", incomplete)
+				.isLessThanOrEqualTo(incomplete + incomplete / 8 + 256);
+
+			relay.cut(true);
+			assertThat(ended.await(20, TimeUnit.SECONDS)).isTrue();
+			assertThat(errors).hasSize(CONNECTIONS)
+				.allSatisfy((error) -> assertThat(Status.fromThrowable(error).getCode())
+					.isEqualTo(Status.Code.UNAVAILABLE));
+			rig.shutdownChannels();
+			rig.closeAndAssertPoolsEmpty();
+		}
+	}
+
 	/**
 	 * On io_uring no connection keeps a slice of a ring buffer (32 KiB each): it pins
 	 * what waits for the application and its incomplete frame, in buffers of their size.

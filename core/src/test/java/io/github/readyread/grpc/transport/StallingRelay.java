@@ -21,6 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  *   client <- [frames ... | DATA header + tailBytes of payload] -- hold -- relay <- server
  * </pre>
+ *
+ * <p>
+ * It follows the gRPC messages (5-byte prefix, then the message) in the DATA payloads it
+ * forwards whole (one call per connection): how many are complete and how many bytes of
+ * the one left incomplete they carry when it holds. It can also forge one message's
+ * length prefix into an absurd length ({@code 0xFFFFFFFF}).
  */
 final class StallingRelay implements AutoCloseable {
 
@@ -42,6 +48,12 @@ final class StallingRelay implements AutoCloseable {
 
 	private final AtomicLong tailBytes = new AtomicLong();
 
+	private final AtomicLong completeMessages = new AtomicLong();
+
+	private final AtomicLong incompleteMessageBytes = new AtomicLong();
+
+	private final int forgedMessage;
+
 	private final CountDownLatch release = new CountDownLatch(1);
 
 	private final Thread acceptor;
@@ -52,6 +64,18 @@ final class StallingRelay implements AutoCloseable {
 	 * @param tail payload bytes of the cut frame forwarded (at most its length - 1)
 	 */
 	StallingRelay(int targetPort, long cutFrom, int tail) throws IOException {
+		this(targetPort, cutFrom, tail, -1);
+	}
+
+	/**
+	 * @param cutFrom payload offset (over all DATA frames of a connection) from which the
+	 * first DATA frame to start is cut, {@code Long.MAX_VALUE} for never
+	 * @param tail payload bytes of the cut frame forwarded (at most its length - 1)
+	 * @param forgedMessage index of the message (over a connection's DATA payloads, from
+	 * 0) whose length prefix is forged into {@code 0xFFFFFFFF}, -1 for none
+	 */
+	StallingRelay(int targetPort, long cutFrom, int tail, int forgedMessage) throws IOException {
+		this.forgedMessage = forgedMessage;
 		this.listener = new ServerSocket(0, 1024, java.net.InetAddress.getByName("127.0.0.1"));
 		this.target = new InetSocketAddress("127.0.0.1", targetPort);
 		this.cutFrom = cutFrom;
@@ -83,6 +107,20 @@ final class StallingRelay implements AutoCloseable {
 	/** DATA payload bytes of the frames cut short, forwarded to clients. */
 	long tailBytes() {
 		return this.tailBytes.get();
+	}
+
+	/** gRPC messages forwarded whole, in whole DATA frames, on every connection. */
+	long completeMessages() {
+		return this.completeMessages.get();
+	}
+
+	/**
+	 * Bytes (prefix included) of the messages left incomplete when the connections held,
+	 * forwarded in whole DATA frames (not the tail of the cut frame), on every
+	 * connection.
+	 */
+	long incompleteMessageBytes() {
+		return this.incompleteMessageBytes.get();
 	}
 
 	/**
@@ -161,6 +199,7 @@ final class StallingRelay implements AutoCloseable {
 				DataInputStream in = new DataInputStream(this.server.getInputStream());
 				OutputStream out = this.client.getOutputStream();
 				long payload = 0;
+				Messages messages = new Messages();
 				while (true) {
 					byte[] header = new byte[9];
 					in.readFully(header);
@@ -174,6 +213,7 @@ final class StallingRelay implements AutoCloseable {
 						out.flush();
 						StallingRelay.this.forwarded.addAndGet(head.length);
 						StallingRelay.this.tailBytes.addAndGet(tail);
+						StallingRelay.this.incompleteMessageBytes.addAndGet(messages.currentBytes);
 						StallingRelay.this.holding.incrementAndGet();
 						StallingRelay.this.release.await();
 						return;
@@ -181,6 +221,9 @@ final class StallingRelay implements AutoCloseable {
 					byte[] frame = new byte[9 + length];
 					System.arraycopy(header, 0, frame, 0, 9);
 					in.readFully(frame, 9, length);
+					if (header[3] == 0) {
+						messages.walk(frame, 9, 9 + length);
+					}
 					out.write(frame);
 					out.flush();
 					StallingRelay.this.forwarded.addAndGet(frame.length);
@@ -196,6 +239,62 @@ final class StallingRelay implements AutoCloseable {
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
 			}
+		}
+
+		/**
+		 * Follows the gRPC messages of one connection's DATA payloads, forging one length
+		 * prefix if asked.
+		 */
+		private final class Messages {
+
+			private long bodyLeft;
+
+			private int prefixSeen;
+
+			private long length;
+
+			private int index;
+
+			private long currentBytes;
+
+			void walk(byte[] bytes, int from, int to) {
+				for (int i = from; i < to;) {
+					if (this.bodyLeft > 0) {
+						int n = (int) Math.min(this.bodyLeft, to - i);
+						i += n;
+						this.bodyLeft -= n;
+						this.currentBytes += n;
+						if (this.bodyLeft == 0) {
+							completed();
+						}
+						continue;
+					}
+					if (this.prefixSeen > 0 && this.index == StallingRelay.this.forgedMessage) {
+						bytes[i] = (byte) 0xFF;
+					}
+					if (this.prefixSeen > 0) {
+						this.length = (this.length << 8) | (bytes[i] & 0xFF);
+					}
+					this.prefixSeen++;
+					this.currentBytes++;
+					i++;
+					if (this.prefixSeen == 5) {
+						this.prefixSeen = 0;
+						this.bodyLeft = this.length;
+						this.length = 0;
+						if (this.bodyLeft == 0) {
+							completed();
+						}
+					}
+				}
+			}
+
+			private void completed() {
+				StallingRelay.this.completeMessages.incrementAndGet();
+				this.index++;
+				this.currentBytes = 0;
+			}
+
 		}
 
 		void close(boolean reset) {

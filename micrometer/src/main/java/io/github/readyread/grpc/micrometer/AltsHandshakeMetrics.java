@@ -12,7 +12,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 public class AltsHandshakeMetrics implements MeterBinder {
 
 	/** Failed ALTS handshakes, tagged {@code side} and {@code reason}. */
-	public static final String FAILURES = "grpc.readyread.alts.handshake.failures";
+	public static final String FAILURES = "grpc.ready-read.alts.handshake.failures";
 
 	private final AltsHandshakeFailures failures;
 

@@ -35,34 +35,34 @@ import io.netty.util.concurrent.ScheduledFuture;
 public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 
 	/** Pool bytes the read path holds now: read buffers plus incomplete frames. */
-	public static final String PINNED = "grpc.readyread.read.pinned";
+	public static final String PINNED = "grpc.ready-read.read.pinned";
 
 	/** Frames that are not complete yet. */
-	public static final String INCOMPLETE_FRAMES = "grpc.readyread.read.incomplete.frames";
+	public static final String INCOMPLETE_FRAMES = "grpc.ready-read.read.incomplete.frames";
 
 	/** Bytes of incomplete frames held in the process. */
-	public static final String INCOMPLETE_BYTES = "grpc.readyread.read.incomplete.bytes";
+	public static final String INCOMPLETE_BYTES = "grpc.ready-read.read.incomplete.bytes";
 
 	/** Read buffers taken from the pool. */
-	public static final String BUFFERS_TAKEN = "grpc.readyread.read.buffers.taken";
+	public static final String BUFFERS_TAKEN = "grpc.ready-read.read.buffers.taken";
 
 	/**
 	 * Read buffers the read path is done with: released, or their bytes handed on to gRPC
 	 * (which may keep a slice until the message is read).
 	 */
-	public static final String BUFFERS_DONE = "grpc.readyread.read.buffers.done";
+	public static final String BUFFERS_DONE = "grpc.ready-read.read.buffers.done";
 
 	/** Receives that found the io_uring read buffer ring empty (io_uring only). */
-	public static final String RING_EXHAUSTIONS = "grpc.readyread.read.ring.exhaustions";
+	public static final String RING_EXHAUSTIONS = "grpc.ready-read.read.ring.exhaustions";
 
 	/** Buffers the io_uring read buffer rings hold now (io_uring only). */
-	public static final String RING_BUFFERS = "grpc.readyread.ring.buffers";
+	public static final String RING_BUFFERS = "grpc.ready-read.ring.buffers";
 
 	/** Pool bytes the io_uring read buffer rings hold now (io_uring only). */
-	public static final String RING_BYTES = "grpc.readyread.ring.bytes";
+	public static final String RING_BYTES = "grpc.ready-read.ring.bytes";
 
 	/** Connections open now. */
-	public static final String CONNECTIONS = "grpc.readyread.connections";
+	public static final String CONNECTIONS = "grpc.ready-read.connections";
 
 	/** How often new channels are looked for. */
 	public static final Duration REFRESH_INTERVAL = Duration.ofSeconds(1);

@@ -11,7 +11,7 @@ import org.springframework.boot.actuate.info.InfoContributor;
 
 /**
  * {@link InfoContributor} that adds the ready-read mode, transport and read path under
- * {@code grpc.readyRead}.
+ * {@code grpc.ready-read}.
  */
 public class ReadyReadInfoContributor implements InfoContributor {
 
@@ -27,7 +27,7 @@ public class ReadyReadInfoContributor implements InfoContributor {
 		readyRead.put("mode", this.transport.mode());
 		readyRead.put("transport", this.transport.transport().type().displayName());
 		readyRead.put("readPath", this.transport.readPath().name().toLowerCase(Locale.ROOT));
-		builder.withDetail("grpc", Map.of("readyRead", readyRead));
+		builder.withDetail("grpc", Map.of("ready-read", readyRead));
 	}
 
 }

@@ -11,14 +11,15 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The {@link ReadyReadInfoContributor} that shows the ready-read mode in
  * {@code /actuator/info}, as each Spring Boot integration's auto-configuration imports
- * it.
+ * it. Off with {@code management.info.ready-read.enabled=false} (the older spelling
+ * {@code management.info.readyread.enabled} binds to the same key).
  */
 @Configuration(proxyBeanMethods = false)
 public class ReadyReadInfoContributorConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	@ConditionalOnEnabledInfoContributor("readyread")
+	@ConditionalOnEnabledInfoContributor("ready-read")
 	ReadyReadInfoContributor readyReadInfoContributor(ReadyReadTransport transport) {
 		return new ReadyReadInfoContributor(transport);
 	}

@@ -164,33 +164,33 @@ class BufferPoolActuatorTests {
 		// net.devh created the channel lazily; its meters appear within a second.
 		await().atMost(Duration.ofSeconds(5))
 			.untilAsserted(() -> assertThat(
-					measurement(this.http, "grpc.readyread.connections?tag=channel:first", "VALUE"))
+					measurement(this.http, "grpc.ready-read.connections?tag=channel:first", "VALUE"))
 				.isEqualTo(1));
-		DocumentContext pinned = getJson(this.http, "/actuator/metrics/grpc.readyread.read.pinned?tag=channel:first");
+		DocumentContext pinned = getJson(this.http, "/actuator/metrics/grpc.ready-read.read.pinned?tag=channel:first");
 		assertThat(pinned.read("$.baseUnit", String.class)).isEqualTo("bytes");
 		assertThat(pinned.read("$.availableTags[*].tag", java.util.List.class)).containsOnly("owner", "security", "mode");
 		assertThat(pinned.read("$.availableTags[?(@.tag == 'mode')].values[0]", java.util.List.class))
 			.containsExactly(this.transport.mode());
-		assertThat((long) measurement(this.http, "grpc.readyread.read.pinned?tag=channel:first", "VALUE"))
+		assertThat((long) measurement(this.http, "grpc.ready-read.read.pinned?tag=channel:first", "VALUE"))
 			.isEqualTo(stats.pinnedBytes());
-		assertThat((long) measurement(this.http, "grpc.readyread.read.incomplete.bytes?tag=channel:first", "VALUE"))
+		assertThat((long) measurement(this.http, "grpc.ready-read.read.incomplete.bytes?tag=channel:first", "VALUE"))
 			.isEqualTo(stats.incompleteBytes());
-		assertThat((long) measurement(this.http, "grpc.readyread.read.incomplete.frames?tag=channel:first", "VALUE"))
+		assertThat((long) measurement(this.http, "grpc.ready-read.read.incomplete.frames?tag=channel:first", "VALUE"))
 			.isEqualTo(stats.incompleteFrames());
-		assertThat((long) measurement(this.http, "grpc.readyread.read.buffers.taken?tag=channel:first", "COUNT"))
+		assertThat((long) measurement(this.http, "grpc.ready-read.read.buffers.taken?tag=channel:first", "COUNT"))
 			.isEqualTo(stats.readBuffersTaken());
-		assertThat((long) measurement(this.http, "grpc.readyread.read.buffers.done?tag=channel:first", "COUNT"))
+		assertThat((long) measurement(this.http, "grpc.ready-read.read.buffers.done?tag=channel:first", "COUNT"))
 			.isEqualTo(stats.readBuffersDone());
-		assertThat(measurement(this.http, "grpc.readyread.connections?tag=owner:server", "VALUE")).isPositive();
+		assertThat(measurement(this.http, "grpc.ready-read.connections?tag=owner:server", "VALUE")).isPositive();
 	}
 
 	@Test
 	void infoShowsTheMode() {
 		DocumentContext json = getJson(this.http, "/actuator/info");
-		assertThat(json.read("$.grpc.readyRead.mode", String.class)).isEqualTo(this.transport.mode());
-		assertThat(json.read("$.grpc.readyRead.transport", String.class))
+		assertThat(json.read("$.grpc['ready-read'].mode", String.class)).isEqualTo(this.transport.mode());
+		assertThat(json.read("$.grpc['ready-read'].transport", String.class))
 			.isEqualTo(this.transport.transport().type().displayName());
-		assertThat(json.read("$.grpc.readyRead.readPath", String.class)).isEqualTo("ready");
+		assertThat(json.read("$.grpc['ready-read'].readPath", String.class)).isEqualTo("ready");
 	}
 
 	private int workers() {

@@ -135,7 +135,7 @@ class StalledStreamTests {
 			// bytes.
 			assertThat(this.stats.readBuffersPinnedBytes()).isZero();
 			assertThat(number(json, "$.pinnedBytes")).isEqualTo(this.stats.incompletePinnedBytes());
-			assertThat(measurement(this.http, "grpc.readyread.read.incomplete.bytes?tag=channel:stalled", "VALUE"))
+			assertThat(measurement(this.http, "grpc.ready-read.read.incomplete.bytes?tag=channel:stalled", "VALUE"))
 				.isEqualTo(this.stats.incompleteBytes());
 		});
 		assertThat(call).isNotDone();
@@ -145,7 +145,7 @@ class StalledStreamTests {
 			DocumentContext json = getJson(this.http, "/actuator/bufferpool/stalled");
 			assertThat(number(json, "$.incompleteFrames")).isZero();
 			assertThat(number(json, "$.incompleteBytes")).isZero();
-			assertThat(measurement(this.http, "grpc.readyread.read.incomplete.bytes?tag=channel:stalled", "VALUE"))
+			assertThat(measurement(this.http, "grpc.ready-read.read.incomplete.bytes?tag=channel:stalled", "VALUE"))
 				.isZero();
 		});
 	}

@@ -104,7 +104,7 @@ class ServerClientEpollTests {
 		assertThat(channel.statusCode()).isEqualTo(200);
 		assertThat(channel.body()).contains("\"name\":\"backend\"").contains("\"target\":\"static://127.0.0.1:19193\"");
 		assertThat(get("/actuator/bufferpool/nosuch").statusCode()).isEqualTo(404);
-		assertThat(get("/actuator/metrics/grpc.readyread.read.buffers.taken").statusCode()).isEqualTo(200);
+		assertThat(get("/actuator/metrics/grpc.ready-read.read.buffers.taken").statusCode()).isEqualTo(200);
 	}
 
 	private HttpResponse<String> get(String path) throws Exception {

@@ -143,7 +143,7 @@ class StalledConnectionEpollTests {
 			assertThat(number(json, "$.incompleteBytes")).isZero();
 			assertThat(number(json, "$.incompleteFrames")).isZero();
 			assertThat(number(json, "$.readBuffersDone")).isEqualTo(number(json, "$.readBuffersTaken"));
-			assertThat(measurement(this.httpPort, "grpc.readyread.read.incomplete.bytes?tag=channel:stalled"))
+			assertThat(measurement(this.httpPort, "grpc.ready-read.read.incomplete.bytes?tag=channel:stalled"))
 				.isZero();
 		});
 		assertThat(call).isNotDone();

@@ -98,7 +98,7 @@ class StalledConnectionNioTests {
 			// bytes.
 			assertThat(this.stats.readBuffersPinnedBytes()).isZero();
 			assertThat(number(json, "$.pinnedBytes")).isEqualTo(this.stats.incompletePinnedBytes());
-			assertThat(measurement(this.httpPort, "grpc.readyread.read.incomplete.bytes?tag=channel:stalled"))
+			assertThat(measurement(this.httpPort, "grpc.ready-read.read.incomplete.bytes?tag=channel:stalled"))
 				.isEqualTo(this.stats.incompleteBytes());
 		});
 		assertThat(call).isNotDone();
