@@ -33,13 +33,16 @@ import io.netty.channel.ChannelHandlerContext;
  *   plaintext   [ record 1 | record 2 | record 3 ]  one buffer of their exact size
  * </pre>
  *
- * The records a read completes go on as one plaintext buffer of exactly their size,
- * decrypted straight from the read buffer (and from the copy of a record that began in an
- * earlier read), as stock grpc-alts decrypts a read's records into one buffer: an HTTP/2
- * frame that crosses a record boundary inside the read is then whole for the frame
- * aligner, not held and copied. The bytes of an incomplete frame are copied into a
+ * In front of the HTTP/2 frame aligner, the records a read completes go on as one
+ * plaintext buffer of exactly their size, decrypted straight from the read buffer (and
+ * from the copy of a record that began in an earlier read), as stock grpc-alts decrypts a
+ * read's records into one buffer: an HTTP/2 frame that crosses a record boundary inside
+ * the read is then whole for the aligner, not held and copied, and the aligner copies
+ * what gRPC keeps. With gRPC's own HTTP/2 decoder right behind (the conventional read
+ * path), which keeps slices of what it is given, each record goes on in a buffer of its
+ * own plaintext's size. The bytes of an incomplete frame are copied into a
  * {@link PartialFrame} of their own size. Every read buffer is released in the
- * {@code channelRead} that brought it, and the plaintext buffer is passed on within it.
+ * {@code channelRead} that brought it, and the plaintext is passed on within it.
  */
 public final class AltsRecordDecoder extends FrameDecoder {
 
@@ -70,9 +73,11 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	/** Plaintext of this read's records decrypted so far, or {@code null}. */
 	private ByteBuf batch;
 
+	private final boolean oneBufferPerRead;
+
 	/**
 	 * A record decoder that is not its connection's outermost decoder (or has no demand
-	 * to keep).
+	 * to keep), in front of the HTTP/2 frame aligner.
 	 * @param crypter the receiving crypter of this connection
 	 * @param stats where incomplete-frame bytes are counted
 	 */
@@ -81,17 +86,32 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	}
 
 	/**
+	 * A record decoder in front of the HTTP/2 frame aligner.
 	 * @param crypter the receiving crypter of this connection
 	 * @param demand the connection's demand, which this decoder keeps, or {@code null}
 	 * @param stats where incomplete-frame bytes are counted (bytes read are the
 	 * connection's head handler's to count)
 	 */
 	public AltsRecordDecoder(AltsCrypter crypter, ReadDemand demand, ReadPathStats stats) {
+		this(crypter, demand, stats, true);
+	}
+
+	/**
+	 * @param crypter the receiving crypter of this connection
+	 * @param demand the connection's demand, which this decoder keeps, or {@code null}
+	 * @param stats where incomplete-frame bytes are counted (bytes read are the
+	 * connection's head handler's to count)
+	 * @param oneBufferPerRead whether the records a read completes go on in one buffer
+	 * (for the HTTP/2 frame aligner, which copies what gRPC keeps), rather than one
+	 * buffer per record (for gRPC's own HTTP/2 decoder, which keeps slices)
+	 */
+	public AltsRecordDecoder(AltsCrypter crypter, ReadDemand demand, ReadPathStats stats, boolean oneBufferPerRead) {
 		super(HEADER_BYTES, LENGTH_BYTES, 0, demand, stats);
 		if (crypter == null) {
 			throw new NullPointerException("crypter is required");
 		}
 		this.crypter = crypter;
+		this.oneBufferPerRead = oneBufferPerRead;
 	}
 
 	@Override
@@ -123,6 +143,14 @@ public final class AltsRecordDecoder extends FrameDecoder {
 
 	@Override
 	protected void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int payloadLength) {
+		if (!this.oneBufferPerRead) {
+			in.skipBytes(HEADER_BYTES);
+			ByteBuf plaintext = decryptToOwnBuffer(ctx, in.readSlice(payloadLength));
+			if (plaintext != null) {
+				ctx.fireChannelRead(plaintext);
+			}
+			return;
+		}
 		if (this.batch == null) {
 			int size = plaintextOfWholeRecords(in, in.readerIndex());
 			ByteBuf held = this.held;
@@ -148,6 +176,13 @@ public final class AltsRecordDecoder extends FrameDecoder {
 
 	@Override
 	protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {
+		if (!this.oneBufferPerRead) {
+			ByteBuf plaintext = decryptAlone(ctx, payload, copied);
+			if (plaintext != null) {
+				ctx.fireChannelRead(plaintext);
+			}
+			return;
+		}
 		// Decrypted with the whole records after it, if this read has any.
 		this.held = payload;
 		this.heldCopied = copied;
@@ -220,17 +255,25 @@ public final class AltsRecordDecoder extends FrameDecoder {
 			}
 		}
 		try {
-			int size = length - AltsCrypter.TAG_LENGTH;
-			ByteBuf plaintext = ctx.alloc().buffer(size, size);
-			if (decryptInto(ctx, record, plaintext)) {
-				return plaintext;
-			}
-			plaintext.release();
-			return null;
+			return decryptToOwnBuffer(ctx, record);
 		}
 		finally {
 			record.release();
 		}
+	}
+
+	/**
+	 * Decrypts one record's ciphertext and tag, which stay the caller's, into a buffer of
+	 * its plaintext's size; {@code null} if it is not authentic.
+	 */
+	private ByteBuf decryptToOwnBuffer(ChannelHandlerContext ctx, ByteBuf ciphertextAndTag) {
+		int size = ciphertextAndTag.readableBytes() - AltsCrypter.TAG_LENGTH;
+		ByteBuf plaintext = ctx.alloc().buffer(size, size);
+		if (decryptInto(ctx, ciphertextAndTag, plaintext)) {
+			return plaintext;
+		}
+		plaintext.release();
+		return null;
 	}
 
 	/**

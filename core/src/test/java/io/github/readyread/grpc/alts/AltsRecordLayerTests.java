@@ -104,6 +104,34 @@ class AltsRecordLayerTests {
 	}
 
 	@Test
+	void forGrpcsOwnHttp2DecoderEachRecordGoesOnInABufferOfItsPlaintextsSize() throws Exception {
+		// The conventional read path: gRPC's decoder keeps slices of what it is given, so
+		// a buffer holding a read's records would be kept for any one of them.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(40_000);
+		byte[] frames = stock.protect(plaintext);
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline()
+			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), null, this.stats, false));
+		channel.writeInbound(this.alloc.directBuffer(1000).writeBytes(frames, 0, 1000));
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(frames, 1000, frames.length - 1000));
+		List<Integer> capacities = new ArrayList<>();
+		ByteBuf all = Unpooled.buffer();
+		for (ByteBuf one = channel.readInbound(); one != null; one = channel.readInbound()) {
+			capacities.add(one.capacity());
+			all.writeBytes(one);
+			one.release();
+		}
+		assertThat(ByteBufUtil.getBytes(all)).isEqualTo(plaintext);
+		all.release();
+		// The first was completed by the second read and decrypted in place in the copy
+		// of its bytes (its tag's 16 bytes stay).
+		assertThat(capacities).containsExactly(16360 + AltsCrypter.TAG_LENGTH, 16360, 40_000 - 2 * 16360);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
 	void aRecordCompletedByAReadGoesOnWithTheWholeRecordsAfterIt() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] plaintext = bytes(40_000);
