@@ -349,8 +349,12 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		}
 		int frameSize = AltsFrameSizes.resolve(result.getMaxFrameSize(), this.settings.maxFrameSize());
 		byte[] key = result.getKeyData().substring(0, AltsCrypter.KEY_LENGTH).toByteArray();
+		ChannelHandler stageHandler = (this.settings.plaintextStage() != null) ? this.settings.plaintextStage().get()
+				: null;
+		// One plaintext buffer per read for the frame aligner, which copies what gRPC
+		// keeps; one per record for gRPC's own HTTP/2 decoder, which keeps slices.
 		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client), this.demand,
-				this.settings.readPathStats());
+				this.settings.readPathStats(), stageHandler != null);
 		AltsRecordEncoder encoder = new AltsRecordEncoder(AltsCrypter.forSending(key, this.client), frameSize);
 		Arrays.fill(key, (byte) 0);
 		AltsPeer peer = new AltsPeer(result.getPeerIdentity().getServiceAccount(),
@@ -366,8 +370,6 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		String last = pipeline.context(decoder).name();
 		pipeline.addAfter(last, null, encoder);
 		last = pipeline.context(encoder).name();
-		ChannelHandler stageHandler = (this.settings.plaintextStage() != null) ? this.settings.plaintextStage().get()
-				: null;
 		if (stageHandler != null) {
 			pipeline.addAfter(last, null, stageHandler);
 			last = pipeline.context(stageHandler).name();
