@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
@@ -14,9 +14,10 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 
 /**
- * How the benchmarks build our ALTS: the embedded handshaker and the client and server
- * negotiators of package {@code io.github.readyread.grpc.alts}. The only class of this
- * module that knows that package.
+ * How the benchmarks build our ALTS: the embedded handshaker (package
+ * {@code io.github.readyread.grpc.alts.embedded}) and the client and server negotiators
+ * of package {@code io.github.readyread.grpc.alts}. The only class of this module that
+ * knows those packages.
  */
 final class OurAlts {
 

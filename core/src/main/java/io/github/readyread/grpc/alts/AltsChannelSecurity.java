@@ -33,7 +33,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final ReadyReadTransport transport;
 
-	private final EmbeddedHandshaker embedded;
+	private final io.grpc.Channel embeddedHandshaker;
 
 	private final AltsHandshakeFailures failures;
 
@@ -48,18 +48,18 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * rather than at the first connection.
 	 * @param config what uses ALTS, and how
 	 * @param transport the shared transport the handshaker channel runs on
-	 * @param embedded the embedded handshaker, or {@code null}
+	 * @param embeddedHandshaker channel to the embedded handshaker, or {@code null}
 	 * @param failures where failed handshakes are counted
 	 */
-	public AltsChannelSecurity(Config config, ReadyReadTransport transport, EmbeddedHandshaker embedded,
+	public AltsChannelSecurity(Config config, ReadyReadTransport transport, io.grpc.Channel embeddedHandshaker,
 			AltsHandshakeFailures failures) {
 		this.config = config;
 		this.transport = transport;
-		this.embedded = embedded;
+		this.embeddedHandshaker = embeddedHandshaker;
 		this.failures = failures;
 		this.clientLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
 		this.serverLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
-		if (embedded == null && (config.server() || !config.clientChannels().isEmpty())) {
+		if (embeddedHandshaker == null && (config.server() || !config.clientChannels().isEmpty())) {
 			handshakerAddress();
 		}
 	}
@@ -87,15 +87,15 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 			.withMaxConcurrentHandshakes(this.config.maxConcurrentHandshakes())
 			.withHandshakeTimeout(this.config.handshakeTimeout())
 			.withPlaintextStage(this.transport.plaintextStage(server, stats));
-		if (this.embedded != null) {
+		if (this.embeddedHandshaker != null) {
 			settings = settings.withLocalServiceAccount(this.config.embeddedServiceAccount());
 		}
 		return settings;
 	}
 
 	private synchronized io.grpc.Channel handshakerChannel() {
-		if (this.embedded != null) {
-			return this.embedded.channel();
+		if (this.embeddedHandshaker != null) {
+			return this.embeddedHandshaker;
 		}
 		if (this.handshakerChannel == null) {
 			this.handshakerChannel = NettyChannelBuilder.forTarget(handshakerAddress())

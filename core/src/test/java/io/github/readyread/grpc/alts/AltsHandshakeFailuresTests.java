@@ -13,6 +13,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.Server;
 import io.netty.buffer.PooledByteBufAllocator;

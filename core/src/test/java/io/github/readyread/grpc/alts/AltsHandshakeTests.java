@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.github.readyread.grpc.CountingRelay;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadSizing;

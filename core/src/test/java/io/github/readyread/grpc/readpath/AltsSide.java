@@ -7,7 +7,7 @@ import java.util.Locale;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;

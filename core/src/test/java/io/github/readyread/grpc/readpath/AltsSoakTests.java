@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 
 import io.github.readyread.grpc.ByteArrayMarshaller;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.grpc.ClientCall;
 import io.grpc.CallOptions;

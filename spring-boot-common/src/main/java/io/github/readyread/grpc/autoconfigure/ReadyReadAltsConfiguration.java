@@ -4,8 +4,8 @@ import java.net.InetSocketAddress;
 
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.alts.AltsHandshakeFailures;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
-import io.github.readyread.grpc.alts.EmbeddedHandshakerService;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshakerService;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import org.slf4j.Logger;
@@ -61,7 +61,8 @@ public class ReadyReadAltsConfiguration {
 		if (channels != null && channels.names() != null) {
 			config.checkChannelNames(channels.names(), channels.channelProperty());
 		}
-		return new AltsChannelSecurity(config, transport, embeddedHandshaker.getIfAvailable(), failures);
+		EmbeddedHandshaker embedded = embeddedHandshaker.getIfAvailable();
+		return new AltsChannelSecurity(config, transport, (embedded != null) ? embedded.channel() : null, failures);
 	}
 
 	@Configuration(proxyBeanMethods = false)
