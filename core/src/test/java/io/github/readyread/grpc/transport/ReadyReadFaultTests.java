@@ -5,10 +5,11 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -35,10 +36,10 @@ class ReadyReadFaultTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void slowlorisPeerCostsOneSmallReadPerByteAndOthersCarryOn(String transport) throws Exception {
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			ManagedChannel healthy = rig.channel();
 			assertThat(echo(healthy, 100)).hasSize(100);
-			long readsBefore = rig.serverStats.readBuffersTaken();
+			long readsBefore = rig.server.stats.readBuffersTaken();
 			int sent = 0;
 			try (Socket slow = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
 				OutputStream out = slow.getOutputStream();
@@ -50,14 +51,14 @@ class ReadyReadFaultTests {
 						assertThat(echo(healthy, 4096)).as("healthy connection during the slowloris").hasSize(4096);
 					}
 				}
-				long reads = rig.serverStats.readBuffersTaken() - readsBefore;
+				long reads = rig.server.stats.readBuffersTaken() - readsBefore;
 				// One read per trickled byte (and the healthy calls' few): no busy loop.
 				assertThat(reads).as("server reads while %d bytes trickled in", sent)
 					.isLessThanOrEqualTo(2L * sent + 20);
-				assertThat(rig.serverStats.incompleteBytes()).as("bytes held for the trickling peer")
+				assertThat(rig.server.stats.incompleteBytes()).as("bytes held for the trickling peer")
 					.isLessThanOrEqualTo(sent);
 			}
-			assertThat(GrpcSocketRig.await(() -> rig.serverStats.incompleteBytes() == 0, 10)).isTrue();
+			await().atMost(Duration.ofSeconds(10)).until(() -> rig.server.stats.incompleteBytes() == 0);
 			assertThat(echo(healthy, 10)).hasSize(10);
 			rig.closeAndAssertPoolsEmpty();
 		}
@@ -66,7 +67,7 @@ class ReadyReadFaultTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void serverStoppedWithStreamsInFlightFailsThemAsUnavailable(String transport) throws Exception {
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			ManagedChannel channel = rig.channel();
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			CompletableFuture<Void> first = new CompletableFuture<>();
@@ -76,11 +77,10 @@ class ReadyReadFaultTests {
 			Status status = closed.get(20, TimeUnit.SECONDS);
 			assertThat(status.getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
 			// The connection is gone and the client's read path holds nothing for it.
-			assertThat(GrpcSocketRig
-				.await(() -> rig.clientStats.connections() == 0 && rig.clientStats.pinnedBytes() == 0, 20))
-				.as("client connections %d, read path pinned %d B", rig.clientStats.connections(),
-						rig.clientStats.pinnedBytes())
-				.isTrue();
+			await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+				assertThat(rig.client.stats.connections()).as("client connections").isZero();
+				assertThat(rig.client.stats.pinnedBytes()).as("client read path pinned bytes").isZero();
+			});
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}
@@ -88,7 +88,7 @@ class ReadyReadFaultTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void clientCancellingMidStreamReleasesEverythingAndTheConnectionCarriesOn(String transport) throws Exception {
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			ManagedChannel channel = rig.channel();
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			CompletableFuture<Void> first = new CompletableFuture<>();
@@ -105,7 +105,7 @@ class ReadyReadFaultTests {
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void peersResettingWhileTheirConnectionWaitsLeaveNoReadBufferCounted(String transport) throws Exception {
 		int resets = 20;
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			for (int i = 0; i < resets; i++) {
 				int connection = i;
 				try (Socket peer = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
@@ -113,33 +113,31 @@ class ReadyReadFaultTests {
 					peer.getOutputStream().write(PREFACE_AND_SETTINGS, 0, 10);
 					peer.getOutputStream().flush();
 					await().atMost(Duration.ofSeconds(20))
-						.until(() -> rig.serverStats.bytesRead() == 10L * (connection + 1));
+						.until(() -> rig.server.stats.bytesRead() == 10L * (connection + 1));
 					// Reset (RST) while it waits: its next read fails with ECONNRESET.
 					peer.setSoLinger(true, 0);
 				}
 			}
-			await().atMost(Duration.ofSeconds(20)).until(() -> rig.serverStats.connections() == 0);
+			await().atMost(Duration.ofSeconds(20)).until(() -> rig.server.stats.connections() == 0);
 			// epoll and NIO take a buffer for the read that fails too; io_uring takes a
 			// ring buffer only for bytes that arrived.
-			long buffersPerConnection = (rig.transport == TransportType.IO_URING) ? 1 : 2;
-			assertThat(rig.serverStats.readBuffersTaken()).as("read buffers taken")
+			long buffersPerConnection = (rig.transport() == TransportType.IO_URING) ? 1 : 2;
+			assertThat(rig.server.stats.readBuffersTaken()).as("read buffers taken")
 				.isGreaterThanOrEqualTo(buffersPerConnection * resets)
-				.isEqualTo(rig.serverStats.readBuffersDone());
-			assertThat(rig.serverStats.readBuffersPinnedBytes()).as("read buffer bytes counted as pinned").isZero();
-			assertThat(rig.serverStats.pinnedBytes()).isZero();
+				.isEqualTo(rig.server.stats.readBuffersDone());
+			assertThat(rig.server.stats.readBuffersPinnedBytes()).as("read buffer bytes counted as pinned").isZero();
+			assertThat(rig.server.stats.pinnedBytes()).isZero();
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
-	private static GrpcSocketRig rig(String transport) throws Exception {
-		TransportType type = TransportType.valueOf(transport.toUpperCase(Locale.ROOT));
-		GrpcSocketRig.assumeAvailable(type);
-		return new GrpcSocketRig(type, ReadPath.READY, true);
+	private static SocketRig rig(String transport) throws Exception {
+		return SocketRig.on(transport).start();
 	}
 
 	private static ClientCall<byte[], byte[]> download(ManagedChannel channel, CompletableFuture<Void> first,
 			CompletableFuture<Status> closed) {
-		ClientCall<byte[], byte[]> call = channel.newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT);
+		ClientCall<byte[], byte[]> call = channel.newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT);
 		call.start(new ClientCall.Listener<>() {
 			@Override
 			public void onMessage(byte[] message) {
@@ -152,14 +150,14 @@ class ReadyReadFaultTests {
 				closed.complete(status);
 			}
 		}, new Metadata());
-		call.sendMessage(GrpcSocketRig.downloadRequest(1000, 1024 * 1024, 7));
+		call.sendMessage(EchoService.downloadRequest(1000, 1024 * 1024, 7));
 		call.halfClose();
 		call.request(1);
 		return call;
 	}
 
 	private static byte[] echo(ManagedChannel channel, int size) {
-		return ClientCalls.blockingUnaryCall(channel, GrpcSocketRig.ECHO,
+		return ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 				CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[size]);
 	}
 
