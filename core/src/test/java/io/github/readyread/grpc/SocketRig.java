@@ -111,6 +111,11 @@ public final class SocketRig implements AutoCloseable {
 		return on(TransportType.valueOf(transport.toUpperCase(Locale.ROOT)));
 	}
 
+	/** As {@link #on(TransportType)}, on epoll where it runs, else on NIO. */
+	public static Options onEpollOrNio() {
+		return on(Epoll.isAvailable() ? TransportType.EPOLL : TransportType.NIO);
+	}
+
 	/** The transport both sides run on. */
 	public TransportType transport() {
 		return this.options.transport;
