@@ -26,8 +26,15 @@ import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.SecurityLevel;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
@@ -83,7 +90,8 @@ public final class SocketRig implements AutoCloseable {
 		try {
 			client = new Side(false, options.clientReadPath, options);
 			this.client = client;
-			this.mainServer = startServer(this.options.serverSecurity.negotiator(this.server));
+			this.mainServer = startServer(this.options.serverSecurity.negotiator(this.server),
+					this.options.serverSecurity != Security.PLAINTEXT);
 		}
 		catch (IOException | RuntimeException ex) {
 			this.server.close();
@@ -164,10 +172,19 @@ public final class SocketRig implements AutoCloseable {
 	 * down with the rig.
 	 */
 	public Server startServer(GrpcNettyBridge.Negotiator negotiator) throws IOException {
+		return startServer(negotiator, negotiator != null);
+	}
+
+	/**
+	 * A server whose calls fail unless they came over a secure connection exactly when
+	 * {@code secure}: a rig that quietly fell back to plaintext (or the reverse) fails
+	 * the test instead of measuring the wrong connections.
+	 */
+	private Server startServer(GrpcNettyBridge.Negotiator negotiator, boolean secure) throws IOException {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
 			.maxInboundMessageSize(MAX_MESSAGE)
 			.directExecutor()
-			.addService(this.options.service);
+			.addService(ServerInterceptors.intercept(this.options.service, new SecurityCheck(secure)));
 		this.server.configure(builder, negotiator);
 		Server started = builder.build().start();
 		this.servers.add(started);
@@ -254,6 +271,26 @@ public final class SocketRig implements AutoCloseable {
 
 	private static int port(Server server) {
 		return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+	}
+
+	/** Fails calls whose connection is not secured as the rig was asked to secure it. */
+	private record SecurityCheck(boolean secure) implements ServerInterceptor {
+
+		@Override
+		public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+				ServerCallHandler<Q, R> next) {
+			boolean secured = call.getSecurityLevel() == SecurityLevel.PRIVACY_AND_INTEGRITY;
+			if (secured != this.secure) {
+				call.close(
+						Status.INTERNAL.withDescription("SocketRig: a call over a " + (secured ? "secure" : "plaintext")
+								+ " connection on a server started " + (this.secure ? "secure" : "plaintext")),
+						new Metadata());
+				return new ServerCall.Listener<>() {
+				};
+			}
+			return next.startCall(call, headers);
+		}
+
 	}
 
 	/** How a side's builders are configured. */
