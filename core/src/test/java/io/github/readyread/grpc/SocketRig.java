@@ -37,6 +37,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
@@ -391,11 +392,25 @@ public final class SocketRig implements AutoCloseable {
 		}
 
 		/**
+		 * Pool bytes pinned, after checking that every live connection of this side takes
+		 * its buffers from this pool: a rig that put them elsewhere would measure an idle
+		 * pool.
+		 */
+		public long pinnedBytes() {
+			for (Channel connection : this.stats.liveChannels()) {
+				assertThat(connection.config().getAllocator()).as("allocator of %s connection %s", this, connection)
+					.isSameAs(this.pool.allocator());
+			}
+			return this.pool.pinnedDirectBytes();
+		}
+
+		/**
 		 * Pool bytes pinned outside the read buffer rings (which belong to the event
-		 * loops, not to connections): all of them without rings.
+		 * loops, not to connections): all of them without rings. Checked as
+		 * {@link #pinnedBytes()}.
 		 */
 		public long pinnedOutsideRings() {
-			return this.pool.pinnedDirectBytes() - ringBytes();
+			return pinnedBytes() - ringBytes();
 		}
 
 		/**

@@ -90,7 +90,7 @@ class AltsSoakTests {
 					.atMost(Duration.ofNanos(deadline + TimeUnit.SECONDS.toNanos(60) - System.nanoTime()))
 					.pollInterval(Duration.ofMillis(500))
 					.until(() -> {
-						long pinned = client.pool.pinnedDirectBytes() + server.pool.pinnedDirectBytes();
+						long pinned = client.pinnedBytes() + server.pinnedBytes();
 						maxPinned[0] = Math.max(maxPinned[0], pinned);
 						assertThat(pinned).as("pinned bytes of both pools during the soak").isLessThanOrEqualTo(bound);
 						return closed.getCount() == 0;
@@ -108,8 +108,8 @@ class AltsSoakTests {
 					maxPinned[0] / CONNECTIONS);
 			assertThat(this.messagesChecked.get()).isGreaterThan(2L * CONNECTIONS);
 			await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-				assertThat(client.pool.pinnedDirectBytes()).as("client pool after close").isZero();
-				assertThat(server.pool.pinnedDirectBytes()).as("server pool after close").isZero();
+				assertThat(client.pinnedBytes()).as("client pool after close").isZero();
+				assertThat(server.pinnedBytes()).as("server pool after close").isZero();
 			});
 		}
 	}

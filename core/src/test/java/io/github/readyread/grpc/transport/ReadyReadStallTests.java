@@ -186,14 +186,14 @@ class ReadyReadStallTests {
 				});
 			}
 			// Let the pinned bytes stop moving (at most 10 s) before measuring.
-			SocketRig.awaitQuiet("client pool's pinned bytes at rest for 500 ms", () -> true,
-					rig.client.pool::pinnedDirectBytes, Duration.ofMillis(500), Duration.ofSeconds(10));
+			SocketRig.awaitQuiet("client pool's pinned bytes at rest for 500 ms", () -> true, rig.client::pinnedBytes,
+					Duration.ofMillis(500), Duration.ofSeconds(10));
 			// What the client must keep: the next message's bytes in whole frames (gRPC's
 			// deframer) plus the cut frame's bytes, wherever they are.
 			long warmUp = (warmUpSize > 0) ? (long) CONNECTIONS * (PREFIX + warmUpSize) : 0;
 			// The read buffer rings (io_uring) belong to the event loops, not to
 			// connections.
-			Stall stall = new Stall((rig.client.pool.pinnedDirectBytes() - rig.client.ringBytes()) / CONNECTIONS,
+			Stall stall = new Stall((rig.client.pinnedOutsideRings()) / CONNECTIONS,
 					rig.client.stats.pinnedBytes() / CONNECTIONS, rig.client.stats.incompleteBytes() / CONNECTIONS,
 					(relay.forwardedDataPayload() - warmUp + rig.client.stats.incompleteBytes()) / CONNECTIONS,
 					relay.tailBytes() / CONNECTIONS, (readPath == ReadPath.READY)
