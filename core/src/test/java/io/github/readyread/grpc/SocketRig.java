@@ -58,6 +58,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link Wiring}: the read path's negotiators installed directly, every option open, or
  * {@link ReadyReadTransport} configuring the builders as the starters do.
  *
+ * <p>
+ * So that a rig bug cannot make a test measure the wrong thing and pass, the servers fail
+ * calls that are not secured as asked, and a side's pinned figures first check that its
+ * connections use its pool.
+ *
  * <pre>
  *   channel() --&gt; [client side: loops, pool, ring, stats] ==127.0.0.1==&gt; [server side: ...] --&gt; service
  * </pre>
@@ -128,11 +133,6 @@ public final class SocketRig implements AutoCloseable {
 	/** The transport both sides run on. */
 	public TransportType transport() {
 		return this.options.transport;
-	}
-
-	/** Whether the transport is a native one, with kernel-side waiting. */
-	public boolean isNative() {
-		return this.options.transport != TransportType.NIO;
 	}
 
 	/** Port of the server the rig started with. */
