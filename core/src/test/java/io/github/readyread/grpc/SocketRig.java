@@ -428,7 +428,7 @@ public final class SocketRig implements AutoCloseable {
 				return;
 			}
 			this.loops.configure(builder, this.pool.allocator());
-			install(negotiator, (ours, secure) -> GrpcNettyBridge.install(builder, ours, secure));
+			GrpcNettyBridge.install(builder, (negotiator != null) ? negotiator : plaintext(), negotiator != null);
 		}
 
 		private void configure(NettyServerBuilder builder, GrpcNettyBridge.Negotiator negotiator) {
@@ -437,16 +437,13 @@ public final class SocketRig implements AutoCloseable {
 				return;
 			}
 			this.loops.configure(builder, this.pool.allocator());
-			install(negotiator, (ours, secure) -> GrpcNettyBridge.install(builder, ours, secure));
+			GrpcNettyBridge.install(builder, (negotiator != null) ? negotiator : plaintext(), negotiator != null);
 		}
 
-		private void install(GrpcNettyBridge.Negotiator negotiator, Installer installer) {
-			if (negotiator != null) {
-				installer.install(negotiator, true);
-				return;
-			}
-			installer.install(ReadyReadNegotiators.plaintext(this.isServer, this.readPath, this.stats,
-					this.options.readBufferSize, this.options.sizing, this.options.lowWaterMark), false);
+		/** The read path's plaintext negotiator with every option of the rig. */
+		private GrpcNettyBridge.Negotiator plaintext() {
+			return ReadyReadNegotiators.plaintext(this.isServer, this.readPath, this.stats, this.options.readBufferSize,
+					this.options.sizing, this.options.lowWaterMark);
 		}
 
 		private void close() {
@@ -459,13 +456,6 @@ public final class SocketRig implements AutoCloseable {
 		@Override
 		public String toString() {
 			return this.isServer ? "server" : "client";
-		}
-
-		@FunctionalInterface
-		private interface Installer {
-
-			void install(GrpcNettyBridge.Negotiator negotiator, boolean secure);
-
 		}
 
 	}
