@@ -6,6 +6,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import net.devh.boot.grpc.server.event.GrpcServerStartedEvent;
@@ -35,6 +37,8 @@ public class PoolMonitor implements DisposableBean {
 
 	private final ReadyReadTransport transport;
 
+	private final ReadPathRegistry readPaths;
+
 	private final DownloadClient client;
 
 	private final SampleProperties properties;
@@ -59,10 +63,11 @@ public class PoolMonitor implements DisposableBean {
 
 	private long lastLoggedNanos = System.nanoTime();
 
-	public PoolMonitor(PooledBufferAllocator pool, ReadyReadTransport transport, DownloadClient client,
-			SampleProperties properties, PathMappedEndpoints endpoints) {
+	public PoolMonitor(PooledBufferAllocator pool, ReadyReadTransport transport, ReadPathRegistry readPaths,
+			DownloadClient client, SampleProperties properties, PathMappedEndpoints endpoints) {
 		this.pool = pool;
 		this.transport = transport;
+		this.readPaths = readPaths;
 		this.client = client;
 		this.properties = properties;
 		this.endpoints = endpoints;
@@ -74,7 +79,8 @@ public class PoolMonitor implements DisposableBean {
 		long incomplete = 0;
 		long connections = 0;
 		long idleConnections = 0;
-		for (ReadPathStats stats : this.transport.stats().values()) {
+		for (Registration owner : this.readPaths.registrations()) {
+			ReadPathStats stats = owner.stats();
 			readPathPinned += stats.pinnedBytes();
 			incomplete += stats.incompleteBytes();
 			connections += stats.connections();
@@ -82,9 +88,9 @@ public class PoolMonitor implements DisposableBean {
 				idleConnections += stats.connections();
 			}
 		}
-		return new PoolFigures(System.currentTimeMillis(), this.transport.mode(), this.transport.fallbackReason(),
-				this.transport.transport().type().displayName(),
-				this.transport.readPath().name().toLowerCase(Locale.ROOT), this.pool.reservedDirectBytes(),
+		return new PoolFigures(System.currentTimeMillis(), this.transport.mode().displayName(),
+				this.transport.fallbackReason(), this.transport.eventLoops().type().displayName(),
+				this.transport.settings().readPath().name().toLowerCase(Locale.ROOT), this.pool.reservedDirectBytes(),
 				this.pool.pinnedDirectBytes(), this.pool.reservedHeapBytes(), this.pool.pinnedHeapBytes(),
 				readPathPinned, incomplete, connections, this.downloadBytesPerSecond, this.client.downloadsCompleted(),
 				this.client.downloadsFailed(), idleConnections, this.client.stalledStreams(), hasBufferpoolEndpoint());
@@ -109,8 +115,8 @@ public class PoolMonitor implements DisposableBean {
 				    figures      {}/demo/pool
 				    bufferpool   {}
 				    gRPC server  {} ({})
-				""", this.transport.mode(), base, base, bufferpool, this.grpcServer,
-				(this.transport.server() != null) ? this.transport.server().security() : "not started");
+				""", this.transport.mode().displayName(), base, base, bufferpool, this.grpcServer,
+				(this.readPaths.server() != null) ? this.readPaths.server().security().displayName() : "not started");
 	}
 
 	@EventListener

@@ -3,6 +3,7 @@ package com.example.readyread.sample;
 import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.netty.NettyChannelBuilder;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelConfigurer;
@@ -31,9 +32,9 @@ class SampleConfiguration {
 	}
 
 	@Bean
-	PoolMonitor poolMonitor(PooledBufferAllocator pool, ReadyReadTransport transport, DownloadClient client,
-			SampleProperties properties, ObjectProvider<PathMappedEndpoints> endpoints) {
-		return new PoolMonitor(pool, transport, client, properties, endpoints.getIfAvailable());
+	PoolMonitor poolMonitor(PooledBufferAllocator pool, ReadyReadTransport transport, ReadPathRegistry readPaths,
+			DownloadClient client, SampleProperties properties, ObjectProvider<PathMappedEndpoints> endpoints) {
+		return new PoolMonitor(pool, transport, readPaths, client, properties, endpoints.getIfAvailable());
 	}
 
 	/**

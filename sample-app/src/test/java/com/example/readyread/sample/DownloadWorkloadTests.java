@@ -1,9 +1,10 @@
 package com.example.readyread.sample;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
+import io.github.readyread.grpc.transport.ConnectionSecurity;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.client.TestRestTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class DownloadWorkloadTests extends RunningSampleTests {
 
@@ -26,6 +28,9 @@ class DownloadWorkloadTests extends RunningSampleTests {
 
 	@Autowired
 	ReadyReadTransport transport;
+
+	@Autowired
+	ReadPathRegistry readPaths;
 
 	@Autowired
 	TestRestTemplate rest;
@@ -49,9 +54,9 @@ class DownloadWorkloadTests extends RunningSampleTests {
 	void idleChannelsEachKeepOneConnection() {
 		awaitTrue(() -> this.client.idleChannelsOpened() == IDLE_CHANNELS, "idle channels connected");
 		for (int i = 0; i < IDLE_CHANNELS; i++) {
-			assertThat(this.transport.statsFor("idle-" + i).connections()).as("idle-" + i).isEqualTo(1);
-			assertThat(this.transport.channels().get("idle-" + i).security()).as("security of idle-" + i)
-				.isEqualTo("alts");
+			assertThat(this.readPaths.channel("idle-" + i).stats().connections()).as("idle-" + i).isEqualTo(1);
+			assertThat(this.readPaths.channel("idle-" + i).security()).as("security of idle-" + i)
+				.isEqualTo(ConnectionSecurity.ALTS);
 		}
 	}
 
@@ -63,7 +68,7 @@ class DownloadWorkloadTests extends RunningSampleTests {
 		awaitTrue(() -> this.service.stallsBlockedByFlowControl() == STALLED_STREAMS,
 				"stalled calls blocked by the client's flow control window");
 		for (int i = 0; i < STALLED_STREAMS; i++) {
-			assertThat(this.transport.statsFor("stall-" + i).connections()).as("stall-" + i).isEqualTo(1);
+			assertThat(this.readPaths.channel("stall-" + i).stats().connections()).as("stall-" + i).isEqualTo(1);
 		}
 	}
 
@@ -76,7 +81,7 @@ class DownloadWorkloadTests extends RunningSampleTests {
 		// At least the stalled messages' unsent rest waits in pooled buffers on the
 		// server.
 		assertThat(figures.pinnedDirectBytes()).isPositive();
-		assertThat(figures.mode()).isEqualTo(this.transport.mode());
+		assertThat(figures.mode()).isEqualTo(this.transport.mode().displayName());
 		assertThat(figures.transport()).isEqualTo(Epoll.isAvailable() ? "epoll" : "nio");
 		assertThat(figures.readPath()).isEqualTo("ready");
 		assertThat(figures.downloadsCompleted()).isPositive();
@@ -94,19 +99,7 @@ class DownloadWorkloadTests extends RunningSampleTests {
 	}
 
 	static void awaitTrue(BooleanSupplier condition, String what) {
-		Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
-		while (!condition.getAsBoolean()) {
-			if (Instant.now().isAfter(deadline)) {
-				throw new AssertionError("Timed out waiting for " + what);
-			}
-			try {
-				Thread.sleep(50);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new AssertionError("Interrupted waiting for " + what);
-			}
-		}
+		await(what).atMost(Duration.ofSeconds(60)).until(condition::getAsBoolean);
 	}
 
 }

@@ -7,9 +7,11 @@ import io.github.readyread.grpc.actuate.BufferPoolEndpoint.ChannelDescriptor;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
-import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
@@ -31,6 +33,8 @@ class BufferPoolEndpointTests {
 
 	private PooledBufferAllocator pool;
 
+	private final ReadPathRegistry registry = new ReadPathRegistry();
+
 	private ReadyReadTransport transport;
 
 	private BufferPoolEndpoint endpoint;
@@ -39,11 +43,11 @@ class BufferPoolEndpointTests {
 	void start() {
 		this.netty = NettyTransport.select(TransportType.NIO, 1, Duration.ZERO, Duration.ofSeconds(1));
 		this.pool = new PooledBufferAllocator(new PoolSettings(1024 * 1024, 2, true, Duration.ZERO, true));
-		this.transport = new ReadyReadTransport(this.netty, this.pool, ReadPath.READY, 64 * 1024, Duration.ZERO);
+		this.transport = new ReadyReadTransport(this.netty, this.pool, TransportSettings.defaults(), this.registry);
 		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), "first",
-				"static://127.0.0.1:1", null);
-		this.transport.configure(NettyServerBuilder.forPort(0), null);
-		this.endpoint = new BufferPoolEndpoint(this.transport);
+				"static://127.0.0.1:1", TransportSecurity.plaintext());
+		this.transport.configure(NettyServerBuilder.forPort(0), TransportSecurity.plaintext());
+		this.endpoint = new BufferPoolEndpoint(this.transport, this.registry);
 	}
 
 	@AfterEach
@@ -90,8 +94,8 @@ class BufferPoolEndpointTests {
 
 	@Test
 	void readPathTotalsSumEveryChannelAndTheServer() {
-		ReadPathStats first = this.transport.statsFor("first");
-		ReadPathStats server = this.transport.serverStats();
+		ReadPathStats first = this.registry.channel("first").stats();
+		ReadPathStats server = this.registry.server().stats();
 		first.readBufferTaken(4096);
 		first.readBufferTaken(1024);
 		first.readBufferDone(1024);
@@ -109,7 +113,7 @@ class BufferPoolEndpointTests {
 
 	@Test
 	void listsEveryChannelAndTheServer() {
-		this.transport.statsFor("first").incompleteBytesAdded(300, 512);
+		this.registry.channel("first").stats().incompleteBytesAdded(300, 512);
 		BufferPoolDescriptor descriptor = this.endpoint.bufferPool();
 		assertThat(descriptor.channels()).containsOnlyKeys("first");
 		ChannelDescriptor first = descriptor.channels().get("first");
@@ -127,7 +131,7 @@ class BufferPoolEndpointTests {
 
 	@Test
 	void selectorReturnsOneChannel() {
-		this.transport.statsFor("first").readBufferTaken(2048);
+		this.registry.channel("first").stats().readBufferTaken(2048);
 		ChannelDescriptor first = this.endpoint.channel("first");
 		assertThat(first).isEqualTo(this.endpoint.bufferPool().channels().get("first"));
 		assertThat(first.pinnedBytes()).isEqualTo(2048);
@@ -146,7 +150,7 @@ class BufferPoolEndpointTests {
 		new ReadyReadInfoContributor(this.transport).contribute(builder);
 		assertThat(builder.build().getDetails()).containsOnlyKeys("grpc");
 		assertThat(builder.build().getDetails().get("grpc"))
-			.hasToString("{readyRead={mode=fallback, transport=nio, readPath=ready}}");
+			.hasToString("{ready-read={mode=fallback, transport=nio, readPath=ready}}");
 	}
 
 }

@@ -9,8 +9,10 @@ import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
-import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -33,6 +35,8 @@ class ReadBufferRingObservabilityTests {
 
 	private PooledBufferAllocator pool;
 
+	private final ReadPathRegistry registry = new ReadPathRegistry();
+
 	private ReadyReadTransport transport;
 
 	@BeforeEach
@@ -41,8 +45,8 @@ class ReadBufferRingObservabilityTests {
 		this.pool = new PooledBufferAllocator(new PoolSettings(1024 * 1024, 1, false, Duration.ZERO, true));
 		this.netty = NettyTransport.select(TransportType.IO_URING, 1, Duration.ZERO, Duration.ofSeconds(1),
 				new ReadBufferRing(this.pool.allocator(), 4, 4096));
-		this.transport = new ReadyReadTransport(this.netty, this.pool, ReadPath.READY, 64 * 1024, Duration.ZERO);
-		this.transport.configure(NettyServerBuilder.forPort(0), null);
+		this.transport = new ReadyReadTransport(this.netty, this.pool, TransportSettings.defaults(), this.registry);
+		this.transport.configure(NettyServerBuilder.forPort(0), TransportSecurity.plaintext());
 		for (EventExecutor loop : this.netty.workerGroup()) {
 			// A loop registers its ring when it starts.
 			loop.submit(() -> {
@@ -60,8 +64,8 @@ class ReadBufferRingObservabilityTests {
 
 	@Test
 	void endpointShowsTheRingsAndTheirExhaustions() {
-		this.transport.serverStats().ringExhausted();
-		BufferPoolDescriptor descriptor = new BufferPoolEndpoint(this.transport).bufferPool();
+		this.registry.server().stats().ringExhausted();
+		BufferPoolDescriptor descriptor = new BufferPoolEndpoint(this.transport, this.registry).bufferPool();
 		assertThat(descriptor.mode()).isEqualTo("ready-read");
 		assertThat(descriptor.fallbackReason()).isNull();
 		assertThat(descriptor.transport()).isEqualTo("io_uring");
@@ -79,9 +83,9 @@ class ReadBufferRingObservabilityTests {
 	@Test
 	void metersFollowTheRingsAndTheExhaustionsOfEachOwner() {
 		SimpleMeterRegistry registry = new SimpleMeterRegistry();
-		try (ReadPathMetrics metrics = new ReadPathMetrics(this.transport)) {
+		try (ReadPathMetrics metrics = new ReadPathMetrics(this.transport, this.registry)) {
 			metrics.bindTo(registry);
-			this.transport.serverStats().ringExhausted();
+			this.registry.server().stats().ringExhausted();
 			assertThat(registry.get(ReadPathMetrics.RING_BUFFERS).gauge().value()).isEqualTo(2);
 			assertThat(registry.get(ReadPathMetrics.RING_BYTES).gauge().value()).isEqualTo(2 * 4096);
 			assertThat(registry.get(ReadPathMetrics.RING_EXHAUSTIONS).tag("owner", "server").functionCounter().count())

@@ -8,7 +8,9 @@ import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.github.readyread.grpc.transport.TransportType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,7 +38,7 @@ class TurkishLocaleTests {
 		this.netty = NettyTransport.select(TransportType.NIO, 1, Duration.ZERO, Duration.ofSeconds(1));
 		this.transport = new ReadyReadTransport(this.netty,
 				new PooledBufferAllocator(new PoolSettings(1024 * 1024, 1, true, Duration.ZERO, true)),
-				ReadPath.CONVENTIONAL, 64 * 1024, Duration.ZERO);
+				TransportSettings.builder().readPath(ReadPath.CONVENTIONAL).build(), new ReadPathRegistry());
 	}
 
 	@AfterEach
@@ -52,7 +54,9 @@ class TurkishLocaleTests {
 
 	@Test
 	void endpointShowsNioAndConventionalUnderTurkish() {
-		BufferPoolEndpoint.BufferPoolDescriptor descriptor = new BufferPoolEndpoint(this.transport).bufferPool();
+		BufferPoolEndpoint.BufferPoolDescriptor descriptor = new BufferPoolEndpoint(this.transport,
+				new ReadPathRegistry())
+			.bufferPool();
 		assertThat(descriptor.transport()).isEqualTo("nio");
 		assertThat(descriptor.readPath()).isEqualTo("conventional");
 	}

@@ -9,11 +9,14 @@ import java.time.Duration;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsRecordDecoder;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.transport.ChannelSecurity;
+import io.github.readyread.grpc.transport.ConnectionSecurity;
+import io.github.readyread.grpc.transport.Owner;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -94,12 +97,12 @@ class ReadyReadAltsAutoConfigurationTests {
 				Channel secure = factory.createChannel("secure");
 				assertThat(EchoService.call(secure, new byte[] { 9, 8, 7 })).containsExactly(9, 8, 7);
 
-				ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-				assertThat(transport.channels().get("secure").security()).isEqualTo("alts");
-				assertThat(transport.server().security()).isEqualTo("alts");
-				assertThat(transport.statsFor("secure").liveChannels()).singleElement()
+				ReadPathRegistry registry = context.getBean(ReadPathRegistry.class);
+				assertThat(registry.channel("secure").security()).isEqualTo(ConnectionSecurity.ALTS);
+				assertThat(registry.server().security()).isEqualTo(ConnectionSecurity.ALTS);
+				assertThat(registry.channel("secure").stats().liveChannels()).singleElement()
 					.satisfies((channel) -> assertThat(channel.pipeline().get(AltsRecordDecoder.class)).isNotNull());
-				assertThat(transport.serverStats().liveChannels()).singleElement()
+				assertThat(registry.server().stats().liveChannels()).singleElement()
 					.satisfies((channel) -> assertThat(channel.pipeline().get(AltsRecordDecoder.class)).isNotNull());
 
 				Channel open = factory.createChannel("open");
@@ -119,9 +122,9 @@ class ReadyReadAltsAutoConfigurationTests {
 				assertThat(context).hasNotFailed();
 				ChannelSecurity security = context.getBean(ChannelSecurity.class);
 				ReadPathStats stats = new ReadPathStats("test");
-				AltsNegotiator a = (AltsNegotiator) security.clientNegotiator("a", stats);
-				AltsNegotiator b = (AltsNegotiator) security.clientNegotiator("b", stats);
-				AltsNegotiator server = (AltsNegotiator) security.serverNegotiator(stats);
+				AltsNegotiator a = negotiator(security, Owner.channel("a"), stats);
+				AltsNegotiator b = negotiator(security, Owner.channel("b"), stats);
+				AltsNegotiator server = negotiator(security, Owner.server(), stats);
 				assertThat(a.limiter()).isSameAs(b.limiter());
 				assertThat(a.limiter().maxConcurrent()).isEqualTo(5);
 				assertThat(server.limiter()).isNotSameAs(a.limiter());
@@ -209,6 +212,11 @@ class ReadyReadAltsAutoConfigurationTests {
 				assertThat(context).hasNotFailed();
 				assertThat(context).doesNotHaveBean(AltsHandshakeMetrics.class);
 			});
+	}
+
+	private static AltsNegotiator negotiator(ChannelSecurity security, Owner owner, ReadPathStats stats) {
+		TransportSecurity.Alts alts = (TransportSecurity.Alts) security.securityOf(owner);
+		return (AltsNegotiator) alts.negotiators().negotiator(stats, null);
 	}
 
 	private static int freePort() throws IOException {

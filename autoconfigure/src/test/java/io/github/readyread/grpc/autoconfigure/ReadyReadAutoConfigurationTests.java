@@ -1,13 +1,19 @@
 package io.github.readyread.grpc.autoconfigure;
 
+import java.time.Duration;
+
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
+import io.github.readyread.grpc.transport.ReadyReadMode;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.buffer.ByteBuf;
@@ -71,7 +77,7 @@ class ReadyReadAutoConfigurationTests {
 			NettyTransport transport = context.getBean(NettyTransport.class);
 			assertThat(transport.type()).isEqualTo(TransportType.NIO);
 			assertThat(transport.socketChannelType()).isEqualTo(NioSocketChannel.class);
-			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("fallback");
+			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo(ReadyReadMode.FALLBACK);
 		});
 	}
 
@@ -82,7 +88,7 @@ class ReadyReadAutoConfigurationTests {
 			NettyTransport transport = context.getBean(NettyTransport.class);
 			assertThat(transport.type()).isEqualTo(TransportType.EPOLL);
 			assertThat(transport.serverChannelType()).isEqualTo(EpollServerSocketChannel.class);
-			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("ready-read");
+			assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo(ReadyReadMode.READY_READ);
 		});
 	}
 
@@ -100,7 +106,7 @@ class ReadyReadAutoConfigurationTests {
 				assertThat(ring.allocator()).isSameAs(context.getBean(PooledBufferAllocator.class).allocator());
 				assertThat(ring.entries()).isEqualTo(8);
 				assertThat(ring.bufferSize()).isEqualTo(16 * 1024);
-				assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo("ready-read");
+				assertThat(context.getBean(ReadyReadTransport.class).mode()).isEqualTo(ReadyReadMode.READY_READ);
 			});
 	}
 
@@ -108,22 +114,23 @@ class ReadyReadAutoConfigurationTests {
 	void conventionalReadPathIsAFallbackThatSaysWhy() {
 		this.contextRunner.withPropertyValues("grpc.ready-read.read-path=conventional").run((context) -> {
 			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-			assertThat(transport.readPath()).isEqualTo(ReadPath.CONVENTIONAL);
-			assertThat(transport.mode()).isEqualTo("fallback");
+			assertThat(transport.settings().readPath()).isEqualTo(ReadPath.CONVENTIONAL);
+			assertThat(transport.mode()).isEqualTo(ReadyReadMode.FALLBACK);
 			assertThat(transport.fallbackReason()).isNotNull();
 		});
 	}
 
 	@Test
 	void readSizingIsAdaptiveByDefault() {
-		this.contextRunner.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).readSizing())
-			.isEqualTo(ReadSizing.ADAPTIVE));
+		this.contextRunner
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().readSizing())
+				.isEqualTo(ReadSizing.ADAPTIVE));
 	}
 
 	@Test
 	void readSizingIsConfiguredFromProperties() {
 		this.contextRunner.withPropertyValues("grpc.ready-read.read-sizing=exact")
-			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).readSizing())
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().readSizing())
 				.isEqualTo(ReadSizing.EXACT));
 	}
 
@@ -155,6 +162,36 @@ class ReadyReadAutoConfigurationTests {
 					buffer.release();
 				}
 			});
+	}
+
+	@Test
+	void transportPropertiesMapOntoTheCoreSettings() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.transport=nio", "grpc.ready-read.read-path=conventional",
+				"grpc.ready-read.read-buffer-size=16KB", "grpc.ready-read.read-sizing=exact",
+				"grpc.ready-read.event-loop.shutdown-quiet-period=0s", "grpc.ready-read.event-loop.shutdown-timeout=2s",
+				"grpc.ready-read.io-uring.ring-entries=8", "grpc.ready-read.io-uring.ring-buffer-size=4KB")
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings())
+				.isEqualTo(new TransportSettings(TransportType.NIO, 2, Duration.ZERO, Duration.ofSeconds(2), 8, 4096,
+						ReadPath.CONVENTIONAL, 16 * 1024, ReadSizing.EXACT)));
+	}
+
+	@Test
+	void defaultPropertiesAreTheCoreDefaults() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.event-loop.threads=0")
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings())
+				.isEqualTo(TransportSettings.defaults()));
+	}
+
+	@Test
+	void theTransportRegistersInTheRegistryBean() {
+		ReadPathRegistry mine = new ReadPathRegistry();
+		this.contextRunner.withBean("userRegistry", ReadPathRegistry.class, () -> mine).run((context) -> {
+			assertThat(context).hasSingleBean(ReadPathRegistry.class);
+			context.getBean(ReadyReadTransport.class)
+				.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), "mine",
+						"static://127.0.0.1:1", TransportSecurity.plaintext());
+			assertThat(mine.channel("mine")).isNotNull();
+		});
 	}
 
 	@Test

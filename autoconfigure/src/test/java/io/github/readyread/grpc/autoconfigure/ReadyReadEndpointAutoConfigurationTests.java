@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.autoconfigure;
 
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +32,7 @@ class ReadyReadEndpointAutoConfigurationTests {
 		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=bufferpool").run((context) -> {
 			assertThat(context).hasSingleBean(BufferPoolEndpoint.class);
 			assertThat(context.getBean(BufferPoolEndpoint.class).bufferPool().mode())
-				.isEqualTo(context.getBean(ReadyReadTransport.class).mode());
+				.isEqualTo(context.getBean(ReadyReadTransport.class).mode().displayName());
 		});
 	}
 
@@ -79,8 +80,8 @@ class ReadyReadEndpointAutoConfigurationTests {
 	static class UserEndpointConfiguration {
 
 		@Bean
-		BufferPoolEndpoint userEndpoint(ReadyReadTransport transport) {
-			return new BufferPoolEndpoint(transport);
+		BufferPoolEndpoint userEndpoint(ReadyReadTransport transport, ReadPathRegistry registry) {
+			return new BufferPoolEndpoint(transport, registry);
 		}
 
 	}

@@ -2,13 +2,14 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.Channel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -26,6 +27,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -42,18 +44,17 @@ class ReadyReadGrpcIntegrationTests {
 		.withBean(EchoService.class);
 
 	@Test
-	void epollChannelsAndServerShareOneAllocator() throws IOException, InterruptedException {
+	void epollChannelsAndServerShareOneAllocator() throws IOException {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
 		run("auto", EpollSocketChannel.class, EpollServerSocketChannel.class);
 	}
 
 	@Test
-	void forcedNioChannelsAndServerShareOneAllocator() throws IOException, InterruptedException {
+	void forcedNioChannelsAndServerShareOneAllocator() throws IOException {
 		run("nio", NioSocketChannel.class, NioServerSocketChannel.class);
 	}
 
-	private void run(String transport, Class<?> socketType, Class<?> serverType)
-			throws IOException, InterruptedException {
+	private void run(String transport, Class<?> socketType, Class<?> serverType) throws IOException {
 		int port = freePort();
 		this.contextRunner
 			.withPropertyValues("grpc.ready-read.transport=" + transport, "grpc.server.port=" + port,
@@ -68,12 +69,12 @@ class ReadyReadGrpcIntegrationTests {
 				assertThat(EchoService.call(a, new byte[] { 1, 2, 3 })).containsExactly(1, 2, 3);
 				assertThat(EchoService.call(b, new byte[] { 4 })).containsExactly(4);
 
-				ReadyReadTransport readyRead = context.getBean(ReadyReadTransport.class);
+				ReadPathRegistry readyRead = context.getBean(ReadPathRegistry.class);
 				Object pool = context.getBean(PooledBufferAllocator.class).allocator();
 				List<io.netty.channel.Channel> live = new ArrayList<>();
-				live.addAll(readyRead.statsFor("a").liveChannels());
-				live.addAll(readyRead.statsFor("b").liveChannels());
-				List<io.netty.channel.Channel> accepted = readyRead.serverStats().liveChannels();
+				live.addAll(readyRead.channel("a").stats().liveChannels());
+				live.addAll(readyRead.channel("b").stats().liveChannels());
+				List<io.netty.channel.Channel> accepted = readyRead.server().stats().liveChannels();
 				assertThat(live).hasSize(2);
 				assertThat(accepted).hasSize(2);
 				live.addAll(accepted);
@@ -88,11 +89,7 @@ class ReadyReadGrpcIntegrationTests {
 				assertThat(readyRead.server()).isNotNull();
 			});
 		// An event loop's termination future completes just before its thread exits.
-		long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-		while (!nettyThreads().isEmpty() && System.nanoTime() < deadline) {
-			Thread.sleep(20);
-		}
-		assertThat(nettyThreads()).isEmpty();
+		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(nettyThreads()).isEmpty());
 	}
 
 	private static Set<String> nettyThreads() {

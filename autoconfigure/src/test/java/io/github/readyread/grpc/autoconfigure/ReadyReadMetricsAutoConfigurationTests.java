@@ -2,7 +2,10 @@ package io.github.readyread.grpc.autoconfigure;
 
 import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
 import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,10 +73,12 @@ class ReadyReadMetricsAutoConfigurationTests {
 			MeterRegistry registry = context.getBean(MeterRegistry.class);
 			assertThat(registry.find(ReadPathMetrics.PINNED).meters()).isEmpty();
 			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-			transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), "late",
-					"static://127.0.0.1:1", null);
+			ReadPathStats late = transport
+				.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), "late",
+						"static://127.0.0.1:1", TransportSecurity.plaintext())
+				.stats();
 			context.getBean(ReadPathMetrics.class).refresh();
-			transport.statsFor("late").readBufferTaken(2048);
+			late.readBufferTaken(2048);
 			assertThat(registry.get(ReadPathMetrics.PINNED).tag("channel", "late").gauge().value()).isEqualTo(2048);
 			assertThat(registry.get(ReadPathMetrics.BUFFERS_TAKEN).tag("channel", "late").functionCounter().count())
 				.isEqualTo(1);
@@ -128,8 +133,8 @@ class ReadyReadMetricsAutoConfigurationTests {
 		NettyAllocatorMetrics allocatorMetrics;
 
 		@Bean
-		ReadPathMetrics userReadPathMetrics(ReadyReadTransport transport) {
-			return new ReadPathMetrics(transport);
+		ReadPathMetrics userReadPathMetrics(ReadyReadTransport transport, ReadPathRegistry registry) {
+			return new ReadPathMetrics(transport, registry);
 		}
 
 		@Bean

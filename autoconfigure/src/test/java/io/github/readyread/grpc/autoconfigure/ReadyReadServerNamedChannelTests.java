@@ -7,6 +7,7 @@ import io.github.readyread.grpc.actuate.BufferPoolEndpoint;
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint.BufferPoolDescriptor;
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint.ChannelDescriptor;
 import io.github.readyread.grpc.micrometer.ReadPathMetrics;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -47,8 +48,9 @@ class ReadyReadServerNamedChannelTests {
 				GrpcChannelFactory factory = context.getBean(GrpcChannelFactory.class);
 				assertThat(EchoService.call(factory.createChannel("server"), new byte[] { 7 })).containsExactly(7);
 				ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-				transport.statsFor("server").incompleteBytesAdded(300, 512);
-				BufferPoolEndpoint endpoint = new BufferPoolEndpoint(transport);
+				ReadPathRegistry readPaths = context.getBean(ReadPathRegistry.class);
+				readPaths.channel("server").stats().incompleteBytesAdded(300, 512);
+				BufferPoolEndpoint endpoint = new BufferPoolEndpoint(transport, readPaths);
 				ChannelDescriptor channel = endpoint.channel("server");
 				assertThat(channel.target()).isEqualTo("static://127.0.0.1:" + port);
 				assertThat(channel.liveConnections()).isEqualTo(1);
@@ -68,7 +70,7 @@ class ReadyReadServerNamedChannelTests {
 				assertThat(server.bytesRead()).isPositive().isNotEqualTo(channel.bytesRead());
 
 				MeterRegistry registry = new SimpleMeterRegistry();
-				try (ReadPathMetrics metrics = new ReadPathMetrics(transport)) {
+				try (ReadPathMetrics metrics = new ReadPathMetrics(transport, readPaths)) {
 					metrics.bindTo(registry);
 					assertThat(registry.get(ReadPathMetrics.INCOMPLETE_BYTES)
 						.tags("owner", "channel", "channel", "server")

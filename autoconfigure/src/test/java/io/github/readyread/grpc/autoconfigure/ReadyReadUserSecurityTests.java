@@ -7,6 +7,7 @@ import java.security.cert.CertificateException;
 import javax.net.ssl.SSLException;
 
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -80,7 +81,10 @@ class ReadyReadUserSecurityTests {
 					tls.shutdownNow();
 				}
 				ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-				BufferPoolEndpoint.ChannelDescriptor server = new BufferPoolEndpoint(transport).bufferPool().server();
+				BufferPoolEndpoint.ChannelDescriptor server = new BufferPoolEndpoint(transport,
+						context.getBean(ReadPathRegistry.class))
+					.bufferPool()
+					.server();
 				assertThat(server.security()).isEqualTo("tls");
 				assertThat(server.readPath()).isEqualTo("conventional");
 			});
@@ -106,7 +110,9 @@ class ReadyReadUserSecurityTests {
 				GrpcChannelFactory factory = context.getBean(GrpcChannelFactory.class);
 				assertThat(EchoService.call(factory.createChannel("secure"), new byte[] { 3 })).containsExactly(3);
 				ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-				BufferPoolEndpoint.ChannelDescriptor secure = new BufferPoolEndpoint(transport).bufferPool()
+				BufferPoolEndpoint.ChannelDescriptor secure = new BufferPoolEndpoint(transport,
+						context.getBean(ReadPathRegistry.class))
+					.bufferPool()
 					.channels()
 					.get("secure");
 				assertThat(secure.security()).isEqualTo("tls");

@@ -6,19 +6,18 @@ import java.util.function.Supplier;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
-import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.netty.channel.ChannelHandler;
 
 /**
- * How the benchmarks build our ALTS: the embedded handshaker and the client and server
- * negotiators of package {@code io.github.readyread.grpc.alts}. The only class of this
- * module that knows that package.
+ * How the benchmarks build our ALTS: the embedded handshaker (package
+ * {@code io.github.readyread.grpc.alts.embedded}) and the client and server negotiators
+ * of package {@code io.github.readyread.grpc.alts}. The only class of this module that
+ * knows those packages.
  */
 final class OurAlts {
 
@@ -61,40 +60,25 @@ final class OurAlts {
 	}
 
 	/**
-	 * Our client ALTS negotiator, talking to the handshaker at {@code handshakerTarget},
-	 * counting its read path in {@code stats}, with the plaintext stage {@code transport}
-	 * wires for its read path.
+	 * Makes our client ALTS negotiators, talking to the handshaker at
+	 * {@code handshakerTarget}, with the figures and stage the transport gives.
 	 */
-	static GrpcNettyBridge.Negotiator client(String handshakerTarget, ReadPathStats stats,
-			ReadyReadTransport transport) {
-		return negotiator(false, handshakerTarget, stats, transport);
+	static RecordLayerNegotiator.Factory client(String handshakerTarget) {
+		return negotiators(false, handshakerTarget);
 	}
 
-	/**
-	 * Our server ALTS negotiator, as {@link #client}; {@code plaintextStage}, if not
-	 * {@code null}, is put behind the record layer instead of the one {@code transport}
-	 * wires (a read path that wires one takes no other).
-	 */
-	static GrpcNettyBridge.Negotiator server(String handshakerTarget, ReadPathStats stats, ReadyReadTransport transport,
-			Supplier<ChannelHandler> plaintextStage) {
-		Supplier<ChannelHandler> wired = transport.plaintextStage(true, stats);
-		if (wired != null && plaintextStage != null) {
-			throw new IllegalArgumentException("The ready read path wires its own plaintext stage");
-		}
-		return negotiator(true, handshakerTarget, stats, (wired != null) ? wired : plaintextStage);
+	/** Makes our server ALTS negotiators, as {@link #client}. */
+	static RecordLayerNegotiator.Factory server(String handshakerTarget) {
+		return negotiators(true, handshakerTarget);
 	}
 
-	private static GrpcNettyBridge.Negotiator negotiator(boolean server, String handshakerTarget, ReadPathStats stats,
-			ReadyReadTransport transport) {
-		return negotiator(server, handshakerTarget, stats, transport.plaintextStage(server, stats));
-	}
-
-	private static GrpcNettyBridge.Negotiator negotiator(boolean server, String handshakerTarget, ReadPathStats stats,
-			Supplier<ChannelHandler> plaintextStage) {
+	private static RecordLayerNegotiator.Factory negotiators(boolean server, String handshakerTarget) {
 		ManagedChannel handshaker = HANDSHAKER_CHANNELS.computeIfAbsent(handshakerTarget,
 				(target) -> Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
-		AltsSettings settings = AltsSettings.of(handshaker, stats).withPlaintextStage(plaintextStage);
-		return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
+		return (stats, plaintextStage) -> {
+			AltsSettings settings = AltsSettings.of(handshaker, stats).withPlaintextStage(plaintextStage);
+			return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
+		};
 	}
 
 }

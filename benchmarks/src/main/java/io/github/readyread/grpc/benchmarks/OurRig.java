@@ -8,12 +8,17 @@ import java.util.function.Supplier;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.Http2FrameAligner;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.RecordLayerNegotiator;
+import io.github.readyread.grpc.transport.TransportSecurity;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -40,14 +45,16 @@ final class OurRig extends Rig {
 
 	private final ReadyReadTransport client;
 
+	private final ReadPathRegistry clientRegistry = new ReadPathRegistry();
+
 	OurRig(Config config, Security security, String handshakerTarget) {
 		this.security = security;
 		this.handshakerTarget = handshakerTarget;
-		this.server = transport(config);
-		this.client = transport(config);
+		this.server = transport(config, new ReadPathRegistry());
+		this.client = transport(config, this.clientRegistry);
 	}
 
-	private static ReadyReadTransport transport(Config config) {
+	private static ReadyReadTransport transport(Config config, ReadPathRegistry registry) {
 		PoolSettings settings = PoolSettings.defaults();
 		PooledBufferAllocator pool = new PooledBufferAllocator(settings);
 		NettyTransport transport = NettyTransport.select(config.transport(), WORKER_THREADS, Duration.ZERO,
@@ -57,8 +64,9 @@ final class OurRig extends Rig {
 			throw new IllegalStateException(config.id() + " needs " + config.transport().displayName()
 					+ ", unavailable here: " + transport.reason());
 		}
-		return new ReadyReadTransport(transport, pool, config.readPath(), READ_BUFFER_SIZE,
-				settings.cacheTrimInterval());
+		return new ReadyReadTransport(transport, pool,
+				TransportSettings.builder().readPath(config.readPath()).readBufferSize(READ_BUFFER_SIZE).build(),
+				registry);
 	}
 
 	@Override
@@ -67,16 +75,28 @@ final class OurRig extends Rig {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
 			.directExecutor()
 			.addService(service);
-		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
-				? OurAlts.server(this.handshakerTarget, this.server.serverStats(), this.server, plaintextHandler)
+		RecordLayerNegotiator.Factory alts = (this.security == Security.ALTS) ? OurAlts.server(this.handshakerTarget)
 				: null;
-		this.server.configure(builder, alts);
+		ReadPathStats stats = this.server
+			.configure(builder, (alts != null) ? TransportSecurity.alts(alts) : TransportSecurity.plaintext())
+			.stats();
 		CountingAllocator counting = new CountingAllocator(this.server.pool().allocator(), this.poolBytesTaken);
 		builder.withOption(ChannelOption.ALLOCATOR, counting).withChildOption(ChannelOption.ALLOCATOR, counting);
-		Supplier<ChannelHandler> plaintextHead = (alts != null) ? null : plaintextHandler;
-		if (headHandler != null || plaintextHead != null) {
-			GrpcNettyBridge.Negotiator negotiator = (alts != null) ? alts
-					: ReadyReadNegotiators.plaintext(true, ReadPath.CONVENTIONAL, this.server.serverStats(), false);
+		if (headHandler != null || plaintextHandler != null) {
+			boolean ready = this.server.settings().readPath() == ReadPath.READY;
+			GrpcNettyBridge.Negotiator negotiator;
+			Supplier<ChannelHandler> plaintextHead = null;
+			if (alts != null) {
+				if (ready && plaintextHandler != null) {
+					throw new IllegalArgumentException("The ready read path wires its own plaintext stage");
+				}
+				negotiator = alts.negotiator(stats,
+						ready ? () -> Http2FrameAligner.behindRecordDecoder(true, stats) : plaintextHandler);
+			}
+			else {
+				negotiator = ReadyReadNegotiators.plaintext(true, ReadPath.CONVENTIONAL, stats, false);
+				plaintextHead = plaintextHandler;
+			}
 			GrpcNettyBridge.install(builder, withHead(negotiator, headHandler, plaintextHead), alts != null);
 		}
 		return builder.build();
@@ -101,9 +121,8 @@ final class OurRig extends Rig {
 	@Override
 	ManagedChannel buildChannel(String name, InetSocketAddress target) {
 		NettyChannelBuilder builder = NettyChannelBuilder.forAddress(target).usePlaintext().directExecutor();
-		GrpcNettyBridge.Negotiator alts = (this.security == Security.ALTS)
-				? OurAlts.client(this.handshakerTarget, this.client.statsFor(name), this.client) : null;
-		this.client.configure(builder, name, target.toString(), alts);
+		this.client.configure(builder, name, target.toString(), (this.security == Security.ALTS)
+				? TransportSecurity.alts(OurAlts.client(this.handshakerTarget)) : TransportSecurity.plaintext());
 		builder.withOption(ChannelOption.ALLOCATOR,
 				new CountingAllocator(this.client.pool().allocator(), this.poolBytesTaken));
 		return builder.build();
@@ -125,7 +144,7 @@ final class OurRig extends Rig {
 	 * connections.
 	 */
 	private static PoolFigures figures(ReadyReadTransport transport) {
-		ReadBufferRing ring = transport.transport().readBufferRing();
+		ReadBufferRing ring = transport.eventLoops().readBufferRing();
 		long rings = (ring != null) ? ring.bytesInRings() : 0;
 		return new PoolFigures(transport.pool().reservedDirectBytes(), transport.pool().pinnedDirectBytes() - rings);
 	}
@@ -133,23 +152,23 @@ final class OurRig extends Rig {
 	@Override
 	long clientReadPathPinned() {
 		long pinned = 0;
-		for (ReadPathStats stats : this.client.stats().values()) {
-			pinned += stats.pinnedBytes();
+		for (ReadPathRegistry.Registration channel : this.clientRegistry.registrations()) {
+			pinned += channel.stats().pinnedBytes();
 		}
 		return pinned;
 	}
 
 	@Override
 	String transportName() {
-		return this.client.transport().type().displayName() + "/"
-				+ this.client.readPath().name().toLowerCase(Locale.ROOT);
+		return this.client.eventLoops().type().displayName() + "/"
+				+ this.client.settings().readPath().name().toLowerCase(Locale.ROOT);
 	}
 
 	@Override
 	void closeResources() {
 		for (ReadyReadTransport transport : new ReadyReadTransport[] { this.client, this.server }) {
 			transport.close();
-			transport.transport().close();
+			transport.eventLoops().close();
 		}
 	}
 

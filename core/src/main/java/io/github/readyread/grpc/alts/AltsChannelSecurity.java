@@ -9,20 +9,25 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ChannelSecurity;
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.Owner;
 import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 
 /**
- * Builds ALTS negotiators for the client channels {@link Config#clientChannels() listed}
- * and for the server when {@link Config#server()} is set: all client channels share one
- * handshake limiter, the server has its own. Talks to the embedded handshaker when there
- * is one, else to the configured handshaker service, else to GCP's.
+ * ALTS for the client channels {@link Config#clientChannels() listed} and for the server
+ * when {@link Config#server()} is set: says so for each {@link Owner}, with the factory
+ * of its negotiators. All client channels share one handshake limiter, the server has its
+ * own. Talks to the embedded handshaker when there is one, else to the configured
+ * handshaker service, else to GCP's, over a channel on the shared event loops.
  */
 public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable {
 
@@ -31,9 +36,11 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final Config config;
 
-	private final ReadyReadTransport transport;
+	private final NettyTransport eventLoops;
 
-	private final EmbeddedHandshaker embedded;
+	private final PooledBufferAllocator pool;
+
+	private final io.grpc.Channel embeddedHandshaker;
 
 	private final AltsHandshakeFailures failures;
 
@@ -47,62 +54,61 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * Checks that a handshaker is reachable when anything uses ALTS: fails at startup
 	 * rather than at the first connection.
 	 * @param config what uses ALTS, and how
-	 * @param transport the shared transport the handshaker channel runs on
-	 * @param embedded the embedded handshaker, or {@code null}
+	 * @param eventLoops the shared event loops the handshaker channel runs on
+	 * @param pool the shared pool the handshaker channel allocates from
+	 * @param embeddedHandshaker channel to the embedded handshaker, or {@code null}
 	 * @param failures where failed handshakes are counted
 	 */
-	public AltsChannelSecurity(Config config, ReadyReadTransport transport, EmbeddedHandshaker embedded,
-			AltsHandshakeFailures failures) {
+	public AltsChannelSecurity(Config config, NettyTransport eventLoops, PooledBufferAllocator pool,
+			io.grpc.Channel embeddedHandshaker, AltsHandshakeFailures failures) {
 		this.config = config;
-		this.transport = transport;
-		this.embedded = embedded;
+		this.eventLoops = eventLoops;
+		this.pool = pool;
+		this.embeddedHandshaker = embeddedHandshaker;
 		this.failures = failures;
 		this.clientLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
 		this.serverLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
-		if (embedded == null && (config.server() || !config.clientChannels().isEmpty())) {
+		if (embeddedHandshaker == null && config.isUsed()) {
 			handshakerAddress();
 		}
 	}
 
 	@Override
-	public GrpcNettyBridge.Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
-		if (!this.config.isAltsChannel(channelName)) {
-			return null;
+	public TransportSecurity securityOf(Owner owner) {
+		if (owner.isServer() ? !this.config.server() : !this.config.isAltsChannel(owner.name())) {
+			return TransportSecurity.plaintext();
 		}
-		return AltsNegotiator.client(
-				settings(false, stats).withTargetServiceAccounts(
-						this.config.targetServiceAccounts().getOrDefault(channelName, List.of())),
-				this.clientLimiter, this.failures);
+		if (owner.isServer()) {
+			return TransportSecurity.alts(
+					(stats, stage) -> AltsNegotiator.server(settings(stats, stage), this.serverLimiter, this.failures));
+		}
+		List<String> accounts = this.config.targetServiceAccounts().getOrDefault(owner.name(), List.of());
+		return TransportSecurity.alts((stats, stage) -> AltsNegotiator
+			.client(settings(stats, stage).withTargetServiceAccounts(accounts), this.clientLimiter, this.failures));
 	}
 
-	@Override
-	public GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
-		return this.config.server() ? AltsNegotiator.server(settings(true, stats), this.serverLimiter, this.failures)
-				: null;
-	}
-
-	private AltsSettings settings(boolean server, ReadPathStats stats) {
+	private AltsSettings settings(ReadPathStats stats, Supplier<ChannelHandler> plaintextStage) {
 		AltsSettings settings = AltsSettings.of(handshakerChannel(), stats)
 			.withMaxFrameSize(this.config.maxFrameSize())
 			.withMaxConcurrentHandshakes(this.config.maxConcurrentHandshakes())
 			.withHandshakeTimeout(this.config.handshakeTimeout())
-			.withPlaintextStage(this.transport.plaintextStage(server, stats));
-		if (this.embedded != null) {
+			.withPlaintextStage(plaintextStage);
+		if (this.embeddedHandshaker != null) {
 			settings = settings.withLocalServiceAccount(this.config.embeddedServiceAccount());
 		}
 		return settings;
 	}
 
 	private synchronized io.grpc.Channel handshakerChannel() {
-		if (this.embedded != null) {
-			return this.embedded.channel();
+		if (this.embeddedHandshaker != null) {
+			return this.embeddedHandshaker;
 		}
 		if (this.handshakerChannel == null) {
 			this.handshakerChannel = NettyChannelBuilder.forTarget(handshakerAddress())
 				.usePlaintext()
-				.eventLoopGroup(this.transport.transport().workerGroup())
-				.channelType(this.transport.transport().socketChannelType())
-				.withOption(ChannelOption.ALLOCATOR, this.transport.pool().allocator())
+				.eventLoopGroup(this.eventLoops.workerGroup())
+				.channelType(this.eventLoops.socketChannelType())
+				.withOption(ChannelOption.ALLOCATOR, this.pool.allocator())
 				.build();
 		}
 		return this.handshakerChannel;
@@ -162,6 +168,24 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 		public Config {
 			clientChannels = List.copyOf(clientChannels);
 			targetServiceAccounts = Map.copyOf(targetServiceAccounts);
+			if (server || !clientChannels.isEmpty()) {
+				if (maxFrameSize < AltsFrameSizes.DEFAULT || maxFrameSize > AltsFrameSizes.MAX) {
+					throw new IllegalArgumentException("grpc.ready-read.alts.max-frame-size must be between "
+							+ AltsFrameSizes.DEFAULT + " and " + AltsFrameSizes.MAX + " bytes, was " + maxFrameSize);
+				}
+				if (handshakeTimeout == null || handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+					throw new IllegalArgumentException(
+							"grpc.ready-read.alts.handshake-timeout must be positive, was " + handshakeTimeout);
+				}
+			}
+		}
+
+		/**
+		 * Whether anything uses ALTS: the server or a client channel.
+		 * @return whether the server or any channel is secured with ALTS
+		 */
+		public boolean isUsed() {
+			return this.server || !this.clientChannels.isEmpty();
 		}
 
 		/**

@@ -1,33 +1,22 @@
 package io.github.readyread.grpc.transport;
 
 /**
- * Decides which connections are secured by the ready-read transport itself (ALTS) and
- * builds their negotiators.
+ * Which connections the ready-read transport secures itself (ALTS), as the application
+ * configured it: asked by {@link ReadyReadBuilders} for each channel and the server.
  */
+@FunctionalInterface
 public interface ChannelSecurity {
 
 	/** No channel or server is secured by the ready-read transport. */
-	ChannelSecurity NONE = new ChannelSecurity() {
-	};
+	ChannelSecurity NONE = (owner) -> TransportSecurity.plaintext();
 
 	/**
-	 * The negotiator of a client channel, or {@code null} if the channel is not secured
-	 * here.
-	 * @param channelName the client channel name
-	 * @param stats the channel's read path figures
-	 * @return the negotiator or {@code null}
+	 * What the application asked for the connections of {@code owner}.
+	 * @param owner the server or a client channel
+	 * @return {@link TransportSecurity#alts ALTS}, or
+	 * {@link TransportSecurity#plaintext() plaintext} for an owner the transport does not
+	 * secure itself (whose builder may still carry the application's own security)
 	 */
-	default GrpcNettyBridge.Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
-		return null;
-	}
-
-	/**
-	 * The negotiator of the server, or {@code null} if the server is not secured here.
-	 * @param stats the server's read path figures
-	 * @return the negotiator or {@code null}
-	 */
-	default GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
-		return null;
-	}
+	TransportSecurity securityOf(Owner owner);
 
 }

@@ -37,12 +37,4 @@ public enum ConnectionSecurity {
 		return name().toLowerCase(Locale.ROOT).replace('_', '-');
 	}
 
-	/**
-	 * Whether the ready-read transport secures or reads these connections itself.
-	 * @return {@code true} for plaintext and ALTS
-	 */
-	public boolean isOurs() {
-		return this == PLAINTEXT || this == ALTS;
-	}
-
 }

@@ -76,6 +76,21 @@ public final class NettyTransport implements AutoCloseable {
 	}
 
 	/**
+	 * Resolves the transport {@code settings} ask for and starts its event loops with
+	 * their worker threads, shutdown and io_uring read buffer rings.
+	 * @param settings the settings
+	 * @param ringAllocator the pool io_uring read buffer rings take their buffers from
+	 * @return the started transport
+	 * @throws IllegalStateException if epoll is requested where it is unavailable
+	 * @throws IllegalArgumentException if the ring settings are out of range
+	 */
+	public static NettyTransport select(TransportSettings settings, ByteBufAllocator ringAllocator) {
+		return select(settings.transport(), settings.workerThreads(), settings.shutdownQuietPeriod(),
+				settings.shutdownTimeout(),
+				new ReadBufferRing(ringAllocator, settings.ringEntries(), settings.ringBufferSize()));
+	}
+
+	/**
 	 * Resolves the requested transport type and starts its event loops; io_uring rings
 	 * take their buffers from Netty's default pool.
 	 * @param requested the transport asked for

@@ -3,7 +3,7 @@ package io.github.readyread.grpc.transport;
 import java.util.Locale;
 
 import io.github.readyread.grpc.buffer.PoolSettings;
-import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
+import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.ServerBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -45,9 +45,9 @@ public final class ReadyReadBuilders {
 	/**
 	 * Puts a server builder on the transport; an in-process builder is left alone.
 	 * @param builder the builder the integration created
-	 * @return what was configured, {@code null} for an in-process builder
+	 * @return the server's registration, {@code null} for an in-process builder
 	 */
-	public ChannelInfo configureServer(ServerBuilder<?> builder) {
+	public Registration configureServer(ServerBuilder<?> builder) {
 		if (isInProcess(builder)) {
 			return null;
 		}
@@ -57,15 +57,15 @@ public final class ReadyReadBuilders {
 					+ " (set grpc.ready-read.enabled=false to use it as it is)");
 		}
 		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
-		GrpcNettyBridge.Negotiator alts = this.security.serverNegotiator(this.transport.serverStats());
-		if (alts != null && installed != ConnectionSecurity.PLAINTEXT) {
+		TransportSecurity asked = this.security.securityOf(Owner.server());
+		if (asked instanceof TransportSecurity.Alts && installed != ConnectionSecurity.PLAINTEXT) {
 			throw new IllegalStateException("gRPC server has grpc.ready-read.alts.server=true and "
 					+ this.platform.serverSecurity(installed) + "; choose one");
 		}
-		ChannelInfo server = this.transport.configure(nettyBuilder, alts);
-		if (!installed.isOurs() && alts == null) {
-			logger.info("gRPC server uses {} through {} negotiator: conventional read path", server.security(),
-					negotiatorOwner(installed));
+		Registration server = this.transport.configure(nettyBuilder, resolve(asked, installed));
+		if (installed != ConnectionSecurity.PLAINTEXT) {
+			logger.info("gRPC server uses {} through {} negotiator: conventional read path",
+					server.security().displayName(), negotiatorOwner(installed));
 		}
 		return server;
 	}
@@ -76,9 +76,9 @@ public final class ReadyReadBuilders {
 	 * @param builder the builder the integration created
 	 * @param name the channel's name
 	 * @param target the channel's target address
-	 * @return what was configured, {@code null} for an in-process builder
+	 * @return the channel's registration, {@code null} for an in-process builder
 	 */
-	public ChannelInfo configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
+	public Registration configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
 		if (isInProcess(builder)) {
 			return null;
 		}
@@ -94,18 +94,26 @@ public final class ReadyReadBuilders {
 		catch (IllegalStateException ex) {
 			throw new IllegalStateException("gRPC channel '" + name + "': " + ex.getMessage(), ex);
 		}
-		GrpcNettyBridge.Negotiator alts = this.security.clientNegotiator(name, this.transport.statsFor(name));
-		if (alts != null && installed != ConnectionSecurity.PLAINTEXT) {
+		TransportSecurity asked = this.security.securityOf(Owner.channel(name));
+		if (asked instanceof TransportSecurity.Alts && installed != ConnectionSecurity.PLAINTEXT) {
 			throw new IllegalStateException(
 					"gRPC channel '" + name + "' is listed in grpc.ready-read.alts.client-channels but has "
 							+ this.platform.channelSecurity(name, installed));
 		}
-		ChannelInfo info = this.transport.configure(nettyBuilder, name, target, alts);
-		if (!installed.isOurs() && alts == null) {
+		Registration channel = this.transport.configure(nettyBuilder, name, target, resolve(asked, installed));
+		if (installed != ConnectionSecurity.PLAINTEXT) {
 			logger.info("gRPC channel '{}' uses {} through {} negotiator: conventional read path", name,
-					info.security(), negotiatorOwner(installed));
+					channel.security().displayName(), negotiatorOwner(installed));
 		}
-		return info;
+		return channel;
+	}
+
+	/**
+	 * What the transport is asked for: the application's own security stays on a builder
+	 * that has one.
+	 */
+	private static TransportSecurity resolve(TransportSecurity asked, ConnectionSecurity installed) {
+		return (installed == ConnectionSecurity.PLAINTEXT) ? asked : TransportSecurity.kept();
 	}
 
 	/**
@@ -114,15 +122,16 @@ public final class ReadyReadBuilders {
 	 * @return the line, starting {@code gRPC ready-read: mode=}
 	 */
 	public static String startupLine(ReadyReadTransport transport) {
-		PoolSettings settings = transport.pool().settings();
-		return "gRPC ready-read: mode=" + transport.mode()
-				+ ((transport.fallbackReason() != null) ? " (" + transport.fallbackReason() + ")" : "") + ", transport="
-				+ transport.transport().type().displayName() + ", read-path="
-				+ transport.readPath().name().toLowerCase(Locale.ROOT) + ", read-sizing="
-				+ transport.readSizing().name().toLowerCase(Locale.ROOT) + ", read-buffer-size="
-				+ transport.readBufferSize() + "B, pool: chunk=" + settings.chunkSize() + "B arenas="
-				+ settings.arenas() + " thread-caches=" + settings.threadCaches() + " direct="
-				+ settings.preferDirect();
+		PoolSettings pool = transport.pool().settings();
+		TransportSettings settings = transport.settings();
+		String fallbackReason = transport.fallbackReason();
+		return "gRPC ready-read: mode=" + transport.mode().displayName()
+				+ ((fallbackReason != null) ? " (" + fallbackReason + ")" : "") + ", transport="
+				+ transport.eventLoops().type().displayName() + ", read-path="
+				+ settings.readPath().name().toLowerCase(Locale.ROOT) + ", read-sizing="
+				+ settings.readSizing().name().toLowerCase(Locale.ROOT) + ", read-buffer-size="
+				+ settings.readBufferSize() + "B, pool: chunk=" + pool.chunkSize() + "B arenas=" + pool.arenas()
+				+ " thread-caches=" + pool.threadCaches() + " direct=" + pool.preferDirect();
 	}
 
 	private static String negotiatorOwner(ConnectionSecurity installed) {

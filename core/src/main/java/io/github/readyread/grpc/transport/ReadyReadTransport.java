@@ -1,14 +1,12 @@
 package io.github.readyread.grpc.transport;
 
-import java.time.Duration;
-import java.util.Collections;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
@@ -18,74 +16,46 @@ import io.netty.util.concurrent.ScheduledFuture;
 /**
  * Puts grpc-netty channel and server builders on the shared event loops, the shared pool
  * and the configured read path, all together (grpc-java rejects an event loop group
- * without its channel type).
+ * without its channel type), with the {@link TransportSecurity} the application asked
+ * for; registers each in the {@link ReadPathRegistry}.
  *
  * <p>
- * Connections keep the security the application gave the builder: the ready-read
- * negotiator replaces only grpc-java's plaintext one (or secures with ALTS a builder that
- * is plaintext); TLS and negotiators the application installed stay in place.
- *
- * <p>
- * Also keeps the figures of every channel and of the server for observability, each under
- * its {@link Owner}.
+ * The ready-read negotiators replace only grpc-java's plaintext one: TLS and negotiators
+ * the application installed stay in place ({@link TransportSecurity#kept()}). Event loops
+ * trim their pool caches every {@code cacheTrimInterval} of the pool's settings.
  */
 public final class ReadyReadTransport {
 
-	private final NettyTransport transport;
+	private final NettyTransport eventLoops;
 
 	private final PooledBufferAllocator pool;
 
-	private final ReadPath readPath;
+	private final TransportSettings settings;
 
-	private final int readBufferSize;
+	private final ReadPathRegistry registry;
 
-	private final ReadSizing readSizing;
-
-	private final Map<Owner, ChannelInfo> owners = new ConcurrentHashMap<>();
-
-	private final Map<Owner, ReadPathStats> stats = new ConcurrentHashMap<>();
-
-	private final Map<EventExecutor, ScheduledFuture<?>> trimTasks = new ConcurrentHashMap<>();
+	private final List<ScheduledFuture<?>> trimTasks = new ArrayList<>();
 
 	/**
-	 * @param transport shared event loops and channel types
+	 * @param eventLoops shared event loops and channel types
 	 * @param pool the one pool
-	 * @param readPath read path of new connections
-	 * @param readBufferSize largest read buffer in bytes
-	 * @param cacheTrimInterval how often event loops trim their pool caches, zero for
-	 * never
+	 * @param settings how connections read ({@link TransportSettings#readPath()},
+	 * {@link TransportSettings#readBufferSize()}, {@link TransportSettings#readSizing()})
+	 * @param registry where configured channels and the server are registered
 	 */
-	public ReadyReadTransport(NettyTransport transport, PooledBufferAllocator pool, ReadPath readPath,
-			int readBufferSize, Duration cacheTrimInterval) {
-		this(transport, pool, readPath, readBufferSize, ReadSizing.ADAPTIVE, cacheTrimInterval);
-	}
-
-	/**
-	 * @param transport shared event loops and channel types
-	 * @param pool the one pool
-	 * @param readPath read path of new connections
-	 * @param readBufferSize largest read buffer in bytes
-	 * @param readSizing how large the ready read path's reads are
-	 * @param cacheTrimInterval how often event loops trim their pool caches, zero for
-	 * never
-	 */
-	public ReadyReadTransport(NettyTransport transport, PooledBufferAllocator pool, ReadPath readPath,
-			int readBufferSize, ReadSizing readSizing, Duration cacheTrimInterval) {
-		if (readSizing == null) {
-			throw new NullPointerException("readSizing is required");
+	public ReadyReadTransport(NettyTransport eventLoops, PooledBufferAllocator pool, TransportSettings settings,
+			ReadPathRegistry registry) {
+		if (eventLoops == null || pool == null || settings == null || registry == null) {
+			throw new NullPointerException("eventLoops, pool, settings and registry are required");
 		}
-		this.readSizing = readSizing;
-		if (readBufferSize < 1024) {
-			throw new IllegalArgumentException("Read buffer size must be at least 1KB, was " + readBufferSize);
-		}
-		this.transport = transport;
+		this.eventLoops = eventLoops;
 		this.pool = pool;
-		this.readPath = readPath;
-		this.readBufferSize = readBufferSize;
-		if (!cacheTrimInterval.isZero() && pool.settings().threadCaches()) {
-			long millis = cacheTrimInterval.toMillis();
-			for (EventExecutor executor : transport.workerGroup()) {
-				this.trimTasks.put(executor, executor.scheduleAtFixedRate(pool::trimCurrentThreadCache, millis, millis,
+		this.settings = settings;
+		this.registry = registry;
+		long trimMillis = pool.settings().cacheTrimInterval().toMillis();
+		if (trimMillis > 0 && pool.settings().threadCaches()) {
+			for (EventExecutor executor : eventLoops.workerGroup()) {
+				this.trimTasks.add(executor.scheduleAtFixedRate(pool::trimCurrentThreadCache, trimMillis, trimMillis,
 						TimeUnit.MILLISECONDS));
 			}
 		}
@@ -93,195 +63,113 @@ public final class ReadyReadTransport {
 
 	/**
 	 * Configures a client channel builder, after the application has set its security.
-	 * <p>
-	 * A plaintext builder gets the ready-read negotiator, or {@code alts}; a TLS or
-	 * custom one keeps its negotiator and read path.
 	 * @param builder the builder
 	 * @param name the channel's name
 	 * @param target the channel's target, for display
-	 * @param alts negotiator of an ALTS channel, or {@code null}
-	 * @return what was configured
-	 * @throws IllegalStateException if {@code alts} is given for a builder that is not
-	 * plaintext
+	 * @param security what the application asked for the channel's connections
+	 * @return the channel's registration
+	 * @throws IllegalStateException if {@code security} does not fit the builder's (see
+	 * {@link TransportSecurity})
 	 */
-	public ChannelInfo configure(NettyChannelBuilder builder, String name, String target,
-			GrpcNettyBridge.Negotiator alts) {
-		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(builder);
+	public Registration configure(NettyChannelBuilder builder, String name, String target, TransportSecurity security) {
 		Owner owner = Owner.channel(name);
-		ConnectionSecurity security = security(owner, installed, alts);
-		this.transport.configure(builder, this.pool.allocator());
-		if (security.isOurs()) {
-			GrpcNettyBridge.install(builder, negotiator(false, alts, statsFor(owner)), alts != null);
+		Registration channel = register(owner, target, GrpcNettyBridge.installedSecurity(builder), security);
+		this.eventLoops.configure(builder, this.pool.allocator());
+		if (!(security instanceof TransportSecurity.Kept)) {
+			GrpcNettyBridge.install(builder, negotiator(false, security, channel.stats()),
+					security instanceof TransportSecurity.Alts);
 		}
-		return register(owner, target, security);
+		return channel;
 	}
 
 	/**
 	 * Configures the server builder, after the application has set its security.
-	 * <p>
-	 * A plaintext builder gets the ready-read negotiator, or {@code alts}; a TLS or
-	 * custom one keeps its negotiator and read path.
 	 * @param builder the builder
-	 * @param alts negotiator of an ALTS server, or {@code null}
-	 * @return what was configured
-	 * @throws IllegalStateException if {@code alts} is given for a builder that is not
-	 * plaintext
+	 * @param security what the application asked for the server's connections
+	 * @return the server's registration
+	 * @throws IllegalStateException if {@code security} does not fit the builder's (see
+	 * {@link TransportSecurity})
 	 */
-	public ChannelInfo configure(NettyServerBuilder builder, GrpcNettyBridge.Negotiator alts) {
-		ConnectionSecurity security = security(Owner.server(), GrpcNettyBridge.installedSecurity(builder), alts);
-		this.transport.configure(builder, this.pool.allocator());
-		if (security.isOurs()) {
-			GrpcNettyBridge.install(builder, negotiator(true, alts, serverStats()), alts != null);
+	public Registration configure(NettyServerBuilder builder, TransportSecurity security) {
+		Registration server = register(Owner.server(), "", GrpcNettyBridge.installedSecurity(builder), security);
+		this.eventLoops.configure(builder, this.pool.allocator());
+		if (!(security instanceof TransportSecurity.Kept)) {
+			GrpcNettyBridge.install(builder, negotiator(true, security, server.stats()),
+					security instanceof TransportSecurity.Alts);
 		}
-		return register(Owner.server(), "", security);
+		return server;
 	}
 
-	private static ConnectionSecurity security(Owner owner, ConnectionSecurity installed,
-			GrpcNettyBridge.Negotiator alts) {
-		if (alts == null) {
-			return installed;
+	private Registration register(Owner owner, String target, ConnectionSecurity installed,
+			TransportSecurity security) {
+		boolean plaintext = installed == ConnectionSecurity.PLAINTEXT;
+		if (security instanceof TransportSecurity.Kept) {
+			if (plaintext) {
+				throw new IllegalStateException(
+						owner + " is plaintext: there is no security of its own to keep; ask for plaintext");
+			}
+			return this.registry.register(owner, target, installed, ReadPath.CONVENTIONAL);
 		}
-		if (installed != ConnectionSecurity.PLAINTEXT) {
-			throw new IllegalStateException(owner + " already has " + installed.displayName()
-					+ " security; ALTS can only secure a plaintext builder");
+		boolean alts = security instanceof TransportSecurity.Alts;
+		if (!plaintext) {
+			throw new IllegalStateException(owner + " already has " + installed.displayName() + " security; "
+					+ (alts ? "ALTS can only secure" : "the ready-read plaintext negotiator only replaces that of")
+					+ " a plaintext builder");
 		}
-		return ConnectionSecurity.ALTS;
+		return this.registry.register(owner, target, alts ? ConnectionSecurity.ALTS : ConnectionSecurity.PLAINTEXT,
+				this.settings.readPath());
 	}
 
 	/**
 	 * Our negotiator: the ALTS one prepared for the read path, or our plaintext one.
 	 */
-	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.Negotiator alts,
-			ReadPathStats stats) {
-		if (alts != null) {
-			if (this.readPath != ReadPath.READY) {
-				return ReadyReadNegotiators.counted(alts, stats);
-			}
-			if (!(alts instanceof RecordLayerNegotiator recordLayer)) {
-				throw new IllegalArgumentException(
-						"The ready read path needs a RecordLayerNegotiator for ALTS, got " + alts.getClass().getName());
-			}
-			return ReadyReadNegotiators.secured(recordLayer, stats, this.readBufferSize, this.readSizing);
+	private GrpcNettyBridge.Negotiator negotiator(boolean server, TransportSecurity security, ReadPathStats stats) {
+		boolean ready = this.settings.readPath() == ReadPath.READY;
+		if (security instanceof TransportSecurity.Alts alts) {
+			Supplier<ChannelHandler> aligner = ready ? () -> Http2FrameAligner.behindRecordDecoder(server, stats)
+					: null;
+			RecordLayerNegotiator negotiator = alts.negotiators().negotiator(stats, aligner);
+			return ready ? ReadyReadNegotiators.secured(negotiator, stats, this.settings.readBufferSize(),
+					this.settings.readSizing()) : ReadyReadNegotiators.counted(negotiator, stats);
 		}
 		// The ready negotiator tracks its connections itself, as it prepares them.
-		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.readPath, stats,
-				this.readBufferSize, this.readSizing, true);
-		return (this.readPath == ReadPath.READY) ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
+		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.settings.readPath(), stats,
+				this.settings.readBufferSize(), this.settings.readSizing(), true);
+		return ready ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
 	}
 
-	private ChannelInfo register(Owner owner, String target, ConnectionSecurity security) {
-		boolean ready = security.isOurs() && this.readPath == ReadPath.READY;
-		ChannelInfo info = new ChannelInfo(owner, target, security.displayName(), ready ? "ready" : "conventional");
-		this.owners.put(owner, info);
-		return info;
-	}
-
-	/**
-	 * Makes the handler placed between a secure record layer and grpc's HTTP/2 handler:
-	 * the HTTP/2 frame aligner on the ready read path, none on the conventional one.
-	 * @param server whether it serves accepted connections
-	 * @param stats the owner's figures
-	 * @return the factory, or {@code null} for none
-	 */
-	public Supplier<ChannelHandler> plaintextStage(boolean server, ReadPathStats stats) {
-		if (this.readPath != ReadPath.READY) {
-			return null;
-		}
-		return () -> Http2FrameAligner.behindRecordDecoder(server, stats);
-	}
-
-	/**
-	 * The figures of one owner, created on demand.
-	 * @param owner the server or a client channel
-	 * @return the figures
-	 */
-	public ReadPathStats statsFor(Owner owner) {
-		return this.stats.computeIfAbsent(owner, (key) -> new ReadPathStats(key.name()));
-	}
-
-	/**
-	 * The figures of the client channel named {@code channelName}, created on demand.
-	 * @param channelName the channel's name
-	 * @return the figures
-	 */
-	public ReadPathStats statsFor(String channelName) {
-		return statsFor(Owner.channel(channelName));
-	}
-
-	/**
-	 * The figures of the server, created on demand.
-	 * @return the figures
-	 */
-	public ReadPathStats serverStats() {
-		return statsFor(Owner.server());
-	}
-
-	/** Figures of every owner seen so far. */
-	public Map<Owner, ReadPathStats> stats() {
-		return Collections.unmodifiableMap(this.stats);
-	}
-
-	/** The configured server and client channels. */
-	public Map<Owner, ChannelInfo> owners() {
-		return Collections.unmodifiableMap(this.owners);
-	}
-
-	/** Every configured client channel, by name. */
-	public Map<String, ChannelInfo> channels() {
-		Map<String, ChannelInfo> channels = new TreeMap<>();
-		this.owners.forEach((owner, info) -> {
-			if (!owner.isServer()) {
-				channels.put(owner.name(), info);
-			}
-		});
-		return Collections.unmodifiableMap(channels);
-	}
-
-	/**
-	 * The configured server.
-	 * @return the server, or {@code null} if none was configured
-	 */
-	public ChannelInfo server() {
-		return this.owners.get(Owner.server());
-	}
-
-	public NettyTransport transport() {
-		return this.transport;
+	/** The shared event loops and channel types. */
+	public NettyTransport eventLoops() {
+		return this.eventLoops;
 	}
 
 	public PooledBufferAllocator pool() {
 		return this.pool;
 	}
 
-	public ReadPath readPath() {
-		return this.readPath;
-	}
-
-	public int readBufferSize() {
-		return this.readBufferSize;
-	}
-
-	public ReadSizing readSizing() {
-		return this.readSizing;
+	/** How connections read, and the settings the event loops were selected with. */
+	public TransportSettings settings() {
+		return this.settings;
 	}
 
 	/**
-	 * {@code ready-read} when connections run the ready read path on the native transport
-	 * asked for (epoll, or io_uring), else {@code fallback}.
+	 * {@link ReadyReadMode#READY_READ} when connections run the ready read path on the
+	 * native transport asked for (epoll, or io_uring), else
+	 * {@link ReadyReadMode#FALLBACK}.
 	 */
-	public String mode() {
-		return (fallbackReason() == null) ? "ready-read" : "fallback";
+	public ReadyReadMode mode() {
+		return (fallbackReason() == null) ? ReadyReadMode.READY_READ : ReadyReadMode.FALLBACK;
 	}
 
 	/** Why the mode is a fallback, or {@code null} in ready-read mode. */
 	public String fallbackReason() {
-		if (!this.transport.isNative()) {
-			return "transport is NIO (" + this.transport.reason() + "); sized reads without kernel-side waiting";
+		if (!this.eventLoops.isNative()) {
+			return "transport is NIO (" + this.eventLoops.reason() + "); sized reads without kernel-side waiting";
 		}
-		if (this.transport.isFallback()) {
-			return "transport is " + this.transport.type().displayName() + " (" + this.transport.reason() + ")";
+		if (this.eventLoops.isFallback()) {
+			return "transport is " + this.eventLoops.type().displayName() + " (" + this.eventLoops.reason() + ")";
 		}
-		if (this.readPath != ReadPath.READY) {
+		if (this.settings.readPath() != ReadPath.READY) {
 			return "grpc.ready-read.read-path=conventional";
 		}
 		return null;
@@ -289,61 +177,8 @@ public final class ReadyReadTransport {
 
 	/** Stops the periodic cache trimming; the event loops are closed by their owner. */
 	public void close() {
-		this.trimTasks.values().forEach((task) -> task.cancel(false));
+		this.trimTasks.forEach((task) -> task.cancel(false));
 		this.trimTasks.clear();
-	}
-
-	/**
-	 * Whose connections a set of figures belongs to: the server, or a client channel by
-	 * name. A channel named {@code server} is not the server.
-	 *
-	 * @param isServer whether it is the server
-	 * @param name the channel's name, {@code server} for the server
-	 */
-	public record Owner(boolean isServer, String name) {
-
-		private static final Owner SERVER = new Owner(true, "server");
-
-		public Owner {
-			if (name == null || (isServer && !"server".equals(name))) {
-				throw new IllegalArgumentException("Invalid owner name " + name);
-			}
-		}
-
-		/** The gRPC server. */
-		public static Owner server() {
-			return SERVER;
-		}
-
-		/** The client channel named {@code name}. */
-		public static Owner channel(String name) {
-			return new Owner(false, name);
-		}
-
-		@Override
-		public String toString() {
-			return this.isServer ? "gRPC server" : "gRPC channel '" + this.name + "'";
-		}
-
-	}
-
-	/**
-	 * A configured client channel or the server.
-	 *
-	 * @param owner the server or the channel
-	 * @param target target address, empty for the server
-	 * @param security {@code plaintext}, {@code alts}, {@code tls},
-	 * {@code plaintext-upgrade} or {@code custom}
-	 * ({@link ConnectionSecurity#displayName()})
-	 * @param readPath {@code ready} or {@code conventional}
-	 */
-	public record ChannelInfo(Owner owner, String target, String security, String readPath) {
-
-		/** The channel's name, {@code server} for the server. */
-		public String name() {
-			return this.owner.name();
-		}
-
 	}
 
 }

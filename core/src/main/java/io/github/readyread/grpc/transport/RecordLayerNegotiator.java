@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.transport;
 
+import java.util.function.Supplier;
+
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
 
@@ -21,6 +23,26 @@ public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 	@Override
 	default ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
 		return newHandler(grpcHandler, null);
+	}
+
+	/**
+	 * Makes the negotiator of one owner's connections, as
+	 * {@link TransportSecurity#alts(Factory)} asks: {@link ReadyReadTransport} calls it
+	 * with the owner's figures and the stage its read path puts behind the record
+	 * decoder.
+	 */
+	@FunctionalInterface
+	interface Factory {
+
+		/**
+		 * @param stats the owner's figures, where the record decoder counts its bytes
+		 * @param plaintextStage makes the handler placed between the record decoder and
+		 * grpc's HTTP/2 handler (the frame aligner of the ready read path), or
+		 * {@code null} for none (the conventional read path)
+		 * @return the negotiator
+		 */
+		RecordLayerNegotiator negotiator(ReadPathStats stats, Supplier<ChannelHandler> plaintextStage);
+
 	}
 
 }

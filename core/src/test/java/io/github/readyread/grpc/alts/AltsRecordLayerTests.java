@@ -35,7 +35,7 @@ class AltsRecordLayerTests {
 
 	private final Random random = new Random(7);
 
-	private final byte[] key = bytes(AltsCrypter.KEY_LENGTH);
+	private final byte[] key = bytes(AltsProtocol.KEY_LENGTH);
 
 	private final List<EmbeddedChannel> channels = new ArrayList<>();
 

@@ -69,9 +69,9 @@ class NettyTransportTests {
 			assertThat(transport.reason()).contains("io_uring unavailable").contains("io_uring blocked by seccomp");
 			assertThat(transport.readBufferRing()).isNull();
 			assertThat(transport.socketOptions()).isEmpty();
-			ReadyReadTransport readyRead = new ReadyReadTransport(transport, pool, ReadPath.READY, 65536,
-					Duration.ZERO);
-			assertThat(readyRead.mode()).isEqualTo("fallback");
+			ReadyReadTransport readyRead = new ReadyReadTransport(transport, pool, TransportSettings.defaults(),
+					new ReadPathRegistry());
+			assertThat(readyRead.mode()).isEqualTo(ReadyReadMode.FALLBACK);
 			assertThat(readyRead.fallbackReason()).contains("epoll").contains("io_uring blocked by seccomp");
 			readyRead.close();
 		}

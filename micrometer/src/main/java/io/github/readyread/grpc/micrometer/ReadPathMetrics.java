@@ -9,11 +9,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
+import io.github.readyread.grpc.transport.Owner;
 import io.github.readyread.grpc.transport.ReadBufferRing;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
-import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
-import io.github.readyread.grpc.transport.ReadyReadTransport.Owner;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,20 +70,27 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 
 	private final ReadyReadTransport transport;
 
+	private final ReadPathRegistry readPaths;
+
 	private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
 
 	private final Map<MeterRegistry, Set<Owner>> registered = new ConcurrentHashMap<>();
 
 	private volatile ScheduledFuture<?> refresh;
 
-	public ReadPathMetrics(ReadyReadTransport transport) {
+	/**
+	 * @param transport the transport, for its mode, rings and event loops
+	 * @param readPaths the server and the channels it configured, with their figures
+	 */
+	public ReadPathMetrics(ReadyReadTransport transport, ReadPathRegistry readPaths) {
 		this.transport = transport;
+		this.readPaths = readPaths;
 	}
 
 	@Override
 	public void bindTo(MeterRegistry registry) {
 		this.registries.add(registry);
-		ReadBufferRing ring = this.transport.transport().readBufferRing();
+		ReadBufferRing ring = this.transport.eventLoops().readBufferRing();
 		if (ring != null) {
 			Gauge.builder(RING_BUFFERS, ring, ReadBufferRing::buffersInRings)
 				.baseUnit("buffers")
@@ -97,7 +105,7 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 		synchronized (this) {
 			if (this.refresh == null) {
 				long millis = REFRESH_INTERVAL.toMillis();
-				this.refresh = this.transport.transport()
+				this.refresh = this.transport.eventLoops()
 					.bossGroup()
 					.next()
 					.scheduleAtFixedRate(this::refresh, millis, millis, TimeUnit.MILLISECONDS);
@@ -109,17 +117,18 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 	public void refresh() {
 		for (MeterRegistry registry : this.registries) {
 			Set<Owner> done = this.registered.computeIfAbsent(registry, (key) -> ConcurrentHashMap.newKeySet());
-			for (ChannelInfo channel : this.transport.owners().values()) {
-				if (done.add(channel.owner())) {
-					register(registry, channel, this.transport.statsFor(channel.owner()));
+			for (Registration owner : this.readPaths.registrations()) {
+				if (done.add(owner.owner())) {
+					register(registry, owner);
 				}
 			}
 		}
 	}
 
-	private void register(MeterRegistry registry, ChannelInfo channel, ReadPathStats stats) {
-		Tags tags = Tags.of("owner", channel.owner().isServer() ? "server" : "channel", "channel", channel.name(),
-				"security", channel.security(), "mode", this.transport.mode());
+	private void register(MeterRegistry registry, Registration owner) {
+		ReadPathStats stats = owner.stats();
+		Tags tags = Tags.of("owner", owner.owner().isServer() ? "server" : "channel", "channel", owner.name(),
+				"security", owner.security().displayName(), "mode", this.transport.mode().displayName());
 		gauge(registry, PINNED, "bytes", "Pool bytes the read path holds now", tags, stats, ReadPathStats::pinnedBytes);
 		gauge(registry, INCOMPLETE_FRAMES, "frames", "Frames that are not complete yet", tags, stats,
 				ReadPathStats::incompleteFrames);
@@ -136,7 +145,7 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 			.description("Read buffers the read path is done with: released, or their bytes handed on to gRPC")
 			.tags(tags)
 			.register(registry);
-		if (this.transport.transport().readBufferRing() != null) {
+		if (this.transport.eventLoops().readBufferRing() != null) {
 			FunctionCounter.builder(RING_EXHAUSTIONS, stats, (s) -> s.ringExhaustions())
 				.baseUnit("receives")
 				.description("Receives that found the io_uring read buffer ring empty")

@@ -5,9 +5,11 @@ import java.time.Duration;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
-import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -28,6 +30,8 @@ class ReadPathMetricsTests {
 
 	private NettyTransport netty;
 
+	private final ReadPathRegistry readPaths = new ReadPathRegistry();
+
 	private ReadyReadTransport transport;
 
 	private ReadPathMetrics metrics;
@@ -39,8 +43,8 @@ class ReadPathMetricsTests {
 		this.netty = NettyTransport.select(TransportType.NIO, 1, Duration.ZERO, Duration.ofSeconds(1));
 		PooledBufferAllocator pool = new PooledBufferAllocator(
 				new PoolSettings(1024 * 1024, 1, true, Duration.ZERO, true));
-		this.transport = new ReadyReadTransport(this.netty, pool, ReadPath.READY, 64 * 1024, Duration.ZERO);
-		this.metrics = new ReadPathMetrics(this.transport);
+		this.transport = new ReadyReadTransport(this.netty, pool, TransportSettings.defaults(), this.readPaths);
+		this.metrics = new ReadPathMetrics(this.transport, this.readPaths);
 	}
 
 	@AfterEach
@@ -73,7 +77,7 @@ class ReadPathMetricsTests {
 	void metersFollowTheChannelsFigures() {
 		configureChannel("first");
 		this.metrics.bindTo(this.registry);
-		ReadPathStats stats = this.transport.statsFor("first");
+		ReadPathStats stats = this.readPaths.channel("first").stats();
 		stats.readBufferTaken(4096);
 		stats.readBufferTaken(4096);
 		stats.readBufferDone(4096);
@@ -114,7 +118,7 @@ class ReadPathMetricsTests {
 
 	private void configureChannel(String name) {
 		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), name,
-				"static://127.0.0.1:1", null);
+				"static://127.0.0.1:1", TransportSecurity.plaintext());
 	}
 
 	private Gauge gauge(String name, String channel) {

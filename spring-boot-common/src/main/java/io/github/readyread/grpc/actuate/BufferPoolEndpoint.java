@@ -7,9 +7,11 @@ import java.util.TreeMap;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ReadBufferRing;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
-import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
+import io.github.readyread.grpc.transport.TransportSettings;
 import io.netty.buffer.PooledByteBufAllocatorMetric;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -26,8 +28,15 @@ public class BufferPoolEndpoint {
 
 	private final ReadyReadTransport transport;
 
-	public BufferPoolEndpoint(ReadyReadTransport transport) {
+	private final ReadPathRegistry registry;
+
+	/**
+	 * @param transport the transport, for its mode and settings
+	 * @param registry the server and the channels it configured, with their figures
+	 */
+	public BufferPoolEndpoint(ReadyReadTransport transport, ReadPathRegistry registry) {
 		this.transport = transport;
+		this.registry = registry;
 	}
 
 	/**
@@ -37,17 +46,15 @@ public class BufferPoolEndpoint {
 	@ReadOperation
 	public BufferPoolDescriptor bufferPool() {
 		Map<String, ChannelDescriptor> channels = new TreeMap<>();
+		this.registry.channels().forEach((name, channel) -> channels.put(name, describe(channel)));
 		long pinned = 0;
 		long incompleteFrames = 0;
 		long incompleteBytes = 0;
 		long taken = 0;
 		long done = 0;
 		long exhaustions = 0;
-		for (ChannelInfo info : this.transport.channels().values()) {
-			channels.put(info.name(), describe(info));
-		}
-		ChannelInfo server = this.transport.server();
-		for (ReadPathStats stats : this.transport.stats().values()) {
+		for (Registration registration : this.registry.registrations()) {
+			ReadPathStats stats = registration.stats();
 			pinned += stats.pinnedBytes();
 			incompleteFrames += stats.incompleteFrames();
 			incompleteBytes += stats.incompleteBytes();
@@ -55,12 +62,13 @@ public class BufferPoolEndpoint {
 			done += stats.readBuffersDone();
 			exhaustions += stats.ringExhaustions();
 		}
-		return new BufferPoolDescriptor(this.transport.mode(), this.transport.fallbackReason(),
-				this.transport.transport().type().displayName(),
-				this.transport.readPath().name().toLowerCase(Locale.ROOT),
-				this.transport.readSizing().name().toLowerCase(Locale.ROOT), describe(this.transport.pool()),
+		Registration server = this.registry.server();
+		TransportSettings settings = this.transport.settings();
+		return new BufferPoolDescriptor(this.transport.mode().displayName(), this.transport.fallbackReason(),
+				this.transport.eventLoops().type().displayName(), lowercase(settings.readPath()),
+				lowercase(settings.readSizing()), describe(this.transport.pool()),
 				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, done),
-				describe(this.transport.transport().readBufferRing(), exhaustions),
+				describe(this.transport.eventLoops().readBufferRing(), exhaustions),
 				(server != null) ? describe(server) : null, channels);
 	}
 
@@ -71,19 +79,19 @@ public class BufferPoolEndpoint {
 	 */
 	@ReadOperation
 	public ChannelDescriptor channel(@Selector String name) {
-		ChannelInfo info = this.transport.channels().get(name);
-		return (info != null) ? describe(info) : null;
+		Registration channel = this.registry.channel(name);
+		return (channel != null) ? describe(channel) : null;
 	}
 
-	private ChannelDescriptor describe(ChannelInfo info) {
-		ReadPathStats stats = this.transport.stats().get(info.owner());
-		if (stats == null) {
-			return new ChannelDescriptor(info.name(), info.target(), info.security(), info.readPath(), 0, 0, 0, 0, 0, 0,
-					0);
-		}
-		return new ChannelDescriptor(info.name(), info.target(), info.security(), info.readPath(), stats.connections(),
-				stats.pinnedBytes(), stats.incompleteFrames(), stats.incompleteBytes(), stats.readBuffersTaken(),
-				stats.readBuffersDone(), stats.bytesRead());
+	private static ChannelDescriptor describe(Registration registration) {
+		ReadPathStats stats = registration.stats();
+		return new ChannelDescriptor(registration.name(), registration.target(), registration.security().displayName(),
+				lowercase(registration.readPath()), stats.connections(), stats.pinnedBytes(), stats.incompleteFrames(),
+				stats.incompleteBytes(), stats.readBuffersTaken(), stats.readBuffersDone(), stats.bytesRead());
+	}
+
+	private static String lowercase(Enum<?> value) {
+		return value.name().toLowerCase(Locale.ROOT);
 	}
 
 	private static RingDescriptor describe(ReadBufferRing ring, long exhaustions) {

@@ -24,9 +24,9 @@ public class ReadyReadInfoContributor implements InfoContributor {
 	@Override
 	public void contribute(Info.Builder builder) {
 		Map<String, Object> readyRead = new LinkedHashMap<>();
-		readyRead.put("mode", this.transport.mode());
-		readyRead.put("transport", this.transport.transport().type().displayName());
-		readyRead.put("readPath", this.transport.readPath().name().toLowerCase(Locale.ROOT));
+		readyRead.put("mode", this.transport.mode().displayName());
+		readyRead.put("transport", this.transport.eventLoops().type().displayName());
+		readyRead.put("readPath", this.transport.settings().readPath().name().toLowerCase(Locale.ROOT));
 		builder.withDetail("grpc", Map.of("ready-read", readyRead));
 	}
 

@@ -4,10 +4,11 @@ import java.net.InetSocketAddress;
 
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.alts.AltsHandshakeFailures;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
-import io.github.readyread.grpc.alts.EmbeddedHandshakerService;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshakerService;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.NettyTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,15 +54,24 @@ public class ReadyReadAltsConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	AltsChannelSecurity altsChannelSecurity(ReadyReadProperties properties, ReadyReadTransport transport,
-			ObjectProvider<EmbeddedHandshaker> embeddedHandshaker, AltsHandshakeFailures failures,
-			ObjectProvider<ConfiguredClientChannels> configuredChannels) {
-		AltsChannelSecurity.Config config = properties.getAlts().toConfig();
+	AltsChannelSecurity altsChannelSecurity(ReadyReadProperties properties, NettyTransport eventLoops,
+			PooledBufferAllocator pool, ObjectProvider<EmbeddedHandshaker> embeddedHandshaker,
+			AltsHandshakeFailures failures, ObjectProvider<ConfiguredClientChannels> configuredChannels) {
+		AltsChannelSecurity.Config config = config(properties.getAlts());
 		ConfiguredClientChannels channels = configuredChannels.getIfAvailable();
 		if (channels != null && channels.names() != null) {
 			config.checkChannelNames(channels.names(), channels.channelProperty());
 		}
-		return new AltsChannelSecurity(config, transport, embeddedHandshaker.getIfAvailable(), failures);
+		EmbeddedHandshaker embedded = embeddedHandshaker.getIfAvailable();
+		return new AltsChannelSecurity(config, eventLoops, pool, (embedded != null) ? embedded.channel() : null,
+				failures);
+	}
+
+	/** {@code grpc.ready-read.alts.*}. */
+	static AltsChannelSecurity.Config config(ReadyReadProperties.Alts alts) {
+		return new AltsChannelSecurity.Config(alts.getHandshakerAddress(), alts.isServer(), alts.getClientChannels(),
+				alts.getTargetServiceAccounts(), (int) alts.getMaxFrameSize().toBytes(), alts.getHandshakeTimeout(),
+				alts.getMaxConcurrentHandshakes(), alts.getEmbeddedHandshaker().getServiceAccount());
 	}
 
 	@Configuration(proxyBeanMethods = false)

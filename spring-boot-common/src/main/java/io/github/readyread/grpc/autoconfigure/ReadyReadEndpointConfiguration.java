@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.autoconfigure;
 
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
@@ -18,8 +19,8 @@ public class ReadyReadEndpointConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	@ConditionalOnAvailableEndpoint(BufferPoolEndpoint.class)
-	BufferPoolEndpoint bufferPoolEndpoint(ReadyReadTransport transport) {
-		return new BufferPoolEndpoint(transport);
+	BufferPoolEndpoint bufferPoolEndpoint(ReadyReadTransport transport, ReadPathRegistry registry) {
+		return new BufferPoolEndpoint(transport, registry);
 	}
 
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
@@ -40,8 +41,8 @@ public class ReadyReadMetricsConfiguration {
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
-	ReadPathMetrics readPathMetrics(ReadyReadTransport transport) {
-		return new ReadPathMetrics(transport);
+	ReadPathMetrics readPathMetrics(ReadyReadTransport transport, ReadPathRegistry registry) {
+		return new ReadPathMetrics(transport, registry);
 	}
 
 }

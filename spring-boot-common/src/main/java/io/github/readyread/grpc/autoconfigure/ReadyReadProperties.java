@@ -6,14 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.github.readyread.grpc.alts.AltsChannelSecurity;
-import io.github.readyread.grpc.buffer.PoolSettings;
-import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadSizing;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -112,33 +107,12 @@ public class ReadyReadProperties {
 		return this.eventLoop;
 	}
 
-	/**
-	 * The read buffer ring that io_uring worker loops register, filled from the pool.
-	 * @param pool the one pool
-	 * @return the ring settings
-	 */
-	public ReadBufferRing newReadBufferRing(PooledBufferAllocator pool) {
-		return new ReadBufferRing(pool.allocator(), this.ioUring.getRingEntries(),
-				(int) this.ioUring.getRingBufferSize().toBytes());
-	}
-
 	public IoUring getIoUring() {
 		return this.ioUring;
 	}
 
 	public Alts getAlts() {
 		return this.alts;
-	}
-
-	/**
-	 * Creates the ready-read transport these properties describe.
-	 * @param transport the shared event loops
-	 * @param pool the shared pool
-	 * @return the transport
-	 */
-	public ReadyReadTransport newTransport(NettyTransport transport, PooledBufferAllocator pool) {
-		return new ReadyReadTransport(transport, pool, this.readPath, (int) this.readBufferSize.toBytes(),
-				this.readSizing, pool.settings().cacheTrimInterval());
 	}
 
 	/**
@@ -171,16 +145,6 @@ public class ReadyReadProperties {
 		 * Whether buffers are direct (off-heap) rather than heap buffers.
 		 */
 		private boolean preferDirect = true;
-
-		/**
-		 * The pool settings as the core reads them.
-		 * @return the settings
-		 */
-		public PoolSettings toSettings() {
-			int arenas = (this.arenas != null) ? this.arenas : PoolSettings.defaults().arenas();
-			return new PoolSettings((int) this.chunkSize.toBytes(), arenas, this.threadCaches, this.cacheTrimInterval,
-					this.preferDirect);
-		}
 
 		public DataSize getChunkSize() {
 			return this.chunkSize;
@@ -278,16 +242,6 @@ public class ReadyReadProperties {
 		 * Longest wait for the event loops' graceful shutdown.
 		 */
 		private Duration shutdownTimeout = Duration.ofSeconds(5);
-
-		/**
-		 * Starts the event loops of the requested transport.
-		 * @param requested the transport asked for
-		 * @param ring the read buffer ring of io_uring worker loops
-		 * @return the event loops
-		 */
-		public NettyTransport select(TransportType requested, ReadBufferRing ring) {
-			return NettyTransport.select(requested, this.threads, this.shutdownQuietPeriod, this.shutdownTimeout, ring);
-		}
 
 		public int getThreads() {
 			return this.threads;
@@ -392,16 +346,6 @@ public class ReadyReadProperties {
 
 		public void setTargetServiceAccounts(Map<String, List<String>> targetServiceAccounts) {
 			this.targetServiceAccounts = targetServiceAccounts;
-		}
-
-		/**
-		 * The ALTS settings as the core reads them.
-		 * @return the settings
-		 */
-		public AltsChannelSecurity.Config toConfig() {
-			return new AltsChannelSecurity.Config(this.handshakerAddress, this.server, this.clientChannels,
-					this.targetServiceAccounts, (int) this.maxFrameSize.toBytes(), this.handshakeTimeout,
-					this.maxConcurrentHandshakes, this.embeddedHandshaker.getServiceAccount());
 		}
 
 		public DataSize getMaxFrameSize() {

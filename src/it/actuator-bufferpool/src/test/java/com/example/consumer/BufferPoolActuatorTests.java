@@ -5,6 +5,7 @@ import java.util.Map;
 
 import com.jayway.jsonpath.DocumentContext;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Channel;
@@ -52,6 +53,9 @@ class BufferPoolActuatorTests {
 	ReadyReadTransport transport;
 
 	@Autowired
+	ReadPathRegistry readPaths;
+
+	@Autowired
 	PooledBufferAllocator pool;
 
 	@BeforeEach
@@ -62,7 +66,7 @@ class BufferPoolActuatorTests {
 	@Test
 	void bufferPoolShowsModeTransportAndReadPath() {
 		DocumentContext json = getJson(this.http, "/actuator/bufferpool");
-		assertThat(json.read("$.mode", String.class)).isEqualTo(this.transport.mode());
+		assertThat(json.read("$.mode", String.class)).isEqualTo(this.transport.mode().displayName());
 		assertThat(json.read("$.fallbackReason", String.class)).isEqualTo(this.transport.fallbackReason());
 		assertThat(json.read("$.transport", String.class)).isEqualTo(Epoll.isAvailable() ? "epoll" : "nio");
 		assertThat(json.read("$.readPath", String.class)).isEqualTo("ready");
@@ -116,13 +120,13 @@ class BufferPoolActuatorTests {
 		assertThat(first).containsEntry("name", "first")
 			.containsEntry("target", "static://127.0.0.1:" + GRPC_PORT)
 			.containsEntry("security", "plaintext")
-			.containsEntry("readPath", this.transport.channels().get("first").readPath())
+			.containsEntry("readPath", "ready")
 			.containsEntry("liveConnections", 1);
 		assertThat(json.read("$.channels", Map.class)).doesNotContainKey("server");
 		Map<String, Object> server = json.read("$.server");
 		assertThat(server).containsEntry("name", "server").containsEntry("security", "plaintext");
 		assertThat(((Number) server.get("liveConnections")).longValue())
-			.isEqualTo(this.transport.serverStats().connections())
+			.isEqualTo(this.readPaths.server().stats().connections())
 			.isPositive();
 	}
 
@@ -131,7 +135,7 @@ class BufferPoolActuatorTests {
 		DocumentContext json = getJson(this.http, "/actuator/bufferpool/first");
 		assertThat(json.read("$.name", String.class)).isEqualTo("first");
 		assertThat(number(json, "$.liveConnections")).isEqualTo(1);
-		assertThat(number(json, "$.incompleteBytes")).isEqualTo(this.transport.statsFor("first").incompleteBytes());
+		assertThat(number(json, "$.incompleteBytes")).isEqualTo(this.readPaths.channel("first").stats().incompleteBytes());
 	}
 
 	@Test
@@ -160,7 +164,7 @@ class BufferPoolActuatorTests {
 
 	@Test
 	void readPathMetersFollowTheChannel() {
-		ReadPathStats stats = this.transport.statsFor("first");
+		ReadPathStats stats = this.readPaths.channel("first").stats();
 		// net.devh created the channel lazily; its meters appear within a second.
 		await().atMost(Duration.ofSeconds(5))
 			.untilAsserted(() -> assertThat(
@@ -170,7 +174,7 @@ class BufferPoolActuatorTests {
 		assertThat(pinned.read("$.baseUnit", String.class)).isEqualTo("bytes");
 		assertThat(pinned.read("$.availableTags[*].tag", java.util.List.class)).containsOnly("owner", "security", "mode");
 		assertThat(pinned.read("$.availableTags[?(@.tag == 'mode')].values[0]", java.util.List.class))
-			.containsExactly(this.transport.mode());
+			.containsExactly(this.transport.mode().displayName());
 		assertThat((long) measurement(this.http, "grpc.ready-read.read.pinned?tag=channel:first", "VALUE"))
 			.isEqualTo(stats.pinnedBytes());
 		assertThat((long) measurement(this.http, "grpc.ready-read.read.incomplete.bytes?tag=channel:first", "VALUE"))
@@ -187,22 +191,26 @@ class BufferPoolActuatorTests {
 	@Test
 	void infoShowsTheMode() {
 		DocumentContext json = getJson(this.http, "/actuator/info");
-		assertThat(json.read("$.grpc['ready-read'].mode", String.class)).isEqualTo(this.transport.mode());
+		assertThat(json.read("$.grpc['ready-read'].mode", String.class)).isEqualTo(this.transport.mode().displayName());
 		assertThat(json.read("$.grpc['ready-read'].transport", String.class))
-			.isEqualTo(this.transport.transport().type().displayName());
+			.isEqualTo(this.transport.eventLoops().type().displayName());
 		assertThat(json.read("$.grpc['ready-read'].readPath", String.class)).isEqualTo("ready");
 	}
 
 	private int workers() {
 		int count = 0;
-		for (Object executor : this.transport.transport().workerGroup()) {
+		for (Object executor : this.transport.eventLoops().workerGroup()) {
 			count++;
 		}
 		return count;
 	}
 
 	private long sum(java.util.function.ToLongFunction<ReadPathStats> figure) {
-		return this.transport.stats().values().stream().mapToLong(figure).sum();
+		return this.readPaths.registrations()
+			.stream()
+			.map(ReadPathRegistry.Registration::stats)
+			.mapToLong(figure)
+			.sum();
 	}
 
 }

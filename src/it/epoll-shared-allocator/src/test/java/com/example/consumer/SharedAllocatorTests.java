@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.stub.ClientCalls;
@@ -30,7 +30,7 @@ class SharedAllocatorTests {
 	Channel second;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@Autowired
 	PooledBufferAllocator pool;
@@ -41,9 +41,9 @@ class SharedAllocatorTests {
 		assertThat(call(this.first, "hello")).isEqualTo("hello");
 		assertThat(call(this.second, "world")).isEqualTo("world");
 
-		List<io.netty.channel.Channel> clients = new ArrayList<>(this.transport.statsFor("first").liveChannels());
-		clients.addAll(this.transport.statsFor("second").liveChannels());
-		List<io.netty.channel.Channel> accepted = this.transport.serverStats().liveChannels();
+		List<io.netty.channel.Channel> clients = new ArrayList<>(this.readPaths.channel("first").stats().liveChannels());
+		clients.addAll(this.readPaths.channel("second").stats().liveChannels());
+		List<io.netty.channel.Channel> accepted = this.readPaths.server().stats().liveChannels();
 		assertThat(clients).hasSize(2).allSatisfy((channel) -> {
 			assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());

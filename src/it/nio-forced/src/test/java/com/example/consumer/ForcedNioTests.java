@@ -2,6 +2,8 @@ package com.example.consumer;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadyReadMode;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.CallOptions;
@@ -27,6 +29,9 @@ class ForcedNioTests {
 	ReadyReadTransport transport;
 
 	@Autowired
+	ReadPathRegistry readPaths;
+
+	@Autowired
 	NettyTransport nettyTransport;
 
 	@Autowired
@@ -35,14 +40,14 @@ class ForcedNioTests {
 	@Test
 	void transportNioRunsNioChannelsOnTheSharedAllocator() {
 		assertThat(this.nettyTransport.type()).isEqualTo(TransportType.NIO);
-		assertThat(this.transport.mode()).isEqualTo("fallback");
+		assertThat(this.transport.mode()).isEqualTo(ReadyReadMode.FALLBACK);
 		byte[] reply = ClientCalls.blockingUnaryCall(this.first, EchoService.ECHO, CallOptions.DEFAULT, new byte[] { 7 });
 		assertThat(reply).containsExactly(7);
-		assertThat(this.transport.statsFor("first").liveChannels()).singleElement().satisfies((channel) -> {
+		assertThat(this.readPaths.channel("first").stats().liveChannels()).singleElement().satisfies((channel) -> {
 			assertThat(channel).isInstanceOf(NioSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());
 		});
-		assertThat(this.transport.serverStats().liveChannels()).singleElement().satisfies((channel) -> {
+		assertThat(this.readPaths.server().stats().liveChannels()).singleElement().satisfies((channel) -> {
 			assertThat(channel).isInstanceOf(NioSocketChannel.class);
 			assertThat(channel.parent()).isInstanceOf(NioServerSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import io.github.readyread.grpc.alts.AltsPeer;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.BindableService;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -70,7 +70,7 @@ public class InteropService implements BindableService {
 	Channel boot4;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@Override
 	public ServerServiceDefinition bindService() {
@@ -87,13 +87,14 @@ public class InteropService implements BindableService {
 			.addMethod(RELAY, ServerCalls.asyncUnaryCall((request, response) -> {
 				byte[] peer = ClientCalls.blockingUnaryCall(this.boot4, PEER,
 						CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), new byte[0]);
-				List<String> live = this.transport.statsFor("boot4")
+				List<String> live = this.readPaths.channel("boot4")
+					.stats()
 					.liveChannels()
 					.stream()
 					.map((channel) -> channel.getClass().getSimpleName())
 					.collect(Collectors.toList());
 				String answer = "peer=" + new String(peer, StandardCharsets.UTF_8) + ";security="
-						+ this.transport.channels().get("boot4").security() + ";live=" + live;
+						+ this.readPaths.channel("boot4").security().displayName() + ";live=" + live;
 				response.onNext(answer.getBytes(StandardCharsets.UTF_8));
 				response.onCompleted();
 			}))

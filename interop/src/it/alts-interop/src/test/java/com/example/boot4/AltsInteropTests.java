@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.alts.AltsPeer;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -121,7 +121,7 @@ class AltsInteropTests {
 	GrpcChannelFactory channels;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@Autowired
 	PooledBufferAllocator pool;
@@ -150,7 +150,7 @@ class AltsInteropTests {
 		// The net.devh server saw this call come over ALTS.
 		assertThat(call(boot3, InteropService.PEER)).isEqualTo(ACCOUNT);
 		if (Epoll.isAvailable()) {
-			assertThat(this.transport.statsFor("boot3").liveChannels()).isNotEmpty().allSatisfy((channel) -> {
+			assertThat(this.readPaths.channel("boot3").stats().liveChannels()).isNotEmpty().allSatisfy((channel) -> {
 				assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 				assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());
 			});
@@ -167,7 +167,7 @@ class AltsInteropTests {
 		if (Epoll.isAvailable()) {
 			assertThat(relayed).contains("EpollSocketChannel").doesNotContain("Nio");
 			// The connections this server accepted are the net.devh app's.
-			assertThat(this.transport.serverStats().liveChannels()).isNotEmpty().allSatisfy((channel) -> {
+			assertThat(this.readPaths.server().stats().liveChannels()).isNotEmpty().allSatisfy((channel) -> {
 				assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 				assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());
 			});

@@ -8,6 +8,11 @@ import java.nio.file.Path;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
+import io.github.readyread.grpc.transport.ConnectionSecurity;
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
+import io.github.readyread.grpc.transport.ReadyReadMode;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.netty.channel.epoll.Epoll;
@@ -56,12 +61,13 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 				.noneSatisfy((factory) -> assertThat(factory.getClass().getSimpleName()).startsWith("Shaded"));
 			echo(context, "static://127.0.0.1:" + port(context));
 			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-			assertThat(transport.mode()).isEqualTo("ready-read");
-			assertThat(transport.transport().type().displayName()).isEqualTo("epoll");
-			assertThat(transport.server().security()).isEqualTo("plaintext");
-			assertThat(transport.server().readPath()).isEqualTo("ready");
-			assertThat(transport.channels()).containsKey("static://127.0.0.1:" + port(context));
-			assertThat(transport.serverStats().readBuffersTaken()).isPositive();
+			ReadPathRegistry registry = context.getBean(ReadPathRegistry.class);
+			assertThat(transport.mode()).isEqualTo(ReadyReadMode.READY_READ);
+			assertThat(transport.eventLoops().type().displayName()).isEqualTo("epoll");
+			assertThat(registry.server().security()).isEqualTo(ConnectionSecurity.PLAINTEXT);
+			assertThat(registry.server().readPath()).isEqualTo(ReadPath.READY);
+			assertThat(registry.channels()).containsKey("static://127.0.0.1:" + port(context));
+			assertThat(registry.server().stats().readBuffersTaken()).isPositive();
 		});
 	}
 
@@ -70,12 +76,10 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 		this.runner.withPropertyValues("spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
 			.run((context) -> {
 				context.getBean(GrpcChannelFactory.class).createChannel("backend");
-				ReadyReadTransport.ChannelInfo backend = context.getBean(ReadyReadTransport.class)
-					.channels()
-					.get("backend");
+				Registration backend = context.getBean(ReadPathRegistry.class).channel("backend");
 				assertThat(backend).isNotNull();
 				assertThat(backend.target()).isEqualTo("static://127.0.0.1:1");
-				assertThat(backend.security()).isEqualTo("plaintext");
+				assertThat(backend.security()).isEqualTo(ConnectionSecurity.PLAINTEXT);
 			});
 	}
 
@@ -100,9 +104,9 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 						"spring.grpc.server.ssl.bundle=server")
 				.run((context) -> {
 					assertThat(context).hasNotFailed();
-					ReadyReadTransport.ChannelInfo server = context.getBean(ReadyReadTransport.class).server();
-					assertThat(server.security()).isEqualTo("tls");
-					assertThat(server.readPath()).isEqualTo("conventional");
+					Registration server = context.getBean(ReadPathRegistry.class).server();
+					assertThat(server.security()).isEqualTo(ConnectionSecurity.TLS);
+					assertThat(server.readPath()).isEqualTo(ReadPath.CONVENTIONAL);
 				});
 		}
 		finally {
@@ -140,9 +144,9 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 			.run((context) -> {
 				assertThat(context).hasNotFailed().hasSingleBean(AltsChannelSecurity.class);
 				echo(context, "backend");
-				ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
-				assertThat(transport.server().security()).isEqualTo("alts");
-				assertThat(transport.channels().get("backend").security()).isEqualTo("alts");
+				ReadPathRegistry registry = context.getBean(ReadPathRegistry.class);
+				assertThat(registry.server().security()).isEqualTo(ConnectionSecurity.ALTS);
+				assertThat(registry.channel("backend").security()).isEqualTo(ConnectionSecurity.ALTS);
 			});
 	}
 

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.alts.AltsPeer;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -59,7 +59,7 @@ class AltsPairTests {
 	GrpcChannelFactory channels;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@Autowired
 	PooledBufferAllocator pool;
@@ -101,8 +101,8 @@ class AltsPairTests {
 	void liveAltsChannelsAreEpollOnTheSharedAllocator() throws Exception {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable on this machine");
 		assertThat(call(this.channels.createChannel("backend"), EchoService.ECHO, "hello")).isEqualTo("hello");
-		List<Channel> clients = this.transport.statsFor("backend").liveChannels();
-		List<Channel> accepted = this.transport.serverStats().liveChannels();
+		List<Channel> clients = this.readPaths.channel("backend").stats().liveChannels();
+		List<Channel> accepted = this.readPaths.server().stats().liveChannels();
 		assertThat(clients).isNotEmpty().allSatisfy((channel) -> {
 			assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());

@@ -7,7 +7,7 @@ import java.net.http.HttpResponse;
 import java.util.List;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCalls;
@@ -44,7 +44,7 @@ class ServerClientEpollTests {
 	GrpcChannelFactory channels;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@Autowired
 	PooledBufferAllocator pool;
@@ -76,8 +76,8 @@ class ServerClientEpollTests {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable on this machine");
 		ManagedChannel backend = this.channels.createChannel("backend");
 		assertThat(echo(backend, "hello")).isEqualTo("hello");
-		List<io.netty.channel.Channel> clients = this.transport.statsFor("backend").liveChannels();
-		List<io.netty.channel.Channel> accepted = this.transport.serverStats().liveChannels();
+		List<io.netty.channel.Channel> clients = this.readPaths.channel("backend").stats().liveChannels();
+		List<io.netty.channel.Channel> accepted = this.readPaths.server().stats().liveChannels();
 		assertThat(clients).isNotEmpty().allSatisfy((channel) -> {
 			assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());

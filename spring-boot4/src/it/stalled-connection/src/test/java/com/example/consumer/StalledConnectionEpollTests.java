@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.DocumentContext;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -74,7 +74,7 @@ class StalledConnectionEpollTests {
 	GrpcChannelFactory channels;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@Autowired
 	PooledBufferAllocator pool;
@@ -94,7 +94,7 @@ class StalledConnectionEpollTests {
 			stalled = this.channels.createChannel("stalled");
 		}
 		assertThat(Http.echo(stalled, "warm")).isEqualTo("warm");
-		this.stats = this.transport.statsFor("stalled");
+		this.stats = this.readPaths.channel("stalled").stats();
 	}
 
 	@AfterEach
@@ -107,11 +107,11 @@ class StalledConnectionEpollTests {
 		assertThat(ClassUtils.isPresent("io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder", null)).isFalse();
 		assertThat(output.getOut()).contains("gRPC ready-read: mode=ready-read, transport=epoll, read-path=ready");
 		assertThat(Http.echo(this.channels.createChannel("backend"), "hello")).isEqualTo("hello");
-		assertThat(this.transport.statsFor("backend").liveChannels()).isNotEmpty().allSatisfy((channel) -> {
+		assertThat(this.readPaths.channel("backend").stats().liveChannels()).isNotEmpty().allSatisfy((channel) -> {
 			assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());
 		});
-		assertThat(this.transport.serverStats().liveChannels()).isNotEmpty().allSatisfy((channel) -> {
+		assertThat(this.readPaths.server().stats().liveChannels()).isNotEmpty().allSatisfy((channel) -> {
 			assertThat(channel).isInstanceOf(EpollSocketChannel.class);
 			assertThat(channel.config().getAllocator()).isSameAs(this.pool.allocator());
 			assertThat(channel.parent()).isInstanceOf(EpollServerSocketChannel.class);

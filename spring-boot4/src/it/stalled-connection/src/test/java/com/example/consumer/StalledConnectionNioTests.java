@@ -6,8 +6,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.DocumentContext;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import org.junit.jupiter.api.AfterAll;
@@ -62,7 +62,7 @@ class StalledConnectionNioTests {
 	GrpcChannelFactory channels;
 
 	@Autowired
-	ReadyReadTransport transport;
+	ReadPathRegistry readPaths;
 
 	@LocalServerPort
 	int httpPort;
@@ -75,7 +75,7 @@ class StalledConnectionNioTests {
 	void connect() {
 		this.stalled = this.channels.createChannel("stalled");
 		assertThat(Http.echo(this.stalled, "warm")).isEqualTo("warm");
-		this.stats = this.transport.statsFor("stalled");
+		this.stats = this.readPaths.channel("stalled").stats();
 	}
 
 	@AfterEach

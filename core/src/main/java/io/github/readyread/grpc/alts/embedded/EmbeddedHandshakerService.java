@@ -1,4 +1,4 @@
-package io.github.readyread.grpc.alts;
+package io.github.readyread.grpc.alts.embedded;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -13,7 +13,6 @@ import java.security.MessageDigest;
 import java.security.Provider;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -22,6 +21,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 import com.google.protobuf.ByteString;
+import io.github.readyread.grpc.alts.AltsProtocol;
 import io.grpc.Status;
 import io.grpc.alts.internal.HandshakeProtocol;
 import io.grpc.alts.internal.HandshakerReq;
@@ -314,7 +314,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			this.transcript = sha.digest();
 			byte[] prk = hmac(this.transcript, shared);
 			Arrays.fill(shared, (byte) 0);
-			this.keyData = expand(prk, "grpc-ready-read embedded alts key data", AltsCrypter.KEY_LENGTH);
+			this.keyData = expand(prk, "grpc-ready-read embedded alts key data", AltsProtocol.KEY_LENGTH);
 			this.confirmKey = expand(prk, "grpc-ready-read embedded alts confirmation", MAC_LENGTH);
 		}
 
@@ -332,8 +332,8 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 		private HandshakerResult result() {
 			this.finished = true;
 			HandshakerResult.Builder result = HandshakerResult.newBuilder()
-				.setApplicationProtocol(AltsHandshakeHandler.APPLICATION_PROTOCOL)
-				.setRecordProtocol(AltsHandshakeHandler.RECORD_PROTOCOL)
+				.setApplicationProtocol(AltsProtocol.APPLICATION_PROTOCOL)
+				.setRecordProtocol(AltsProtocol.RECORD_PROTOCOL)
 				.setKeyData(ByteString.copyFrom(this.keyData))
 				.setPeerIdentity(Identity.newBuilder().setServiceAccount(this.peerAccount))
 				.setLocalIdentity(Identity.newBuilder().setServiceAccount(this.account))
@@ -392,11 +392,11 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 	private static void requireProtocols(List<String> applicationProtocols, List<String> recordProtocols)
 			throws HandshakeException {
-		if (!applicationProtocols.contains(AltsHandshakeHandler.APPLICATION_PROTOCOL)) {
+		if (!applicationProtocols.contains(AltsProtocol.APPLICATION_PROTOCOL)) {
 			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
 					"no supported application protocol in " + applicationProtocols);
 		}
-		if (!recordProtocols.contains(AltsHandshakeHandler.RECORD_PROTOCOL)) {
+		if (!recordProtocols.contains(AltsProtocol.RECORD_PROTOCOL)) {
 			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
 					"no supported record protocol in " + recordProtocols);
 		}
@@ -464,8 +464,15 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 	 * otherwise.
 	 */
 	private static Provider x25519Provider() {
-		Provider conscrypt = AltsCrypter.conscrypt();
-		if (conscrypt == null) {
+		Provider conscrypt;
+		try {
+			Class<?> conscryptClass = Class.forName("org.conscrypt.Conscrypt");
+			if (!(Boolean) conscryptClass.getMethod("isAvailable").invoke(null)) {
+				return null;
+			}
+			conscrypt = (Provider) conscryptClass.getMethod("newProvider").invoke(null);
+		}
+		catch (ReflectiveOperationException | LinkageError | RuntimeException ex) {
 			return null;
 		}
 		try {
