@@ -11,10 +11,13 @@ package io.github.readyread.grpc.transport;
 public enum ReadSizing {
 
 	/**
-	 * Reads of the largest read size while bytes keep coming, several per wakeup as in
-	 * Netty's usual read loop; on epoll, {@code SO_RCVLOWAT} is raised only for a peer
-	 * that trickles inside one frame. About stock grpc-java's system calls per message;
-	 * the received part of an incomplete frame is held in the process in a buffer of its
+	 * Reads sized from what reads return, as Netty's adaptive allocator sizes stock
+	 * grpc-java's ({@link AdaptiveReadSize}: growing to the largest read size while bytes
+	 * keep coming, shrinking when wakeups bring little), never smaller than what the
+	 * frame being read misses, several per wakeup as in Netty's usual read loop; on
+	 * epoll, {@code SO_RCVLOWAT} is raised only for a peer that trickles inside one
+	 * frame. About stock grpc-java's system calls and read buffer bytes per message; the
+	 * received part of an incomplete frame is held in the process in a buffer of its
 	 * exact size.
 	 */
 	ADAPTIVE,

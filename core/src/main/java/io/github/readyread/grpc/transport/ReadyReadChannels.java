@@ -21,8 +21,8 @@ public final class ReadyReadChannels {
 	public static final int INITIAL_READ_SIZE = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
 	/**
-	 * Largest read where no size is configured: 64 KiB, as Netty's own read loop, so an
-	 * {@link ReadSizing#ADAPTIVE} read takes several frames at once.
+	 * Largest read where no size is configured: 64 KiB, as Netty's own read loop, so a
+	 * streaming {@link ReadSizing#ADAPTIVE} read takes several frames at once.
 	 * {@link ReadSizing#EXACT} reads are sized to one HTTP/2 frame (at most 16 KiB) and
 	 * its neighbours' headers whatever this is; a smaller maximum splits those frames
 	 * over several reads.
