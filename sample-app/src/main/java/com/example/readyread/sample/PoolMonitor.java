@@ -9,6 +9,7 @@ import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import net.devh.boot.grpc.server.event.GrpcServerStartedEvent;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +40,7 @@ public class PoolMonitor implements DisposableBean {
 
 	private final SampleProperties properties;
 
-	private final PathMappedEndpoints endpoints;
+	private final @Nullable PathMappedEndpoints endpoints;
 
 	private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor((task) -> {
 		Thread thread = new Thread(task, "sample-monitor");
@@ -60,7 +61,7 @@ public class PoolMonitor implements DisposableBean {
 	private long lastLoggedNanos = System.nanoTime();
 
 	public PoolMonitor(PooledBufferAllocator pool, ReadyReadTransport transport, DownloadClient client,
-			SampleProperties properties, PathMappedEndpoints endpoints) {
+			SampleProperties properties, @Nullable PathMappedEndpoints endpoints) {
 		this.pool = pool;
 		this.transport = transport;
 		this.client = client;

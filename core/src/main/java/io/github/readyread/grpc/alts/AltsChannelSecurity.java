@@ -17,6 +17,7 @@ import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.ChannelOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds ALTS negotiators for the client channels {@link Config#clientChannels() listed}
@@ -33,7 +34,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final ReadyReadTransport transport;
 
-	private final EmbeddedHandshaker embedded;
+	private final @Nullable EmbeddedHandshaker embedded;
 
 	private final AltsHandshakeFailures failures;
 
@@ -41,7 +42,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final HandshakeLimiter serverLimiter;
 
-	private ManagedChannel handshakerChannel;
+	private @Nullable ManagedChannel handshakerChannel;
 
 	/**
 	 * Checks that a handshaker is reachable when anything uses ALTS: fails at startup
@@ -51,7 +52,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * @param embedded the embedded handshaker, or {@code null}
 	 * @param failures where failed handshakes are counted
 	 */
-	public AltsChannelSecurity(Config config, ReadyReadTransport transport, EmbeddedHandshaker embedded,
+	public AltsChannelSecurity(Config config, ReadyReadTransport transport, @Nullable EmbeddedHandshaker embedded,
 			AltsHandshakeFailures failures) {
 		this.config = config;
 		this.transport = transport;
@@ -65,7 +66,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	}
 
 	@Override
-	public GrpcNettyBridge.Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
+	public GrpcNettyBridge.@Nullable Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
 		if (!this.config.isAltsChannel(channelName)) {
 			return null;
 		}
@@ -76,7 +77,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	}
 
 	@Override
-	public GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
+	public GrpcNettyBridge.@Nullable Negotiator serverNegotiator(ReadPathStats stats) {
 		return this.config.server() ? AltsNegotiator.server(settings(true, stats), this.serverLimiter, this.failures)
 				: null;
 	}
@@ -155,7 +156,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * @param embeddedServiceAccount account this process claims with the embedded
 	 * handshaker
 	 */
-	public record Config(String handshakerAddress, boolean server, List<String> clientChannels,
+	public record Config(@Nullable String handshakerAddress, boolean server, List<String> clientChannels,
 			Map<String, List<String>> targetServiceAccounts, int maxFrameSize, Duration handshakeTimeout,
 			int maxConcurrentHandshakes, String embeddedServiceAccount) {
 

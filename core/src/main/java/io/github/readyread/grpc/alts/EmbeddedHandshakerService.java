@@ -16,6 +16,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
@@ -35,6 +36,7 @@ import io.grpc.alts.internal.ServerHandshakeParameters;
 import io.grpc.alts.internal.StartClientHandshakeReq;
 import io.grpc.alts.internal.StartServerHandshakeReq;
 import io.grpc.stub.StreamObserver;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +75,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 	private static final int MAC_LENGTH = 32;
 
 	/** X25519 provider, {@code null} for the JDK's default. */
-	private static final Provider X25519 = x25519Provider();
+	private static final @Nullable Provider X25519 = x25519Provider();
 
 	private final String localServiceAccount;
 
@@ -102,7 +104,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 		private final StreamObserver<HandshakerResp> responses;
 
-		private Boolean client;
+		private @Nullable Boolean client;
 
 		private boolean finished;
 
@@ -122,7 +124,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 		private RpcProtocolVersions peerVersions = RpcProtocolVersions.getDefaultInstance();
 
-		private byte[] clientInitBody;
+		private byte @Nullable [] clientInitBody;
 
 		private byte[] transcript;
 
@@ -130,6 +132,8 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 		private byte[] confirmKey;
 
+		// Keys and accounts are set as the handshake goes, each before its first read.
+		@SuppressWarnings("NullAway.Init")
 		Handshake(StreamObserver<HandshakerResp> responses) {
 			this.responses = responses;
 		}
@@ -148,7 +152,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 				}
 			}
 			catch (HandshakeException ex) {
-				error(ex.code, ex.getMessage());
+				error(ex.code, ex.details);
 			}
 			catch (Exception ex) {
 				error(Status.Code.INTERNAL, "embedded handshaker failed: " + ex);
@@ -219,7 +223,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			respond(outFrames.toByteArray(), consumed, result);
 		}
 
-		private byte[] completeMessage(int position) throws HandshakeException {
+		private byte @Nullable [] completeMessage(int position) throws HandshakeException {
 			if (this.buffered.length - position < 4) {
 				return null;
 			}
@@ -235,10 +239,11 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			return Arrays.copyOfRange(this.buffered, position + 4, position + 4 + length);
 		}
 
-		private HandshakerResult handle(byte[] message, ByteArrayOutputStream outFrames) throws Exception {
+		private @Nullable HandshakerResult handle(byte[] message, ByteArrayOutputStream outFrames) throws Exception {
 			int type = message[0];
 			byte[] body = Arrays.copyOfRange(message, 1, message.length);
-			if (!this.client && this.clientInitBody == null) {
+			boolean client = Objects.requireNonNull(this.client, "handshake not started");
+			if (!client && this.clientInitBody == null) {
 				expect(type, CLIENT_INIT);
 				try {
 					serverReceivesClientInit(body, outFrames);
@@ -248,7 +253,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 				}
 				return null;
 			}
-			if (!this.client) {
+			if (!client) {
 				expect(type, CLIENT_FINISHED);
 				verifyMac(body, "client");
 				return result();
@@ -343,7 +348,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			return result.build();
 		}
 
-		private void respond(byte[] outFrames, int consumed, HandshakerResult result) {
+		private void respond(byte[] outFrames, int consumed, @Nullable HandshakerResult result) {
 			HandshakerResp.Builder response = HandshakerResp.newBuilder()
 				.setOutFrames(ByteString.copyFrom(outFrames))
 				.setBytesConsumed(consumed)
@@ -463,7 +468,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 	 * JDK's, which matters to benchmarks opening thousands of connections; the JDK's
 	 * otherwise.
 	 */
-	private static Provider x25519Provider() {
+	private static @Nullable Provider x25519Provider() {
 		Provider conscrypt = AltsCrypter.conscrypt();
 		if (conscrypt == null) {
 			return null;
@@ -528,9 +533,12 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 		private final Status.Code code;
 
+		private final String details;
+
 		HandshakeException(Status.Code code, String message) {
 			super(message);
 			this.code = code;
+			this.details = message;
 		}
 
 	}

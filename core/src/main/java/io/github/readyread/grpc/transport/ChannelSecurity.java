@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.transport;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Decides which connections are secured by the ready-read transport itself (ALTS) and
  * builds their negotiators.
@@ -17,7 +19,7 @@ public interface ChannelSecurity {
 	 * @param stats the channel's read path figures
 	 * @return the negotiator or {@code null}
 	 */
-	default GrpcNettyBridge.Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
+	default GrpcNettyBridge.@Nullable Negotiator clientNegotiator(String channelName, ReadPathStats stats) {
 		return null;
 	}
 
@@ -26,7 +28,7 @@ public interface ChannelSecurity {
 	 * @param stats the server's read path figures
 	 * @return the negotiator or {@code null}
 	 */
-	default GrpcNettyBridge.Negotiator serverNegotiator(ReadPathStats stats) {
+	default GrpcNettyBridge.@Nullable Negotiator serverNegotiator(ReadPathStats stats) {
 		return null;
 	}
 

@@ -18,6 +18,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.ProtocolNegotiationEvent;
 import io.netty.channel.ChannelHandler;
 import io.netty.util.AsciiString;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one place that touches grpc-netty's internal protocol negotiation API.
@@ -172,7 +173,7 @@ public final class GrpcNettyBridge {
 	}
 
 	// Package-private for the test that pins the failure.
-	static Object field(Class<?> type, Object target, String name) {
+	static @Nullable Object field(Class<?> type, Object target, String name) {
 		try {
 			Field field = type.getDeclaredField(name);
 			field.setAccessible(true);
@@ -183,7 +184,7 @@ public final class GrpcNettyBridge {
 		}
 	}
 
-	private static IllegalStateException unsupported(String what, Throwable cause) {
+	private static IllegalStateException unsupported(String what, @Nullable Throwable cause) {
 		return new IllegalStateException("The ready-read transport cannot tell which security a grpc-netty "
 				+ GrpcUtil.getGrpcBuildVersion().getImplementationVersion() + " builder has (" + what
 				+ "): this grpc-java version is not supported; use the grpc-java version the starter names,"
@@ -208,7 +209,7 @@ public final class GrpcNettyBridge {
 	 * refuses to change its negotiator through the builder's methods.
 	 */
 	private static boolean isFrozen(Class<?> type, Object builder) {
-		return (Boolean) field(type, builder, "freezeProtocolNegotiatorFactory");
+		return Boolean.TRUE.equals(field(type, builder, "freezeProtocolNegotiatorFactory"));
 	}
 
 	/**

@@ -2,6 +2,7 @@ package io.github.readyread.grpc.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Passes only complete HTTP/2 frames on to gRPC's HTTP/2 handler, so its cumulation is
@@ -77,7 +78,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 * {@code null}
 	 * @param stats where incomplete frames are counted
 	 */
-	public Http2FrameAligner(boolean server, int maxFrameSize, ReadDemand demand, ReadPathStats stats) {
+	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats) {
 		this(server, maxFrameSize, demand, stats, false);
 	}
 
@@ -93,7 +94,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 * slice of the read buffer: for read buffers shared by connections (io_uring rings),
 	 * which gRPC's deframer must not keep
 	 */
-	public Http2FrameAligner(boolean server, int maxFrameSize, ReadDemand demand, ReadPathStats stats,
+	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats,
 			boolean copyData) {
 		super(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, server ? CLIENT_PREFACE_LENGTH : 0, demand, stats);
 		if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xFFFFFF) {

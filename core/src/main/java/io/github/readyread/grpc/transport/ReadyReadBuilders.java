@@ -10,6 +10,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class ReadyReadBuilders {
 	 * @param builder the builder the integration created
 	 * @return what was configured, {@code null} for an in-process builder
 	 */
-	public ChannelInfo configureServer(ServerBuilder<?> builder) {
+	public @Nullable ChannelInfo configureServer(ServerBuilder<?> builder) {
 		if (isInProcess(builder)) {
 			return null;
 		}
@@ -78,7 +79,7 @@ public final class ReadyReadBuilders {
 	 * @param target the channel's target address
 	 * @return what was configured, {@code null} for an in-process builder
 	 */
-	public ChannelInfo configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
+	public @Nullable ChannelInfo configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
 		if (isInProcess(builder)) {
 			return null;
 		}

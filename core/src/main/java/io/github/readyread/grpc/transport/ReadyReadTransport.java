@@ -14,6 +14,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Puts grpc-netty channel and server builders on the shared event loops, the shared pool
@@ -105,7 +106,7 @@ public final class ReadyReadTransport {
 	 * plaintext
 	 */
 	public ChannelInfo configure(NettyChannelBuilder builder, String name, String target,
-			GrpcNettyBridge.Negotiator alts) {
+			GrpcNettyBridge.@Nullable Negotiator alts) {
 		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(builder);
 		Owner owner = Owner.channel(name);
 		ConnectionSecurity security = security(owner, installed, alts);
@@ -127,7 +128,7 @@ public final class ReadyReadTransport {
 	 * @throws IllegalStateException if {@code alts} is given for a builder that is not
 	 * plaintext
 	 */
-	public ChannelInfo configure(NettyServerBuilder builder, GrpcNettyBridge.Negotiator alts) {
+	public ChannelInfo configure(NettyServerBuilder builder, GrpcNettyBridge.@Nullable Negotiator alts) {
 		ConnectionSecurity security = security(Owner.server(), GrpcNettyBridge.installedSecurity(builder), alts);
 		this.transport.configure(builder, this.pool.allocator());
 		if (security.isOurs()) {
@@ -137,7 +138,7 @@ public final class ReadyReadTransport {
 	}
 
 	private static ConnectionSecurity security(Owner owner, ConnectionSecurity installed,
-			GrpcNettyBridge.Negotiator alts) {
+			GrpcNettyBridge.@Nullable Negotiator alts) {
 		if (alts == null) {
 			return installed;
 		}
@@ -151,7 +152,7 @@ public final class ReadyReadTransport {
 	/**
 	 * Our negotiator: the ALTS one prepared for the read path, or our plaintext one.
 	 */
-	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.Negotiator alts,
+	private GrpcNettyBridge.Negotiator negotiator(boolean server, GrpcNettyBridge.@Nullable Negotiator alts,
 			ReadPathStats stats) {
 		if (alts != null) {
 			if (this.readPath != ReadPath.READY) {
@@ -183,7 +184,7 @@ public final class ReadyReadTransport {
 	 * @param stats the owner's figures
 	 * @return the factory, or {@code null} for none
 	 */
-	public Supplier<ChannelHandler> plaintextStage(boolean server, ReadPathStats stats) {
+	public @Nullable Supplier<ChannelHandler> plaintextStage(boolean server, ReadPathStats stats) {
 		if (this.readPath != ReadPath.READY) {
 			return null;
 		}
@@ -241,7 +242,7 @@ public final class ReadyReadTransport {
 	 * The configured server.
 	 * @return the server, or {@code null} if none was configured
 	 */
-	public ChannelInfo server() {
+	public @Nullable ChannelInfo server() {
 		return this.owners.get(Owner.server());
 	}
 
@@ -274,7 +275,7 @@ public final class ReadyReadTransport {
 	}
 
 	/** Why the mode is a fallback, or {@code null} in ready-read mode. */
-	public String fallbackReason() {
+	public @Nullable String fallbackReason() {
 		if (!this.transport.isNative()) {
 			return "transport is NIO (" + this.transport.reason() + "); sized reads without kernel-side waiting";
 		}

@@ -2,6 +2,7 @@ package io.github.readyread.grpc.transport;
 
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A negotiator whose handshake ends in a record decoder that reads the socket (ALTS): on
@@ -16,7 +17,7 @@ public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 	 * path
 	 * @return the handler grpc-netty adds to the new channel's pipeline
 	 */
-	ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, ReadDemand demand);
+	ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, @Nullable ReadDemand demand);
 
 	@Override
 	default ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {

@@ -11,6 +11,7 @@ import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.ReadyReadTransport.ChannelInfo;
 import io.netty.buffer.PooledByteBufAllocatorMetric;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -70,7 +71,7 @@ public class BufferPoolEndpoint {
 	 * @return the channel's descriptor, or {@code null} (404) if there is no such channel
 	 */
 	@ReadOperation
-	public ChannelDescriptor channel(@Selector String name) {
+	public @Nullable ChannelDescriptor channel(@Selector String name) {
 		ChannelInfo info = this.transport.channels().get(name);
 		return (info != null) ? describe(info) : null;
 	}
@@ -86,7 +87,7 @@ public class BufferPoolEndpoint {
 				stats.readBuffersDone(), stats.bytesRead());
 	}
 
-	private static RingDescriptor describe(ReadBufferRing ring, long exhaustions) {
+	private static @Nullable RingDescriptor describe(@Nullable ReadBufferRing ring, long exhaustions) {
 		if (ring == null) {
 			return null;
 		}
@@ -119,9 +120,10 @@ public class BufferPoolEndpoint {
 	 * @param server the gRPC server, {@code null} if there is none
 	 * @param channels every client channel, by name
 	 */
-	public record BufferPoolDescriptor(String mode, String fallbackReason, String transport, String readPath,
-			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals, RingDescriptor readBufferRing,
-			ChannelDescriptor server, Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
+	public record BufferPoolDescriptor(String mode, @Nullable String fallbackReason, String transport, String readPath,
+			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals,
+			@Nullable RingDescriptor readBufferRing, @Nullable ChannelDescriptor server,
+			Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
 	}
 
 	/**
