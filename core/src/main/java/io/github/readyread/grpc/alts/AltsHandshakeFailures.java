@@ -64,6 +64,7 @@ public final class AltsHandshakeFailures {
 	}
 
 	/**
+	 * Logs a summary at most once per {@code summaryPeriod}.
 	 * @param summaryPeriod shortest time between two WARN summaries
 	 */
 	public AltsHandshakeFailures(Duration summaryPeriod) {

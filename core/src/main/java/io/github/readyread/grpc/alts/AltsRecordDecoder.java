@@ -59,6 +59,7 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	}
 
 	/**
+	 * A record decoder that keeps {@code demand} as its connection's outermost decoder.
 	 * @param crypter the receiving crypter of this connection
 	 * @param demand the connection's demand, which this decoder keeps, or {@code null}
 	 * @param stats where incomplete-frame bytes are counted (bytes read are the

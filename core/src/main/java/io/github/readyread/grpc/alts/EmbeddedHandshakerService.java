@@ -13,7 +13,6 @@ import java.security.MessageDigest;
 import java.security.Provider;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -80,6 +79,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 	private final String localServiceAccount;
 
 	/**
+	 * A handshaker that authenticates no one and logs so.
 	 * @param localServiceAccount service account of sides that do not name their own
 	 */
 	public EmbeddedHandshakerService(String localServiceAccount) {

@@ -56,6 +56,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	private boolean closed;
 
 	/**
+	 * A decoder of frames laid out as the arguments say.
 	 * @param headerLength bytes of a frame header
 	 * @param lengthFieldEnd header bytes needed to know the payload length (checked as
 	 * soon as they are there)

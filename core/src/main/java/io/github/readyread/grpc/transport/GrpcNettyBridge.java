@@ -68,6 +68,7 @@ public final class GrpcNettyBridge {
 	public interface Negotiator {
 
 		/**
+		 * Builds the handler of one new connection.
 		 * @param grpcHandler grpc's HTTP/2 handler, to be put in place once negotiation
 		 * is done (see {@link #grpcNegotiationHandler})
 		 * @return the handler grpc-netty adds to the new channel's pipeline

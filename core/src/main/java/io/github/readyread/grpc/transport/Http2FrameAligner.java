@@ -70,6 +70,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	private int runStart = -1;
 
 	/**
+	 * An aligner that passes DATA frames on as slices of the read buffer when it can.
 	 * @param server whether this reads a server's connection (and so expects the client
 	 * preface first)
 	 * @param maxFrameSize largest frame payload accepted, as advertised in
@@ -83,6 +84,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	}
 
 	/**
+	 * An aligner that may copy every DATA frame.
 	 * @param server whether this reads a server's connection (and so expects the client
 	 * preface first)
 	 * @param maxFrameSize largest frame payload accepted, as advertised in

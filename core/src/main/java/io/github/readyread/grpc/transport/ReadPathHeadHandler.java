@@ -100,6 +100,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	}
 
 	/**
+	 * A head handler of a connection on the ready read path.
 	 * @param demand the connection's demand
 	 * @param stats where bytes read are counted
 	 * @param sizing how large reads are, which decides when the mark is raised

@@ -49,6 +49,7 @@ public final class ReadyReadTransport {
 	private final Map<EventExecutor, ScheduledFuture<?>> trimTasks = new ConcurrentHashMap<>();
 
 	/**
+	 * A transport whose ready read path sizes its reads adaptively.
 	 * @param transport shared event loops and channel types
 	 * @param pool the one pool
 	 * @param readPath read path of new connections
@@ -62,6 +63,7 @@ public final class ReadyReadTransport {
 	}
 
 	/**
+	 * A transport on the given event loops and pool, trimming their caches from now on.
 	 * @param transport shared event loops and channel types
 	 * @param pool the one pool
 	 * @param readPath read path of new connections

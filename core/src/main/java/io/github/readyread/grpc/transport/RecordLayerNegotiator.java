@@ -12,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 
 	/**
+	 * Builds the handshake handler of one connection.
 	 * @param grpcHandler grpc's HTTP/2 handler
 	 * @param demand the connection's demand, or {@code null} on the conventional read
 	 * path
