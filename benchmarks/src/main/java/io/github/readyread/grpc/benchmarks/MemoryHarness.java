@@ -200,16 +200,6 @@ public final class MemoryHarness {
 		}
 	}
 
-	/** Client figures before a stalled phase. */
-	private record Baseline(PoolFigures pool, long readPath, long kernel, long rss) {
-
-		static Baseline take(Rig rig) throws InterruptedException {
-			return new Baseline(rig.clientPool(), rig.clientReadPathPinned(), KernelTcpMemory.bytes(),
-					ProcessMemory.rssBytes());
-		}
-
-	}
-
 	/** Starts a {@code Hold} call on each channel, stopped {@code forwardedBytes} in. */
 	private static void hold(List<ManagedChannel> channels, int forwardedBytes) {
 		for (ManagedChannel channel : channels) {
@@ -433,6 +423,16 @@ public final class MemoryHarness {
 
 	private static double perConn(long bytes, int connections) {
 		return (double) bytes / connections;
+	}
+
+	/** Client figures before a stalled phase. */
+	private record Baseline(PoolFigures pool, long readPath, long kernel, long rss) {
+
+		static Baseline take(Rig rig) throws InterruptedException {
+			return new Baseline(rig.clientPool(), rig.clientReadPathPinned(), KernelTcpMemory.bytes(),
+					ProcessMemory.rssBytes());
+		}
+
 	}
 
 }

@@ -100,6 +100,140 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 		return new Handshake(responses);
 	}
 
+	private static void requireProtocols(List<String> applicationProtocols, List<String> recordProtocols)
+			throws HandshakeException {
+		if (!applicationProtocols.contains(AltsHandshakeHandler.APPLICATION_PROTOCOL)) {
+			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
+					"no supported application protocol in " + applicationProtocols);
+		}
+		if (!recordProtocols.contains(AltsHandshakeHandler.RECORD_PROTOCOL)) {
+			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
+					"no supported record protocol in " + recordProtocols);
+		}
+	}
+
+	static int negotiateFrameSize(int client, int server) {
+		if (client == 0 || server == 0) {
+			return Math.max(client, server);
+		}
+		return Math.min(client, server);
+	}
+
+	/**
+	 * A message the peer sent that cannot be read (cut short, not a key): the peer's
+	 * fault, not the handshaker's.
+	 */
+	private static HandshakeException malformed(String message, Exception cause) {
+		return new HandshakeException(Status.Code.INVALID_ARGUMENT, "malformed " + message + " from the peer: "
+				+ cause.getClass().getSimpleName() + ((cause.getMessage() != null) ? ": " + cause.getMessage() : ""));
+	}
+
+	private static void expect(int type, int expected) throws HandshakeException {
+		if (type != expected) {
+			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
+					"handshake message type " + type + ", expected " + expected);
+		}
+	}
+
+	private static byte[] message(int type, byte[] body) {
+		byte[] message = new byte[4 + 1 + body.length];
+		int length = 1 + body.length;
+		message[0] = (byte) (length >>> 24);
+		message[1] = (byte) (length >>> 16);
+		message[2] = (byte) (length >>> 8);
+		message[3] = (byte) length;
+		message[4] = (byte) type;
+		System.arraycopy(body, 0, message, 5, body.length);
+		return message;
+	}
+
+	private static void writeKey(DataOutputStream out, PublicKey key) throws IOException {
+		byte[] encoded = key.getEncoded();
+		out.writeShort(encoded.length);
+		out.write(encoded);
+	}
+
+	private static PublicKey readKey(DataInputStream in) throws IOException, GeneralSecurityException {
+		int length = in.readUnsignedShort();
+		byte[] encoded = new byte[length];
+		in.readFully(encoded);
+		KeyFactory factory = (X25519 != null) ? KeyFactory.getInstance("X25519", X25519)
+				: KeyFactory.getInstance("X25519");
+		return factory.generatePublic(new X509EncodedKeySpec(encoded));
+	}
+
+	private static KeyPair newKeyPair() throws GeneralSecurityException {
+		return ((X25519 != null) ? KeyPairGenerator.getInstance("X25519", X25519)
+				: KeyPairGenerator.getInstance("X25519"))
+			.generateKeyPair();
+	}
+
+	/**
+	 * Conscrypt (BoringSSL) for X25519 when it offers it: about ten times faster than the
+	 * JDK's, which matters to benchmarks opening thousands of connections; the JDK's
+	 * otherwise.
+	 */
+	private static @Nullable Provider x25519Provider() {
+		Provider conscrypt = AltsCrypter.conscrypt();
+		if (conscrypt == null) {
+			return null;
+		}
+		try {
+			KeyPairGenerator.getInstance("X25519", conscrypt);
+			KeyAgreement.getInstance("X25519", conscrypt);
+			KeyFactory.getInstance("X25519", conscrypt);
+			return conscrypt;
+		}
+		catch (GeneralSecurityException ex) {
+			return null;
+		}
+	}
+
+	private static void writeVersions(DataOutputStream out, RpcProtocolVersions versions) throws IOException {
+		out.writeInt(versions.getMaxRpcVersion().getMajor());
+		out.writeInt(versions.getMaxRpcVersion().getMinor());
+		out.writeInt(versions.getMinRpcVersion().getMajor());
+		out.writeInt(versions.getMinRpcVersion().getMinor());
+	}
+
+	private static RpcProtocolVersions readVersions(DataInputStream in) throws IOException {
+		return RpcProtocolVersions.newBuilder()
+			.setMaxRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(in.readInt()).setMinor(in.readInt()))
+			.setMinRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(in.readInt()).setMinor(in.readInt()))
+			.build();
+	}
+
+	private static byte[] hmac(byte[] key, byte[] data) throws GeneralSecurityException {
+		Mac mac = Mac.getInstance("HmacSHA256");
+		mac.init(new SecretKeySpec(key, "HmacSHA256"));
+		return mac.doFinal(data);
+	}
+
+	/** HKDF-Expand (RFC 5869) with SHA-256. */
+	private static byte[] expand(byte[] prk, String info, int length) throws GeneralSecurityException {
+		Mac mac = Mac.getInstance("HmacSHA256");
+		mac.init(new SecretKeySpec(prk, "HmacSHA256"));
+		byte[] result = new byte[length];
+		byte[] block = new byte[0];
+		int filled = 0;
+		for (int i = 1; filled < length; i++) {
+			mac.update(block);
+			mac.update(info.getBytes(StandardCharsets.US_ASCII));
+			mac.update((byte) i);
+			block = mac.doFinal();
+			int n = Math.min(block.length, length - filled);
+			System.arraycopy(block, 0, result, filled, n);
+			filled += n;
+		}
+		return result;
+	}
+
+	private static byte[] concat(byte[] a, byte[] b) {
+		byte[] result = Arrays.copyOf(a, a.length + b.length);
+		System.arraycopy(b, 0, result, a.length, b.length);
+		return result;
+	}
+
 	private final class Handshake implements StreamObserver<HandshakerReq> {
 
 		private final StreamObserver<HandshakerResp> responses;
@@ -393,140 +527,6 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			this.responses.onCompleted();
 		}
 
-	}
-
-	private static void requireProtocols(List<String> applicationProtocols, List<String> recordProtocols)
-			throws HandshakeException {
-		if (!applicationProtocols.contains(AltsHandshakeHandler.APPLICATION_PROTOCOL)) {
-			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
-					"no supported application protocol in " + applicationProtocols);
-		}
-		if (!recordProtocols.contains(AltsHandshakeHandler.RECORD_PROTOCOL)) {
-			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
-					"no supported record protocol in " + recordProtocols);
-		}
-	}
-
-	static int negotiateFrameSize(int client, int server) {
-		if (client == 0 || server == 0) {
-			return Math.max(client, server);
-		}
-		return Math.min(client, server);
-	}
-
-	/**
-	 * A message the peer sent that cannot be read (cut short, not a key): the peer's
-	 * fault, not the handshaker's.
-	 */
-	private static HandshakeException malformed(String message, Exception cause) {
-		return new HandshakeException(Status.Code.INVALID_ARGUMENT, "malformed " + message + " from the peer: "
-				+ cause.getClass().getSimpleName() + ((cause.getMessage() != null) ? ": " + cause.getMessage() : ""));
-	}
-
-	private static void expect(int type, int expected) throws HandshakeException {
-		if (type != expected) {
-			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
-					"handshake message type " + type + ", expected " + expected);
-		}
-	}
-
-	private static byte[] message(int type, byte[] body) {
-		byte[] message = new byte[4 + 1 + body.length];
-		int length = 1 + body.length;
-		message[0] = (byte) (length >>> 24);
-		message[1] = (byte) (length >>> 16);
-		message[2] = (byte) (length >>> 8);
-		message[3] = (byte) length;
-		message[4] = (byte) type;
-		System.arraycopy(body, 0, message, 5, body.length);
-		return message;
-	}
-
-	private static void writeKey(DataOutputStream out, PublicKey key) throws IOException {
-		byte[] encoded = key.getEncoded();
-		out.writeShort(encoded.length);
-		out.write(encoded);
-	}
-
-	private static PublicKey readKey(DataInputStream in) throws IOException, GeneralSecurityException {
-		int length = in.readUnsignedShort();
-		byte[] encoded = new byte[length];
-		in.readFully(encoded);
-		KeyFactory factory = (X25519 != null) ? KeyFactory.getInstance("X25519", X25519)
-				: KeyFactory.getInstance("X25519");
-		return factory.generatePublic(new X509EncodedKeySpec(encoded));
-	}
-
-	private static KeyPair newKeyPair() throws GeneralSecurityException {
-		return ((X25519 != null) ? KeyPairGenerator.getInstance("X25519", X25519)
-				: KeyPairGenerator.getInstance("X25519"))
-			.generateKeyPair();
-	}
-
-	/**
-	 * Conscrypt (BoringSSL) for X25519 when it offers it: about ten times faster than the
-	 * JDK's, which matters to benchmarks opening thousands of connections; the JDK's
-	 * otherwise.
-	 */
-	private static @Nullable Provider x25519Provider() {
-		Provider conscrypt = AltsCrypter.conscrypt();
-		if (conscrypt == null) {
-			return null;
-		}
-		try {
-			KeyPairGenerator.getInstance("X25519", conscrypt);
-			KeyAgreement.getInstance("X25519", conscrypt);
-			KeyFactory.getInstance("X25519", conscrypt);
-			return conscrypt;
-		}
-		catch (GeneralSecurityException ex) {
-			return null;
-		}
-	}
-
-	private static void writeVersions(DataOutputStream out, RpcProtocolVersions versions) throws IOException {
-		out.writeInt(versions.getMaxRpcVersion().getMajor());
-		out.writeInt(versions.getMaxRpcVersion().getMinor());
-		out.writeInt(versions.getMinRpcVersion().getMajor());
-		out.writeInt(versions.getMinRpcVersion().getMinor());
-	}
-
-	private static RpcProtocolVersions readVersions(DataInputStream in) throws IOException {
-		return RpcProtocolVersions.newBuilder()
-			.setMaxRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(in.readInt()).setMinor(in.readInt()))
-			.setMinRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(in.readInt()).setMinor(in.readInt()))
-			.build();
-	}
-
-	private static byte[] hmac(byte[] key, byte[] data) throws GeneralSecurityException {
-		Mac mac = Mac.getInstance("HmacSHA256");
-		mac.init(new SecretKeySpec(key, "HmacSHA256"));
-		return mac.doFinal(data);
-	}
-
-	/** HKDF-Expand (RFC 5869) with SHA-256. */
-	private static byte[] expand(byte[] prk, String info, int length) throws GeneralSecurityException {
-		Mac mac = Mac.getInstance("HmacSHA256");
-		mac.init(new SecretKeySpec(prk, "HmacSHA256"));
-		byte[] result = new byte[length];
-		byte[] block = new byte[0];
-		int filled = 0;
-		for (int i = 1; filled < length; i++) {
-			mac.update(block);
-			mac.update(info.getBytes(StandardCharsets.US_ASCII));
-			mac.update((byte) i);
-			block = mac.doFinal();
-			int n = Math.min(block.length, length - filled);
-			System.arraycopy(block, 0, result, filled, n);
-			filled += n;
-		}
-		return result;
-	}
-
-	private static byte[] concat(byte[] a, byte[] b) {
-		byte[] result = Arrays.copyOf(a, a.length + b.length);
-		System.arraycopy(b, 0, result, a.length, b.length);
-		return result;
 	}
 
 	private static final class HandshakeException extends Exception {

@@ -61,26 +61,6 @@ public final class GrpcNettyBridge {
 	private GrpcNettyBridge() {
 	}
 
-	/**
-	 * Builds the pipeline handler of one connection around grpc's HTTP/2 handler.
-	 */
-	@FunctionalInterface
-	public interface Negotiator {
-
-		/**
-		 * Builds the handler of one new connection.
-		 * @param grpcHandler grpc's HTTP/2 handler, to be put in place once negotiation
-		 * is done (see {@link #grpcNegotiationHandler})
-		 * @return the handler grpc-netty adds to the new channel's pipeline
-		 */
-		ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler);
-
-		/** Called once the channel or server is shut down. */
-		default void close() {
-		}
-
-	}
-
 	/** Makes every connection of a client channel use {@code negotiator}. */
 	public static void install(NettyChannelBuilder builder, Negotiator negotiator, boolean secure) {
 		InternalProtocolNegotiator.ClientFactory factory = new InternalProtocolNegotiator.ClientFactory() {
@@ -285,6 +265,26 @@ public final class GrpcNettyBridge {
 				negotiator.close();
 			}
 		};
+	}
+
+	/**
+	 * Builds the pipeline handler of one connection around grpc's HTTP/2 handler.
+	 */
+	@FunctionalInterface
+	public interface Negotiator {
+
+		/**
+		 * Builds the handler of one new connection.
+		 * @param grpcHandler grpc's HTTP/2 handler, to be put in place once negotiation
+		 * is done (see {@link #grpcNegotiationHandler})
+		 * @return the handler grpc-netty adds to the new channel's pipeline
+		 */
+		ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler);
+
+		/** Called once the channel or server is shut down. */
+		default void close() {
+		}
+
 	}
 
 }
