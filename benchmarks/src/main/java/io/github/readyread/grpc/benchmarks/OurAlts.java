@@ -29,19 +29,6 @@ final class OurAlts {
 	private OurAlts() {
 	}
 
-	/**
-	 * A running ALTS handshaker service, reachable on a loopback port.
-	 */
-	interface Handshaker extends AutoCloseable {
-
-		/** {@code 127.0.0.1:port} of the handshaker service. */
-		String target();
-
-		@Override
-		void close();
-
-	}
-
 	/** Starts the embedded ALTS handshaker service on a loopback port. */
 	static Handshaker startHandshaker() {
 		EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("bench@example.invalid");
@@ -78,6 +65,19 @@ final class OurAlts {
 			AltsSettings settings = AltsSettings.of(handshaker, stats).withPlaintextStage(plaintextStage);
 			return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
 		};
+	}
+
+	/**
+	 * A running ALTS handshaker service, reachable on a loopback port.
+	 */
+	interface Handshaker extends AutoCloseable {
+
+		/** {@code 127.0.0.1:port} of the handshaker service. */
+		String target();
+
+		@Override
+		void close();
+
 	}
 
 }

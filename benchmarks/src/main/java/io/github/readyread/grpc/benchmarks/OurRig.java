@@ -14,6 +14,7 @@ import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.RecordLayerNegotiator;

@@ -21,6 +21,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * ALTS for the client channels {@link Config#clientChannels() listed} and for the server
@@ -40,7 +41,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final PooledBufferAllocator pool;
 
-	private final EmbeddedHandshaker embedded;
+	private final @Nullable EmbeddedHandshaker embedded;
 
 	private final AltsHandshakeFailures failures;
 
@@ -48,7 +49,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final HandshakeLimiter serverLimiter;
 
-	private ManagedChannel handshakerChannel;
+	private @Nullable ManagedChannel handshakerChannel;
 
 	/**
 	 * Checks that a handshaker is reachable when anything uses ALTS: fails at startup
@@ -161,7 +162,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * @param embeddedServiceAccount account this process claims with the embedded
 	 * handshaker
 	 */
-	public record Config(String handshakerAddress, boolean server, List<String> clientChannels,
+	public record Config(@Nullable String handshakerAddress, boolean server, List<String> clientChannels,
 			Map<String, List<String>> targetServiceAccounts, int maxFrameSize, Duration handshakeTimeout,
 			int maxConcurrentHandshakes, String embeddedServiceAccount) {
 

@@ -9,6 +9,7 @@ import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Unprotects ALTS records read from the socket without ever keeping a slice of a read
@@ -58,12 +59,13 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	}
 
 	/**
+	 * A record decoder that keeps {@code demand} as its connection's outermost decoder.
 	 * @param crypter the receiving crypter of this connection
 	 * @param demand the connection's demand, which this decoder keeps, or {@code null}
 	 * @param stats where incomplete-frame bytes are counted (bytes read are the
 	 * connection's head handler's to count)
 	 */
-	public AltsRecordDecoder(AltsCrypter crypter, ReadDemand demand, ReadPathStats stats) {
+	public AltsRecordDecoder(AltsCrypter crypter, @Nullable ReadDemand demand, ReadPathStats stats) {
 		super(HEADER_BYTES, LENGTH_BYTES, 0, demand, stats);
 		if (crypter == null) {
 			throw new NullPointerException("crypter is required");
@@ -161,7 +163,7 @@ public final class AltsRecordDecoder extends FrameDecoder {
 				+ ex.getClass().getSimpleName(), ex);
 	}
 
-	private void fail(ChannelHandlerContext ctx, Status status, String description, Throwable cause) {
+	private void fail(ChannelHandlerContext ctx, Status status, String description, @Nullable Throwable cause) {
 		if (this.failed) {
 			return;
 		}

@@ -10,6 +10,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -150,7 +151,7 @@ public final class ReadyReadBuilders {
 		/**
 		 * What installed the server's security, after "grpc.ready-read.alts.server=true
 		 * and ".
-		 * @param installed TLS or CUSTOM
+		 * @param installed the security found: TLS or CUSTOM
 		 * @return e.g. "TLS (spring.grpc.server.ssl.*)"
 		 */
 		String serverSecurity(ConnectionSecurity installed);
@@ -159,7 +160,7 @@ public final class ReadyReadBuilders {
 		 * What installed a channel's security and how to fix it, after "is listed in
 		 * grpc.ready-read.alts.client-channels but has ".
 		 * @param name the channel name
-		 * @param installed TLS, PLAINTEXT_UPGRADE or CUSTOM
+		 * @param installed the security found: TLS, PLAINTEXT_UPGRADE or CUSTOM
 		 * @return the rest of the message
 		 */
 		String channelSecurity(String name, ConnectionSecurity installed);

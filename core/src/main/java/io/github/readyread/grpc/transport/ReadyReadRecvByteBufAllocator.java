@@ -54,6 +54,7 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 	}
 
 	/**
+	 * An allocator of reads sized as {@code sizing} says.
 	 * @param demand the connection's demand
 	 * @param stats where read buffers are counted
 	 * @param maxMessagesPerRead most reads per wakeup

@@ -1,26 +1,24 @@
 package io.github.readyread.grpc.alts;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.stream.Stream;
 
 import io.github.readyread.grpc.CountingRelay;
 import io.github.readyread.grpc.transport.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.Http2FrameAligner;
-import io.github.readyread.grpc.transport.ReadyReadNegotiators;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
-
-import java.net.InetSocketAddress;
-import java.util.Queue;
-
 import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.alts.AltsChannelCredentials;
 import io.grpc.alts.AltsServerCredentials;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

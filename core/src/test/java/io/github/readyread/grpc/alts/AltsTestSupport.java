@@ -65,50 +65,6 @@ final class AltsTestSupport {
 	private AltsTestSupport() {
 	}
 
-	/**
-	 * Transport of a test: epoll, io_uring or NIO event loops (the real selection), with
-	 * the channel types and options.
-	 */
-	record Loops(String name, NettyTransport transport) implements AutoCloseable {
-
-		static Loops of(String name) {
-			TransportType type = TransportType.valueOf(name.toUpperCase(Locale.ROOT));
-			if (type == TransportType.IO_URING) {
-				assumeTrue(IoUring.isAvailable() && IoUring.isRegisterBufferRingSupported(), "io_uring unavailable");
-			}
-			NettyTransport transport = NettyTransport.select(type, 4, Duration.ZERO, Duration.ofSeconds(5));
-			return new Loops(name, transport);
-		}
-
-		/** Epoll when available, else NIO. */
-		static Loops best() {
-			return of(Epoll.isAvailable() ? "epoll" : "nio");
-		}
-
-		EventLoopGroup boss() {
-			return this.transport.bossGroup();
-		}
-
-		EventLoopGroup workers() {
-			return this.transport.workerGroup();
-		}
-
-		/** Trims every event loop thread's buffer cache. */
-		void trimCaches(PooledByteBufAllocator alloc) throws Exception {
-			for (EventLoopGroup group : List.of(boss(), workers())) {
-				for (EventExecutor executor : group) {
-					executor.submit(alloc::trimCurrentThreadCache).get(5, TimeUnit.SECONDS);
-				}
-			}
-		}
-
-		@Override
-		public void close() {
-			this.transport.close();
-		}
-
-	}
-
 	/** Echo service that records the ALTS peer of every call it serves. */
 	static ServerServiceDefinition echoService(Queue<AltsPeer> peers) {
 		ServerServiceDefinition echo = ServerServiceDefinition.builder("test.Echo")
@@ -238,6 +194,50 @@ final class AltsTestSupport {
 			server.shutdownNow();
 			server.awaitTermination(10, TimeUnit.SECONDS);
 		}
+	}
+
+	/**
+	 * Transport of a test: epoll, io_uring or NIO event loops (the real selection), with
+	 * the channel types and options.
+	 */
+	record Loops(String name, NettyTransport transport) implements AutoCloseable {
+
+		static Loops of(String name) {
+			TransportType type = TransportType.valueOf(name.toUpperCase(Locale.ROOT));
+			if (type == TransportType.IO_URING) {
+				assumeTrue(IoUring.isAvailable() && IoUring.isRegisterBufferRingSupported(), "io_uring unavailable");
+			}
+			NettyTransport transport = NettyTransport.select(type, 4, Duration.ZERO, Duration.ofSeconds(5));
+			return new Loops(name, transport);
+		}
+
+		/** Epoll when available, else NIO. */
+		static Loops best() {
+			return of(Epoll.isAvailable() ? "epoll" : "nio");
+		}
+
+		EventLoopGroup boss() {
+			return this.transport.bossGroup();
+		}
+
+		EventLoopGroup workers() {
+			return this.transport.workerGroup();
+		}
+
+		/** Trims every event loop thread's buffer cache. */
+		void trimCaches(PooledByteBufAllocator alloc) throws Exception {
+			for (EventLoopGroup group : List.of(boss(), workers())) {
+				for (EventExecutor executor : group) {
+					executor.submit(alloc::trimCurrentThreadCache).get(5, TimeUnit.SECONDS);
+				}
+			}
+		}
+
+		@Override
+		public void close() {
+			this.transport.close();
+		}
+
 	}
 
 }

@@ -13,6 +13,7 @@ import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportSettings;
 import io.netty.buffer.PooledByteBufAllocatorMetric;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -94,7 +95,7 @@ public class BufferPoolEndpoint {
 		return value.name().toLowerCase(Locale.ROOT);
 	}
 
-	private static RingDescriptor describe(ReadBufferRing ring, long exhaustions) {
+	private static @Nullable RingDescriptor describe(@Nullable ReadBufferRing ring, long exhaustions) {
 		if (ring == null) {
 			return null;
 		}
@@ -127,9 +128,10 @@ public class BufferPoolEndpoint {
 	 * @param server the gRPC server, {@code null} if there is none
 	 * @param channels every client channel, by name
 	 */
-	public record BufferPoolDescriptor(String mode, String fallbackReason, String transport, String readPath,
-			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals, RingDescriptor readBufferRing,
-			ChannelDescriptor server, Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
+	public record BufferPoolDescriptor(String mode, @Nullable String fallbackReason, String transport, String readPath,
+			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals,
+			@Nullable RingDescriptor readBufferRing, @Nullable ChannelDescriptor server,
+			Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
 	}
 
 	/**
