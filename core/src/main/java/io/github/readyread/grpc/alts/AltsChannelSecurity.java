@@ -88,7 +88,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 			.client(settings(stats, stage).withTargetServiceAccounts(accounts), this.clientLimiter, this.failures));
 	}
 
-	private AltsSettings settings(ReadPathStats stats, Supplier<ChannelHandler> plaintextStage) {
+	private AltsSettings settings(ReadPathStats stats, @Nullable Supplier<ChannelHandler> plaintextStage) {
 		AltsSettings settings = AltsSettings.of(handshakerChannel(), stats)
 			.withMaxFrameSize(this.config.maxFrameSize())
 			.withMaxConcurrentHandshakes(this.config.maxConcurrentHandshakes())

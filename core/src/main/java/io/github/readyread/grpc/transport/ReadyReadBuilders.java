@@ -48,7 +48,7 @@ public final class ReadyReadBuilders {
 	 * @param builder the builder the integration created
 	 * @return the server's registration, {@code null} for an in-process builder
 	 */
-	public Registration configureServer(ServerBuilder<?> builder) {
+	public @Nullable Registration configureServer(ServerBuilder<?> builder) {
 		if (isInProcess(builder)) {
 			return null;
 		}
@@ -79,7 +79,7 @@ public final class ReadyReadBuilders {
 	 * @param target the channel's target address
 	 * @return the channel's registration, {@code null} for an in-process builder
 	 */
-	public Registration configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
+	public @Nullable Registration configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
 		if (isInProcess(builder)) {
 			return null;
 		}

@@ -163,7 +163,7 @@ public final class ReadyReadTransport {
 	}
 
 	/** Why the mode is a fallback, or {@code null} in ready-read mode. */
-	public String fallbackReason() {
+	public @Nullable String fallbackReason() {
 		if (!this.eventLoops.isNative()) {
 			return "transport is NIO (" + this.eventLoops.reason() + "); sized reads without kernel-side waiting";
 		}

@@ -43,7 +43,7 @@ public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 		 * {@code null} for none (the conventional read path)
 		 * @return the negotiator
 		 */
-		RecordLayerNegotiator negotiator(ReadPathStats stats, Supplier<ChannelHandler> plaintextStage);
+		RecordLayerNegotiator negotiator(ReadPathStats stats, @Nullable Supplier<ChannelHandler> plaintextStage);
 
 	}
 
