@@ -1,7 +1,6 @@
 package com.example.readyread.sample;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
 import io.github.readyread.grpc.transport.ConnectionSecurity;
@@ -14,6 +13,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.client.TestRestTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class DownloadWorkloadTests extends RunningSampleTests {
 
@@ -99,19 +99,7 @@ class DownloadWorkloadTests extends RunningSampleTests {
 	}
 
 	static void awaitTrue(BooleanSupplier condition, String what) {
-		Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
-		while (!condition.getAsBoolean()) {
-			if (Instant.now().isAfter(deadline)) {
-				throw new AssertionError("Timed out waiting for " + what);
-			}
-			try {
-				Thread.sleep(50);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new AssertionError("Interrupted waiting for " + what);
-			}
-		}
+		await(what).atMost(Duration.ofSeconds(60)).until(condition::getAsBoolean);
 	}
 
 }

@@ -150,7 +150,7 @@ class BufferPoolEndpointTests {
 		new ReadyReadInfoContributor(this.transport).contribute(builder);
 		assertThat(builder.build().getDetails()).containsOnlyKeys("grpc");
 		assertThat(builder.build().getDetails().get("grpc"))
-			.hasToString("{readyRead={mode=fallback, transport=nio, readPath=ready}}");
+			.hasToString("{ready-read={mode=fallback, transport=nio, readPath=ready}}");
 	}
 
 }

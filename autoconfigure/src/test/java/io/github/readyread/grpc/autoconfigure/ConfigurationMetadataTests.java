@@ -78,7 +78,7 @@ class ConfigurationMetadataTests {
 
 	@Test
 	void infoContributorSwitchIsDescribed() {
-		JsonNode enabled = property("management.info.readyread.enabled");
+		JsonNode enabled = property("management.info.ready-read.enabled");
 		assertThat(enabled.get("description").asText()).startsWith("Whether ");
 		assertThat(enabled.get("defaultValue").asBoolean()).isTrue();
 	}

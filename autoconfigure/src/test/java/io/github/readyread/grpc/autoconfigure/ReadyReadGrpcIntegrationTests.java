@@ -2,6 +2,7 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -26,6 +27,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -42,18 +44,17 @@ class ReadyReadGrpcIntegrationTests {
 		.withBean(EchoService.class);
 
 	@Test
-	void epollChannelsAndServerShareOneAllocator() throws IOException, InterruptedException {
+	void epollChannelsAndServerShareOneAllocator() throws IOException {
 		assumeTrue(Epoll.isAvailable(), "native epoll unavailable here");
 		run("auto", EpollSocketChannel.class, EpollServerSocketChannel.class);
 	}
 
 	@Test
-	void forcedNioChannelsAndServerShareOneAllocator() throws IOException, InterruptedException {
+	void forcedNioChannelsAndServerShareOneAllocator() throws IOException {
 		run("nio", NioSocketChannel.class, NioServerSocketChannel.class);
 	}
 
-	private void run(String transport, Class<?> socketType, Class<?> serverType)
-			throws IOException, InterruptedException {
+	private void run(String transport, Class<?> socketType, Class<?> serverType) throws IOException {
 		int port = freePort();
 		this.contextRunner
 			.withPropertyValues("grpc.ready-read.transport=" + transport, "grpc.server.port=" + port,
@@ -88,11 +89,7 @@ class ReadyReadGrpcIntegrationTests {
 				assertThat(readyRead.server()).isNotNull();
 			});
 		// An event loop's termination future completes just before its thread exits.
-		long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-		while (!nettyThreads().isEmpty() && System.nanoTime() < deadline) {
-			Thread.sleep(20);
-		}
-		assertThat(nettyThreads()).isEmpty();
+		await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(nettyThreads()).isEmpty());
 	}
 
 	private static Set<String> nettyThreads() {

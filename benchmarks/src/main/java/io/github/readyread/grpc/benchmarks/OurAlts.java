@@ -6,7 +6,7 @@ import java.util.function.Supplier;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -14,9 +14,10 @@ import io.grpc.ManagedChannel;
 import io.netty.channel.ChannelHandler;
 
 /**
- * How the benchmarks build our ALTS: the embedded handshaker and the client and server
- * negotiators of package {@code io.github.readyread.grpc.alts}. The only class of this
- * module that knows that package.
+ * How the benchmarks build our ALTS: the embedded handshaker (package
+ * {@code io.github.readyread.grpc.alts.embedded}) and the client and server negotiators
+ * of package {@code io.github.readyread.grpc.alts}. The only class of this module that
+ * knows those packages.
  */
 final class OurAlts {
 

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -173,6 +174,7 @@ public final class Report {
 			jmhJson.put(key, figures);
 		});
 		json.put("jmh", jmhJson);
+		json.put("download", downloadSummary());
 		json.put("harness", this.rows);
 		json.put("targets", this.targets);
 		Files.writeString(dir.resolve("results.json"),
@@ -414,9 +416,15 @@ public final class Report {
 
 	private void downloadTable() {
 		this.md.append("## 6. Download loop: one channel, 64 MiB per call (client and server in one JVM)\n\n");
-		this.md.append("| security | message | config | MB/s | x stock | client pinned mean | max | x stock (max) "
-				+ "| client reserved max | x stock | RSS mean | RSS max |\n");
-		this.md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		this.md
+			.append("Each configuration's loop runs several times (see `benchmarks/run.sh`), each in its own JVM, the "
+					+ "repetitions going round the configurations. MB/s is the median repetition's (the lower middle one "
+					+ "of an even number), with the lowest and highest next to it; x stock compares medians; the memory "
+					+ "columns and the chart are the median repetition's.\n\n");
+		this.md.append(
+				"| security | message | config | MB/s (median) | min-max | runs | x stock | client pinned mean | max "
+						+ "| x stock (max) | client reserved max | x stock | RSS mean | RSS max |\n");
+		this.md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (String security : SECURITIES) {
 			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
 				JsonObject stock = downloadRun("stock", security, size);
@@ -425,10 +433,16 @@ public final class Report {
 					this.md.append("| ").append(security).append(" | ").append(size / 1024).append(" KiB | ");
 					this.md.append(config).append(" | ");
 					if (run == null) {
-						this.md.append("n/a | | | | | | | | |\n");
+						this.md.append("n/a | | | | | | | | | | |\n");
 						continue;
 					}
+					List<JsonObject> runs = downloadRuns(config, security, size);
 					this.md.append(field(run, "mbPerSecond")).append(" | ");
+					this.md.append(field(runs.get(0), "mbPerSecond"))
+						.append("-")
+						.append(field(runs.get(runs.size() - 1), "mbPerSecond"))
+						.append(" | ");
+					this.md.append(runs.size()).append(" | ");
 					this.md.append(ratio(run, stock, "mbPerSecond")).append(" | ");
 					this.md.append(mib(run, "clientPinnedMean")).append(" | ");
 					this.md.append(mib(run, "clientPinnedMax")).append(" | ");
@@ -453,17 +467,59 @@ public final class Report {
 			.append("\nChart: `download-pinned.png` (client pinned bytes over time, one line per configuration).\n\n");
 	}
 
+	/**
+	 * The median repetition of a download loop (the lower middle one of an even number),
+	 * or {@code null} if none was measured.
+	 */
 	private JsonObject downloadRun(String config, String security, int size) {
-		JsonObject row = this.rows.get("download-" + config + "-" + security);
-		if (na(row) || !row.has("runs")) {
-			return null;
-		}
-		for (JsonElement run : row.getAsJsonArray("runs")) {
-			if (run.getAsJsonObject().get("messageSize").getAsInt() == size) {
-				return run.getAsJsonObject();
+		List<JsonObject> runs = downloadRuns(config, security, size);
+		return runs.isEmpty() ? null : runs.get((runs.size() - 1) / 2);
+	}
+
+	/**
+	 * The repetitions of a download loop that were measured, slowest first: rows
+	 * {@code download-r<n>-config-security} (or one {@code download-config-security}).
+	 */
+	private List<JsonObject> downloadRuns(String config, String security, int size) {
+		List<JsonObject> runs = new ArrayList<>();
+		String suffix = "-" + config + "-" + security;
+		this.rows.forEach((name, row) -> {
+			boolean download = name.equals("download" + suffix)
+					|| (name.startsWith("download-r") && name.endsWith(suffix)
+							&& name.substring("download-r".length(), name.length() - suffix.length()).matches("\\d+"));
+			if (!download || na(row) || !row.has("runs")) {
+				return;
+			}
+			for (JsonElement run : row.getAsJsonArray("runs")) {
+				if (run.getAsJsonObject().get("messageSize").getAsInt() == size) {
+					runs.add(run.getAsJsonObject());
+				}
+			}
+		});
+		runs.sort(Comparator.comparingDouble((run) -> value(run, "mbPerSecond")));
+		return runs;
+	}
+
+	/** Median, min and max MB/s of every download loop, for results.json. */
+	private Map<String, Object> downloadSummary() {
+		Map<String, Object> summary = new LinkedHashMap<>();
+		for (String security : SECURITIES) {
+			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
+				for (String config : CONFIGS) {
+					List<JsonObject> runs = downloadRuns(config, security, size);
+					if (runs.isEmpty()) {
+						continue;
+					}
+					Map<String, Object> figures = new LinkedHashMap<>();
+					figures.put("mbPerSecondMedian", value(downloadRun(config, security, size), "mbPerSecond"));
+					figures.put("mbPerSecondMin", value(runs.get(0), "mbPerSecond"));
+					figures.put("mbPerSecondMax", value(runs.get(runs.size() - 1), "mbPerSecond"));
+					figures.put("repetitions", runs.size());
+					summary.put(config + "-" + security + "-" + size / 1024 + "KiB", figures);
+				}
 			}
 		}
-		return null;
+		return summary;
 	}
 
 	private void targetTable() {

@@ -41,7 +41,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final PooledBufferAllocator pool;
 
-	private final @Nullable EmbeddedHandshaker embedded;
+	private final io.grpc.Channel embeddedHandshaker;
 
 	private final AltsHandshakeFailures failures;
 
@@ -57,19 +57,19 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * @param config what uses ALTS, and how
 	 * @param eventLoops the shared event loops the handshaker channel runs on
 	 * @param pool the shared pool the handshaker channel allocates from
-	 * @param embedded the embedded handshaker, or {@code null}
+	 * @param embeddedHandshaker channel to the embedded handshaker, or {@code null}
 	 * @param failures where failed handshakes are counted
 	 */
 	public AltsChannelSecurity(Config config, NettyTransport eventLoops, PooledBufferAllocator pool,
-			EmbeddedHandshaker embedded, AltsHandshakeFailures failures) {
+			io.grpc.Channel embeddedHandshaker, AltsHandshakeFailures failures) {
 		this.config = config;
 		this.eventLoops = eventLoops;
 		this.pool = pool;
-		this.embedded = embedded;
+		this.embeddedHandshaker = embeddedHandshaker;
 		this.failures = failures;
 		this.clientLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
 		this.serverLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
-		if (embedded == null && config.isUsed()) {
+		if (embeddedHandshaker == null && config.isUsed()) {
 			handshakerAddress();
 		}
 	}
@@ -94,15 +94,15 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 			.withMaxConcurrentHandshakes(this.config.maxConcurrentHandshakes())
 			.withHandshakeTimeout(this.config.handshakeTimeout())
 			.withPlaintextStage(plaintextStage);
-		if (this.embedded != null) {
+		if (this.embeddedHandshaker != null) {
 			settings = settings.withLocalServiceAccount(this.config.embeddedServiceAccount());
 		}
 		return settings;
 	}
 
 	private synchronized io.grpc.Channel handshakerChannel() {
-		if (this.embedded != null) {
-			return this.embedded.channel();
+		if (this.embeddedHandshaker != null) {
+			return this.embeddedHandshaker;
 		}
 		if (this.handshakerChannel == null) {
 			this.handshakerChannel = NettyChannelBuilder.forTarget(handshakerAddress())

@@ -38,9 +38,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class AltsCrypter {
 
-	/** Bytes of key data the record protocol needs. */
-	public static final int KEY_LENGTH = 44;
-
 	/** Bytes of the GCM tag that follows each ciphertext. */
 	public static final int TAG_LENGTH = 16;
 
@@ -88,14 +85,14 @@ public final class AltsCrypter {
 	}
 
 	/** With {@code provider} for AES-GCM, {@code null} for the JDK's. */
-	AltsCrypter(byte[] key, boolean client, boolean encrypting, @Nullable Provider provider) {
-		if (key == null || key.length != KEY_LENGTH) {
-			throw new IllegalArgumentException(
-					"ALTS key data must be " + KEY_LENGTH + " bytes, was " + ((key != null) ? key.length : null));
+	AltsCrypter(byte[] key, boolean client, boolean encrypting, Provider provider) {
+		if (key == null || key.length != AltsProtocol.KEY_LENGTH) {
+			throw new IllegalArgumentException("ALTS key data must be " + AltsProtocol.KEY_LENGTH + " bytes, was "
+					+ ((key != null) ? key.length : null));
 		}
 		this.encrypting = encrypting;
 		this.kdfKey = Arrays.copyOf(key, KDF_KEY_LENGTH);
-		this.nonceMask = Arrays.copyOfRange(key, KDF_KEY_LENGTH, KEY_LENGTH);
+		this.nonceMask = Arrays.copyOfRange(key, KDF_KEY_LENGTH, AltsProtocol.KEY_LENGTH);
 		// Records sent by the server carry the direction bit.
 		boolean serverSent = (client != encrypting);
 		if (serverSent) {

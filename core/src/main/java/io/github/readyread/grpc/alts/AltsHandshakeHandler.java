@@ -58,10 +58,6 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private static final Logger logger = LoggerFactory.getLogger(AltsHandshakeHandler.class);
 
-	static final String APPLICATION_PROTOCOL = "grpc";
-
-	static final String RECORD_PROTOCOL = "ALTSRP_GCM_AES128_REKEY";
-
 	/**
 	 * Most bytes a peer may send before the handshake ends: its handshake messages plus
 	 * the first records, which HTTP/2's initial 64 KiB window bounds.
@@ -224,8 +220,8 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		if (this.client) {
 			StartClientHandshakeReq.Builder start = StartClientHandshakeReq.newBuilder()
 				.setHandshakeSecurityProtocol(HandshakeProtocol.ALTS)
-				.addApplicationProtocols(APPLICATION_PROTOCOL)
-				.addRecordProtocols(RECORD_PROTOCOL)
+				.addApplicationProtocols(AltsProtocol.APPLICATION_PROTOCOL)
+				.addRecordProtocols(AltsProtocol.RECORD_PROTOCOL)
 				.setRpcVersions(AltsRpcVersions.LOCAL)
 				.setMaxFrameSize(this.settings.maxFrameSize());
 			for (String account : this.settings.targetServiceAccounts()) {
@@ -253,12 +249,12 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		this.freshIn = false;
 		if (!this.started) {
 			ServerHandshakeParameters.Builder parameters = ServerHandshakeParameters.newBuilder()
-				.addRecordProtocols(RECORD_PROTOCOL);
+				.addRecordProtocols(AltsProtocol.RECORD_PROTOCOL);
 			if (this.settings.localServiceAccount() != null) {
 				parameters.addLocalIdentitiesBuilder().setServiceAccount(this.settings.localServiceAccount());
 			}
 			StartServerHandshakeReq start = StartServerHandshakeReq.newBuilder()
-				.addApplicationProtocols(APPLICATION_PROTOCOL)
+				.addApplicationProtocols(AltsProtocol.APPLICATION_PROTOCOL)
 				.putHandshakeParameters(HandshakeProtocol.ALTS.getNumber(), parameters.build())
 				.setInBytes(in)
 				.setRpcVersions(AltsRpcVersions.LOCAL)
@@ -350,9 +346,13 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		int frameSize = AltsFrameSizes.resolve(result.getMaxFrameSize(), this.settings.maxFrameSize());
-		byte[] key = result.getKeyData().substring(0, AltsCrypter.KEY_LENGTH).toByteArray();
+		byte[] key = result.getKeyData().substring(0, AltsProtocol.KEY_LENGTH).toByteArray();
+		ChannelHandler stageHandler = (this.settings.plaintextStage() != null) ? this.settings.plaintextStage().get()
+				: null;
+		// One plaintext buffer per read for the frame aligner, which copies what gRPC
+		// keeps; one per record for gRPC's own HTTP/2 decoder, which keeps slices.
 		AltsRecordDecoder decoder = new AltsRecordDecoder(AltsCrypter.forReceiving(key, this.client), this.demand,
-				this.settings.readPathStats());
+				this.settings.readPathStats(), stageHandler != null);
 		AltsRecordEncoder encoder = new AltsRecordEncoder(AltsCrypter.forSending(key, this.client), frameSize);
 		Arrays.fill(key, (byte) 0);
 		AltsPeer peer = new AltsPeer(result.getPeerIdentity().getServiceAccount(),
@@ -368,8 +368,6 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		String last = pipeline.context(decoder).name();
 		pipeline.addAfter(last, null, encoder);
 		last = pipeline.context(encoder).name();
-		ChannelHandler stageHandler = (this.settings.plaintextStage() != null) ? this.settings.plaintextStage().get()
-				: null;
 		if (stageHandler != null) {
 			pipeline.addAfter(last, null, stageHandler);
 			last = pipeline.context(stageHandler).name();

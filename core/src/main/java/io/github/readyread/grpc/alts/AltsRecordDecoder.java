@@ -26,10 +26,24 @@ import org.jspecify.annotations.Nullable;
  * 4 bytes are there, before anything is allocated for the frame. Like grpc-java's and
  * C-core's record layers, it accepts any frame up to {@link AltsFrameSizes#HARD_LIMIT} (1
  * MiB), whatever frame size this side's handshake resolved: the peer's handshaker may
- * have resolved a larger one. A frame wholly inside a read buffer is decrypted straight
- * from it into a buffer of the plaintext's size; the bytes of an incomplete frame are
- * copied into a {@link PartialFrame} of their own size, and decrypted in place once
- * whole. Every read buffer is released in the {@code channelRead} that brought it.
+ * have resolved a larger one.
+ *
+ * <pre>
+ *   read buffer [ rest of record 1 | record 2 | record 3 | head of record 4 ]
+ *                 \_ completes the copy held      decrypted straight from the read buffer
+ *   plaintext   [ record 1 | record 2 | record 3 ]  one buffer of their exact size
+ * </pre>
+ *
+ * In front of the HTTP/2 frame aligner, the records a read completes go on as one
+ * plaintext buffer of exactly their size, decrypted straight from the read buffer (and
+ * from the copy of a record that began in an earlier read), as stock grpc-alts decrypts a
+ * read's records into one buffer: an HTTP/2 frame that crosses a record boundary inside
+ * the read is then whole for the aligner, not held and copied, and the aligner copies
+ * what gRPC keeps. With gRPC's own HTTP/2 decoder right behind (the conventional read
+ * path), which keeps slices of what it is given, each record goes on in a buffer of its
+ * own plaintext's size. The bytes of an incomplete frame are copied into a
+ * {@link PartialFrame} of their own size. Every read buffer is released in the
+ * {@code channelRead} that brought it, and the plaintext is passed on within it.
  */
 public final class AltsRecordDecoder extends FrameDecoder {
 
@@ -49,8 +63,22 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	private boolean failed;
 
 	/**
+	 * Ciphertext and tag of the record completed at the start of this read, kept until
+	 * the read's whole records are known, or {@code null}; never set with {@link #batch}.
+	 */
+	private ByteBuf held;
+
+	/** Whether {@link #held} is a copy of its own rather than a slice of the read. */
+	private boolean heldCopied;
+
+	/** Plaintext of this read's records decrypted so far, or {@code null}. */
+	private ByteBuf batch;
+
+	private final boolean oneBufferPerRead;
+
+	/**
 	 * A record decoder that is not its connection's outermost decoder (or has no demand
-	 * to keep).
+	 * to keep), in front of the HTTP/2 frame aligner.
 	 * @param crypter the receiving crypter of this connection
 	 * @param stats where incomplete-frame bytes are counted
 	 */
@@ -59,18 +87,32 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	}
 
 	/**
-	 * A record decoder that keeps {@code demand} as its connection's outermost decoder.
+	 * A record decoder in front of the HTTP/2 frame aligner.
 	 * @param crypter the receiving crypter of this connection
 	 * @param demand the connection's demand, which this decoder keeps, or {@code null}
 	 * @param stats where incomplete-frame bytes are counted (bytes read are the
 	 * connection's head handler's to count)
 	 */
-	public AltsRecordDecoder(AltsCrypter crypter, @Nullable ReadDemand demand, ReadPathStats stats) {
+	public AltsRecordDecoder(AltsCrypter crypter, ReadDemand demand, ReadPathStats stats) {
+		this(crypter, demand, stats, true);
+	}
+
+	/**
+	 * @param crypter the receiving crypter of this connection
+	 * @param demand the connection's demand, which this decoder keeps, or {@code null}
+	 * @param stats where incomplete-frame bytes are counted (bytes read are the
+	 * connection's head handler's to count)
+	 * @param oneBufferPerRead whether the records a read completes go on in one buffer
+	 * (for the HTTP/2 frame aligner, which copies what gRPC keeps), rather than one
+	 * buffer per record (for gRPC's own HTTP/2 decoder, which keeps slices)
+	 */
+	public AltsRecordDecoder(AltsCrypter crypter, ReadDemand demand, ReadPathStats stats, boolean oneBufferPerRead) {
 		super(HEADER_BYTES, LENGTH_BYTES, 0, demand, stats);
 		if (crypter == null) {
 			throw new NullPointerException("crypter is required");
 		}
 		this.crypter = crypter;
+		this.oneBufferPerRead = oneBufferPerRead;
 	}
 
 	@Override
@@ -102,60 +144,156 @@ public final class AltsRecordDecoder extends FrameDecoder {
 
 	@Override
 	protected void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int payloadLength) {
+		if (!this.oneBufferPerRead) {
+			in.skipBytes(HEADER_BYTES);
+			ByteBuf plaintext = decryptToOwnBuffer(ctx, in.readSlice(payloadLength));
+			if (plaintext != null) {
+				ctx.fireChannelRead(plaintext);
+			}
+			return;
+		}
+		if (this.batch == null) {
+			int size = plaintextOfWholeRecords(in, in.readerIndex());
+			ByteBuf held = this.held;
+			if (held != null) {
+				size += held.readableBytes() - AltsCrypter.TAG_LENGTH;
+			}
+			this.batch = ctx.alloc().buffer(size, size);
+			if (held != null) {
+				this.held = null;
+				try {
+					if (!decryptInto(ctx, held, this.batch)) {
+						return;
+					}
+				}
+				finally {
+					held.release();
+				}
+			}
+		}
 		in.skipBytes(HEADER_BYTES);
-		decrypt(ctx, in.readSlice(payloadLength));
+		decryptInto(ctx, in.readSlice(payloadLength), this.batch);
 	}
 
 	@Override
 	protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {
-		if (copied) {
-			decryptInPlace(ctx, payload);
+		if (!this.oneBufferPerRead) {
+			ByteBuf plaintext = decryptAlone(ctx, payload, copied);
+			if (plaintext != null) {
+				ctx.fireChannelRead(plaintext);
+			}
 			return;
 		}
+		// Decrypted with the whole records after it, if this read has any.
+		this.held = payload;
+		this.heldCopied = copied;
+	}
+
+	@Override
+	protected boolean endOfWholeFrames(ChannelHandlerContext ctx, ByteBuf in) {
+		ByteBuf plaintext = takeDecrypted(ctx);
+		return (plaintext == null) || pass(ctx, plaintext, in);
+	}
+
+	/**
+	 * What this read decrypted, taken for passing on: the plaintext of its whole records,
+	 * or of the record it completed alone (decrypted now); {@code null} if none or if the
+	 * record just decrypted is not authentic.
+	 */
+	private ByteBuf takeDecrypted(ChannelHandlerContext ctx) {
+		ByteBuf held = this.held;
+		if (held != null) {
+			this.held = null;
+			return decryptAlone(ctx, held, this.heldCopied);
+		}
+		ByteBuf plaintext = this.batch;
+		this.batch = null;
+		return plaintext;
+	}
+
+	/**
+	 * Decrypts one record's ciphertext and tag, which stay the caller's, after the
+	 * plaintext already in {@code out}; false if it is not authentic (the decoder then
+	 * failed).
+	 */
+	private boolean decryptInto(ChannelHandlerContext ctx, ByteBuf ciphertextAndTag, ByteBuf out) {
+		int length = ciphertextAndTag.readableBytes();
+		// A record across the components of a composite read (tests, never a socket
+		// read) is decrypted from a copy.
+		ByteBuf contiguous = (ciphertextAndTag.nioBufferCount() == 1) ? ciphertextAndTag
+				: ctx.alloc().buffer(length, length).writeBytes(ciphertextAndTag);
 		try {
-			decrypt(ctx, payload);
+			this.crypter.decrypt(out, contiguous);
+			return true;
+		}
+		catch (GeneralSecurityException | RuntimeException ex) {
+			authenticationFailed(ctx, length, ex);
+			return false;
 		}
 		finally {
-			payload.release();
+			if (contiguous != ciphertextAndTag) {
+				contiguous.release();
+			}
 		}
 	}
 
 	/**
-	 * Decrypts a record's ciphertext and tag, which stay the caller's, into a buffer of
-	 * the plaintext's size.
+	 * Decrypts a record completed by this read and followed by no whole record into a
+	 * buffer of its plaintext's size (in place if it is a copy of its own), releasing
+	 * {@code record}; {@code null} if it is not authentic.
 	 */
-	private void decrypt(ChannelHandlerContext ctx, ByteBuf ciphertextAndTag) {
-		int length = ciphertextAndTag.readableBytes();
-		if (ciphertextAndTag.nioBufferCount() != 1) {
-			ByteBuf copy = ctx.alloc().buffer(length, length);
-			copy.writeBytes(ciphertextAndTag);
-			decryptInPlace(ctx, copy);
-			return;
+	private ByteBuf decryptAlone(ChannelHandlerContext ctx, ByteBuf record, boolean copied) {
+		int length = record.readableBytes();
+		if (copied) {
+			try {
+				this.crypter.decryptInPlace(record);
+				return record;
+			}
+			catch (GeneralSecurityException | RuntimeException ex) {
+				record.release();
+				authenticationFailed(ctx, length, ex);
+				return null;
+			}
 		}
-		ByteBuf plaintext = ctx.alloc().buffer(length - AltsCrypter.TAG_LENGTH);
 		try {
-			this.crypter.decrypt(plaintext, ciphertextAndTag);
+			return decryptToOwnBuffer(ctx, record);
 		}
-		catch (GeneralSecurityException | RuntimeException ex) {
-			plaintext.release();
-			authenticationFailed(ctx, length, ex);
-			return;
+		finally {
+			record.release();
 		}
-		ctx.fireChannelRead(plaintext);
 	}
 
-	/** Decrypts a record of its own in place and passes it on (or releases it). */
-	private void decryptInPlace(ChannelHandlerContext ctx, ByteBuf record) {
-		int length = record.readableBytes();
-		try {
-			this.crypter.decryptInPlace(record);
+	/**
+	 * Decrypts one record's ciphertext and tag, which stay the caller's, into a buffer of
+	 * its plaintext's size; {@code null} if it is not authentic.
+	 */
+	private ByteBuf decryptToOwnBuffer(ChannelHandlerContext ctx, ByteBuf ciphertextAndTag) {
+		int size = ciphertextAndTag.readableBytes() - AltsCrypter.TAG_LENGTH;
+		ByteBuf plaintext = ctx.alloc().buffer(size, size);
+		if (decryptInto(ctx, ciphertextAndTag, plaintext)) {
+			return plaintext;
 		}
-		catch (GeneralSecurityException | RuntimeException ex) {
-			record.release();
-			authenticationFailed(ctx, length, ex);
-			return;
+		plaintext.release();
+		return null;
+	}
+
+	/**
+	 * Plaintext bytes of the whole records at {@code index} and after it in {@code in},
+	 * from their length fields (the decoder checks each header when it gets there).
+	 */
+	private static int plaintextOfWholeRecords(ByteBuf in, int index) {
+		int end = in.writerIndex();
+		long total = 0;
+		while (end - index >= HEADER_BYTES) {
+			long length = in.getUnsignedIntLE(index);
+			if (length < MIN_LENGTH_FIELD || length + LENGTH_BYTES > AltsFrameSizes.HARD_LIMIT
+					|| end - index - LENGTH_BYTES < length) {
+				break;
+			}
+			total += length - 4 - AltsCrypter.TAG_LENGTH;
+			index += LENGTH_BYTES + (int) length;
 		}
-		ctx.fireChannelRead(record);
+		return (int) total;
 	}
 
 	private void authenticationFailed(ChannelHandlerContext ctx, int payloadLength, Exception ex) {
@@ -168,9 +306,30 @@ public final class AltsRecordDecoder extends FrameDecoder {
 			return;
 		}
 		this.failed = true;
+		// The records of this read decrypted before the failure are authentic: they go
+		// on, as they would have one by one.
+		ByteBuf authentic = takeDecrypted(ctx);
+		if (authentic != null && authentic.isReadable()) {
+			ctx.fireChannelRead(authentic);
+		}
+		else if (authentic != null) {
+			authentic.release();
+		}
 		stop();
 		ctx.fireExceptionCaught(status.withDescription(description).withCause(cause).asRuntimeException());
 		ctx.close();
+	}
+
+	@Override
+	protected void stopped() {
+		if (this.held != null) {
+			this.held.release();
+			this.held = null;
+		}
+		if (this.batch != null) {
+			this.batch.release();
+			this.batch = null;
+		}
 	}
 
 	@Override

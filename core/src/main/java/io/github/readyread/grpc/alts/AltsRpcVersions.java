@@ -19,18 +19,18 @@ final class AltsRpcVersions {
 	}
 
 	/** What is wrong with {@code result}, or {@code null} if it can be used. */
-	static @Nullable String checkResult(HandshakerResult result, boolean client) {
-		if (!AltsHandshakeHandler.RECORD_PROTOCOL.equals(result.getRecordProtocol())) {
+	static String checkResult(HandshakerResult result, boolean client) {
+		if (!AltsProtocol.RECORD_PROTOCOL.equals(result.getRecordProtocol())) {
 			return "ALTS handshake result has record protocol '" + result.getRecordProtocol() + "', expected "
-					+ AltsHandshakeHandler.RECORD_PROTOCOL;
+					+ AltsProtocol.RECORD_PROTOCOL;
 		}
-		if (!AltsHandshakeHandler.APPLICATION_PROTOCOL.equals(result.getApplicationProtocol())) {
+		if (!AltsProtocol.APPLICATION_PROTOCOL.equals(result.getApplicationProtocol())) {
 			return "ALTS handshake result has application protocol '" + result.getApplicationProtocol() + "', expected "
-					+ AltsHandshakeHandler.APPLICATION_PROTOCOL;
+					+ AltsProtocol.APPLICATION_PROTOCOL;
 		}
-		if (result.getKeyData().size() < AltsCrypter.KEY_LENGTH) {
+		if (result.getKeyData().size() < AltsProtocol.KEY_LENGTH) {
 			return "ALTS handshake result has " + result.getKeyData().size() + " bytes of key data, need "
-					+ AltsCrypter.KEY_LENGTH;
+					+ AltsProtocol.KEY_LENGTH;
 		}
 		if (!compatible(LOCAL, result.getPeerRpcVersions())) {
 			return "ALTS peer RPC protocol versions " + format(result.getPeerRpcVersions())

@@ -189,6 +189,14 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	protected final void stop() {
 		this.closed = true;
 		releasePartial();
+		stopped();
+	}
+
+	/**
+	 * Called when decoding stops (closed, failed or removed): release anything kept
+	 * between {@link #wholeFrame} or {@link #heldFrame} and {@link #endOfWholeFrames}.
+	 */
+	protected void stopped() {
 	}
 
 	@Override
@@ -344,9 +352,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		ByteBuf payload;
 		boolean copied = held > 0 || missing == 0;
 		if (copied) {
-			PartialFrame frame = partial(ctx);
-			frame.append(in, missing);
-			payload = frame.take();
+			payload = partial(ctx).takeWith(in, missing);
 		}
 		else {
 			payload = in.readRetainedSlice(missing);

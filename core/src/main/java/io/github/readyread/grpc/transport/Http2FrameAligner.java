@@ -22,18 +22,19 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * Complete frames of a read buffer go on as one slice of it, consumed by gRPC within the
- * read; the payload of a DATA frame that covers less than half of its carrying buffer
- * goes on in its own exact-size copy (its header with the frames before it), so gRPC's
- * deframer, which keeps DATA buffers until a message is complete, keeps what they carry
- * and not the read buffer around them. A DATA frame that spans reads goes on as its
- * 9-byte header immediately followed by its payload in a buffer of its own (gRPC's frame
- * reader keeps a header in fields, so its cumulation is still empty after each), rather
- * than in one 9 + 16384 byte buffer that the pool would round up to 20 KiB. The bytes of
- * an incomplete frame are held by {@link FrameDecoder} (its 9-byte header in a field, its
- * payload in a {@link PartialFrame}); nothing of a read buffer is retained across a wait.
- * On the server the 24-byte client connection preface is passed on first, in one piece. A
- * frame longer than the maximum frame size is never buffered: the aligner steps aside and
- * passes everything on as it comes, so gRPC fails the connection with
+ * read; the payload of a DATA frame goes on in its own exact-size copy (its header with
+ * the frames before it), so gRPC's deframer, which keeps DATA buffers until a message is
+ * complete, keeps what they carry and not the read buffer around them (built with
+ * {@code copyData} false, only a frame that covers less than half of its carrying buffer
+ * is copied: the others keep at most twice their size). A DATA frame that spans reads
+ * goes on as its 9-byte header immediately followed by its payload in a buffer of its own
+ * (gRPC's frame reader keeps a header in fields, so its cumulation is still empty after
+ * each), rather than in one 9 + 16384 byte buffer that the pool would round up to 20 KiB.
+ * The bytes of an incomplete frame are held by {@link FrameDecoder} (its 9-byte header in
+ * a field, its payload in a {@link PartialFrame}); nothing of a read buffer is retained
+ * across a wait. On the server the 24-byte client connection preface is passed on first,
+ * in one piece. A frame longer than the maximum frame size is never buffered: the aligner
+ * steps aside and passes everything on as it comes, so gRPC fails the connection with
  * {@code FRAME_SIZE_ERROR}.
  *
  * <p>
@@ -135,13 +136,15 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	/**
 	 * For a plaintext connection, where the aligner reads the socket's bytes and keeps
-	 * {@code demand}.
+	 * {@code demand}. Every DATA frame goes on in copies of its own: adaptive reads take
+	 * buffers of any size, and a DATA frame covering more than half of one would keep it,
+	 * as a slice, in gRPC's deframer until its message is complete.
 	 */
 	public static Http2FrameAligner outermost(boolean server, ReadDemand demand, ReadPathStats stats) {
 		if (demand == null) {
 			throw new NullPointerException("demand is required");
 		}
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats, true);
 	}
 
 	/**
@@ -157,10 +160,13 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	/**
 	 * For a connection whose bytes come out of a record decoder (ALTS), placed right
-	 * after it; the record decoder keeps the {@link ReadDemand}.
+	 * after it; the record decoder keeps the {@link ReadDemand}. Every DATA frame goes on
+	 * in copies of its own, as on shared read buffers: the decoder passes a read's
+	 * records on in one plaintext buffer, which a DATA frame covering more than half of
+	 * it would keep, as a slice, in gRPC's deframer until its message is complete.
 	 */
 	public static Http2FrameAligner behindRecordDecoder(boolean server, ReadPathStats stats) {
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats, true);
 	}
 
 	/**

@@ -82,6 +82,26 @@ public final class PartialFrame {
 		return mergeAll();
 	}
 
+	/**
+	 * Hands over every held byte followed by the last {@code length} bytes of the frame,
+	 * read from {@code source}, as one buffer of exactly that size: those last bytes are
+	 * copied once, into it. The caller releases it. Leaves this empty.
+	 */
+	public ByteBuf takeWith(ByteBuf source, int length) {
+		checkNotReleased();
+		if (length <= 0) {
+			return take();
+		}
+		int size = this.readableBytes + length;
+		ByteBuf whole = this.allocator.buffer(size, size);
+		for (ByteBuf part : this.parts) {
+			whole.writeBytes(part, part.readerIndex(), part.readableBytes());
+		}
+		whole.writeBytes(source, length);
+		clear(true);
+		return whole;
+	}
+
 	/** Releases every held byte; safe to call more than once. */
 	public void release() {
 		if (this.released) {

@@ -12,11 +12,14 @@ import io.netty.util.UncheckedBooleanSupplier;
  * <p>
  * Netty's epoll and NIO read loops call {@code allocate} right before the read system
  * call, so a connection that waits for bytes holds no read buffer. With
- * {@link ReadSizing#ADAPTIVE} the buffer is {@link ReadDemand#maxReadSize()} bytes (the
- * decoders copy what they keep, so a large buffer still goes back to the pool within the
- * read); with {@link ReadSizing#EXACT} it is {@link ReadDemand#readSize()} bytes, never 0
- * (a 0-byte read looks like EOF). Either way the decoders are done with it within the
- * same event loop task.
+ * {@link ReadSizing#ADAPTIVE} the buffer is the size the connection's reads have shown
+ * useful ({@link AdaptiveReadSize}: larger after reads that fill their buffer, smaller
+ * after wakeups that bring less than half of one, up to
+ * {@link ReadDemand#maxReadSize()}), and never less than {@link ReadDemand#readSize()},
+ * what the frame being read still misses; the decoders copy what they keep, so the buffer
+ * goes back to the pool within the read. With {@link ReadSizing#EXACT} it is
+ * {@link ReadDemand#readSize()} bytes, never 0 (a 0-byte read looks like EOF). Either way
+ * the decoders are done with it within the same event loop task.
  *
  * <pre>
  *   readable -> allocate(readSize) -> read -> fireChannelRead -> released by the decoders
@@ -104,11 +107,14 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 		/** Capacity of the read buffer taken and not settled yet, or -1. */
 		private int outstanding = -1;
 
+		/** What reads have returned, {@code null} for {@link ReadSizing#EXACT}. */
+		private final AdaptiveReadSize adaptive = (ReadyReadRecvByteBufAllocator.this.sizing == ReadSizing.ADAPTIVE)
+				? new AdaptiveReadSize(ReadyReadRecvByteBufAllocator.this.demand.maxReadSize()) : null;
+
 		@Override
 		public int guess() {
 			ReadDemand demand = ReadyReadRecvByteBufAllocator.this.demand;
-			return (ReadyReadRecvByteBufAllocator.this.sizing == ReadSizing.ADAPTIVE) ? demand.maxReadSize()
-					: demand.readSize();
+			return (this.adaptive != null) ? Math.max(this.adaptive.size(), demand.readSize()) : demand.readSize();
 		}
 
 		@Override
@@ -128,11 +134,17 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 				// Netty releases a buffer nothing was read into.
 				settle();
 			}
+			else if (this.adaptive != null && bytes == attemptedBytesRead()) {
+				this.adaptive.readFilled(bytes);
+			}
 		}
 
 		@Override
 		public void readComplete() {
 			settle();
+			if (this.adaptive != null) {
+				this.adaptive.wakeupRead(totalBytesRead());
+			}
 			super.readComplete();
 		}
 

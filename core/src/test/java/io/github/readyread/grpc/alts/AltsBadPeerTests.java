@@ -9,6 +9,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -16,10 +17,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.ByteString;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.alts.internal.HandshakeProtocol;
@@ -32,7 +35,6 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A raw socket that completes a real ALTS handshake with our server and then sends
@@ -49,21 +52,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AltsBadPeerTests {
 
-	private final PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
-
 	private final ReadPathStats stats = new ReadPathStats("server");
 
 	private final Queue<Throwable> serverErrors = new ConcurrentLinkedQueue<>();
 
-	private AltsTestSupport.Loops loops;
-
 	private EmbeddedHandshaker handshaker;
 
-	private Server server;
+	private SocketRig rig;
 
 	@BeforeEach
 	void startServer() throws IOException {
-		this.loops = AltsTestSupport.Loops.best();
 		this.handshaker = EmbeddedHandshaker.start("server@test");
 		// The plaintext stage sees what the record layer reports to grpc.
 		AltsSettings settings = AltsSettings.of(this.handshaker.channel(), this.stats)
@@ -74,31 +72,28 @@ class AltsBadPeerTests {
 					ctx.fireExceptionCaught(cause);
 				}
 			});
-		this.server = AltsTestSupport.ourServer(this.loops, this.alloc, AltsNegotiator.server(settings),
-				AltsTestSupport.peers());
+		this.rig = SocketRig.onEpollOrNio()
+			.serverSecurity((side) -> AltsNegotiator.server(settings))
+			.clientSecurity((side) -> AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), side.stats)))
+			.start();
 	}
 
 	@AfterEach
 	void healthyClientStillServedAndNothingPinned() throws Exception {
-		AltsNegotiator client = AltsNegotiator
-			.client(AltsSettings.of(this.handshaker.channel(), new ReadPathStats("client")));
-		ManagedChannel channel = AltsTestSupport.ourChannel(this.loops, this.alloc, client,
-				AltsTestSupport.port(this.server));
+		ManagedChannel channel = this.rig.channel();
 		try {
-			assertThat(ClientCalls.blockingUnaryCall(channel, AltsTestSupport.UNARY,
+			assertThat(ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 9 }))
 				.containsExactly(9);
 		}
 		finally {
-			AltsTestSupport.shutdown(channel);
-			AltsTestSupport.shutdown(this.server);
+			this.rig.shutdownChannels();
+			this.rig.shutdownServerNow();
 			this.handshaker.close();
 		}
 		assertThat(this.stats.incompleteBytes()).isZero();
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
-		this.loops.trimCaches(this.alloc);
-		assertThat(this.alloc.pinnedDirectMemory()).isZero();
-		this.loops.close();
+		this.rig.closeAndAssertPoolsEmpty();
 	}
 
 	@Test
@@ -108,7 +103,7 @@ class AltsBadPeerTests {
 		byte[] http2 = new byte[preface.length + settings.length];
 		System.arraycopy(preface, 0, http2, 0, preface.length);
 		System.arraycopy(settings, 0, http2, preface.length, settings.length);
-		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker,
+		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker,
 				(sender) -> RawAltsClient.frame(sender, http2))) {
 			// Our SETTINGS travelled in the same write as the client's last handshake
 			// message: the server acknowledges it only if those bytes reached HTTP/2.
@@ -131,7 +126,7 @@ class AltsBadPeerTests {
 			http2.put((byte) (payload >>> 16)).put((byte) (payload >>> 8)).put((byte) payload);
 			http2.put((byte) 0xFA).put((byte) 0).putInt(0).put(new byte[payload]);
 		}
-		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker,
+		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker,
 				(sender) -> RawAltsClient.frame(sender, http2.array()))) {
 			raw.awaitSettingsAck();
 		}
@@ -140,7 +135,7 @@ class AltsBadPeerTests {
 
 	@Test
 	void corruptedTagEndsTheConnection() throws Exception {
-		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker)) {
+		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker)) {
 			byte[] frame = raw.frame("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
 			frame[frame.length - 3] ^= 0x10;
 			raw.send(frame);
@@ -151,7 +146,7 @@ class AltsBadPeerTests {
 
 	@Test
 	void wrongFrameTypeEndsTheConnection() throws Exception {
-		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker)) {
+		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker)) {
 			raw.send(header(100, 5));
 			raw.assertClosedByServer();
 		}
@@ -160,7 +155,7 @@ class AltsBadPeerTests {
 
 	@Test
 	void lengthBelowTheTagEndsTheConnection() throws Exception {
-		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker)) {
+		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker)) {
 			raw.send(header(12, 6));
 			raw.assertClosedByServer();
 		}
@@ -169,7 +164,7 @@ class AltsBadPeerTests {
 
 	@Test
 	void lengthAboveTheMaximumEndsTheConnectionWithoutBufferingIt() throws Exception {
-		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker)) {
+		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker)) {
 			// Only the length field: the server must not wait for (or allocate) 2 MB.
 			raw.send(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(2_000_000).array());
 			raw.assertClosedByServer();
@@ -180,7 +175,7 @@ class AltsBadPeerTests {
 
 	@Test
 	void truncatedFrameAtEndOfStreamEndsTheConnection() throws Exception {
-		try (RawAltsClient raw = RawAltsClient.connect(AltsTestSupport.port(this.server), this.handshaker)) {
+		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker)) {
 			byte[] frame = raw.frame(new byte[5000]);
 			raw.send(java.util.Arrays.copyOf(frame, 3000));
 			Thread.sleep(100);
@@ -196,13 +191,10 @@ class AltsBadPeerTests {
 		try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
 			java.util.concurrent.CompletableFuture<Void> fakeServer = java.util.concurrent.CompletableFuture
 				.runAsync(() -> serveOneCorruptedRecord(listener));
-			AltsNegotiator client = AltsNegotiator
-				.client(AltsSettings.of(this.handshaker.channel(), new ReadPathStats("client")));
-			ManagedChannel channel = AltsTestSupport.ourChannel(this.loops, this.alloc, client,
-					listener.getLocalPort());
+			ManagedChannel channel = this.rig.channel(listener.getLocalPort());
 			try {
 				org.assertj.core.api.Assertions.assertThatExceptionOfType(StatusRuntimeException.class)
-					.isThrownBy(() -> ClientCalls.blockingUnaryCall(channel, AltsTestSupport.UNARY,
+					.isThrownBy(() -> ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 							CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[1]))
 					.satisfies((ex) -> {
 						assertThat(ex.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
@@ -211,7 +203,7 @@ class AltsBadPeerTests {
 					});
 			}
 			finally {
-				AltsTestSupport.shutdown(channel);
+				this.rig.shutdownChannels();
 			}
 			fakeServer.get(10, TimeUnit.SECONDS);
 		}
@@ -287,12 +279,8 @@ class AltsBadPeerTests {
 		}
 	}
 
-	private void assertServerFailed(Status.Code code, String description) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-		while (this.serverErrors.isEmpty() && System.nanoTime() < deadline) {
-			Thread.sleep(10);
-		}
-		assertThat(this.serverErrors).isNotEmpty();
+	private void assertServerFailed(Status.Code code, String description) {
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(this.serverErrors).isNotEmpty());
 		Throwable first = this.serverErrors.peek();
 		assertThat(first).isInstanceOf(StatusRuntimeException.class);
 		Status status = ((StatusRuntimeException) first).getStatus();

@@ -145,7 +145,7 @@ class AltsCrypterTests {
 	}
 
 	private byte[] key() {
-		return bytes(AltsCrypter.KEY_LENGTH);
+		return bytes(AltsProtocol.KEY_LENGTH);
 	}
 
 	private byte[] bytes(int n) {
@@ -157,7 +157,7 @@ class AltsCrypterTests {
 	@Test
 	void jdkAndConscryptProvidersReadEachOthersRecordsInDirectBuffers() throws Exception {
 		org.junit.jupiter.api.Assumptions.assumeTrue(AltsCrypter.conscrypt() != null, "Conscrypt unavailable");
-		byte[] key = new byte[AltsCrypter.KEY_LENGTH];
+		byte[] key = new byte[AltsProtocol.KEY_LENGTH];
 		new Random(7).nextBytes(key);
 		byte[] text = new byte[16 * 1024 + 5];
 		new Random(8).nextBytes(text);

@@ -13,9 +13,9 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.github.readyread.grpc.SocketRig;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPathStats;
-import io.grpc.Server;
-import io.netty.buffer.PooledByteBufAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,8 +30,6 @@ import static org.awaitility.Awaitility.await;
  */
 class AltsHandshakeFailuresTests {
 
-	private final PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
-
 	private final ReadPathStats stats = new ReadPathStats("server");
 
 	private final ListAppender<ILoggingEvent> handlerLog = new ListAppender<>();
@@ -40,13 +38,11 @@ class AltsHandshakeFailuresTests {
 
 	private Level previousLevel;
 
-	private AltsTestSupport.Loops loops;
-
 	private EmbeddedHandshaker handshaker;
 
 	private AltsNegotiator negotiator;
 
-	private Server server;
+	private SocketRig rig;
 
 	@BeforeEach
 	void startServer() throws IOException {
@@ -54,22 +50,19 @@ class AltsHandshakeFailuresTests {
 		this.handlerLogger.setLevel(Level.DEBUG);
 		this.handlerLog.start();
 		this.handlerLogger.addAppender(this.handlerLog);
-		this.loops = AltsTestSupport.Loops.best();
 		this.handshaker = EmbeddedHandshaker.start("server@test");
 		this.negotiator = AltsNegotiator.server(
 				AltsSettings.of(this.handshaker.channel(), this.stats).withHandshakeTimeout(Duration.ofMillis(500)));
-		this.server = AltsTestSupport.ourServer(this.loops, this.alloc, this.negotiator, AltsTestSupport.peers());
+		this.rig = SocketRig.onEpollOrNio().serverSecurity((side) -> this.negotiator).start();
 	}
 
 	@AfterEach
 	void stopServer() throws Exception {
 		this.handlerLogger.detachAppender(this.handlerLog);
 		this.handlerLogger.setLevel(this.previousLevel);
-		AltsTestSupport.shutdown(this.server);
+		this.rig.shutdownServerNow();
 		this.handshaker.close();
-		this.loops.trimCaches(this.alloc);
-		assertThat(this.alloc.pinnedDirectMemory()).isZero();
-		this.loops.close();
+		this.rig.closeAndAssertPoolsEmpty();
 	}
 
 	@Test
@@ -142,7 +135,7 @@ class AltsHandshakeFailuresTests {
 	}
 
 	private Socket connect() throws IOException {
-		Socket socket = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(this.server));
+		Socket socket = new Socket(InetAddress.getLoopbackAddress(), this.rig.port());
 		socket.setSoTimeout(10_000);
 		return socket;
 	}

@@ -16,6 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -30,7 +33,6 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import io.netty.buffer.PooledByteBufAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,36 +47,27 @@ import static org.awaitility.Awaitility.await;
  */
 class AltsHandshakeTests {
 
-	private final PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
-
 	private final ReadPathStats stats = new ReadPathStats("test");
-
-	private AltsTestSupport.Loops loops;
 
 	private EmbeddedHandshaker handshaker;
 
 	private AltsNegotiator serverNegotiator;
 
-	private Server server;
-
-	private final List<ManagedChannel> channels = new ArrayList<>();
+	private SocketRig rig;
 
 	private final List<AutoCloseable> closeables = new ArrayList<>();
 
 	@BeforeEach
 	void startServer() throws IOException {
-		this.loops = AltsTestSupport.Loops.best();
 		this.handshaker = EmbeddedHandshaker.start("test@test");
 		this.serverNegotiator = AltsNegotiator.server(AltsSettings.of(this.handshaker.channel(), this.stats));
-		this.server = AltsTestSupport.ourServer(this.loops, this.alloc, this.serverNegotiator, AltsTestSupport.peers());
+		this.rig = SocketRig.onEpollOrNio().serverSecurity((side) -> this.serverNegotiator).start();
 	}
 
 	@AfterEach
 	void nothingLeftBehind() throws Exception {
-		for (ManagedChannel channel : this.channels) {
-			AltsTestSupport.shutdown(channel);
-		}
-		AltsTestSupport.shutdown(this.server);
+		this.rig.shutdownChannels();
+		this.rig.shutdownServerNow();
 		for (AutoCloseable closeable : this.closeables) {
 			closeable.close();
 		}
@@ -82,9 +75,7 @@ class AltsHandshakeTests {
 		assertThat(this.serverNegotiator.limiter().active()).isZero();
 		assertThat(this.serverNegotiator.limiter().queued()).isZero();
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
-		this.loops.trimCaches(this.alloc);
-		assertThat(this.alloc.pinnedDirectMemory()).isZero();
-		this.loops.close();
+		this.rig.closeAndAssertPoolsEmpty();
 	}
 
 	@Test
@@ -94,7 +85,7 @@ class AltsHandshakeTests {
 		for (int i = 0; i < 80; i++) {
 			ManagedChannel channel = channel(client);
 			calls.add(ClientCalls.futureUnaryCall(
-					channel.newCall(AltsTestSupport.UNARY, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)),
+					channel.newCall(EchoService.ECHO, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)),
 					new byte[] { (byte) i }));
 		}
 		for (int i = 0; i < calls.size(); i++) {
@@ -125,7 +116,7 @@ class AltsHandshakeTests {
 	@Test
 	void unreachableHandshakerFailsTheConnection() throws Exception {
 		ManagedChannel nowhere = InProcessChannelBuilder.forName("no-such-handshaker-" + UUID.randomUUID()).build();
-		this.channels.add(nowhere);
+		this.closeables.add(() -> nowhere.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
 		assertCallFails(nowhere, Duration.ofSeconds(10), "ALTS handshaker service failed: UNAVAILABLE");
 		assertHealthyConnectionWorks();
 	}
@@ -157,10 +148,9 @@ class AltsHandshakeTests {
 			});
 			acceptor.start();
 			AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
-			ManagedChannel channel = AltsTestSupport.ourChannel(this.loops, this.alloc, client, closer.getLocalPort());
-			this.channels.add(channel);
+			ManagedChannel channel = this.rig.channel(closer.getLocalPort(), client);
 			assertThatExceptionOfType(StatusRuntimeException.class)
-				.isThrownBy(() -> ClientCalls.blockingUnaryCall(channel, AltsTestSupport.UNARY,
+				.isThrownBy(() -> ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 						CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[1]))
 				.satisfies((ex) -> {
 					assertThat(ex.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
@@ -178,17 +168,16 @@ class AltsHandshakeTests {
 		AltsNegotiator quickServer = AltsNegotiator.server(AltsSettings.of(this.handshaker.channel(), this.stats)
 			.withHandshakeTimeout(Duration.ofMillis(300))
 			.withMaxConcurrentHandshakes(1));
-		Server timing = AltsTestSupport.ourServer(this.loops, this.alloc, quickServer, AltsTestSupport.peers());
-		this.closeables.add(() -> AltsTestSupport.shutdown(timing));
-		try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(timing))) {
+		Server timing = this.rig.startServer(quickServer);
+		try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), timing.getPort())) {
 			silent.setSoTimeout(5000);
 			// The server closes the connection once its handshake times out.
 			assertThat(silent.getInputStream().read()).isEqualTo(-1);
 		}
 		assertThat(quickServer.limiter().active()).isZero();
 		AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
-		ManagedChannel channel = channel(client, AltsTestSupport.port(timing));
-		assertThat(ClientCalls.blockingUnaryCall(channel, AltsTestSupport.UNARY,
+		ManagedChannel channel = channel(client, timing.getPort());
+		assertThat(ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 				CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 5 }))
 			.containsExactly(5);
 	}
@@ -200,15 +189,14 @@ class AltsHandshakeTests {
 		AltsNegotiator limited = AltsNegotiator.server(AltsSettings.of(this.handshaker.channel(), this.stats)
 			.withHandshakeTimeout(Duration.ofSeconds(2))
 			.withMaxConcurrentHandshakes(2));
-		Server guarded = AltsTestSupport.ourServer(this.loops, this.alloc, limited, AltsTestSupport.peers());
-		this.closeables.add(() -> AltsTestSupport.shutdown(guarded));
+		Server guarded = this.rig.startServer(limited);
 		List<Socket> tricklers = new ArrayList<>();
 		ExecutorService threads = Executors.newCachedThreadPool();
 		this.closeables.add(threads::shutdownNow);
 		List<Future<?>> closedByServer = new ArrayList<>();
 		AtomicInteger trickled = new AtomicInteger();
 		for (int i = 0; i < 3; i++) {
-			Socket socket = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(guarded));
+			Socket socket = new Socket(InetAddress.getLoopbackAddress(), guarded.getPort());
 			this.closeables.add(socket);
 			tricklers.add(socket);
 			// A 4096-byte embedded handshake message, announced and never finished.
@@ -238,9 +226,9 @@ class AltsHandshakeTests {
 		await().atMost(Duration.ofSeconds(10)).until(() -> limited.limiter().active() == 2 && trickled.get() >= 2);
 
 		AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
-		ManagedChannel channel = channel(client, AltsTestSupport.port(guarded));
+		ManagedChannel channel = channel(client, guarded.getPort());
 		ListenableFuture<byte[]> call = ClientCalls.futureUnaryCall(
-				channel.newCall(AltsTestSupport.UNARY,
+				channel.newCall(EchoService.ECHO,
 						CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS)),
 				new byte[] { 3 });
 
@@ -256,19 +244,18 @@ class AltsHandshakeTests {
 		AltsNegotiator limited = AltsNegotiator.server(AltsSettings.of(this.handshaker.channel(), this.stats)
 			.withHandshakeTimeout(Duration.ofSeconds(30))
 			.withMaxConcurrentHandshakes(1));
-		Server guarded = AltsTestSupport.ourServer(this.loops, this.alloc, limited, AltsTestSupport.peers());
-		this.closeables.add(() -> AltsTestSupport.shutdown(guarded));
+		Server guarded = this.rig.startServer(limited);
 		ExecutorService threads = Executors.newCachedThreadPool();
 		this.closeables.add(threads::shutdownNow);
 		// Holds the only permit: a handshake message announced and never finished.
-		Socket holder = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(guarded));
+		Socket holder = new Socket(InetAddress.getLoopbackAddress(), guarded.getPort());
 		this.closeables.add(holder);
 		holder.getOutputStream().write(new byte[] { 0, 0, 0x10, 0 });
 		await().atMost(Duration.ofSeconds(10)).until(() -> limited.limiter().active() == 1);
 
 		// Queued behind it, a peer sends 16 MiB: more than the 1 MiB a handshake may
 		// hold, if it were read.
-		Socket flooder = new Socket(InetAddress.getLoopbackAddress(), AltsTestSupport.port(guarded));
+		Socket flooder = new Socket(InetAddress.getLoopbackAddress(), guarded.getPort());
 		this.closeables.add(flooder);
 		AtomicLong written = new AtomicLong();
 		Future<?> flood = threads.submit(() -> {
@@ -321,8 +308,9 @@ class AltsHandshakeTests {
 		AltsNegotiator client = AltsNegotiator
 			.client(AltsSettings.of(handshakerChannel, this.stats).withHandshakeTimeout(timeout));
 		ManagedChannel channel = channel(client);
-		assertThatExceptionOfType(StatusRuntimeException.class).isThrownBy(() -> ClientCalls.blockingUnaryCall(channel,
-				AltsTestSupport.UNARY, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[1]))
+		assertThatExceptionOfType(StatusRuntimeException.class)
+			.isThrownBy(() -> ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
+					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[1]))
 			.satisfies((ex) -> {
 				assertThat(ex.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
 				assertThat(ex.getStatus().getDescription()).startsWith(description);
@@ -333,19 +321,17 @@ class AltsHandshakeTests {
 	private void assertHealthyConnectionWorks() {
 		AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
 		ManagedChannel channel = channel(client);
-		assertThat(ClientCalls.blockingUnaryCall(channel, AltsTestSupport.UNARY,
+		assertThat(ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 				CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 42 }))
 			.containsExactly(42);
 	}
 
 	private ManagedChannel channel(AltsNegotiator negotiator) {
-		return channel(negotiator, AltsTestSupport.port(this.server));
+		return channel(negotiator, this.rig.port());
 	}
 
 	private ManagedChannel channel(AltsNegotiator negotiator, int port) {
-		ManagedChannel channel = AltsTestSupport.ourChannel(this.loops, this.alloc, negotiator, port);
-		this.channels.add(channel);
-		return channel;
+		return this.rig.channel(port, negotiator);
 	}
 
 	private io.grpc.Channel handshakerChannel(HandshakerServiceGrpc.HandshakerServiceImplBase service)

@@ -4,19 +4,19 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.github.readyread.grpc.CountingRelay;
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.Http2FrameAligner;
-import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.alts.AltsChannelCredentials;
 import io.grpc.alts.AltsServerCredentials;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import org.awaitility.Awaitility;
@@ -35,85 +35,82 @@ class AltsInteropTests {
 	@ParameterizedTest(name = "{0}, our frame size {1}")
 	@MethodSource("transportsAndFrameSizes")
 	void stockClientCallsOurServer(String transport, int frameSize) throws Exception {
-		PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
-		ReadPathStats stats = new ReadPathStats("server");
-		Queue<AltsPeer> peers = AltsTestSupport.peers();
-		try (AltsTestSupport.Loops loops = AltsTestSupport.Loops.of(transport);
-				EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test")) {
-			AltsSettings settings = AltsSettings.of(handshaker.channel(), stats)
-				.withLocalServiceAccount("ours@test")
-				.withMaxFrameSize(frameSize)
-				.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(true, stats));
-			// Through the ready read path, as the starter wires it.
-			Server server = AltsTestSupport.ourServer(loops, alloc,
-					ReadyReadNegotiators.secured(AltsNegotiator.server(settings), stats, 64 * 1024), peers);
+		PeerRecorder peers = new PeerRecorder();
+		try (EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test");
+				SocketRig rig = SocketRig.on(transport)
+					// Through the ready read path, as the starter wires it.
+					.serverSecurity((side) -> ReadyReadNegotiators.secured(
+							AltsNegotiator.server(AltsSettings.of(handshaker.channel(), side.stats)
+								.withLocalServiceAccount("ours@test")
+								.withMaxFrameSize(frameSize)
+								.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(true, side.stats))),
+							side.stats, 64 * 1024))
+					.service(peers.echoService())
+					.start()) {
 			ManagedChannel stock = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
-				.forAddress("127.0.0.1", AltsTestSupport.port(server),
+				.forAddress("127.0.0.1", rig.port(),
 						AltsChannelCredentials.newBuilder()
 							.enableUntrustedAltsForTesting()
 							.setHandshakerAddressForTesting(handshaker.target())
 							.build())
-				.maxInboundMessageSize(AltsTestSupport.MAX_MESSAGE)
+				.maxInboundMessageSize(SocketRig.MAX_MESSAGE)
 				.build();
 			try {
-				AltsTestSupport.echoEverySize(stock);
-				assertThat(stats.readBuffersTaken()).as("reads sized by the ready read path").isPositive();
-				assertThat(peers).isNotEmpty()
+				EchoEverySize.check(stock);
+				assertThat(rig.server.stats.readBuffersTaken()).as("reads sized by the ready read path").isPositive();
+				assertThat(peers.peers()).isNotEmpty()
 					.allSatisfy((peer) -> assertThat(peer)
 						.isEqualTo(new AltsPeer("stock@test", "ours@test", "ALTSRP_GCM_AES128_REKEY", frameSize)));
 			}
 			finally {
-				AltsTestSupport.shutdown(stock);
-				AltsTestSupport.shutdown(server);
+				stock.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+				rig.shutdownServerNow();
 			}
-			assertThat(stats.incompletePinnedBytes()).isZero();
-			loops.trimCaches(alloc);
-			assertThat(alloc.pinnedDirectMemory()).isZero();
+			assertThat(rig.server.stats.incompletePinnedBytes()).isZero();
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
 	@ParameterizedTest(name = "{0}, our frame size {1}")
 	@MethodSource("transportsAndFrameSizes")
 	void ourClientCallsStockServer(String transport, int frameSize) throws Exception {
-		PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
-		ReadPathStats stats = new ReadPathStats("client");
-		try (AltsTestSupport.Loops loops = AltsTestSupport.Loops.of(transport);
-				EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test")) {
+		try (EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test");
+				SocketRig rig = SocketRig.on(transport)
+					.clientSecurity((side) -> ReadyReadNegotiators.secured(
+							AltsNegotiator.client(AltsSettings.of(handshaker.channel(), side.stats)
+								.withLocalServiceAccount("ours@test")
+								.withMaxFrameSize(frameSize)
+								.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(false, side.stats))),
+							side.stats, 64 * 1024))
+					.start()) {
 			Server stockServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
 				.forAddress(new InetSocketAddress("127.0.0.1", 0),
 						AltsServerCredentials.newBuilder()
 							.enableUntrustedAltsForTesting()
 							.setHandshakerAddressForTesting(handshaker.target())
 							.build())
-				.maxInboundMessageSize(AltsTestSupport.MAX_MESSAGE)
-				.addService(AltsTestSupport.echoService(AltsTestSupport.peers()))
+				.maxInboundMessageSize(SocketRig.MAX_MESSAGE)
+				.addService(new EchoService())
 				.build()
 				.start();
-			AltsSettings settings = AltsSettings.of(handshaker.channel(), stats)
-				.withLocalServiceAccount("ours@test")
-				.withMaxFrameSize(frameSize)
-				.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(false, stats));
-			GrpcNettyBridge.Negotiator negotiator = ReadyReadNegotiators.secured(AltsNegotiator.client(settings), stats,
-					64 * 1024);
-			CountingRelay relay = new CountingRelay(AltsTestSupport.port(stockServer));
-			ManagedChannel channel = AltsTestSupport.ourChannel(loops, alloc, negotiator, relay.port());
+			CountingRelay relay = new CountingRelay(stockServer.getPort());
+			ManagedChannel channel = rig.channel(relay.port());
 			try {
-				AltsTestSupport.echoEverySize(channel);
+				EchoEverySize.check(channel);
 				// Exactly what the stock server sent on the wire: counted once.
 				Awaitility.await()
 					.atMost(Duration.ofSeconds(20))
-					.untilAsserted(() -> assertThat(stats.bytesRead()).isEqualTo(relay.toClient()));
-				assertThat(stats.bytesRead()).isGreaterThan(9L * 1024 * 1024);
-				assertThat(stats.readBuffersTaken()).as("reads sized by the ready read path").isPositive();
+					.untilAsserted(() -> assertThat(rig.client.stats.bytesRead()).isEqualTo(relay.toClient()));
+				assertThat(rig.client.stats.bytesRead()).isGreaterThan(9L * 1024 * 1024);
+				assertThat(rig.client.stats.readBuffersTaken()).as("reads sized by the ready read path").isPositive();
 			}
 			finally {
-				AltsTestSupport.shutdown(channel);
-				AltsTestSupport.shutdown(stockServer);
+				rig.shutdownChannels();
+				stockServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
 				relay.close();
 			}
-			assertThat(stats.incompletePinnedBytes()).isZero();
-			loops.trimCaches(alloc);
-			assertThat(alloc.pinnedDirectMemory()).isZero();
+			assertThat(rig.client.stats.incompletePinnedBytes()).isZero();
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 

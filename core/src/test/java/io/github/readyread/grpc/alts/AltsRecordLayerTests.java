@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import io.github.readyread.grpc.transport.Http2FrameAligner;
 import io.github.readyread.grpc.transport.ReadDemand;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.Status;
@@ -34,7 +35,7 @@ class AltsRecordLayerTests {
 
 	private final Random random = new Random(7);
 
-	private final byte[] key = bytes(AltsCrypter.KEY_LENGTH);
+	private final byte[] key = bytes(AltsProtocol.KEY_LENGTH);
 
 	private final List<EmbeddedChannel> channels = new ArrayList<>();
 
@@ -72,7 +73,7 @@ class AltsRecordLayerTests {
 	}
 
 	@Test
-	void eachPlaintextGetsABufferOfItsOwnSizeEvenFromCompositeReads() throws Exception {
+	void theRecordsOfACompositeReadGoOnAsOneBufferOfTheirPlaintextsSize() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] first = bytes(3000);
 		byte[] second = bytes(7);
@@ -84,20 +85,135 @@ class AltsRecordLayerTests {
 		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 1000, a.length - 1000).writeBytes(b));
 		channel.writeInbound(read);
 		assertThat(read.refCnt()).isZero();
-		ByteBuf one = channel.readInbound();
-		ByteBuf two = channel.readInbound();
+		assertOnePlaintext(channel, concat(first, second), first.length + second.length);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void theWholeRecordsOfOneReadGoOnAsOnePlaintextBufferOfTheirSize() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(40_000);
+		byte[] frames = stock.protect(plaintext);
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer(frames.length).writeBytes(frames));
+		// Three records: an HTTP/2 frame that crosses a record boundary stays whole.
+		assertOnePlaintext(channel, plaintext, plaintext.length);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void forGrpcsOwnHttp2DecoderEachRecordGoesOnInABufferOfItsPlaintextsSize() throws Exception {
+		// The conventional read path: gRPC's decoder keeps slices of what it is given, so
+		// a buffer holding a read's records would be kept for any one of them.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(40_000);
+		byte[] frames = stock.protect(plaintext);
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline()
+			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), null, this.stats, false));
+		channel.writeInbound(this.alloc.directBuffer(1000).writeBytes(frames, 0, 1000));
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(frames, 1000, frames.length - 1000));
+		List<Integer> capacities = new ArrayList<>();
+		ByteBuf all = Unpooled.buffer();
+		for (ByteBuf one = channel.readInbound(); one != null; one = channel.readInbound()) {
+			capacities.add(one.capacity());
+			all.writeBytes(one);
+			one.release();
+		}
+		assertThat(ByteBufUtil.getBytes(all)).isEqualTo(plaintext);
+		all.release();
+		// The first was completed by the second read and decrypted in place in the copy
+		// of its bytes (its tag's 16 bytes stay).
+		assertThat(capacities).containsExactly(16360 + AltsCrypter.TAG_LENGTH, 16360, 40_000 - 2 * 16360);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void aRecordCompletedByAReadGoesOnWithTheWholeRecordsAfterIt() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(40_000);
+		byte[] frames = stock.protect(plaintext);
+		byte[] next = bytes(100);
+		byte[] nextFrame = stock.protect(next);
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer(1000).writeBytes(frames, 0, 1000));
+		assertThat((Object) channel.readInbound()).isNull();
+		channel.writeInbound(
+				this.alloc.directBuffer().writeBytes(frames, 1000, frames.length - 1000).writeBytes(nextFrame, 0, 50));
+		assertOnePlaintext(channel, plaintext, plaintext.length);
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(nextFrame, 50, nextFrame.length - 50));
+		// Alone, decrypted in place in the copy of its bytes: its tag's 16 bytes stay.
+		assertOnePlaintext(channel, next, next.length + AltsCrypter.TAG_LENGTH);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void theRecordsBeforeOneThatFailsAuthenticationStillGoOn() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] first = bytes(1000);
+		byte[] a = stock.protect(first);
+		byte[] b = stock.protect(bytes(1000));
+		b[b.length - 1] ^= 0x40;
+		EmbeddedChannel channel = decoderChannel();
+		assertFailed(channel, () -> channel.writeInbound(this.alloc.directBuffer().writeBytes(a).writeBytes(b)),
+				Status.Code.INTERNAL, "ALTS record authentication failed (frame of length 1020)");
+		assertThat(readAll(channel)).isEqualTo(first);
+		stock.destroy();
+	}
+
+	@Test
+	void behindTheRecordDecoderADataFrameCoveringMostOfARecordsPlaintextIsCopiedAtItsSize() throws Exception {
+		// A DATA frame that crosses from one record into the next is whole in the
+		// plaintext of the read; gRPC keeps DATA buffers until their message is complete,
+		// so it must get a copy of the payload, not a slice of that plaintext.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] payload = bytes(16384);
+		ByteBuf frames = Unpooled.buffer();
+		frames.writeMedium(payload.length).writeByte(0).writeByte(0).writeInt(1).writeBytes(payload);
+		frames.writeMedium(8).writeByte(6).writeByte(0).writeInt(0).writeLong(42);
+		byte[] plaintext = ByteBufUtil.getBytes(frames);
+		frames.release();
+		byte[] records = stock.protect(plaintext);
+		EmbeddedChannel channel = decoderChannel();
+		channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
+		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
+		ByteBuf header = channel.readInbound();
+		int headerBytes = header.readableBytes();
+		header.release();
+		assertThat(headerBytes).as("bytes passed on before the payload: the DATA frame's header").isEqualTo(9);
+		ByteBuf data = channel.readInbound();
 		try {
-			assertThat(ByteBufUtil.getBytes(one)).isEqualTo(first);
-			assertThat(one.capacity()).isLessThanOrEqualTo(first.length + AltsCrypter.TAG_LENGTH);
-			assertThat(ByteBufUtil.getBytes(two)).isEqualTo(second);
-			assertThat(two.capacity()).isLessThanOrEqualTo(second.length + AltsCrypter.TAG_LENGTH);
+			ByteBuf carrier = data;
+			while (carrier.unwrap() != null) {
+				carrier = carrier.unwrap();
+			}
+			assertThat(carrier.capacity()).as("capacity of the buffer holding the payload").isEqualTo(payload.length);
+			assertThat(ByteBufUtil.getBytes(data)).isEqualTo(payload);
+		}
+		finally {
+			data.release();
+		}
+		ByteBuf ping = channel.readInbound();
+		assertThat(ping.readableBytes()).isEqualTo(17);
+		ping.release();
+		channel.checkException();
+		stock.destroy();
+	}
+
+	private void assertOnePlaintext(EmbeddedChannel channel, byte[] plaintext, int capacity) {
+		ByteBuf one = channel.readInbound();
+		try {
+			assertThat(one.capacity()).isEqualTo(capacity);
+			assertThat(ByteBufUtil.getBytes(one)).isEqualTo(plaintext);
 		}
 		finally {
 			one.release();
-			two.release();
 		}
-		channel.checkException();
-		stock.destroy();
+		assertThat((Object) channel.readInbound()).isNull();
 	}
 
 	@Test

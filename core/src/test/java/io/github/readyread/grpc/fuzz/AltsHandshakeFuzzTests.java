@@ -11,6 +11,7 @@ import io.github.readyread.grpc.alts.AltsCrypter;
 import io.github.readyread.grpc.alts.AltsFuzzAccess;
 import io.github.readyread.grpc.alts.AltsHandshakeFailures;
 import io.github.readyread.grpc.alts.AltsPeer;
+import io.github.readyread.grpc.alts.AltsProtocol;
 import io.github.readyread.grpc.alts.AltsRecordDecoder;
 import io.github.readyread.grpc.alts.AltsSettings;
 import io.github.readyread.grpc.alts.HandshakeLimiter;
@@ -58,7 +59,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AltsHandshakeFuzzTests {
 
-	private static final byte[] KEY = new byte[AltsCrypter.KEY_LENGTH];
+	private static final byte[] KEY = new byte[AltsProtocol.KEY_LENGTH];
 
 	static {
 		for (int i = 0; i < KEY.length; i++) {
@@ -142,7 +143,7 @@ class AltsHandshakeFuzzTests {
 				.isEqualTo(java.util.Arrays.copyOf(handshake, seen.length));
 		}
 		if (negotiated) {
-			assertThat(next.peer.recordProtocol()).isEqualTo(AltsFuzzAccess.RECORD_PROTOCOL);
+			assertThat(next.peer.recordProtocol()).isEqualTo(AltsProtocol.RECORD_PROTOCOL);
 			if (!script.broken) {
 				assertThat(next.plaintext.toByteArray()).as("records behind the handshake bytes")
 					.isEqualTo(plaintext.toByteArray());
@@ -181,9 +182,9 @@ class AltsHandshakeFuzzTests {
 	 */
 	static boolean usable(HandshakerResult result) {
 		RpcProtocolVersions peer = result.getPeerRpcVersions();
-		return AltsFuzzAccess.RECORD_PROTOCOL.equals(result.getRecordProtocol())
-				&& AltsFuzzAccess.APPLICATION_PROTOCOL.equals(result.getApplicationProtocol())
-				&& result.getKeyData().size() >= AltsCrypter.KEY_LENGTH && atLeast21(peer.getMaxRpcVersion())
+		return AltsProtocol.RECORD_PROTOCOL.equals(result.getRecordProtocol())
+				&& AltsProtocol.APPLICATION_PROTOCOL.equals(result.getApplicationProtocol())
+				&& result.getKeyData().size() >= AltsProtocol.KEY_LENGTH && atLeast21(peer.getMaxRpcVersion())
 				&& atMost21(peer.getMinRpcVersion());
 	}
 
@@ -317,8 +318,8 @@ class AltsHandshakeFuzzTests {
 		private HandshakerResult honestResult() {
 			byte[] key = java.util.Arrays.copyOf(KEY, KEY.length + this.data.pickValue(new int[] { 0, 0, 1, 84 }));
 			return HandshakerResult.newBuilder()
-				.setApplicationProtocol(AltsFuzzAccess.APPLICATION_PROTOCOL)
-				.setRecordProtocol(AltsFuzzAccess.RECORD_PROTOCOL)
+				.setApplicationProtocol(AltsProtocol.APPLICATION_PROTOCOL)
+				.setRecordProtocol(AltsProtocol.RECORD_PROTOCOL)
 				.setKeyData(ByteString.copyFrom(key))
 				.setPeerIdentity(Identity.newBuilder().setServiceAccount("peer@fuzz"))
 				.setLocalIdentity(Identity.newBuilder().setServiceAccount("local@fuzz"))
@@ -329,8 +330,8 @@ class AltsHandshakeFuzzTests {
 
 		private HandshakerResult brokenResult() {
 			HandshakerResult.Builder result = HandshakerResult.newBuilder();
-			String record = this.data.pickValue(new String[] { AltsFuzzAccess.RECORD_PROTOCOL, "", "ALTSRP_GCM_AES128",
-					AltsFuzzAccess.RECORD_PROTOCOL + " " });
+			String record = this.data.pickValue(new String[] { AltsProtocol.RECORD_PROTOCOL, "", "ALTSRP_GCM_AES128",
+					AltsProtocol.RECORD_PROTOCOL + " " });
 			result.setRecordProtocol(record);
 			result.setApplicationProtocol(this.data.pickValue(new String[] { "grpc", "", "h2", "GRPC" }));
 			result.setKeyData(ByteString.copyFrom(new byte[this.data.pickValue(new int[] { 0, 43, 44, 45, 128 })]));

@@ -9,6 +9,7 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.github.readyread.grpc.alts.AltsCrypter;
 import io.github.readyread.grpc.alts.AltsFrameSizes;
+import io.github.readyread.grpc.alts.AltsProtocol;
 import io.github.readyread.grpc.alts.AltsRecordDecoder;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.Status;
@@ -50,7 +51,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AltsRecordDecoderFuzzTests {
 
-	private static final byte[] KEY = new byte[AltsCrypter.KEY_LENGTH];
+	private static final byte[] KEY = new byte[AltsProtocol.KEY_LENGTH];
 
 	static {
 		for (int i = 0; i < KEY.length; i++) {

@@ -7,8 +7,8 @@ import java.util.List;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.ByteString;
-import io.github.readyread.grpc.alts.AltsFuzzAccess;
-import io.github.readyread.grpc.alts.EmbeddedHandshakerService;
+import io.github.readyread.grpc.alts.AltsProtocol;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshakerService;
 import io.grpc.Status;
 import io.grpc.alts.internal.HandshakeProtocol;
 import io.grpc.alts.internal.HandshakerReq;
@@ -119,8 +119,8 @@ class EmbeddedHandshakerFuzzTests {
 		return HandshakerReq.newBuilder()
 			.setClientStart(StartClientHandshakeReq.newBuilder()
 				.setHandshakeSecurityProtocol(HandshakeProtocol.ALTS)
-				.addApplicationProtocols(AltsFuzzAccess.APPLICATION_PROTOCOL)
-				.addRecordProtocols(AltsFuzzAccess.RECORD_PROTOCOL)
+				.addApplicationProtocols(AltsProtocol.APPLICATION_PROTOCOL)
+				.addRecordProtocols(AltsProtocol.RECORD_PROTOCOL)
 				.setRpcVersions(VERSIONS)
 				.setMaxFrameSize(16384))
 			.build();
@@ -129,11 +129,9 @@ class EmbeddedHandshakerFuzzTests {
 	private static HandshakerReq serverStart(ByteString in) {
 		return HandshakerReq.newBuilder()
 			.setServerStart(StartServerHandshakeReq.newBuilder()
-				.addApplicationProtocols(AltsFuzzAccess.APPLICATION_PROTOCOL)
+				.addApplicationProtocols(AltsProtocol.APPLICATION_PROTOCOL)
 				.putHandshakeParameters(HandshakeProtocol.ALTS.getNumber(),
-						ServerHandshakeParameters.newBuilder()
-							.addRecordProtocols(AltsFuzzAccess.RECORD_PROTOCOL)
-							.build())
+						ServerHandshakeParameters.newBuilder().addRecordProtocols(AltsProtocol.RECORD_PROTOCOL).build())
 				.setInBytes(in)
 				.setRpcVersions(VERSIONS)
 				.setMaxFrameSize(16384))

@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.github.readyread.grpc.ByteArrayMarshaller;
 import io.github.readyread.grpc.CountingRelay;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.transport.Http2FrameAligner;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
@@ -28,18 +28,14 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
-import io.grpc.Server;
-import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.ServerCalls;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The read path's memory contract on ALTS connections, through the production wiring
@@ -61,18 +57,6 @@ class AltsReadPathInvariantTests {
 	 */
 	private static final int FORWARD = 64 * 1024 + 5000;
 
-	private static final MethodDescriptor<byte[], byte[]> ECHO = method(MethodDescriptor.MethodType.UNARY, "Echo");
-
-	private static final MethodDescriptor<byte[], byte[]> DOWNLOAD = method(
-			MethodDescriptor.MethodType.SERVER_STREAMING, "Download");
-
-	/**
-	 * Request: count and size (ints); response: that many messages of that size, message
-	 * i holding {@code i + 31 * j} at byte j.
-	 */
-	private static final MethodDescriptor<byte[], byte[]> STREAM = method(MethodDescriptor.MethodType.SERVER_STREAMING,
-			"Stream");
-
 	private static EmbeddedHandshaker handshaker;
 
 	@BeforeAll
@@ -88,26 +72,27 @@ class AltsReadPathInvariantTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void idleAltsConnectionsPinNothingOnTheReadPath(String transport) throws Exception {
-		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
-				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
-			Server grpcServer = server.startServer(service());
+		try (SocketRig rig = rig(transport).start()) {
+			SocketRig.Side client = rig.client;
+			SocketRig.Side server = rig.server;
 			List<ManagedChannel> channels = new ArrayList<>();
 			try {
 				for (int i = 0; i < IDLE_CONNECTIONS; i++) {
-					channels.add(client.channel(grpcServer.getPort()));
+					channels.add(rig.channel());
 				}
 				List<com.google.common.util.concurrent.ListenableFuture<byte[]>> calls = new ArrayList<>();
 				for (ManagedChannel channel : channels) {
-					calls.add(ClientCalls.futureUnaryCall(channel.newCall(ECHO, CallOptions.DEFAULT), new byte[4096]));
+					calls.add(ClientCalls.futureUnaryCall(channel.newCall(EchoService.ECHO, CallOptions.DEFAULT),
+							new byte[4096]));
 				}
 				for (var call : calls) {
 					assertThat(call.get(60, TimeUnit.SECONDS)).hasSize(4096);
 				}
 				assertThat(client.stats.connections()).isEqualTo(IDLE_CONNECTIONS);
-				assertThat(server.serverStats.connections()).isEqualTo(IDLE_CONNECTIONS);
-				assertThat(awaitQuiet(client, server)).as("pinned bytes at rest").isTrue();
+				assertThat(server.stats.connections()).isEqualTo(IDLE_CONNECTIONS);
+				awaitPinnedAtRest(rig);
 				long clientReadPath = client.stats.pinnedBytes();
-				long serverReadPath = server.serverStats.pinnedBytes();
+				long serverReadPath = server.stats.pinnedBytes();
 				long clientPool = client.pinnedOutsideRings();
 				long serverPool = server.pinnedOutsideRings();
 				report(transport + " idle ALTS x" + IDLE_CONNECTIONS, clientReadPath, serverReadPath, clientPool,
@@ -122,8 +107,8 @@ class AltsReadPathInvariantTests {
 					.isLessThanOrEqualTo(64);
 			}
 			finally {
-				shutdown(channels);
-				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+				rig.shutdownChannels();
+				rig.shutdownServerNow();
 			}
 		}
 	}
@@ -138,26 +123,24 @@ class AltsReadPathInvariantTests {
 		String transport = parts[0];
 		ReadPath readPath = "ready".equals(parts[1]) ? ReadPath.READY : ReadPath.CONVENTIONAL;
 		ReadSizing sizing = (parts.length > 2) ? ReadSizing.valueOf(parts[2]) : ReadSizing.ADAPTIVE;
-		try (AltsSide server = new AltsSide(transport, ReadPath.READY, sizing, handshaker);
-				AltsSide client = new AltsSide(transport, readPath, sizing, handshaker)) {
-			Server grpcServer = server.startServer(service());
-			List<ManagedChannel> channels = new ArrayList<>();
+		try (SocketRig rig = rig(transport).clientReadPath(readPath).sizing(sizing).start()) {
+			SocketRig.Side client = rig.client;
 			List<ClientCall<byte[], byte[]>> calls = new ArrayList<>();
-			try (HoldingRelay relay = new HoldingRelay(grpcServer.getPort(), FORWARD)) {
+			try (HoldingRelay relay = new HoldingRelay(rig.port(), FORWARD)) {
 				for (int i = 0; i < STALLED_CONNECTIONS; i++) {
-					ManagedChannel channel = client.channel(relay.port());
-					channels.add(channel);
-					ClientCall<byte[], byte[]> call = channel.newCall(DOWNLOAD, CallOptions.DEFAULT);
+					ManagedChannel channel = rig.channel(relay.port());
+					ClientCall<byte[], byte[]> call = channel.newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT);
 					call.start(new ClientCall.Listener<>() {
 					}, new Metadata());
 					call.request(1);
-					call.sendMessage(new byte[0]);
+					call.sendMessage(EchoService.downloadRequest(1, MESSAGE, i));
 					call.halfClose();
 					calls.add(call);
 				}
-				assertThat(await(() -> relay.holding() == STALLED_CONNECTIONS, 60)).as("connections held by the relay")
-					.isTrue();
-				assertThat(awaitQuiet(client, null)).as("pinned bytes at rest").isTrue();
+				await("connections held by the relay").atMost(Duration.ofSeconds(60))
+					.until(() -> relay.holding() == STALLED_CONNECTIONS);
+				SocketRig.awaitQuiet("pinned bytes at rest", () -> true, client::pinnedOutsideRings,
+						Duration.ofMillis(500), Duration.ofSeconds(10));
 				long waiting = relay.forwarded() / STALLED_CONNECTIONS;
 				long readPathBytes = client.stats.pinnedBytes();
 				long incomplete = client.stats.incompletePinnedBytes();
@@ -200,32 +183,29 @@ class AltsReadPathInvariantTests {
 				}
 			}
 			finally {
-				shutdown(channels);
-				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+				rig.shutdownChannels();
+				rig.shutdownServerNow();
 			}
-			assertThat(await(() -> client.pinnedOutsideRings() == 0, 20)).as("client pool back to its rings").isTrue();
+			await("client pool back to its rings").atMost(Duration.ofSeconds(20))
+				.until(() -> client.pinnedOutsideRings() == 0);
 		}
 	}
 
 	// 3000 B messages, several to a 16 KiB HTTP/2 DATA frame; the relay holds inside the
 	// stream, so the message gRPC waits for began in an earlier DATA frame, behind the
-	// end
-	// of another.
+	// end of another.
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void altsConnectionsStalledInsideAMessageBegunInAnEarlierFrameKeepAboutThatMessagesBytes(String transport)
 			throws Exception {
 		int size = 3000;
-		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
-				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
-			Server grpcServer = server.startServer(service());
-			List<ManagedChannel> channels = new ArrayList<>();
+		try (SocketRig rig = rig(transport).readPath(ReadPath.READY).start()) {
+			SocketRig.Side client = rig.client;
 			List<ClientCall<byte[], byte[]>> calls = new ArrayList<>();
-			try (HoldingRelay relay = new HoldingRelay(grpcServer.getPort(), FORWARD)) {
+			try (HoldingRelay relay = new HoldingRelay(rig.port(), FORWARD)) {
 				for (int i = 0; i < STALLED_CONNECTIONS; i++) {
-					ManagedChannel channel = client.channel(relay.port());
-					channels.add(channel);
-					ClientCall<byte[], byte[]> call = channel.newCall(STREAM, CallOptions.DEFAULT);
+					ManagedChannel channel = rig.channel(relay.port());
+					ClientCall<byte[], byte[]> call = channel.newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT);
 					call.start(new ClientCall.Listener<>() {
 						@Override
 						public void onMessage(byte[] message) {
@@ -233,13 +213,14 @@ class AltsReadPathInvariantTests {
 						}
 					}, new Metadata());
 					call.request(1);
-					call.sendMessage(streamRequest(100, size));
+					call.sendMessage(EchoService.downloadRequest(100, size, i));
 					call.halfClose();
 					calls.add(call);
 				}
-				assertThat(await(() -> relay.holding() == STALLED_CONNECTIONS, 60)).as("connections held by the relay")
-					.isTrue();
-				assertThat(awaitQuiet(client, null)).as("pinned bytes at rest").isTrue();
+				await("connections held by the relay").atMost(Duration.ofSeconds(60))
+					.until(() -> relay.holding() == STALLED_CONNECTIONS);
+				SocketRig.awaitQuiet("pinned bytes at rest", () -> true, client::pinnedOutsideRings,
+						Duration.ofMillis(500), Duration.ofSeconds(10));
 				long pool = client.pinnedOutsideRings() / STALLED_CONNECTIONS;
 				long readPath = client.stats.pinnedBytes() / STALLED_CONNECTIONS;
 				System.out.printf(
@@ -255,10 +236,11 @@ class AltsReadPathInvariantTests {
 				}
 			}
 			finally {
-				shutdown(channels);
-				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+				rig.shutdownChannels();
+				rig.shutdownServerNow();
 			}
-			assertThat(await(() -> client.pinnedOutsideRings() == 0, 20)).as("client pool back to its rings").isTrue();
+			await("client pool back to its rings").atMost(Duration.ofSeconds(20))
+				.until(() -> client.pinnedOutsideRings() == 0);
 		}
 	}
 
@@ -267,28 +249,27 @@ class AltsReadPathInvariantTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void altsSmallMessagesFlowThroughFramesSplitAtMessageBoundaries(String transport) throws Exception {
-		try (AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
-				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
-			Server grpcServer = server.startServer(service());
-			ManagedChannel channel = client.channel(grpcServer.getPort());
+		try (SocketRig rig = rig(transport).readPath(ReadPath.READY).start()) {
+			ManagedChannel channel = rig.channel();
 			try {
 				int count = 6000;
 				int size = 1001;
-				java.util.Iterator<byte[]> messages = ClientCalls.blockingServerStreamingCall(channel, STREAM,
-						CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), streamRequest(count, size));
+				java.util.Iterator<byte[]> messages = ClientCalls.blockingServerStreamingCall(channel,
+						EchoService.DOWNLOAD, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
+						EchoService.downloadRequest(count, size, 0));
 				for (int i = 0; i < count; i++) {
-					assertThat(messages.next()).isEqualTo(streamed(i, size));
+					assertThat(messages.next()).isEqualTo(EchoService.content(i, size));
 				}
 				assertThat(messages.hasNext()).isFalse();
-				long splits = client.stats.liveChannels()
+				long splits = rig.client.stats.liveChannels()
 					.stream()
 					.mapToLong((c) -> c.pipeline().get(Http2FrameAligner.class).splitDataFrames())
 					.sum();
 				assertThat(splits).as("DATA frames split by the client's aligner").isPositive();
 			}
 			finally {
-				shutdown(List.of(channel));
-				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+				rig.shutdownChannels();
+				rig.shutdownServerNow();
 			}
 		}
 	}
@@ -298,52 +279,52 @@ class AltsReadPathInvariantTests {
 	void bytesReadAreExactlyTheBytesThePeerSentOnTheWire(String config) throws Exception {
 		String transport = config.substring(0, config.lastIndexOf('-'));
 		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
-		try (AltsSide server = new AltsSide(transport, readPath, handshaker);
-				AltsSide client = new AltsSide(transport, readPath, handshaker)) {
-			Server grpcServer = server.startServer(service());
-			ReadPathStats serverStats = server.serverStats;
-			try (CountingRelay relay = new CountingRelay(grpcServer.getPort())) {
-				ManagedChannel channel = client.channel(relay.port());
+		try (SocketRig rig = rig(transport).readPath(readPath).start()) {
+			ReadPathStats serverStats = rig.server.stats;
+			SocketRig.Side client = rig.client;
+			try (CountingRelay relay = new CountingRelay(rig.port())) {
+				ManagedChannel channel = rig.channel(relay.port());
 				try {
 					for (int size : new int[] { 0, 100, 70_000, 1024 * 1024 }) {
-						assertThat(ClientCalls.blockingUnaryCall(channel, ECHO, CallOptions.DEFAULT, new byte[size]))
+						assertThat(ClientCalls.blockingUnaryCall(channel, EchoService.ECHO, CallOptions.DEFAULT,
+								new byte[size]))
 							.hasSize(size);
 					}
-					Awaitility.await()
-						.atMost(Duration.ofSeconds(20))
+					await().atMost(Duration.ofSeconds(20))
 						.untilAsserted(
 								() -> assertThat(new long[] { client.stats.bytesRead(), serverStats.bytesRead() })
 									.as("bytes read by client and server")
 									.containsExactly(relay.toClient(), relay.toServer()));
 				}
 				finally {
-					shutdown(List.of(channel));
+					rig.shutdownChannels();
 				}
 			}
 			finally {
-				grpcServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+				rig.shutdownServerNow();
 			}
 		}
 	}
 
 	/**
-	 * Whether in-flight reads and writes settle (pinned figures unchanged for 500 ms)
-	 * within 10 s.
+	 * ALTS on both sides as the starters wire it: {@link ReadyReadTransport} with ALTS
+	 * negotiators, rings of 8 x 32 KiB.
 	 */
-	private static boolean awaitQuiet(AltsSide a, AltsSide b) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-		long last = -1;
-		int quiet = 0;
-		while (quiet < 5) {
-			if (System.nanoTime() > deadline) {
-				return false;
-			}
-			Thread.sleep(100);
-			long now = a.pinnedOutsideRings() + ((b != null) ? b.pinnedOutsideRings() : 0);
-			quiet = (now == last) ? quiet + 1 : 0;
-			last = now;
-		}
-		return true;
+	private static SocketRig.Options rig(String transport) {
+		return SocketRig.on(transport)
+			.ring(8, 32 * 1024)
+			.wiring(SocketRig.Wiring.TRANSPORT)
+			.security(SocketRig.Security.alts(handshaker.channel()));
+	}
+
+	/**
+	 * Waits until in-flight reads and writes settle: both sides' pinned figures unchanged
+	 * for 500 ms, within 10 s.
+	 */
+	private static void awaitPinnedAtRest(SocketRig rig) {
+		SocketRig.awaitQuiet("pinned bytes at rest", () -> true,
+				() -> rig.client.pinnedOutsideRings() + rig.server.pinnedOutsideRings(), Duration.ofMillis(500),
+				Duration.ofSeconds(10));
 	}
 
 	private static void report(String what, long clientReadPath, long serverReadPath, long clientPool, long serverPool,
@@ -351,74 +332,6 @@ class AltsReadPathInvariantTests {
 		System.out.printf("[invariants] %s: per connection: client read path %d B, client pool %d B%s%n", what,
 				clientReadPath / connections, clientPool / connections, (serverPool >= 0) ? ", server read path "
 						+ serverReadPath / connections + " B, server pool " + serverPool / connections + " B" : "");
-	}
-
-	private static void shutdown(List<ManagedChannel> channels) throws InterruptedException {
-		for (ManagedChannel channel : channels) {
-			channel.shutdownNow();
-		}
-		for (ManagedChannel channel : channels) {
-			channel.awaitTermination(10, TimeUnit.SECONDS);
-		}
-	}
-
-	private static boolean await(java.util.function.BooleanSupplier condition, int seconds)
-			throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-		while (System.nanoTime() < deadline) {
-			if (condition.getAsBoolean()) {
-				return true;
-			}
-			Thread.sleep(50);
-		}
-		return condition.getAsBoolean();
-	}
-
-	private static ServerServiceDefinition service() {
-		byte[] message = new byte[MESSAGE];
-		for (int i = 0; i < message.length; i++) {
-			message[i] = (byte) (i * 7);
-		}
-		return ServerServiceDefinition.builder("test.Invariants")
-			.addMethod(ECHO, ServerCalls.asyncUnaryCall((request, response) -> {
-				response.onNext(request);
-				response.onCompleted();
-			}))
-			.addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall((request, response) -> {
-				response.onNext(message);
-				response.onCompleted();
-			}))
-			.addMethod(STREAM, ServerCalls.asyncServerStreamingCall((request, response) -> {
-				ByteBuffer spec = ByteBuffer.wrap(request);
-				int count = spec.getInt();
-				int size = spec.getInt();
-				for (int i = 0; i < count; i++) {
-					response.onNext(streamed(i, size));
-				}
-				response.onCompleted();
-			}))
-			.build();
-	}
-
-	private static byte[] streamed(int index, int size) {
-		byte[] message = new byte[size];
-		for (int j = 0; j < size; j++) {
-			message[j] = (byte) (index + 31 * j);
-		}
-		return message;
-	}
-
-	private static byte[] streamRequest(int count, int size) {
-		return ByteBuffer.allocate(8).putInt(count).putInt(size).array();
-	}
-
-	private static MethodDescriptor<byte[], byte[]> method(MethodDescriptor.MethodType type, String name) {
-		return MethodDescriptor.<byte[], byte[]>newBuilder()
-			.setType(type)
-			.setFullMethodName("test.Invariants/" + name)
-			.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
-			.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
-			.build();
 	}
 
 	/**

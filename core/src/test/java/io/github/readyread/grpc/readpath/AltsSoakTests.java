@@ -1,8 +1,7 @@
 package io.github.readyread.grpc.readpath;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -10,24 +9,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 
-import io.github.readyread.grpc.ByteArrayMarshaller;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
-import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
-import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.stub.ServerCalls;
-import io.grpc.stub.StreamObserver;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Soak: thousands of concurrent ALTS connections on the ready read path streaming both
@@ -51,13 +52,6 @@ class AltsSoakTests {
 
 	private static final int HEADER = 16;
 
-	private static final MethodDescriptor<byte[], byte[]> PING_PONG = MethodDescriptor.<byte[], byte[]>newBuilder()
-		.setType(MethodDescriptor.MethodType.BIDI_STREAMING)
-		.setFullMethodName("test.Soak/PingPong")
-		.setRequestMarshaller(ByteArrayMarshaller.INSTANCE)
-		.setResponseMarshaller(ByteArrayMarshaller.INSTANCE)
-		.build();
-
 	private final AtomicLong bytesChecked = new AtomicLong();
 
 	private final AtomicLong messagesChecked = new AtomicLong();
@@ -68,64 +62,61 @@ class AltsSoakTests {
 	void thousandsOfAltsConnectionsStreamEveryByteIntactWithBoundedPinnedMemory() throws Exception {
 		String transport = Epoll.isAvailable() ? "epoll" : "nio";
 		try (EmbeddedHandshaker handshaker = EmbeddedHandshaker.start("soak@test.invalid");
-				AltsSide server = new AltsSide(transport, ReadPath.READY, handshaker);
-				AltsSide client = new AltsSide(transport, ReadPath.READY, handshaker)) {
-			Server grpcServer = server.startServer(service());
-			List<ManagedChannel> channels = new ArrayList<>();
-			List<ClientCall<byte[], byte[]>> calls = new ArrayList<>();
+				SocketRig rig = SocketRig.on(transport)
+					.ring(8, 32 * 1024)
+					.wiring(SocketRig.Wiring.TRANSPORT)
+					.security(SocketRig.Security.alts(handshaker.channel()))
+					.service(service())
+					.start()) {
+			SocketRig.Side client = rig.client;
+			SocketRig.Side server = rig.server;
 			CountDownLatch closed = new CountDownLatch(CONNECTIONS);
 			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-			long maxPinned = 0;
+			long[] maxPinned = { 0 };
 			try {
 				// Connections open as a connection pool would open them: at most 64
 				// handshakes at a time.
 				Semaphore opening = new Semaphore(64);
 				for (int id = 0; id < CONNECTIONS; id++) {
-					ManagedChannel channel = client.channel(grpcServer.getPort());
-					channels.add(channel);
+					ManagedChannel channel = rig.channel();
 					opening.acquire();
-					calls.add(pingPong(channel, id, deadline, closed, opening));
+					pingPong(channel, id, deadline, closed, opening);
 				}
 				// Every connection holds at most one message each way (plus framing), and
 				// its read path at most one incomplete record and HTTP/2 frame.
 				long bound = (long) CONNECTIONS * 4 * (MAX_MESSAGE + 1024);
-				while (!closed.await(500, TimeUnit.MILLISECONDS)) {
-					long pinned = client.pool.pinnedDirectBytes() + server.pool.pinnedDirectBytes();
-					maxPinned = Math.max(maxPinned, pinned);
-					assertThat(pinned).as("pinned bytes of both pools during the soak").isLessThanOrEqualTo(bound);
-					assertThat(System.nanoTime() - deadline).as("soak overran by a minute")
-						.isLessThan(TimeUnit.SECONDS.toNanos(60));
-				}
+				// Until every stream has closed, at most a minute after the soak's end.
+				await("every connection's stream closed, less than a minute after the soak's end")
+					.atMost(Duration.ofNanos(deadline + TimeUnit.SECONDS.toNanos(60) - System.nanoTime()))
+					.pollInterval(Duration.ofMillis(500))
+					.until(() -> {
+						long pinned = client.pinnedBytes() + server.pinnedBytes();
+						maxPinned[0] = Math.max(maxPinned[0], pinned);
+						assertThat(pinned).as("pinned bytes of both pools during the soak").isLessThanOrEqualTo(bound);
+						return closed.getCount() == 0;
+					});
 				assertThat(this.problems).isEmpty();
 				assertThat(client.stats.connections()).isEqualTo(CONNECTIONS);
 			}
 			finally {
-				for (ManagedChannel channel : channels) {
-					channel.shutdownNow();
-				}
-				for (ManagedChannel channel : channels) {
-					channel.awaitTermination(20, TimeUnit.SECONDS);
-				}
-				grpcServer.shutdownNow().awaitTermination(20, TimeUnit.SECONDS);
+				rig.shutdownChannels();
+				rig.shutdownServerNow();
 			}
 			System.out.printf(
 					"[soak] %d ALTS connections on %s for %d s: %d messages, %d bytes checked; max pinned %d B (%d B/conn)%n",
-					CONNECTIONS, transport, SECONDS, this.messagesChecked.get(), this.bytesChecked.get(), maxPinned,
-					maxPinned / CONNECTIONS);
+					CONNECTIONS, transport, SECONDS, this.messagesChecked.get(), this.bytesChecked.get(), maxPinned[0],
+					maxPinned[0] / CONNECTIONS);
 			assertThat(this.messagesChecked.get()).isGreaterThan(2L * CONNECTIONS);
-			long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-			while ((client.pool.pinnedDirectBytes() != 0 || server.pool.pinnedDirectBytes() != 0)
-					&& System.nanoTime() < end) {
-				Thread.sleep(50);
-			}
-			assertThat(client.pool.pinnedDirectBytes()).as("client pool after close").isZero();
-			assertThat(server.pool.pinnedDirectBytes()).as("server pool after close").isZero();
+			await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+				assertThat(client.pinnedBytes()).as("client pool after close").isZero();
+				assertThat(server.pinnedBytes()).as("server pool after close").isZero();
+			});
 		}
 	}
 
 	private ClientCall<byte[], byte[]> pingPong(ManagedChannel channel, int id, long deadline, CountDownLatch closed,
 			Semaphore opening) {
-		ClientCall<byte[], byte[]> call = channel.newCall(PING_PONG, CallOptions.DEFAULT);
+		ClientCall<byte[], byte[]> call = channel.newCall(EchoService.BIDI, CallOptions.DEFAULT);
 		int[] sent = { 0 };
 		boolean[] opened = { false };
 		call.start(new ClientCall.Listener<>() {
@@ -162,29 +153,24 @@ class AltsSoakTests {
 		return call;
 	}
 
+	/** The echo service, checking every message its server receives before echoing it. */
 	private ServerServiceDefinition service() {
-		return ServerServiceDefinition.builder("test.Soak")
-			.addMethod(PING_PONG, ServerCalls.asyncBidiStreamingCall((StreamObserver<byte[]> response) -> {
+		return ServerInterceptors.intercept(new EchoService(), new ServerInterceptor() {
+			@Override
+			public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+					ServerCallHandler<Q, R> next) {
 				int[] expected = { 0 };
-				return new StreamObserver<byte[]>() {
+				return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+						next.startCall(call, headers)) {
 					@Override
-					public void onNext(byte[] message) {
-						int id = ByteBuffer.wrap(message).getInt();
-						check(message, id, expected[0]++, "server");
-						response.onNext(message);
-					}
-
-					@Override
-					public void onError(Throwable error) {
-					}
-
-					@Override
-					public void onCompleted() {
-						response.onCompleted();
+					public void onMessage(Q message) {
+						byte[] bytes = (byte[]) message;
+						check(bytes, ByteBuffer.wrap(bytes).getInt(), expected[0]++, "server");
+						super.onMessage(message);
 					}
 				};
-			}))
-			.build();
+			}
+		});
 	}
 
 	/** [id][seq][length][crc] then a pattern derived from id and seq. */

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCalls;
@@ -26,30 +28,30 @@ class ReadBufferRingExhaustionTests {
 
 	@Test
 	void exhaustedRingsDelayReceivesWithoutStallOrLeak() throws Exception {
-		GrpcSocketRig.assumeAvailable(TransportType.IO_URING);
+		SocketRig.assumeAvailable(TransportType.IO_URING);
 		// Two 1 KiB buffers per event loop for 64 connections receiving 256 KiB at once.
-		try (GrpcSocketRig rig = new GrpcSocketRig(TransportType.IO_URING, ReadPath.READY, true, 2, 1024)) {
+		try (SocketRig rig = SocketRig.on(TransportType.IO_URING).ring(2, 1024).start()) {
 			List<ListenableFuture<byte[]>> replies = new ArrayList<>();
 			for (int i = 0; i < CONNECTIONS; i++) {
 				ManagedChannel channel = rig.channel();
-				replies.add(ClientCalls.futureUnaryCall(channel.newCall(GrpcSocketRig.ECHO, CallOptions.DEFAULT),
-						GrpcSocketRig.content(i, MESSAGE_SIZE)));
+				replies.add(ClientCalls.futureUnaryCall(channel.newCall(EchoService.ECHO, CallOptions.DEFAULT),
+						EchoService.content(i, MESSAGE_SIZE)));
 			}
 			for (int i = 0; i < CONNECTIONS; i++) {
-				assertThat(replies.get(i).get(60, TimeUnit.SECONDS)).isEqualTo(GrpcSocketRig.content(i, MESSAGE_SIZE));
+				assertThat(replies.get(i).get(60, TimeUnit.SECONDS)).isEqualTo(EchoService.content(i, MESSAGE_SIZE));
 			}
-			long exhaustions = rig.clientStats.ringExhaustions() + rig.serverStats.ringExhaustions();
+			long exhaustions = rig.client.stats.ringExhaustions() + rig.server.stats.ringExhaustions();
 			System.out.printf("ring of 2 x 1 KiB per loop, %d connections x %d B echoed: %d ring exhaustions%n",
 					CONNECTIONS, MESSAGE_SIZE, exhaustions);
 			assertThat(exhaustions).as("receives that found a ring empty").isPositive();
 			// A late control frame (a window update, a ping's ack) may be in its read
 			// right now.
-			assertThat(rig.clientStats.readBuffersTaken()).isPositive();
+			assertThat(rig.client.stats.readBuffersTaken()).isPositive();
 			Awaitility.await()
 				.atMost(Duration.ofSeconds(20))
-				.untilAsserted(() -> assertThat(rig.clientStats.readBuffersDone())
-					.isEqualTo(rig.clientStats.readBuffersTaken()));
-			assertThat(rig.serverStats.incompleteBytes()).isZero();
+				.untilAsserted(() -> assertThat(rig.client.stats.readBuffersDone())
+					.isEqualTo(rig.client.stats.readBuffersTaken()));
+			assertThat(rig.server.stats.incompleteBytes()).isZero();
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
 		}

@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -35,10 +37,10 @@ class ReadyReadFaultTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void slowlorisPeerCostsOneSmallReadPerByteAndOthersCarryOn(String transport) throws Exception {
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			ManagedChannel healthy = rig.channel();
 			assertThat(echo(healthy, 100)).hasSize(100);
-			long readsBefore = rig.serverStats.readBuffersTaken();
+			long readsBefore = rig.server.stats.readBuffersTaken();
 			int sent = 0;
 			try (Socket slow = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
 				OutputStream out = slow.getOutputStream();
@@ -50,14 +52,14 @@ class ReadyReadFaultTests {
 						assertThat(echo(healthy, 4096)).as("healthy connection during the slowloris").hasSize(4096);
 					}
 				}
-				long reads = rig.serverStats.readBuffersTaken() - readsBefore;
+				long reads = rig.server.stats.readBuffersTaken() - readsBefore;
 				// One read per trickled byte (and the healthy calls' few): no busy loop.
 				assertThat(reads).as("server reads while %d bytes trickled in", sent)
 					.isLessThanOrEqualTo(2L * sent + 20);
-				assertThat(rig.serverStats.incompleteBytes()).as("bytes held for the trickling peer")
+				assertThat(rig.server.stats.incompleteBytes()).as("bytes held for the trickling peer")
 					.isLessThanOrEqualTo(sent);
 			}
-			assertThat(GrpcSocketRig.await(() -> rig.serverStats.incompleteBytes() == 0, 10)).isTrue();
+			await().atMost(Duration.ofSeconds(10)).until(() -> rig.server.stats.incompleteBytes() == 0);
 			assertThat(echo(healthy, 10)).hasSize(10);
 			rig.closeAndAssertPoolsEmpty();
 		}
@@ -66,7 +68,7 @@ class ReadyReadFaultTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void serverStoppedWithStreamsInFlightFailsThemAsUnavailable(String transport) throws Exception {
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			ManagedChannel channel = rig.channel();
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			CompletableFuture<Void> first = new CompletableFuture<>();
@@ -76,11 +78,10 @@ class ReadyReadFaultTests {
 			Status status = closed.get(20, TimeUnit.SECONDS);
 			assertThat(status.getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.CANCELLED);
 			// The connection is gone and the client's read path holds nothing for it.
-			assertThat(GrpcSocketRig
-				.await(() -> rig.clientStats.connections() == 0 && rig.clientStats.pinnedBytes() == 0, 20))
-				.as("client connections %d, read path pinned %d B", rig.clientStats.connections(),
-						rig.clientStats.pinnedBytes())
-				.isTrue();
+			await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+				assertThat(rig.client.stats.connections()).as("client connections").isZero();
+				assertThat(rig.client.stats.pinnedBytes()).as("client read path pinned bytes").isZero();
+			});
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}
@@ -88,7 +89,7 @@ class ReadyReadFaultTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void clientCancellingMidStreamReleasesEverythingAndTheConnectionCarriesOn(String transport) throws Exception {
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			ManagedChannel channel = rig.channel();
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			CompletableFuture<Void> first = new CompletableFuture<>();
@@ -105,7 +106,7 @@ class ReadyReadFaultTests {
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void peersResettingWhileTheirConnectionWaitsLeaveNoReadBufferCounted(String transport) throws Exception {
 		int resets = 20;
-		try (GrpcSocketRig rig = rig(transport)) {
+		try (SocketRig rig = rig(transport)) {
 			for (int i = 0; i < resets; i++) {
 				int connection = i;
 				try (Socket peer = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
@@ -113,20 +114,20 @@ class ReadyReadFaultTests {
 					peer.getOutputStream().write(PREFACE_AND_SETTINGS, 0, 10);
 					peer.getOutputStream().flush();
 					await().atMost(Duration.ofSeconds(20))
-						.until(() -> rig.serverStats.bytesRead() == 10L * (connection + 1));
+						.until(() -> rig.server.stats.bytesRead() == 10L * (connection + 1));
 					// Reset (RST) while it waits: its next read fails with ECONNRESET.
 					peer.setSoLinger(true, 0);
 				}
 			}
-			await().atMost(Duration.ofSeconds(20)).until(() -> rig.serverStats.connections() == 0);
+			await().atMost(Duration.ofSeconds(20)).until(() -> rig.server.stats.connections() == 0);
 			// epoll and NIO take a buffer for the read that fails too; io_uring takes a
 			// ring buffer only for bytes that arrived.
-			long buffersPerConnection = (rig.transport == TransportType.IO_URING) ? 1 : 2;
-			assertThat(rig.serverStats.readBuffersTaken()).as("read buffers taken")
+			long buffersPerConnection = (rig.transport() == TransportType.IO_URING) ? 1 : 2;
+			assertThat(rig.server.stats.readBuffersTaken()).as("read buffers taken")
 				.isGreaterThanOrEqualTo(buffersPerConnection * resets)
-				.isEqualTo(rig.serverStats.readBuffersDone());
-			assertThat(rig.serverStats.readBuffersPinnedBytes()).as("read buffer bytes counted as pinned").isZero();
-			assertThat(rig.serverStats.pinnedBytes()).isZero();
+				.isEqualTo(rig.server.stats.readBuffersDone());
+			assertThat(rig.server.stats.readBuffersPinnedBytes()).as("read buffer bytes counted as pinned").isZero();
+			assertThat(rig.server.stats.pinnedBytes()).isZero();
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}
@@ -138,7 +139,7 @@ class ReadyReadFaultTests {
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void anAbsurdMessageLengthFailsTheCallAsOnGrpcsOwnReadPath(String transport) throws Exception {
 		TransportType type = TransportType.valueOf(transport.toUpperCase(Locale.ROOT));
-		GrpcSocketRig.assumeAvailable(type);
+		SocketRig.assumeAvailable(type);
 		Forged conventional = forged(type, ReadPath.CONVENTIONAL);
 		Forged ready = forged(type, ReadPath.READY);
 		assertThat(conventional.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -149,12 +150,12 @@ class ReadyReadFaultTests {
 	}
 
 	private static Forged forged(TransportType transport, ReadPath readPath) throws Exception {
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, true);
+		try (SocketRig rig = SocketRig.on(transport).readPath(readPath).start();
 				StallingRelay relay = new StallingRelay(rig.port(), Long.MAX_VALUE, 0, 5)) {
 			ManagedChannel channel = rig.channel(relay.port());
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			java.util.concurrent.atomic.AtomicInteger messages = new java.util.concurrent.atomic.AtomicInteger();
-			ClientCall<byte[], byte[]> call = channel.newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT);
+			ClientCall<byte[], byte[]> call = channel.newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT);
 			call.start(new ClientCall.Listener<>() {
 				@Override
 				public void onMessage(byte[] message) {
@@ -167,11 +168,11 @@ class ReadyReadFaultTests {
 					closed.complete(status);
 				}
 			}, new Metadata());
-			call.sendMessage(GrpcSocketRig.downloadRequest(20, 100, 3));
+			call.sendMessage(EchoService.downloadRequest(20, 100, 3));
 			call.halfClose();
 			call.request(1);
 			Status status = closed.get(20, TimeUnit.SECONDS);
-			long splits = rig.clientStats.liveChannels()
+			long splits = rig.client.stats.liveChannels()
 				.stream()
 				.map((c) -> c.pipeline().get(Http2FrameAligner.class))
 				.filter(java.util.Objects::nonNull)
@@ -186,15 +187,13 @@ class ReadyReadFaultTests {
 	private record Forged(Status status, int messages, long splitDataFrames) {
 	}
 
-	private static GrpcSocketRig rig(String transport) throws Exception {
-		TransportType type = TransportType.valueOf(transport.toUpperCase(Locale.ROOT));
-		GrpcSocketRig.assumeAvailable(type);
-		return new GrpcSocketRig(type, ReadPath.READY, true);
+	private static SocketRig rig(String transport) throws Exception {
+		return SocketRig.on(transport).start();
 	}
 
 	private static ClientCall<byte[], byte[]> download(ManagedChannel channel, CompletableFuture<Void> first,
 			CompletableFuture<Status> closed) {
-		ClientCall<byte[], byte[]> call = channel.newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT);
+		ClientCall<byte[], byte[]> call = channel.newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT);
 		call.start(new ClientCall.Listener<>() {
 			@Override
 			public void onMessage(byte[] message) {
@@ -207,14 +206,14 @@ class ReadyReadFaultTests {
 				closed.complete(status);
 			}
 		}, new Metadata());
-		call.sendMessage(GrpcSocketRig.downloadRequest(1000, 1024 * 1024, 7));
+		call.sendMessage(EchoService.downloadRequest(1000, 1024 * 1024, 7));
 		call.halfClose();
 		call.request(1);
 		return call;
 	}
 
 	private static byte[] echo(ManagedChannel channel, int size) {
-		return ClientCalls.blockingUnaryCall(channel, GrpcSocketRig.ECHO,
+		return ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 				CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), new byte[size]);
 	}
 

@@ -1,6 +1,5 @@
 package io.github.readyread.grpc.transport;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,13 +7,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.readyread.grpc.CountingRelay;
-import io.github.readyread.grpc.buffer.PoolSettings;
-import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -42,16 +38,17 @@ class ReadyReadFiguresTests {
 		boolean epoll = config.startsWith("epoll");
 		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
 		ReadPath readPath = config.endsWith("ready") ? ReadPath.READY : ReadPath.CONVENTIONAL;
-		try (GrpcSocketRig rig = new GrpcSocketRig(epoll, readPath, true);
+		try (SocketRig rig = SocketRig.on(epoll ? TransportType.EPOLL : TransportType.NIO).readPath(readPath).start();
 				CountingRelay relay = new CountingRelay(rig.port())) {
 			ManagedChannel channel = rig.channel(relay.port());
 			for (int size : new int[] { 0, 100, 70_000, 1024 * 1024 }) {
 				assertThat(echo(channel, size)).hasSize(size);
 			}
 			await().atMost(Duration.ofSeconds(20))
-				.untilAsserted(() -> assertThat(new long[] { rig.clientStats.bytesRead(), rig.serverStats.bytesRead() })
-					.as("bytes read by client and server")
-					.containsExactly(relay.toClient(), relay.toServer()));
+				.untilAsserted(
+						() -> assertThat(new long[] { rig.client.stats.bytesRead(), rig.server.stats.bytesRead() })
+							.as("bytes read by client and server")
+							.containsExactly(relay.toClient(), relay.toServer()));
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
 		}
@@ -65,35 +62,15 @@ class ReadyReadFiguresTests {
 			"nio, 65536, ADAPTIVE, 65536", "epoll, 65536, EXACT, 16402", "nio, 65536, EXACT, 16402" })
 	void readBufferSizeBoundsEveryReadBufferOfPlaintextConnections(String transport, int readBufferSize,
 			ReadSizing sizing, int largestRead) throws Exception {
-		boolean epoll = "epoll".equals(transport);
-		assumeTrue(!epoll || Epoll.isAvailable(), "native epoll unavailable");
-		NettyTransport loops = NettyTransport.select(epoll ? TransportType.EPOLL : TransportType.NIO, 2, Duration.ZERO,
-				Duration.ofSeconds(5));
-		PooledBufferAllocator pool = new PooledBufferAllocator(
-				new PoolSettings(4 * 1024 * 1024, 2, false, Duration.ZERO, true));
-		ReadyReadTransport readyRead = new ReadyReadTransport(loops, pool,
-				TransportSettings.builder().readBufferSize(readBufferSize).readSizing(sizing).build(),
-				new ReadPathRegistry());
-		Server server = null;
-		ManagedChannel channel = null;
-		try {
-			NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-				.maxInboundMessageSize(GrpcSocketRig.MAX_MESSAGE)
-				.directExecutor()
-				.addService(GrpcSocketRig.service());
-			ReadPathStats serverStats = readyRead.configure(serverBuilder, TransportSecurity.plaintext()).stats();
-			server = serverBuilder.build().start();
-			NettyChannelBuilder channelBuilder = NettyChannelBuilder
-				.forAddress(new InetSocketAddress("127.0.0.1", server.getPort()))
-				.maxInboundMessageSize(GrpcSocketRig.MAX_MESSAGE)
-				.directExecutor();
-			ReadPathStats clientStats = readyRead
-				.configure(channelBuilder.usePlaintext(), "client", "test", TransportSecurity.plaintext())
-				.stats();
-			channel = channelBuilder.build();
+		try (SocketRig rig = SocketRig.on(transport)
+			.wiring(SocketRig.Wiring.TRANSPORT)
+			.readBufferSize(readBufferSize)
+			.sizing(sizing)
+			.start()) {
+			ManagedChannel channel = rig.channel();
 			assertThat(echo(channel, 1)).hasSize(1);
-			List<Channel> connections = new ArrayList<>(serverStats.liveChannels());
-			connections.addAll(clientStats.liveChannels());
+			List<Channel> connections = new ArrayList<>(rig.server.stats.liveChannels());
+			connections.addAll(rig.client.stats.liveChannels());
 			assertThat(connections).hasSize(2);
 			AtomicInteger largest = new AtomicInteger();
 			AtomicInteger reads = new AtomicInteger();
@@ -103,7 +80,7 @@ class ReadyReadFiguresTests {
 				String head = connection.pipeline().context(ReadPathHeadHandler.class).name();
 				connection.pipeline().addAfter(head, null, new ReadBufferProbe(largest, reads));
 			}
-			byte[] message = GrpcSocketRig.content(3, 1024 * 1024);
+			byte[] message = EchoService.content(3, 1024 * 1024);
 			assertThat(echo(channel, message)).isEqualTo(message);
 			assertThat(reads.get()).as("read buffers seen").isPositive();
 			assertThat(largest.get()).as("largest read buffer").isLessThanOrEqualTo(largestRead);
@@ -113,16 +90,6 @@ class ReadyReadFiguresTests {
 				assertThat(largest.get()).as("largest read buffer").isGreaterThan(16384);
 			}
 		}
-		finally {
-			if (channel != null) {
-				channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
-			}
-			if (server != null) {
-				server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
-			}
-			readyRead.close();
-			loops.close();
-		}
 	}
 
 	private static byte[] echo(ManagedChannel channel, int size) {
@@ -130,7 +97,7 @@ class ReadyReadFiguresTests {
 	}
 
 	private static byte[] echo(ManagedChannel channel, byte[] message) {
-		return ClientCalls.blockingUnaryCall(channel, GrpcSocketRig.ECHO,
+		return ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
 				CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS), message);
 	}
 

@@ -20,6 +20,8 @@ class ReadyReadRecvByteBufAllocatorTests {
 
 	private final ReadDemand demand = new ReadDemand(16402, 9);
 
+	private final ReadDemand adaptiveDemand = new ReadDemand(65536, 9);
+
 	private final EmbeddedChannel channel = new EmbeddedChannel();
 
 	@AfterEach
@@ -127,6 +129,125 @@ class ReadyReadRecvByteBufAllocatorTests {
 		RecvByteBufAllocator.ExtendedHandle handle = handle(true);
 		fullRead(handle);
 		assertThat(handle.continueReading()).isFalse();
+	}
+
+	@Test
+	void adaptiveReadsStartSmallAndGrowAfterReadsThatFillTheirBuffer() {
+		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(65536);
+		assertThat(handle.guess()).isEqualTo(2048);
+		int[] expected = { 8192, 32768, 65536, 65536 };
+		for (int size : expected) {
+			read(handle, handle.guess(), handle.guess());
+			assertThat(handle.guess()).isEqualTo(size);
+		}
+	}
+
+	@Test
+	void adaptiveReadsShrinkByHalfAfterTwoBatchesThatFillLessThanHalfTheirBuffer() {
+		RecvByteBufAllocator.ExtendedHandle handle = grownTo65536();
+		batch(handle, 100);
+		assertThat(handle.guess()).isEqualTo(65536);
+		batch(handle, 100);
+		assertThat(handle.guess()).isEqualTo(32768);
+		batch(handle, 100);
+		batch(handle, 100);
+		assertThat(handle.guess()).isEqualTo(16384);
+	}
+
+	@Test
+	void aBatchThatFillsHalfItsBufferOrMoreKeepsTheSize() {
+		RecvByteBufAllocator.ExtendedHandle handle = grownTo65536();
+		batch(handle, 100);
+		batch(handle, 40000);
+		batch(handle, 100);
+		assertThat(handle.guess()).isEqualTo(65536);
+		batch(handle, 32768);
+		batch(handle, 32768);
+		assertThat(handle.guess()).isEqualTo(65536);
+	}
+
+	@Test
+	void adaptiveReadsNeverShrinkBelowTheMinimum() {
+		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(65536);
+		for (int i = 0; i < 40; i++) {
+			batch(handle, 1);
+		}
+		assertThat(handle.guess()).isEqualTo(1024);
+	}
+
+	@Test
+	void adaptiveReadsNeverGrowPastTheLargestReadSize() {
+		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(20000);
+		for (int i = 0; i < 5; i++) {
+			read(handle, handle.guess(), handle.guess());
+		}
+		assertThat(handle.guess()).isEqualTo(20000);
+	}
+
+	@Test
+	void anAdaptiveReadTakesAtLeastWhatTheFrameBeingReadMisses() {
+		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(65536);
+		this.adaptiveDemand.await(16384, 16393);
+		assertThat(handle.guess()).isEqualTo(16393);
+		ByteBuf buffer = handle.allocate(this.pool);
+		try {
+			assertThat(buffer.writableBytes()).isEqualTo(16393);
+		}
+		finally {
+			buffer.release();
+			handle.readComplete();
+		}
+		// A full read of the frame grows the guess from what it read.
+		read(handle, 16393, 16393);
+		this.adaptiveDemand.await(1, 9);
+		assertThat(handle.guess()).isEqualTo(65536);
+	}
+
+	@Test
+	void adaptiveReadBuffersAreTheGuessesSize() {
+		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(65536);
+		ByteBuf buffer = handle.allocate(this.pool);
+		try {
+			assertThat(buffer.writableBytes()).isEqualTo(2048);
+			assertThat(buffer.maxCapacity()).isEqualTo(2048);
+		}
+		finally {
+			buffer.release();
+			handle.readComplete();
+		}
+	}
+
+	private RecvByteBufAllocator.ExtendedHandle adaptiveHandle(int maxReadSize) {
+		ReadDemand demand = (maxReadSize == 65536) ? this.adaptiveDemand : new ReadDemand(maxReadSize, 9);
+		RecvByteBufAllocator.ExtendedHandle handle = (RecvByteBufAllocator.ExtendedHandle) new ReadyReadRecvByteBufAllocator(
+				demand, this.stats, 16, ReadSizing.ADAPTIVE, false)
+			.newHandle();
+		handle.reset(this.channel.config());
+		return handle;
+	}
+
+	private RecvByteBufAllocator.ExtendedHandle grownTo65536() {
+		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(65536);
+		while (handle.guess() < 65536) {
+			read(handle, handle.guess(), handle.guess());
+		}
+		return handle;
+	}
+
+	/**
+	 * One read of {@code bytes} into a buffer of {@code attempted}, then the batch ends.
+	 */
+	private void read(RecvByteBufAllocator.ExtendedHandle handle, int attempted, int bytes) {
+		handle.reset(this.channel.config());
+		handle.attemptedBytesRead(attempted);
+		handle.lastBytesRead(bytes);
+		handle.incMessagesRead(1);
+		handle.readComplete();
+	}
+
+	/** A wakeup whose reads brought {@code bytes} in all, less than the buffer. */
+	private void batch(RecvByteBufAllocator.ExtendedHandle handle, int bytes) {
+		read(handle, handle.guess(), bytes);
 	}
 
 	private RecvByteBufAllocator.ExtendedHandle handle(boolean oneReadPerWakeup) {

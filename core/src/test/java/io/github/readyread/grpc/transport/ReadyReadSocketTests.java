@@ -7,12 +7,15 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCalls;
@@ -21,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The ready-read path on real sockets on 127.0.0.1, on epoll, io_uring and NIO forced.
@@ -32,7 +36,7 @@ class ReadyReadSocketTests {
 	@ParameterizedTest(name = "{0}")
 	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
 	void idleConnectionsPinNothingOnEitherSide(TransportType transport) throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
+		SocketRig.assumeAvailable(transport);
 		long[] conventional = idlePinnedPerConnection(transport, ReadPath.CONVENTIONAL);
 		long[] ready = idlePinnedPerConnection(transport, ReadPath.READY);
 		System.out.printf(
@@ -44,46 +48,45 @@ class ReadyReadSocketTests {
 	}
 
 	private long[] idlePinnedPerConnection(TransportType transport, ReadPath readPath) throws Exception {
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, true)) {
+		try (SocketRig rig = SocketRig.on(transport).readPath(readPath).start()) {
 			List<ListenableFuture<byte[]>> replies = new ArrayList<>();
 			for (int i = 0; i < IDLE_CONNECTIONS; i++) {
 				ManagedChannel channel = rig.channel();
-				replies.add(ClientCalls.futureUnaryCall(channel.newCall(GrpcSocketRig.ECHO, CallOptions.DEFAULT),
-						GrpcSocketRig.content(i, 4096)));
+				replies.add(ClientCalls.futureUnaryCall(channel.newCall(EchoService.ECHO, CallOptions.DEFAULT),
+						EchoService.content(i, 4096)));
 			}
 			for (int i = 0; i < IDLE_CONNECTIONS; i++) {
-				assertThat(replies.get(i).get(10, TimeUnit.SECONDS)).isEqualTo(GrpcSocketRig.content(i, 4096));
+				assertThat(replies.get(i).get(10, TimeUnit.SECONDS)).isEqualTo(EchoService.content(i, 4096));
 			}
-			assertThat(rig.clientStats.connections()).isEqualTo(IDLE_CONNECTIONS);
-			assertThat(rig.serverStats.connections()).isEqualTo(IDLE_CONNECTIONS);
+			assertThat(rig.client.stats.connections()).isEqualTo(IDLE_CONNECTIONS);
+			assertThat(rig.server.stats.connections()).isEqualTo(IDLE_CONNECTIONS);
 			if (readPath == ReadPath.CONVENTIONAL) {
 				// grpc-java's own read path: only a counting head handler of ours.
-				assertThat(rig.clientStats.readBuffersTaken()).isZero();
-				assertThat(rig.serverStats.readBuffersTaken()).isZero();
+				assertThat(rig.client.stats.readBuffersTaken()).isZero();
+				assertThat(rig.server.stats.readBuffersTaken()).isZero();
 			}
 			// Let trailing frames (window updates, pings and their acks) be read; then
 			// measure.
 			long bound = 64L * IDLE_CONNECTIONS;
-			boolean quiet = GrpcSocketRig.awaitQuiet(
-					() -> rig.clientPinnedOutsideRings() <= bound && rig.serverPinnedOutsideRings() <= bound
-							&& rig.clientStats.pinnedBytes() == 0 && rig.serverStats.pinnedBytes() == 0,
-					() -> rig.clientStats.bytesRead() + rig.serverStats.bytesRead()
-							+ rig.clientPool.metric()
+			SocketRig.awaitQuiet("connections at rest, nothing pinned",
+					() -> rig.client.pinnedOutsideRings() <= bound && rig.server.pinnedOutsideRings() <= bound
+							&& rig.client.stats.pinnedBytes() == 0 && rig.server.stats.pinnedBytes() == 0,
+					() -> rig.client.stats.bytesRead() + rig.server.stats.bytesRead()
+							+ rig.client.pool.metric()
 								.directArenas()
 								.stream()
 								.mapToLong((a) -> a.numAllocations())
 								.sum(),
-					200, 10);
-			assertThat(quiet).as("connections at rest, nothing pinned").isTrue();
-			long[] perConnection = { rig.clientPinnedOutsideRings() / IDLE_CONNECTIONS,
-					rig.serverPinnedOutsideRings() / IDLE_CONNECTIONS };
+					Duration.ofMillis(200), Duration.ofSeconds(10));
+			long[] perConnection = { rig.client.pinnedOutsideRings() / IDLE_CONNECTIONS,
+					rig.server.pinnedOutsideRings() / IDLE_CONNECTIONS };
 			if (readPath == ReadPath.READY) {
-				assertThat(rig.clientStats.pinnedBytes()).isZero();
-				assertThat(rig.serverStats.pinnedBytes()).isZero();
+				assertThat(rig.client.stats.pinnedBytes()).isZero();
+				assertThat(rig.server.stats.pinnedBytes()).isZero();
 			}
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
-			assertThat(GrpcSocketRig.await(() -> rig.clientStats.connections() == 0, 10)).isTrue();
+			await().atMost(Duration.ofSeconds(10)).until(() -> rig.client.stats.connections() == 0);
 			return perConnection;
 		}
 	}
@@ -91,25 +94,25 @@ class ReadyReadSocketTests {
 	@ParameterizedTest(name = "{0}")
 	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
 	void eightMebibyteMessagesStreamThroughIntactBothWays(TransportType transport) throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
+		SocketRig.assumeAvailable(transport);
+		try (SocketRig rig = SocketRig.on(transport).start()) {
 			ManagedChannel channel = rig.channel();
 			int size = 8 * 1024 * 1024;
-			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
-					CallOptions.DEFAULT, GrpcSocketRig.downloadRequest(2, size, 7));
+			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, EchoService.DOWNLOAD,
+					CallOptions.DEFAULT, EchoService.downloadRequest(2, size, 7));
 			for (int i = 0; i < 2; i++) {
 				byte[] message = download.next();
 				assertThat(message).hasSize(size);
-				assertThat(GrpcSocketRig.crc(message)).isEqualTo(GrpcSocketRig.crc(GrpcSocketRig.content(7 + i, size)));
+				assertThat(EchoService.crc(message)).isEqualTo(EchoService.crc(EchoService.content(7 + i, size)));
 			}
 			assertThat(download.hasNext()).isFalse();
-			byte[] first = GrpcSocketRig.content(11, size);
-			byte[] second = GrpcSocketRig.content(12, size + 13);
+			byte[] first = EchoService.content(11, size);
+			byte[] second = EchoService.content(12, size + 13);
 			ByteBuffer reply = ByteBuffer.wrap(upload(channel, first, second));
-			assertThat(reply.getLong()).isEqualTo(GrpcSocketRig.crc(first, second));
+			assertThat(reply.getLong()).isEqualTo(EchoService.crc(first, second));
 			assertThat(reply.getLong()).isEqualTo(2L * size + 13);
-			assertThat(rig.clientStats.bytesRead()).isGreaterThan(2L * size);
-			assertThat(rig.serverStats.bytesRead()).isGreaterThan(2L * size);
+			assertThat(rig.client.stats.bytesRead()).isGreaterThan(2L * size);
+			assertThat(rig.server.stats.bytesRead()).isGreaterThan(2L * size);
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
 		}
@@ -118,13 +121,13 @@ class ReadyReadSocketTests {
 	@ParameterizedTest(name = "{0}")
 	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
 	void manySmallMessagesArriveOnceAndInOrder(TransportType transport) throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
+		SocketRig.assumeAvailable(transport);
+		try (SocketRig rig = SocketRig.on(transport).start()) {
 			ManagedChannel channel = rig.channel();
-			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
-					CallOptions.DEFAULT, GrpcSocketRig.downloadRequest(3000, 37, 100));
+			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, EchoService.DOWNLOAD,
+					CallOptions.DEFAULT, EchoService.downloadRequest(3000, 37, 100));
 			for (int i = 0; i < 3000; i++) {
-				assertThat(download.next()).isEqualTo(GrpcSocketRig.content(100 + i, 37));
+				assertThat(download.next()).isEqualTo(EchoService.content(100 + i, 37));
 			}
 			assertThat(download.hasNext()).isFalse();
 			rig.shutdownChannels();
@@ -134,34 +137,33 @@ class ReadyReadSocketTests {
 
 	// Several messages to a DATA frame, each direction past its 1 MiB flow-control window
 	// many times: the DATA frames cut apart at message boundaries count the same bytes,
-	// so
-	// window updates keep both streams flowing to the end.
+	// so window updates keep both streams flowing to the end.
 	@ParameterizedTest(name = "{0}")
 	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
 	void smallMessagesFlowBothWaysThroughFramesSplitAtMessageBoundaries(TransportType transport) throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
+		SocketRig.assumeAvailable(transport);
+		try (SocketRig rig = SocketRig.on(transport).readPath(ReadPath.READY).start()) {
 			ManagedChannel channel = rig.channel();
 			int count = 6000;
 			int size = 1001;
-			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, GrpcSocketRig.DOWNLOAD,
+			Iterator<byte[]> download = ClientCalls.blockingServerStreamingCall(channel, EchoService.DOWNLOAD,
 					CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
-					GrpcSocketRig.downloadRequest(count, size, 300));
+					EchoService.downloadRequest(count, size, 300));
 			for (int i = 0; i < count; i++) {
-				assertThat(download.next()).isEqualTo(GrpcSocketRig.content(300 + i, size));
+				assertThat(download.next()).isEqualTo(EchoService.content(300 + i, size));
 			}
 			assertThat(download.hasNext()).isFalse();
 			byte[][] messages = new byte[count][];
 			long length = 0;
 			for (int i = 0; i < count; i++) {
-				messages[i] = GrpcSocketRig.content(i, 1 + (i * 7919) % 2000);
+				messages[i] = EchoService.content(i, 1 + (i * 7919) % 2000);
 				length += messages[i].length;
 			}
 			ByteBuffer reply = ByteBuffer.wrap(upload(channel, messages));
-			assertThat(reply.getLong()).isEqualTo(GrpcSocketRig.crc(messages));
+			assertThat(reply.getLong()).isEqualTo(EchoService.crc(messages));
 			assertThat(reply.getLong()).isEqualTo(length);
-			assertThat(splitDataFrames(rig.clientStats)).as("DATA frames split by the client's aligner").isPositive();
-			assertThat(splitDataFrames(rig.serverStats)).as("DATA frames split by the server's aligner").isPositive();
+			assertThat(splitDataFrames(rig.client.stats)).as("DATA frames split by the client's aligner").isPositive();
+			assertThat(splitDataFrames(rig.server.stats)).as("DATA frames split by the server's aligner").isPositive();
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
 		}
@@ -177,13 +179,13 @@ class ReadyReadSocketTests {
 	@ParameterizedTest(name = "{0}")
 	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
 	void clientHalfCloseDeliversEveryMessageBeforeTheResponse(TransportType transport) throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true)) {
+		SocketRig.assumeAvailable(transport);
+		try (SocketRig rig = SocketRig.on(transport).start()) {
 			ManagedChannel channel = rig.channel();
-			byte[][] messages = { GrpcSocketRig.content(1, 10), GrpcSocketRig.content(2, 20000),
-					GrpcSocketRig.content(3, 0), GrpcSocketRig.content(4, 70000) };
+			byte[][] messages = { EchoService.content(1, 10), EchoService.content(2, 20000), EchoService.content(3, 0),
+					EchoService.content(4, 70000) };
 			ByteBuffer reply = ByteBuffer.wrap(upload(channel, messages));
-			assertThat(reply.getLong()).isEqualTo(GrpcSocketRig.crc(messages));
+			assertThat(reply.getLong()).isEqualTo(EchoService.crc(messages));
 			assertThat(reply.getLong()).isEqualTo(90010);
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
@@ -193,8 +195,8 @@ class ReadyReadSocketTests {
 	@ParameterizedTest(name = "{0}")
 	@EnumSource(names = { "EPOLL", "NIO", "IO_URING" })
 	void frameAboveTheMaximumSizeFailsTheConnectionWithFrameSizeError(TransportType transport) throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, true); Socket socket = new Socket()) {
+		SocketRig.assumeAvailable(transport);
+		try (SocketRig rig = SocketRig.on(transport).start(); Socket socket = new Socket()) {
 			socket.connect(new InetSocketAddress("127.0.0.1", rig.port()), 5000);
 			socket.setSoTimeout(10000);
 			OutputStream out = socket.getOutputStream();
@@ -222,7 +224,7 @@ class ReadyReadSocketTests {
 				// closed without GOAWAY: errorCode stays -1 and the assertion below fails
 			}
 			assertThat(errorCode).as("GOAWAY error code").isEqualTo(6);
-			assertThat(GrpcSocketRig.await(() -> rig.serverStats.connections() == 0, 10)).isTrue();
+			await().atMost(Duration.ofSeconds(10)).until(() -> rig.server.stats.connections() == 0);
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}
@@ -230,7 +232,7 @@ class ReadyReadSocketTests {
 	private static byte[] upload(ManagedChannel channel, byte[]... messages) throws Exception {
 		java.util.concurrent.CompletableFuture<byte[]> reply = new java.util.concurrent.CompletableFuture<>();
 		StreamObserver<byte[]> requests = ClientCalls.asyncClientStreamingCall(
-				channel.newCall(GrpcSocketRig.UPLOAD, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+				channel.newCall(EchoService.UPLOAD, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
 
 					@Override
 					public void onNext(byte[] value) {

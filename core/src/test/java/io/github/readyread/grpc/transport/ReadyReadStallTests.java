@@ -1,11 +1,14 @@
 package io.github.readyread.grpc.transport;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.SocketRig;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -17,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -42,7 +46,7 @@ class ReadyReadStallTests {
 	@CsvSource({ "EPOLL, ADAPTIVE", "EPOLL, EXACT", "NIO, ADAPTIVE", "NIO, EXACT", "IO_URING, ADAPTIVE" })
 	void connectionsStalledAfterBusyTrafficHoldOnlyTheBytesWaiting(TransportType transport, ReadSizing sizing)
 			throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
+		SocketRig.assumeAvailable(transport);
 		// SO_RCVLOWAT keeps tails in the kernel on epoll only: an io_uring receive takes
 		// whatever is queued into a ring buffer.
 		boolean epoll = transport == TransportType.EPOLL;
@@ -70,7 +74,7 @@ class ReadyReadStallTests {
 	@CsvSource({ "EPOLL, ADAPTIVE", "EPOLL, EXACT", "NIO, ADAPTIVE", "NIO, EXACT", "IO_URING, ADAPTIVE" })
 	void connectionsStalledInsideALargeMessageHoldOnlyWhatIsWaiting(TransportType transport, ReadSizing sizing)
 			throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
+		SocketRig.assumeAvailable(transport);
 		// SO_RCVLOWAT keeps tails in the kernel on epoll only: an io_uring receive takes
 		// whatever is queued into a ring buffer.
 		boolean epoll = transport == TransportType.EPOLL;
@@ -106,17 +110,17 @@ class ReadyReadStallTests {
 			"NIO, EXACT, 40000, 60000" })
 	void connectionsStalledInsideAMessageBegunInAnEarlierFrameKeepAboutThatMessagesBytes(TransportType transport,
 			ReadSizing sizing, int size, int cutFrom) throws Exception {
-		GrpcSocketRig.assumeAvailable(transport);
+		SocketRig.assumeAvailable(transport);
 		int count = Math.max(5, 200_000 / size);
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, ReadPath.READY, sizing, true);
+		try (SocketRig rig = SocketRig.on(transport).readPath(ReadPath.READY).sizing(sizing).start();
 				StallingRelay relay = new StallingRelay(rig.port(), cutFrom, 100)) {
 			CountDownLatch ended = new CountDownLatch(CONNECTIONS);
 			AtomicInteger messages = new AtomicInteger();
 			List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
 			for (int i = 0; i < CONNECTIONS; i++) {
 				ClientCalls.asyncServerStreamingCall(
-						rig.channel(relay.port()).newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT),
-						GrpcSocketRig.downloadRequest(count, size, i), new StreamObserver<byte[]>() {
+						rig.channel(relay.port()).newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT),
+						EchoService.downloadRequest(count, size, i), new StreamObserver<byte[]>() {
 
 							@Override
 							public void onNext(byte[] value) {
@@ -136,18 +140,17 @@ class ReadyReadStallTests {
 
 						});
 			}
-			assertThat(GrpcSocketRig.await(() -> relay.holding() == CONNECTIONS, 30)).as("relays holding").isTrue();
+			await("relays holding").atMost(Duration.ofSeconds(30)).until(() -> relay.holding() == CONNECTIONS);
 			// Every message forwarded whole is delivered; then let the pool come to rest.
-			assertThat(GrpcSocketRig.await(
-					() -> messages.get() == relay.completeMessages() && rig.clientStats.readBuffersPinnedBytes() == 0,
-					20))
-				.as("messages delivered %d of %d", messages.get(), relay.completeMessages())
-				.isTrue();
-			assertThat(GrpcSocketRig.awaitQuiet(() -> true, rig.clientPool::pinnedDirectMemory, 500, 10))
-				.as("client pool's pinned bytes at rest for 500 ms within 10 s")
-				.isTrue();
-			long pinned = rig.clientPinnedOutsideRings() / CONNECTIONS;
-			long readPath = rig.clientStats.pinnedBytes() / CONNECTIONS;
+			await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+				assertThat(messages.get()).as("messages delivered of %d", relay.completeMessages())
+					.isEqualTo(relay.completeMessages());
+				assertThat(rig.client.stats.readBuffersPinnedBytes()).as("client read buffers pinned").isZero();
+			});
+			SocketRig.awaitQuiet("client pool's pinned bytes at rest for 500 ms", () -> true, rig.client::pinnedBytes,
+					Duration.ofMillis(500), Duration.ofSeconds(10));
+			long pinned = rig.client.pinnedOutsideRings() / CONNECTIONS;
+			long readPath = rig.client.stats.pinnedBytes() / CONNECTIONS;
 			long grpcKeeps = pinned - readPath;
 			long incomplete = relay.incompleteMessageBytes() / CONNECTIONS;
 			System.out.printf(
@@ -214,16 +217,19 @@ class ReadyReadStallTests {
 
 	private Stall stall(TransportType transport, ReadPath readPath, ReadSizing sizing, boolean lowWaterMark,
 			int warmUpSize, long cutFrom, int tail) throws Exception {
-		try (GrpcSocketRig rig = new GrpcSocketRig(transport, readPath, sizing, lowWaterMark);
-				StallingRelay relay = new StallingRelay(rig.port(), cutFrom, tail)) {
+		try (SocketRig rig = SocketRig.on(transport)
+			.readPath(readPath)
+			.sizing(sizing)
+			.lowWaterMark(lowWaterMark)
+			.start(); StallingRelay relay = new StallingRelay(rig.port(), cutFrom, tail)) {
 			CountDownLatch ended = new CountDownLatch(CONNECTIONS);
 			AtomicInteger messages = new AtomicInteger();
 			List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
 			for (int i = 0; i < CONNECTIONS; i++) {
 				ManagedChannel channel = rig.channel(relay.port());
-				ClientCalls.asyncServerStreamingCall(channel.newCall(GrpcSocketRig.DOWNLOAD, CallOptions.DEFAULT),
-						(warmUpSize > 0) ? GrpcSocketRig.downloadRequest(warmUpSize, 1, MESSAGE_SIZE, i)
-								: GrpcSocketRig.downloadRequest(1, MESSAGE_SIZE, i),
+				ClientCalls.asyncServerStreamingCall(channel.newCall(EchoService.DOWNLOAD, CallOptions.DEFAULT),
+						(warmUpSize > 0) ? EchoService.downloadRequest(warmUpSize, 1, MESSAGE_SIZE, i)
+								: EchoService.downloadRequest(1, MESSAGE_SIZE, i),
 						new StreamObserver<byte[]>() {
 
 							@Override
@@ -244,32 +250,30 @@ class ReadyReadStallTests {
 
 						});
 			}
-			assertThat(GrpcSocketRig.await(() -> relay.holding() == CONNECTIONS, 30)).as("relays holding").isTrue();
+			await("relays holding").atMost(Duration.ofSeconds(30)).until(() -> relay.holding() == CONNECTIONS);
 			boolean tailInKernel = transport == TransportType.EPOLL && lowWaterMark;
 			if (readPath == ReadPath.READY) {
 				// With the mark, tails stay in the kernel unless it wakes the reader
 				// early.
 				long leastRead = relay.forwarded() - (tailInKernel ? relay.tailBytes() : 0);
-				assertThat(GrpcSocketRig.await(
-						() -> rig.clientStats.bytesRead() >= leastRead && rig.clientStats.readBuffersPinnedBytes() == 0,
-						20))
-					.as("client read %d of at least %d bytes", rig.clientStats.bytesRead(), leastRead)
-					.isTrue();
+				await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+					assertThat(rig.client.stats.bytesRead()).as("client bytes read").isGreaterThanOrEqualTo(leastRead);
+					assertThat(rig.client.stats.readBuffersPinnedBytes()).as("client read buffers pinned").isZero();
+				});
 			}
 			// Let the pinned bytes stop moving (at most 10 s) before measuring.
-			assertThat(GrpcSocketRig.awaitQuiet(() -> true, rig.clientPool::pinnedDirectMemory, 500, 10))
-				.as("client pool's pinned bytes at rest for 500 ms within 10 s")
-				.isTrue();
+			SocketRig.awaitQuiet("client pool's pinned bytes at rest for 500 ms", () -> true, rig.client::pinnedBytes,
+					Duration.ofMillis(500), Duration.ofSeconds(10));
 			// What the client must keep: the next message's bytes in whole frames (gRPC's
 			// deframer) plus the cut frame's bytes, wherever they are.
 			long warmUp = (warmUpSize > 0) ? (long) CONNECTIONS * (PREFIX + warmUpSize) : 0;
 			// The read buffer rings (io_uring) belong to the event loops, not to
 			// connections.
-			Stall stall = new Stall((rig.clientPool.pinnedDirectMemory() - rig.clientRingBytes()) / CONNECTIONS,
-					rig.clientStats.pinnedBytes() / CONNECTIONS, rig.clientStats.incompleteBytes() / CONNECTIONS,
-					(relay.forwardedDataPayload() - warmUp + rig.clientStats.incompleteBytes()) / CONNECTIONS,
-					relay.tailBytes() / CONNECTIONS,
-					(readPath == ReadPath.READY) ? (relay.forwarded() - rig.clientStats.bytesRead()) / CONNECTIONS : 0);
+			Stall stall = new Stall((rig.client.pinnedOutsideRings()) / CONNECTIONS,
+					rig.client.stats.pinnedBytes() / CONNECTIONS, rig.client.stats.incompleteBytes() / CONNECTIONS,
+					(relay.forwardedDataPayload() - warmUp + rig.client.stats.incompleteBytes()) / CONNECTIONS,
+					relay.tailBytes() / CONNECTIONS, (readPath == ReadPath.READY)
+							? (relay.forwarded() - rig.client.stats.bytesRead()) / CONNECTIONS : 0);
 			assertThat(messages.get()).isEqualTo((warmUpSize > 0) ? CONNECTIONS : 0);
 			assertThat(relay.forwardedDataPayload()).isGreaterThanOrEqualTo(CONNECTIONS * cutFrom);
 			assertThat(relay.tailBytes()).isEqualTo((long) CONNECTIONS * tail);
@@ -282,8 +286,8 @@ class ReadyReadStallTests {
 					.isEqualTo(Status.Code.UNAVAILABLE));
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
-			assertThat(rig.clientStats.incompleteBytes()).isZero();
-			assertThat(GrpcSocketRig.await(() -> rig.clientStats.connections() == 0, 10)).isTrue();
+			assertThat(rig.client.stats.incompleteBytes()).isZero();
+			await().atMost(Duration.ofSeconds(10)).until(() -> rig.client.stats.connections() == 0);
 			return stall;
 		}
 	}

@@ -4,8 +4,8 @@ import java.net.InetSocketAddress;
 
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.alts.AltsHandshakeFailures;
-import io.github.readyread.grpc.alts.EmbeddedHandshaker;
-import io.github.readyread.grpc.alts.EmbeddedHandshakerService;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.embedded.EmbeddedHandshakerService;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.NettyTransport;
@@ -62,7 +62,9 @@ public class ReadyReadAltsConfiguration {
 		if (channels != null && channels.names() != null) {
 			config.checkChannelNames(channels.names(), channels.channelProperty());
 		}
-		return new AltsChannelSecurity(config, eventLoops, pool, embeddedHandshaker.getIfAvailable(), failures);
+		EmbeddedHandshaker embedded = embeddedHandshaker.getIfAvailable();
+		return new AltsChannelSecurity(config, eventLoops, pool, (embedded != null) ? embedded.channel() : null,
+				failures);
 	}
 
 	/** {@code grpc.ready-read.alts.*}. */

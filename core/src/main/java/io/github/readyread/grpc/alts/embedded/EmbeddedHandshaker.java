@@ -1,4 +1,4 @@
-package io.github.readyread.grpc.alts;
+package io.github.readyread.grpc.alts.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -85,7 +85,10 @@ public final class EmbeddedHandshaker implements AutoCloseable {
 		return this.service;
 	}
 
-	/** A channel to the handshaker, for {@link AltsSettings}; closed with this. */
+	/**
+	 * A channel to the handshaker, for
+	 * {@link io.github.readyread.grpc.alts.AltsSettings}; closed with this.
+	 */
 	public ManagedChannel channel() {
 		return this.channel;
 	}

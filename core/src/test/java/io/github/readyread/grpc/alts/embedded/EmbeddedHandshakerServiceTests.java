@@ -1,4 +1,4 @@
-package io.github.readyread.grpc.alts;
+package io.github.readyread.grpc.alts.embedded;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.BlockingQueue;
@@ -6,6 +6,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.ByteString;
+import io.github.readyread.grpc.alts.AltsFrameSizes;
+import io.github.readyread.grpc.alts.AltsFuzzAccess;
+import io.github.readyread.grpc.alts.AltsProtocol;
 import io.grpc.Status;
 import io.grpc.alts.internal.HandshakeProtocol;
 import io.grpc.alts.internal.HandshakerReq;
@@ -13,6 +16,7 @@ import io.grpc.alts.internal.HandshakerResp;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import io.grpc.alts.internal.Identity;
 import io.grpc.alts.internal.NextHandshakeMessageReq;
+import io.grpc.alts.internal.RpcProtocolVersions;
 import io.grpc.alts.internal.ServerHandshakeParameters;
 import io.grpc.alts.internal.StartClientHandshakeReq;
 import io.grpc.alts.internal.StartServerHandshakeReq;
@@ -28,6 +32,12 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  */
 class EmbeddedHandshakerServiceTests {
 
+	/** The RPC protocol versions our record layer speaks: 2.1 to 2.1. */
+	private static final RpcProtocolVersions VERSIONS = RpcProtocolVersions.newBuilder()
+		.setMaxRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(2).setMinor(1))
+		.setMinRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(2).setMinor(1))
+		.build();
+
 	private final EmbeddedHandshaker handshaker = EmbeddedHandshaker.start("default@test");
 
 	@AfterEach
@@ -40,7 +50,7 @@ class EmbeddedHandshakerServiceTests {
 		HandshakerResp[] first = handshake(AltsFrameSizes.MAX, AltsFrameSizes.DEFAULT);
 		HandshakerResp[] second = handshake(AltsFrameSizes.MAX, AltsFrameSizes.DEFAULT);
 		ByteString clientKey = first[0].getResult().getKeyData();
-		assertThat(clientKey.size()).isEqualTo(AltsCrypter.KEY_LENGTH);
+		assertThat(clientKey.size()).isEqualTo(AltsProtocol.KEY_LENGTH);
 		assertThat(first[1].getResult().getKeyData()).isEqualTo(clientKey);
 		assertThat(second[0].getResult().getKeyData()).isNotEqualTo(clientKey);
 		assertThat(first[0].getResult().getPeerIdentity().getServiceAccount()).isEqualTo("server@test");
@@ -49,8 +59,8 @@ class EmbeddedHandshakerServiceTests {
 		assertThat(first[1].getResult().getLocalIdentity().getServiceAccount()).isEqualTo("server@test");
 		assertThat(first[0].getResult().getRecordProtocol()).isEqualTo("ALTSRP_GCM_AES128_REKEY");
 		assertThat(first[0].getResult().getApplicationProtocol()).isEqualTo("grpc");
-		assertThat(AltsRpcVersions.compatible(AltsRpcVersions.LOCAL, first[0].getResult().getPeerRpcVersions()))
-			.isTrue();
+		// Our record layer accepts it (protocols, key data, compatible RPC versions).
+		assertThat(AltsFuzzAccess.checkResult(first[0].getResult(), true)).isNull();
 	}
 
 	@Test
@@ -160,7 +170,7 @@ class EmbeddedHandshakerServiceTests {
 				.setHandshakeSecurityProtocol(HandshakeProtocol.ALTS)
 				.addApplicationProtocols("grpc")
 				.addRecordProtocols("ALTSRP_GCM_AES128_REKEY")
-				.setRpcVersions(AltsRpcVersions.LOCAL)
+				.setRpcVersions(VERSIONS)
 				.setMaxFrameSize(frameSize))
 			.build();
 	}
@@ -175,7 +185,7 @@ class EmbeddedHandshakerServiceTests {
 				.addApplicationProtocols("grpc")
 				.putHandshakeParameters(HandshakeProtocol.ALTS.getNumber(), parameters)
 				.setInBytes(in)
-				.setRpcVersions(AltsRpcVersions.LOCAL)
+				.setRpcVersions(VERSIONS)
 				.setMaxFrameSize(frameSize))
 			.build();
 	}
