@@ -65,7 +65,7 @@ public class PoolMonitor implements DisposableBean {
 	private long lastLoggedNanos = System.nanoTime();
 
 	public PoolMonitor(PooledBufferAllocator pool, ReadyReadTransport transport, ReadPathRegistry readPaths,
-			DownloadClient client, SampleProperties properties, PathMappedEndpoints endpoints) {
+			DownloadClient client, SampleProperties properties, @Nullable PathMappedEndpoints endpoints) {
 		this.pool = pool;
 		this.transport = transport;
 		this.readPaths = readPaths;

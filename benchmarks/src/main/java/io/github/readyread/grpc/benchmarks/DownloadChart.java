@@ -31,7 +31,6 @@ final class DownloadChart {
 	}
 
 	/**
-	 * Draws one panel per title, one line per configuration, into a PNG file.
 	 * @param series per panel title, per configuration, the samples {millis, pinned}
 	 * @param subtitle machine line
 	 */

@@ -38,11 +38,9 @@ public class EchoBenchmark {
 
 	static final int READ_WRITE = 16 * 1024;
 
-	/** Which transport serves: a {@link Config} id. */
 	@Param({ "ready", "io_uring", "conventional", "stock" })
 	public String config;
 
-	/** How connections are secured: a {@link Security} id. */
 	@Param({ "plaintext", "alts" })
 	public String security;
 
@@ -106,7 +104,6 @@ public class EchoBenchmark {
 	@AuxCounters(AuxCounters.Type.OPERATIONS)
 	public static class PoolBytes {
 
-		/** Pool bytes taken in the iteration. */
 		public long poolBytes;
 
 		@Setup(Level.Iteration)

@@ -552,14 +552,4 @@ public final class MemoryHarness {
 		return (double) bytes / connections;
 	}
 
-	/** Client figures before a stalled phase. */
-	private record Baseline(PoolFigures pool, long readPath, long kernel, long rss) {
-
-		static Baseline take(Rig rig) throws InterruptedException {
-			return new Baseline(rig.clientPool(), rig.clientReadPathPinned(), KernelTcpMemory.bytes(),
-					ProcessMemory.rssBytes());
-		}
-
-	}
-
 }

@@ -2,7 +2,6 @@ package io.github.readyread.grpc.benchmarks;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
@@ -11,7 +10,6 @@ import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.netty.channel.ChannelHandler;
 
 /**
  * How the benchmarks build our ALTS: the embedded handshaker (package
@@ -28,6 +26,19 @@ final class OurAlts {
 	private static final Map<String, ManagedChannel> HANDSHAKER_CHANNELS = new ConcurrentHashMap<>();
 
 	private OurAlts() {
+	}
+
+	/**
+	 * A running ALTS handshaker service, reachable on a loopback port.
+	 */
+	interface Handshaker extends AutoCloseable {
+
+		/** {@code 127.0.0.1:port} of the handshaker service. */
+		String target();
+
+		@Override
+		void close();
+
 	}
 
 	/** Starts the embedded ALTS handshaker service on a loopback port. */
@@ -66,19 +77,6 @@ final class OurAlts {
 			AltsSettings settings = AltsSettings.of(handshaker, stats).withPlaintextStage(plaintextStage);
 			return server ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
 		};
-	}
-
-	/**
-	 * A running ALTS handshaker service, reachable on a loopback port.
-	 */
-	interface Handshaker extends AutoCloseable {
-
-		/** {@code 127.0.0.1:port} of the handshaker service. */
-		String target();
-
-		@Override
-		void close();
-
 	}
 
 }

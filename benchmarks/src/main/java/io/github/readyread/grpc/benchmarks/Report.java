@@ -252,7 +252,7 @@ public final class Report {
 		Map<String, Object> target = new LinkedHashMap<>();
 		target.put("target", name);
 		target.put("value", (value != null) ? value : "n/a");
-		target.put("met", (value != null) ? (atLeast ? value >= bound : value <= bound) : "n/a");
+		target.put("met", (value != null) ? (Object) (atLeast ? value >= bound : value <= bound) : "n/a");
 		this.targets.add(target);
 	}
 
@@ -371,7 +371,7 @@ public final class Report {
 					this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
 					this.md.append(field(row, "kernelReceiveQueuePerConn")).append(" | ");
 					Double withQueue = pinnedWithQueueOverUndelivered(row);
-					this.md.append((withQueue == null) ? "n/a" : String.format("%.2f", withQueue)).append(" |\n");
+					this.md.append((withQueue != null) ? String.format("%.2f", withQueue) : "n/a").append(" |\n");
 				}
 				JsonObject ready = this.rows.get(scenario + "-ready-" + security);
 				addTarget(scenario + " pinned + recv-Q <= 1.25x undelivered bytes (" + security + ")",

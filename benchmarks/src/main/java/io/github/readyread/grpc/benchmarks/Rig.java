@@ -25,7 +25,6 @@ abstract class Rig implements AutoCloseable {
 	private Server server;
 
 	/**
-	 * The rig of {@code config}: ours or stock gRPC.
 	 * @param config configuration
 	 * @param security plaintext or ALTS
 	 * @param handshakerTarget {@code host:port} of the ALTS handshaker, {@code null} for

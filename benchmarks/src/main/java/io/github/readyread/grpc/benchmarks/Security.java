@@ -7,10 +7,8 @@ import java.util.Locale;
  */
 public enum Security {
 
-	/** No security: HTTP/2 in the clear. */
 	PLAINTEXT,
 
-	/** ALTS: its handshake and record layer. */
 	ALTS;
 
 	/** Lower-case name used in result files. */

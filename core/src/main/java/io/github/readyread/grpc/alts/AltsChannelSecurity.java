@@ -41,7 +41,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final PooledBufferAllocator pool;
 
-	private final io.grpc.Channel embeddedHandshaker;
+	private final io.grpc.@Nullable Channel embeddedHandshaker;
 
 	private final AltsHandshakeFailures failures;
 
@@ -61,7 +61,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * @param failures where failed handshakes are counted
 	 */
 	public AltsChannelSecurity(Config config, NettyTransport eventLoops, PooledBufferAllocator pool,
-			io.grpc.Channel embeddedHandshaker, AltsHandshakeFailures failures) {
+			io.grpc.@Nullable Channel embeddedHandshaker, AltsHandshakeFailures failures) {
 		this.config = config;
 		this.eventLoops = eventLoops;
 		this.pool = pool;

@@ -85,7 +85,7 @@ public final class AltsCrypter {
 	}
 
 	/** With {@code provider} for AES-GCM, {@code null} for the JDK's. */
-	AltsCrypter(byte[] key, boolean client, boolean encrypting, Provider provider) {
+	AltsCrypter(byte[] key, boolean client, boolean encrypting, @Nullable Provider provider) {
 		if (key == null || key.length != AltsProtocol.KEY_LENGTH) {
 			throw new IllegalArgumentException("ALTS key data must be " + AltsProtocol.KEY_LENGTH + " bytes, was "
 					+ ((key != null) ? key.length : null));

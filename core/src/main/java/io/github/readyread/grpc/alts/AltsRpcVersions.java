@@ -19,7 +19,7 @@ final class AltsRpcVersions {
 	}
 
 	/** What is wrong with {@code result}, or {@code null} if it can be used. */
-	static String checkResult(HandshakerResult result, boolean client) {
+	static @Nullable String checkResult(HandshakerResult result, boolean client) {
 		if (!AltsProtocol.RECORD_PROTOCOL.equals(result.getRecordProtocol())) {
 			return "ALTS handshake result has record protocol '" + result.getRecordProtocol() + "', expected "
 					+ AltsProtocol.RECORD_PROTOCOL;

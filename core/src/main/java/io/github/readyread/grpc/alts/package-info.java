@@ -1,6 +1,6 @@
 /**
  * ALTS on unshaded Netty: the handshake through a handshaker service, the record layer,
- * and an insecure embedded handshaker for development.
+ * and the limits around it (the embedded handshaker is in {@code alts.embedded}).
  */
 @NullMarked
 package io.github.readyread.grpc.alts;

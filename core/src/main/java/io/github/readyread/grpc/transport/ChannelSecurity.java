@@ -1,7 +1,5 @@
 package io.github.readyread.grpc.transport;
 
-import org.jspecify.annotations.Nullable;
-
 /**
  * Which connections the ready-read transport secures itself (ALTS), as the application
  * configured it: asked by {@link ReadyReadBuilders} for each channel and the server.

@@ -38,6 +38,8 @@ public final class ReadyReadTransport {
 	private final List<ScheduledFuture<?>> trimTasks = new ArrayList<>();
 
 	/**
+	 * A transport that puts builders on {@code eventLoops}, {@code pool} and the read
+	 * path {@code settings} say.
 	 * @param eventLoops shared event loops and channel types
 	 * @param pool the one pool
 	 * @param settings how connections read ({@link TransportSettings#readPath()},

@@ -37,6 +37,7 @@ public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 	interface Factory {
 
 		/**
+		 * The negotiator for one owner.
 		 * @param stats the owner's figures, where the record decoder counts its bytes
 		 * @param plaintextStage makes the handler placed between the record decoder and
 		 * grpc's HTTP/2 handler (the frame aligner of the ready read path), or

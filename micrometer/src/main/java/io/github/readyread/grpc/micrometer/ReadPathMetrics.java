@@ -80,6 +80,7 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 	private volatile @Nullable ScheduledFuture<?> refresh;
 
 	/**
+	 * Meters of every owner in {@code readPaths}.
 	 * @param transport the transport, for its mode, rings and event loops
 	 * @param readPaths the server and the channels it configured, with their figures
 	 */

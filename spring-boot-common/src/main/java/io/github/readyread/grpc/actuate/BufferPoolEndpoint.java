@@ -32,6 +32,7 @@ public class BufferPoolEndpoint {
 	private final ReadPathRegistry registry;
 
 	/**
+	 * An endpoint over the figures of {@code registry}.
 	 * @param transport the transport, for its mode and settings
 	 * @param registry the server and the channels it configured, with their figures
 	 */
@@ -79,7 +80,7 @@ public class BufferPoolEndpoint {
 	 * @return the channel's descriptor, or {@code null} (404) if there is no such channel
 	 */
 	@ReadOperation
-	public ChannelDescriptor channel(@Selector String name) {
+	public @Nullable ChannelDescriptor channel(@Selector String name) {
 		Registration channel = this.registry.channel(name);
 		return (channel != null) ? describe(channel) : null;
 	}

@@ -15,7 +15,6 @@ import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 
 import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
@@ -36,7 +35,6 @@ import io.grpc.alts.internal.ServerHandshakeParameters;
 import io.grpc.alts.internal.StartClientHandshakeReq;
 import io.grpc.alts.internal.StartServerHandshakeReq;
 import io.grpc.stub.StreamObserver;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +56,9 @@ import org.slf4j.LoggerFactory;
  *   (each message: 4-byte big-endian length, type byte, fields)
  * </pre>
  */
+// Not null-checked: a development-only handshaker whose per-handshake state is filled
+// step by step as messages arrive; its parser is fuzzed (EmbeddedHandshakerFuzzTests).
+@SuppressWarnings("NullAway")
 public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerServiceImplBase {
 
 	private static final Logger logger = LoggerFactory.getLogger(EmbeddedHandshakerService.class);
@@ -75,12 +76,13 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 	private static final int MAC_LENGTH = 32;
 
 	/** X25519 provider, {@code null} for the JDK's default. */
-	private static final @Nullable Provider X25519 = x25519Provider();
+	private static final Provider X25519 = x25519Provider();
 
 	private final String localServiceAccount;
 
 	/**
-	 * A handshaker that authenticates no one and logs so.
+	 * A handshaker service whose sides claim {@code localServiceAccount} unless they name
+	 * their own.
 	 * @param localServiceAccount service account of sides that do not name their own
 	 */
 	public EmbeddedHandshakerService(String localServiceAccount) {
@@ -101,145 +103,11 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 		return new Handshake(responses);
 	}
 
-	private static void requireProtocols(List<String> applicationProtocols, List<String> recordProtocols)
-			throws HandshakeException {
-		if (!applicationProtocols.contains(AltsHandshakeHandler.APPLICATION_PROTOCOL)) {
-			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
-					"no supported application protocol in " + applicationProtocols);
-		}
-		if (!recordProtocols.contains(AltsHandshakeHandler.RECORD_PROTOCOL)) {
-			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
-					"no supported record protocol in " + recordProtocols);
-		}
-	}
-
-	static int negotiateFrameSize(int client, int server) {
-		if (client == 0 || server == 0) {
-			return Math.max(client, server);
-		}
-		return Math.min(client, server);
-	}
-
-	/**
-	 * A message the peer sent that cannot be read (cut short, not a key): the peer's
-	 * fault, not the handshaker's.
-	 */
-	private static HandshakeException malformed(String message, Exception cause) {
-		return new HandshakeException(Status.Code.INVALID_ARGUMENT, "malformed " + message + " from the peer: "
-				+ cause.getClass().getSimpleName() + ((cause.getMessage() != null) ? ": " + cause.getMessage() : ""));
-	}
-
-	private static void expect(int type, int expected) throws HandshakeException {
-		if (type != expected) {
-			throw new HandshakeException(Status.Code.INVALID_ARGUMENT,
-					"handshake message type " + type + ", expected " + expected);
-		}
-	}
-
-	private static byte[] message(int type, byte[] body) {
-		byte[] message = new byte[4 + 1 + body.length];
-		int length = 1 + body.length;
-		message[0] = (byte) (length >>> 24);
-		message[1] = (byte) (length >>> 16);
-		message[2] = (byte) (length >>> 8);
-		message[3] = (byte) length;
-		message[4] = (byte) type;
-		System.arraycopy(body, 0, message, 5, body.length);
-		return message;
-	}
-
-	private static void writeKey(DataOutputStream out, PublicKey key) throws IOException {
-		byte[] encoded = key.getEncoded();
-		out.writeShort(encoded.length);
-		out.write(encoded);
-	}
-
-	private static PublicKey readKey(DataInputStream in) throws IOException, GeneralSecurityException {
-		int length = in.readUnsignedShort();
-		byte[] encoded = new byte[length];
-		in.readFully(encoded);
-		KeyFactory factory = (X25519 != null) ? KeyFactory.getInstance("X25519", X25519)
-				: KeyFactory.getInstance("X25519");
-		return factory.generatePublic(new X509EncodedKeySpec(encoded));
-	}
-
-	private static KeyPair newKeyPair() throws GeneralSecurityException {
-		return ((X25519 != null) ? KeyPairGenerator.getInstance("X25519", X25519)
-				: KeyPairGenerator.getInstance("X25519"))
-			.generateKeyPair();
-	}
-
-	/**
-	 * Conscrypt (BoringSSL) for X25519 when it offers it: about ten times faster than the
-	 * JDK's, which matters to benchmarks opening thousands of connections; the JDK's
-	 * otherwise.
-	 */
-	private static @Nullable Provider x25519Provider() {
-		Provider conscrypt = AltsCrypter.conscrypt();
-		if (conscrypt == null) {
-			return null;
-		}
-		try {
-			KeyPairGenerator.getInstance("X25519", conscrypt);
-			KeyAgreement.getInstance("X25519", conscrypt);
-			KeyFactory.getInstance("X25519", conscrypt);
-			return conscrypt;
-		}
-		catch (GeneralSecurityException ex) {
-			return null;
-		}
-	}
-
-	private static void writeVersions(DataOutputStream out, RpcProtocolVersions versions) throws IOException {
-		out.writeInt(versions.getMaxRpcVersion().getMajor());
-		out.writeInt(versions.getMaxRpcVersion().getMinor());
-		out.writeInt(versions.getMinRpcVersion().getMajor());
-		out.writeInt(versions.getMinRpcVersion().getMinor());
-	}
-
-	private static RpcProtocolVersions readVersions(DataInputStream in) throws IOException {
-		return RpcProtocolVersions.newBuilder()
-			.setMaxRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(in.readInt()).setMinor(in.readInt()))
-			.setMinRpcVersion(RpcProtocolVersions.Version.newBuilder().setMajor(in.readInt()).setMinor(in.readInt()))
-			.build();
-	}
-
-	private static byte[] hmac(byte[] key, byte[] data) throws GeneralSecurityException {
-		Mac mac = Mac.getInstance("HmacSHA256");
-		mac.init(new SecretKeySpec(key, "HmacSHA256"));
-		return mac.doFinal(data);
-	}
-
-	/** HKDF-Expand (RFC 5869) with SHA-256. */
-	private static byte[] expand(byte[] prk, String info, int length) throws GeneralSecurityException {
-		Mac mac = Mac.getInstance("HmacSHA256");
-		mac.init(new SecretKeySpec(prk, "HmacSHA256"));
-		byte[] result = new byte[length];
-		byte[] block = new byte[0];
-		int filled = 0;
-		for (int i = 1; filled < length; i++) {
-			mac.update(block);
-			mac.update(info.getBytes(StandardCharsets.US_ASCII));
-			mac.update((byte) i);
-			block = mac.doFinal();
-			int n = Math.min(block.length, length - filled);
-			System.arraycopy(block, 0, result, filled, n);
-			filled += n;
-		}
-		return result;
-	}
-
-	private static byte[] concat(byte[] a, byte[] b) {
-		byte[] result = Arrays.copyOf(a, a.length + b.length);
-		System.arraycopy(b, 0, result, a.length, b.length);
-		return result;
-	}
-
 	private final class Handshake implements StreamObserver<HandshakerReq> {
 
 		private final StreamObserver<HandshakerResp> responses;
 
-		private @Nullable Boolean client;
+		private Boolean client;
 
 		private boolean finished;
 
@@ -259,7 +127,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 		private RpcProtocolVersions peerVersions = RpcProtocolVersions.getDefaultInstance();
 
-		private byte @Nullable [] clientInitBody;
+		private byte[] clientInitBody;
 
 		private byte[] transcript;
 
@@ -267,8 +135,6 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 		private byte[] confirmKey;
 
-		// Keys and accounts are set as the handshake goes, each before its first read.
-		@SuppressWarnings("NullAway.Init")
 		Handshake(StreamObserver<HandshakerResp> responses) {
 			this.responses = responses;
 		}
@@ -287,7 +153,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 				}
 			}
 			catch (HandshakeException ex) {
-				error(ex.code, ex.details);
+				error(ex.code, ex.getMessage());
 			}
 			catch (Exception ex) {
 				error(Status.Code.INTERNAL, "embedded handshaker failed: " + ex);
@@ -358,7 +224,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			respond(outFrames.toByteArray(), consumed, result);
 		}
 
-		private byte @Nullable [] completeMessage(int position) throws HandshakeException {
+		private byte[] completeMessage(int position) throws HandshakeException {
 			if (this.buffered.length - position < 4) {
 				return null;
 			}
@@ -374,11 +240,10 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			return Arrays.copyOfRange(this.buffered, position + 4, position + 4 + length);
 		}
 
-		private @Nullable HandshakerResult handle(byte[] message, ByteArrayOutputStream outFrames) throws Exception {
+		private HandshakerResult handle(byte[] message, ByteArrayOutputStream outFrames) throws Exception {
 			int type = message[0];
 			byte[] body = Arrays.copyOfRange(message, 1, message.length);
-			boolean client = Objects.requireNonNull(this.client, "handshake not started");
-			if (!client && this.clientInitBody == null) {
+			if (!this.client && this.clientInitBody == null) {
 				expect(type, CLIENT_INIT);
 				try {
 					serverReceivesClientInit(body, outFrames);
@@ -388,7 +253,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 				}
 				return null;
 			}
-			if (!client) {
+			if (!this.client) {
 				expect(type, CLIENT_FINISHED);
 				verifyMac(body, "client");
 				return result();
@@ -483,7 +348,7 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 			return result.build();
 		}
 
-		private void respond(byte[] outFrames, int consumed, @Nullable HandshakerResult result) {
+		private void respond(byte[] outFrames, int consumed, HandshakerResult result) {
 			HandshakerResp.Builder response = HandshakerResp.newBuilder()
 				.setOutFrames(ByteString.copyFrom(outFrames))
 				.setBytesConsumed(consumed)
@@ -675,12 +540,9 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 
 		private final Status.Code code;
 
-		private final String details;
-
 		HandshakeException(Status.Code code, String message) {
 			super(message);
 			this.code = code;
-			this.details = message;
 		}
 
 	}
