@@ -10,6 +10,7 @@ import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsRecordDecoder;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.Owner;
