@@ -16,6 +16,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +66,7 @@ public class DownloadClient {
 
 	private volatile boolean running;
 
-	private Thread downloader;
+	private @Nullable Thread downloader;
 
 	public DownloadClient(GrpcChannelFactory channels, GeneratedFile file, SampleProperties properties) {
 		this.channels = channels;

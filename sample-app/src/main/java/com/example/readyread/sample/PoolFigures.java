@@ -1,5 +1,7 @@
 package com.example.readyread.sample;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What the chart at {@code /} plots, as served by {@code /demo/pool}: the shared pool's
  * figures, the read path's share of them, and the demo workload.
@@ -24,7 +26,7 @@ package com.example.readyread.sample;
  * @param stalledStreams streams waiting with an incomplete message
  * @param bufferpoolEndpoint whether {@code /actuator/bufferpool} exists in this build
  */
-public record PoolFigures(long time, String mode, String fallbackReason, String transport, String readPath,
+public record PoolFigures(long time, String mode, @Nullable String fallbackReason, String transport, String readPath,
 		long reservedDirectBytes, long pinnedDirectBytes, long reservedHeapBytes, long pinnedHeapBytes,
 		long readPathPinnedBytes, long incompleteBytes, long connections, long downloadBytesPerSecond,
 		long downloadsCompleted, long downloadsFailed, long idleConnections, int stalledStreams,

@@ -11,6 +11,7 @@ import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import net.devh.boot.grpc.server.event.GrpcServerStartedEvent;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +44,7 @@ public class PoolMonitor implements DisposableBean {
 
 	private final SampleProperties properties;
 
-	private final PathMappedEndpoints endpoints;
+	private final @Nullable PathMappedEndpoints endpoints;
 
 	private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor((task) -> {
 		Thread thread = new Thread(task, "sample-monitor");
@@ -64,7 +65,7 @@ public class PoolMonitor implements DisposableBean {
 	private long lastLoggedNanos = System.nanoTime();
 
 	public PoolMonitor(PooledBufferAllocator pool, ReadyReadTransport transport, ReadPathRegistry readPaths,
-			DownloadClient client, SampleProperties properties, PathMappedEndpoints endpoints) {
+			DownloadClient client, SampleProperties properties, @Nullable PathMappedEndpoints endpoints) {
 		this.pool = pool;
 		this.transport = transport;
 		this.readPaths = readPaths;

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -130,7 +131,7 @@ class ConfigurationMetadataTests {
 	}
 
 	private static List<String> lowercase(Enum<?>[] values) {
-		return Arrays.stream(values).map((value) -> value.name().toLowerCase()).toList();
+		return Arrays.stream(values).map((value) -> value.name().toLowerCase(Locale.ROOT)).toList();
 	}
 
 }

@@ -1,7 +1,7 @@
 package io.github.readyread.grpc.autoconfigure;
 
-import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;

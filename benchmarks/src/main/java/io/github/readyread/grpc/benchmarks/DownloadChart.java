@@ -95,7 +95,7 @@ final class DownloadChart {
 		for (int c = 0; c < configs.size(); c++) {
 			List<long[]> samples = lines.get(configs.get(c));
 			g.setColor(COLORS[c % COLORS.length]);
-			String label = configs.get(c) + ((samples == null) ? " (n/a)" : "");
+			String label = configs.get(c) + ((samples != null) ? "" : " (n/a)");
 			g.drawString(label, left + 10 + legend, top + plotHeight + 30);
 			legend += 110;
 			if (samples == null) {

@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 
 /**
@@ -119,9 +119,9 @@ public final class EchoService {
 		return ServerServiceDefinition.builder(SERVICE)
 			.addMethod(ECHO, ServerCalls.asyncUnaryCall(EchoService::echo))
 			.addMethod(DOWNLOAD, ServerCalls.asyncServerStreamingCall(EchoService::download))
-			.addMethod(HOLD, ServerCalls.asyncServerStreamingCall((request, observer) -> {
-				observer.onNext(message(ByteBuffer.wrap(request).getInt()));
-			}))
+			.addMethod(HOLD,
+					ServerCalls.asyncServerStreamingCall(
+							(request, observer) -> observer.onNext(message(ByteBuffer.wrap(request).getInt()))))
 			.addMethod(HOLD_STREAM, ServerCalls.asyncServerStreamingCall((request, observer) -> {
 				ByteBuffer spec = ByteBuffer.wrap(request);
 				byte[] message = message(spec.getInt(0));

@@ -2,7 +2,6 @@ package io.github.readyread.grpc.benchmarks;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 import io.github.readyread.grpc.alts.AltsNegotiator;
 import io.github.readyread.grpc.alts.AltsSettings;
@@ -11,7 +10,6 @@ import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.netty.channel.ChannelHandler;
 
 /**
  * How the benchmarks build our ALTS: the embedded handshaker (package

@@ -252,7 +252,7 @@ public final class Report {
 		Map<String, Object> target = new LinkedHashMap<>();
 		target.put("target", name);
 		target.put("value", (value != null) ? value : "n/a");
-		target.put("met", (value == null) ? "n/a" : (atLeast ? value >= bound : value <= bound));
+		target.put("met", (value != null) ? (Object) (atLeast ? value >= bound : value <= bound) : "n/a");
 		this.targets.add(target);
 	}
 
@@ -315,7 +315,7 @@ public final class Report {
 				this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
 				this.md.append(field(row, "kernelReceiveQueuePerConn")).append(" | ");
 				Double withQueue = pinnedWithQueueRatio(row, stock);
-				this.md.append((withQueue == null) ? "n/a" : String.format("%.2f", withQueue)).append(" | ");
+				this.md.append((withQueue != null) ? String.format("%.2f", withQueue) : "n/a").append(" | ");
 				this.md.append(field(row, "kernelTcpBytesPerConn")).append(" | ");
 				this.md.append(mib(row, "clientReservedTotal")).append(" | ");
 				this.md.append(mib(row, "clientRssBytes")).append(" |\n");
@@ -371,7 +371,7 @@ public final class Report {
 					this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
 					this.md.append(field(row, "kernelReceiveQueuePerConn")).append(" | ");
 					Double withQueue = pinnedWithQueueOverUndelivered(row);
-					this.md.append((withQueue == null) ? "n/a" : String.format("%.2f", withQueue)).append(" |\n");
+					this.md.append((withQueue != null) ? String.format("%.2f", withQueue) : "n/a").append(" |\n");
 				}
 				JsonObject ready = this.rows.get(scenario + "-ready-" + security);
 				addTarget(scenario + " pinned + recv-Q <= 1.25x undelivered bytes (" + security + ")",
@@ -586,7 +586,7 @@ public final class Report {
 
 	private static String ratio(JsonObject row, JsonObject stock, String field) {
 		Double quotient = quotient(row, stock, field);
-		return (quotient == null) ? "n/a" : String.format("%.2f", quotient);
+		return (quotient != null) ? String.format("%.2f", quotient) : "n/a";
 	}
 
 	private static Object orNa(double value) {

@@ -21,6 +21,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * ALTS for the client channels {@link Config#clientChannels() listed} and for the server
@@ -40,7 +41,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final PooledBufferAllocator pool;
 
-	private final io.grpc.Channel embeddedHandshaker;
+	private final io.grpc.@Nullable Channel embeddedHandshaker;
 
 	private final AltsHandshakeFailures failures;
 
@@ -48,7 +49,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 
 	private final HandshakeLimiter serverLimiter;
 
-	private ManagedChannel handshakerChannel;
+	private @Nullable ManagedChannel handshakerChannel;
 
 	/**
 	 * Checks that a handshaker is reachable when anything uses ALTS: fails at startup
@@ -60,7 +61,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * @param failures where failed handshakes are counted
 	 */
 	public AltsChannelSecurity(Config config, NettyTransport eventLoops, PooledBufferAllocator pool,
-			io.grpc.Channel embeddedHandshaker, AltsHandshakeFailures failures) {
+			io.grpc.@Nullable Channel embeddedHandshaker, AltsHandshakeFailures failures) {
 		this.config = config;
 		this.eventLoops = eventLoops;
 		this.pool = pool;
@@ -87,7 +88,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 			.client(settings(stats, stage).withTargetServiceAccounts(accounts), this.clientLimiter, this.failures));
 	}
 
-	private AltsSettings settings(ReadPathStats stats, Supplier<ChannelHandler> plaintextStage) {
+	private AltsSettings settings(ReadPathStats stats, @Nullable Supplier<ChannelHandler> plaintextStage) {
 		AltsSettings settings = AltsSettings.of(handshakerChannel(), stats)
 			.withMaxFrameSize(this.config.maxFrameSize())
 			.withMaxConcurrentHandshakes(this.config.maxConcurrentHandshakes())
@@ -161,7 +162,7 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	 * @param embeddedServiceAccount account this process claims with the embedded
 	 * handshaker
 	 */
-	public record Config(String handshakerAddress, boolean server, List<String> clientChannels,
+	public record Config(@Nullable String handshakerAddress, boolean server, List<String> clientChannels,
 			Map<String, List<String>> targetServiceAccounts, int maxFrameSize, Duration handshakeTimeout,
 			int maxConcurrentHandshakes, String embeddedServiceAccount) {
 

@@ -12,6 +12,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.FastThreadLocal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Record crypto of one direction of an ALTS connection, {@code ALTSRP_GCM_AES128_REKEY}.
@@ -52,7 +53,7 @@ public final class AltsCrypter {
 
 	private static final int AES_KEY_LENGTH = 16;
 
-	private static final Provider CONSCRYPT = loadConscrypt();
+	private static final @Nullable Provider CONSCRYPT = loadConscrypt();
 
 	private static final FastThreadLocal<byte[]> scratch = new FastThreadLocal<>() {
 		@Override
@@ -75,16 +76,16 @@ public final class AltsCrypter {
 
 	private final Cipher cipher;
 
-	private SecretKeySpec aesKey;
+	private @Nullable SecretKeySpec aesKey;
 
-	private final Provider provider;
+	private final @Nullable Provider provider;
 
 	private AltsCrypter(byte[] key, boolean client, boolean encrypting) {
 		this(key, client, encrypting, CONSCRYPT);
 	}
 
 	/** With {@code provider} for AES-GCM, {@code null} for the JDK's. */
-	AltsCrypter(byte[] key, boolean client, boolean encrypting, Provider provider) {
+	AltsCrypter(byte[] key, boolean client, boolean encrypting, @Nullable Provider provider) {
 		if (key == null || key.length != AltsProtocol.KEY_LENGTH) {
 			throw new IllegalArgumentException("ALTS key data must be " + AltsProtocol.KEY_LENGTH + " bytes, was "
 					+ ((key != null) ? key.length : null));
@@ -218,11 +219,11 @@ public final class AltsCrypter {
 	}
 
 	/** Conscrypt's provider, or {@code null} where it is unavailable. */
-	static Provider conscrypt() {
+	static @Nullable Provider conscrypt() {
 		return CONSCRYPT;
 	}
 
-	private static Provider loadConscrypt() {
+	private static @Nullable Provider loadConscrypt() {
 		try {
 			Class<?> conscrypt = Class.forName("org.conscrypt.Conscrypt");
 			if (!(Boolean) conscrypt.getMethod("isAvailable").invoke(null)) {

@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ public final class AltsHandshakeFailures {
 
 	private long unsummarized;
 
-	private String lastFailure;
+	private @Nullable String lastFailure;
 
 	private boolean summaryScheduled;
 
@@ -63,6 +64,7 @@ public final class AltsHandshakeFailures {
 	}
 
 	/**
+	 * Logs a summary at most once per {@code summaryPeriod}.
 	 * @param summaryPeriod shortest time between two WARN summaries
 	 */
 	public AltsHandshakeFailures(Duration summaryPeriod) {

@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.alts;
 
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -28,6 +29,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,7 +68,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private final AltsSettings settings;
 
-	private final ReadDemand demand;
+	private final @Nullable ReadDemand demand;
 
 	private final HandshakeLimiter limiter;
 
@@ -76,13 +78,13 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private ChannelHandlerContext ctx;
 
-	private Object negotiationEvent;
+	private @Nullable Object negotiationEvent;
 
-	private HandshakeLimiter.Permit permit;
+	private HandshakeLimiter.@Nullable Permit permit;
 
-	private ScheduledFuture<?> timeout;
+	private @Nullable ScheduledFuture<?> timeout;
 
-	private ClientCallStreamObserver<HandshakerReq> requests;
+	private @Nullable ClientCallStreamObserver<HandshakerReq> requests;
 
 	private boolean started;
 
@@ -103,7 +105,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
 	private boolean done;
 
-	AltsHandshakeHandler(boolean client, AltsSettings settings, ReadDemand demand, HandshakeLimiter limiter,
+	AltsHandshakeHandler(boolean client, AltsSettings settings, @Nullable ReadDemand demand, HandshakeLimiter limiter,
 			AltsHandshakeFailures failures, ChannelHandler next) {
 		this.client = client;
 		this.settings = settings;
@@ -270,7 +272,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		this.sentIn = in;
 		this.inFlight = true;
 		this.stage = "waiting for the handshaker service";
-		this.requests.onNext(request);
+		Objects.requireNonNull(this.requests, "handshake call not started").onNext(request);
 	}
 
 	private void onResponse(HandshakerResp response) {
@@ -356,7 +358,7 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		AltsPeer peer = new AltsPeer(result.getPeerIdentity().getServiceAccount(),
 				result.getLocalIdentity().getServiceAccount(), result.getRecordProtocol(), frameSize);
 		cleanUp();
-		this.requests.onCompleted();
+		Objects.requireNonNull(this.requests, "handshake call not started").onCompleted();
 		this.done = true;
 		resumeReading();
 
@@ -371,12 +373,13 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 			last = pipeline.context(stageHandler).name();
 		}
 		pipeline.addAfter(last, null, this.next);
-		Attributes attributes = GrpcNettyBridge.attributes(this.negotiationEvent)
+		Object event = Objects.requireNonNull(this.negotiationEvent, "negotiation not started");
+		Attributes attributes = GrpcNettyBridge.attributes(event)
 			.toBuilder()
 			.set(GrpcNettyBridge.securityLevelKey(), SecurityLevel.PRIVACY_AND_INTEGRITY)
 			.set(AltsPeer.KEY, peer)
 			.build();
-		this.ctx.fireUserEventTriggered(GrpcNettyBridge.withAttributes(this.negotiationEvent, attributes));
+		this.ctx.fireUserEventTriggered(GrpcNettyBridge.withAttributes(event, attributes));
 		if (!recordBytes.isEmpty()) {
 			ByteBuf records = this.ctx.alloc().buffer(recordBytes.size());
 			records.writeBytes(recordBytes.asReadOnlyByteBuffer());
@@ -386,7 +389,8 @@ final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		pipeline.remove(this);
 	}
 
-	private void fail(AltsHandshakeFailures.Reason reason, Status status, String description, Throwable cause) {
+	private void fail(AltsHandshakeFailures.Reason reason, Status status, String description,
+			@Nullable Throwable cause) {
 		if (this.done) {
 			return;
 		}

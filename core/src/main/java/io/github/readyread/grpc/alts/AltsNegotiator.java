@@ -6,6 +6,7 @@ import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.grpc.ChannelLogger;
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Puts ALTS under every connection of a client channel or a server:
@@ -82,7 +83,7 @@ public final class AltsNegotiator implements RecordLayerNegotiator {
 	}
 
 	@Override
-	public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, ReadDemand demand) {
+	public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, @Nullable ReadDemand demand) {
 		ChannelLogger logger = grpcHandler.getNegotiationLogger();
 		AltsHandshakeHandler handshake = new AltsHandshakeHandler(this.client, this.settings, demand, this.limiter,
 				this.failures, GrpcNettyBridge.grpcNegotiationHandler(grpcHandler));

@@ -3,6 +3,7 @@ package io.github.readyread.grpc.alts;
 import io.grpc.Attributes;
 import io.grpc.ClientCall;
 import io.grpc.ServerCall;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who is on the other end of an ALTS connection, as the handshake established it. Never
@@ -19,17 +20,17 @@ public record AltsPeer(String peerServiceAccount, String localServiceAccount, St
 	public static final Attributes.Key<AltsPeer> KEY = Attributes.Key.create(AltsPeer.class.getName());
 
 	/** The peer in {@code attributes}, or {@code null} if the connection is not ALTS. */
-	public static AltsPeer fromAttributes(Attributes attributes) {
+	public static @Nullable AltsPeer fromAttributes(@Nullable Attributes attributes) {
 		return (attributes != null) ? attributes.get(KEY) : null;
 	}
 
 	/** The client of a server call, or {@code null} if it did not come over ALTS. */
-	public static AltsPeer fromCall(ServerCall<?, ?> call) {
+	public static @Nullable AltsPeer fromCall(ServerCall<?, ?> call) {
 		return fromAttributes(call.getAttributes());
 	}
 
 	/** The server of a client call, or {@code null} if it does not go over ALTS. */
-	public static AltsPeer fromCall(ClientCall<?, ?> call) {
+	public static @Nullable AltsPeer fromCall(ClientCall<?, ?> call) {
 		return fromAttributes(call.getAttributes());
 	}
 

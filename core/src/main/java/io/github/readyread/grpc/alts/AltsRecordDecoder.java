@@ -9,6 +9,7 @@ import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Unprotects ALTS records read from the socket without ever keeping a slice of a read
@@ -65,13 +66,13 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	 * Ciphertext and tag of the record completed at the start of this read, kept until
 	 * the read's whole records are known, or {@code null}; never set with {@link #batch}.
 	 */
-	private ByteBuf held;
+	private @Nullable ByteBuf held;
 
 	/** Whether {@link #held} is a copy of its own rather than a slice of the read. */
 	private boolean heldCopied;
 
 	/** Plaintext of this read's records decrypted so far, or {@code null}. */
-	private ByteBuf batch;
+	private @Nullable ByteBuf batch;
 
 	private final boolean oneBufferPerRead;
 
@@ -92,11 +93,12 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	 * @param stats where incomplete-frame bytes are counted (bytes read are the
 	 * connection's head handler's to count)
 	 */
-	public AltsRecordDecoder(AltsCrypter crypter, ReadDemand demand, ReadPathStats stats) {
+	public AltsRecordDecoder(AltsCrypter crypter, @Nullable ReadDemand demand, ReadPathStats stats) {
 		this(crypter, demand, stats, true);
 	}
 
 	/**
+	 * A record decoder, one plaintext buffer per read or per record.
 	 * @param crypter the receiving crypter of this connection
 	 * @param demand the connection's demand, which this decoder keeps, or {@code null}
 	 * @param stats where incomplete-frame bytes are counted (bytes read are the
@@ -105,7 +107,8 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	 * (for the HTTP/2 frame aligner, which copies what gRPC keeps), rather than one
 	 * buffer per record (for gRPC's own HTTP/2 decoder, which keeps slices)
 	 */
-	public AltsRecordDecoder(AltsCrypter crypter, ReadDemand demand, ReadPathStats stats, boolean oneBufferPerRead) {
+	public AltsRecordDecoder(AltsCrypter crypter, @Nullable ReadDemand demand, ReadPathStats stats,
+			boolean oneBufferPerRead) {
 		super(HEADER_BYTES, LENGTH_BYTES, 0, demand, stats);
 		if (crypter == null) {
 			throw new NullPointerException("crypter is required");
@@ -199,7 +202,7 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	 * or of the record it completed alone (decrypted now); {@code null} if none or if the
 	 * record just decrypted is not authentic.
 	 */
-	private ByteBuf takeDecrypted(ChannelHandlerContext ctx) {
+	private @Nullable ByteBuf takeDecrypted(ChannelHandlerContext ctx) {
 		ByteBuf held = this.held;
 		if (held != null) {
 			this.held = null;
@@ -241,7 +244,7 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	 * buffer of its plaintext's size (in place if it is a copy of its own), releasing
 	 * {@code record}; {@code null} if it is not authentic.
 	 */
-	private ByteBuf decryptAlone(ChannelHandlerContext ctx, ByteBuf record, boolean copied) {
+	private @Nullable ByteBuf decryptAlone(ChannelHandlerContext ctx, ByteBuf record, boolean copied) {
 		int length = record.readableBytes();
 		if (copied) {
 			try {
@@ -266,7 +269,7 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	 * Decrypts one record's ciphertext and tag, which stay the caller's, into a buffer of
 	 * its plaintext's size; {@code null} if it is not authentic.
 	 */
-	private ByteBuf decryptToOwnBuffer(ChannelHandlerContext ctx, ByteBuf ciphertextAndTag) {
+	private @Nullable ByteBuf decryptToOwnBuffer(ChannelHandlerContext ctx, ByteBuf ciphertextAndTag) {
 		int size = ciphertextAndTag.readableBytes() - AltsCrypter.TAG_LENGTH;
 		ByteBuf plaintext = ctx.alloc().buffer(size, size);
 		if (decryptInto(ctx, ciphertextAndTag, plaintext)) {
@@ -300,7 +303,7 @@ public final class AltsRecordDecoder extends FrameDecoder {
 				+ ex.getClass().getSimpleName(), ex);
 	}
 
-	private void fail(ChannelHandlerContext ctx, Status status, String description, Throwable cause) {
+	private void fail(ChannelHandlerContext ctx, Status status, String description, @Nullable Throwable cause) {
 		if (this.failed) {
 			return;
 		}

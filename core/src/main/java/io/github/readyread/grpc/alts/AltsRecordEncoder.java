@@ -40,6 +40,7 @@ public final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 	private boolean closed;
 
 	/**
+	 * An encoder of frames of at most {@code maxFrameSize} bytes.
 	 * @param crypter the sending crypter of this connection
 	 * @param maxFrameSize negotiated maximum size of a whole frame, header included
 	 */

@@ -2,6 +2,7 @@ package io.github.readyread.grpc.alts;
 
 import io.grpc.alts.internal.HandshakerResult;
 import io.grpc.alts.internal.RpcProtocolVersions;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The RPC protocol versions this side speaks (2.1 to 2.1, like grpc-java) and the checks
@@ -18,7 +19,7 @@ final class AltsRpcVersions {
 	}
 
 	/** What is wrong with {@code result}, or {@code null} if it can be used. */
-	static String checkResult(HandshakerResult result, boolean client) {
+	static @Nullable String checkResult(HandshakerResult result, boolean client) {
 		if (!AltsProtocol.RECORD_PROTOCOL.equals(result.getRecordProtocol())) {
 			return "ALTS handshake result has record protocol '" + result.getRecordProtocol() + "', expected "
 					+ AltsProtocol.RECORD_PROTOCOL;

@@ -6,6 +6,7 @@ import java.util.function.Supplier;
 
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.netty.channel.ChannelHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How one side (a client channel or a server) runs ALTS handshakes and records.
@@ -21,9 +22,9 @@ import io.netty.channel.ChannelHandler;
  * @param plaintextStage makes a handler placed between the record layer and HTTP/2, or
  * {@code null}
  */
-public record AltsSettings(io.grpc.Channel handshakerChannel, String localServiceAccount,
+public record AltsSettings(io.grpc.Channel handshakerChannel, @Nullable String localServiceAccount,
 		List<String> targetServiceAccounts, int maxFrameSize, int maxConcurrentHandshakes, Duration handshakeTimeout,
-		ReadPathStats readPathStats, Supplier<ChannelHandler> plaintextStage) {
+		ReadPathStats readPathStats, @Nullable Supplier<ChannelHandler> plaintextStage) {
 
 	public AltsSettings {
 		if (handshakerChannel == null) {
@@ -51,7 +52,7 @@ public record AltsSettings(io.grpc.Channel handshakerChannel, String localServic
 				readPathStats, null);
 	}
 
-	public AltsSettings withLocalServiceAccount(String account) {
+	public AltsSettings withLocalServiceAccount(@Nullable String account) {
 		return new AltsSettings(this.handshakerChannel, account, this.targetServiceAccounts, this.maxFrameSize,
 				this.maxConcurrentHandshakes, this.handshakeTimeout, this.readPathStats, this.plaintextStage);
 	}
@@ -76,7 +77,7 @@ public record AltsSettings(io.grpc.Channel handshakerChannel, String localServic
 				this.maxFrameSize, this.maxConcurrentHandshakes, timeout, this.readPathStats, this.plaintextStage);
 	}
 
-	public AltsSettings withPlaintextStage(Supplier<ChannelHandler> stage) {
+	public AltsSettings withPlaintextStage(@Nullable Supplier<ChannelHandler> stage) {
 		return new AltsSettings(this.handshakerChannel, this.localServiceAccount, this.targetServiceAccounts,
 				this.maxFrameSize, this.maxConcurrentHandshakes, this.handshakeTimeout, this.readPathStats, stage);
 	}

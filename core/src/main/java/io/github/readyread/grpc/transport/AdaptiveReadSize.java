@@ -42,6 +42,7 @@ final class AdaptiveReadSize {
 	private boolean filledThisWakeup;
 
 	/**
+	 * Read sizes from the smallest up to {@code maximum}.
 	 * @param maximum largest read size
 	 */
 	AdaptiveReadSize(int maximum) {

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Base of the read path's length-prefixed frame decoders (the HTTP/2 frame aligner, the
@@ -34,7 +35,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 
 	private final int lengthFieldEnd;
 
-	private final ReadDemand demand;
+	private final @Nullable ReadDemand demand;
 
 	private final ReadPathStats stats;
 
@@ -48,13 +49,14 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 
 	private int prefixRemaining;
 
-	private PartialFrame partial;
+	private @Nullable PartialFrame partial;
 
 	private boolean passThrough;
 
 	private boolean closed;
 
 	/**
+	 * A decoder of frames laid out as the arguments say.
 	 * @param headerLength bytes of a frame header
 	 * @param lengthFieldEnd header bytes needed to know the payload length (checked as
 	 * soon as they are there)
@@ -64,7 +66,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	 * {@code null}
 	 * @param stats where incomplete frames are counted
 	 */
-	protected FrameDecoder(int headerLength, int lengthFieldEnd, int prefixLength, ReadDemand demand,
+	protected FrameDecoder(int headerLength, int lengthFieldEnd, int prefixLength, @Nullable ReadDemand demand,
 			ReadPathStats stats) {
 		if (headerLength < 1 || lengthFieldEnd < 1 || lengthFieldEnd > headerLength || prefixLength < 0) {
 			throw new IllegalArgumentException("Invalid header layout: header " + headerLength + ", length field end "
@@ -241,7 +243,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 			int n = Math.min(this.prefixRemaining, in.readableBytes());
 			partial(ctx).append(in, n);
 			this.prefixRemaining -= n;
-			if (this.prefixRemaining > 0 || !pass(ctx, this.partial.take(), in)) {
+			if (this.prefixRemaining > 0 || !pass(ctx, partial(ctx).take(), in)) {
 				return;
 			}
 		}

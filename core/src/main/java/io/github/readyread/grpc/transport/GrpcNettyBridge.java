@@ -18,6 +18,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.ProtocolNegotiationEvent;
 import io.netty.channel.ChannelHandler;
 import io.netty.util.AsciiString;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one place that touches grpc-netty's internal protocol negotiation API.
@@ -58,25 +59,6 @@ public final class GrpcNettyBridge {
 	private static final String CLIENT_TLS_CREDENTIALS = "io.grpc.netty.ProtocolNegotiators$TlsProtocolNegotiatorClientFactory";
 
 	private GrpcNettyBridge() {
-	}
-
-	/**
-	 * Builds the pipeline handler of one connection around grpc's HTTP/2 handler.
-	 */
-	@FunctionalInterface
-	public interface Negotiator {
-
-		/**
-		 * @param grpcHandler grpc's HTTP/2 handler, to be put in place once negotiation
-		 * is done (see {@link #grpcNegotiationHandler})
-		 * @return the handler grpc-netty adds to the new channel's pipeline
-		 */
-		ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler);
-
-		/** Called once the channel or server is shut down. */
-		default void close() {
-		}
-
 	}
 
 	/** Makes every connection of a client channel use {@code negotiator}. */
@@ -172,7 +154,7 @@ public final class GrpcNettyBridge {
 	}
 
 	// Package-private for the test that pins the failure.
-	static Object field(Class<?> type, Object target, String name) {
+	static @Nullable Object field(Class<?> type, Object target, String name) {
 		try {
 			Field field = type.getDeclaredField(name);
 			field.setAccessible(true);
@@ -183,7 +165,7 @@ public final class GrpcNettyBridge {
 		}
 	}
 
-	private static IllegalStateException unsupported(String what, Throwable cause) {
+	private static IllegalStateException unsupported(String what, @Nullable Throwable cause) {
 		return new IllegalStateException("The ready-read transport cannot tell which security a grpc-netty "
 				+ GrpcUtil.getGrpcBuildVersion().getImplementationVersion() + " builder has (" + what
 				+ "): this grpc-java version is not supported; use the grpc-java version the starter names,"
@@ -208,7 +190,7 @@ public final class GrpcNettyBridge {
 	 * refuses to change its negotiator through the builder's methods.
 	 */
 	private static boolean isFrozen(Class<?> type, Object builder) {
-		return (Boolean) field(type, builder, "freezeProtocolNegotiatorFactory");
+		return Boolean.TRUE.equals(field(type, builder, "freezeProtocolNegotiatorFactory"));
 	}
 
 	/**
@@ -283,6 +265,26 @@ public final class GrpcNettyBridge {
 				negotiator.close();
 			}
 		};
+	}
+
+	/**
+	 * Builds the pipeline handler of one connection around grpc's HTTP/2 handler.
+	 */
+	@FunctionalInterface
+	public interface Negotiator {
+
+		/**
+		 * Builds the handler of one new connection.
+		 * @param grpcHandler grpc's HTTP/2 handler, to be put in place once negotiation
+		 * is done (see {@link #grpcNegotiationHandler})
+		 * @return the handler grpc-netty adds to the new channel's pipeline
+		 */
+		ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler);
+
+		/** Called once the channel or server is shut down. */
+		default void close() {
+		}
+
 	}
 
 }

@@ -2,6 +2,7 @@ package io.github.readyread.grpc.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Passes only complete HTTP/2 frames on to gRPC's HTTP/2 handler, so its cumulation is
@@ -97,6 +98,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	private int runStart = -1;
 
 	/**
+	 * An aligner that passes DATA frames on as slices of the read buffer when it can.
 	 * @param server whether this reads a server's connection (and so expects the client
 	 * preface first)
 	 * @param maxFrameSize largest frame payload accepted, as advertised in
@@ -105,11 +107,12 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 * {@code null}
 	 * @param stats where incomplete frames are counted
 	 */
-	public Http2FrameAligner(boolean server, int maxFrameSize, ReadDemand demand, ReadPathStats stats) {
+	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats) {
 		this(server, maxFrameSize, demand, stats, false);
 	}
 
 	/**
+	 * An aligner that may copy every DATA frame.
 	 * @param server whether this reads a server's connection (and so expects the client
 	 * preface first)
 	 * @param maxFrameSize largest frame payload accepted, as advertised in
@@ -121,7 +124,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 * slice of the read buffer: for read buffers shared by connections (io_uring rings),
 	 * which gRPC's deframer must not keep
 	 */
-	public Http2FrameAligner(boolean server, int maxFrameSize, ReadDemand demand, ReadPathStats stats,
+	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats,
 			boolean copyData) {
 		super(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, server ? CLIENT_PREFACE_LENGTH : 0, demand, stats);
 		if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xFFFFFF) {

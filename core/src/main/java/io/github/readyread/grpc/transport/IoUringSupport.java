@@ -16,6 +16,7 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything that names Netty's io_uring classes, loaded only once io_uring is asked for
@@ -31,7 +32,7 @@ final class IoUringSupport {
 	 * Without buffer rings Netty's io_uring submits each receive with a buffer taken
 	 * before bytes arrive, which is exactly the waiting cost the read path removes.
 	 */
-	static Throwable unavailabilityCause() {
+	static @Nullable Throwable unavailabilityCause() {
 		try {
 			if (!IoUring.isAvailable()) {
 				return IoUring.unavailabilityCause();

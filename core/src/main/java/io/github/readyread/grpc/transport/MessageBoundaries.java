@@ -3,6 +3,7 @@ package io.github.readyread.grpc.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where gRPC messages begin in the DATA frames of each stream of one connection, as the
@@ -41,7 +42,7 @@ final class MessageBoundaries {
 	private final IntObjectHashMap<Stream> streams = new IntObjectHashMap<>(8);
 
 	/** A stream state kept for the next stream, so that unary calls allocate none. */
-	private Stream spare;
+	private @Nullable Stream spare;
 
 	/** Streams followed now. */
 	int size() {

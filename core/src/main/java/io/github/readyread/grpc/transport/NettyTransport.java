@@ -2,6 +2,7 @@ package io.github.readyread.grpc.transport;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.netty.NettyChannelBuilder;
@@ -21,6 +22,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +45,7 @@ public final class NettyTransport implements AutoCloseable {
 
 	private final String reason;
 
-	private final ReadBufferRing ring;
+	private final @Nullable ReadBufferRing ring;
 
 	private final EventLoopGroup bossGroup;
 
@@ -54,7 +56,7 @@ public final class NettyTransport implements AutoCloseable {
 	private final Duration shutdownTimeout;
 
 	private NettyTransport(TransportType requested, TransportType type, String reason, int workerThreads,
-			ReadBufferRing ring, Duration shutdownQuietPeriod, Duration shutdownTimeout) {
+			@Nullable ReadBufferRing ring, Duration shutdownQuietPeriod, Duration shutdownTimeout) {
 		this.requested = requested;
 		this.type = type;
 		this.reason = reason;
@@ -67,7 +69,7 @@ public final class NettyTransport implements AutoCloseable {
 			default -> NioIoHandler.newFactory();
 		};
 		IoHandlerFactory workerHandlers = (type == TransportType.IO_URING)
-				? IoUringSupport.workerHandlers(ring, workerThreads) : bossHandlers;
+				? IoUringSupport.workerHandlers(Objects.requireNonNull(ring, "ring"), workerThreads) : bossHandlers;
 		String prefix = "grpc-ready-read-" + type.displayName();
 		this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(prefix + "-boss", true),
 				bossHandlers);
@@ -117,14 +119,14 @@ public final class NettyTransport implements AutoCloseable {
 	 * @throws IllegalStateException if epoll is requested where it is unavailable
 	 */
 	public static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
-			Duration shutdownTimeout, ReadBufferRing ring) {
+			Duration shutdownTimeout, @Nullable ReadBufferRing ring) {
 		Throwable ioUringCause = (requested == TransportType.IO_URING) ? IoUringSupport.unavailabilityCause() : null;
 		return select(requested, workerThreads, shutdownQuietPeriod, shutdownTimeout, ring,
 				Epoll.isAvailable() ? null : Epoll.unavailabilityCause(), ioUringCause);
 	}
 
 	static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
-			Duration shutdownTimeout, Throwable epollUnavailabilityCause) {
+			Duration shutdownTimeout, @Nullable Throwable epollUnavailabilityCause) {
 		return select(requested, workerThreads, shutdownQuietPeriod, shutdownTimeout, null, epollUnavailabilityCause,
 				(requested == TransportType.IO_URING) ? IoUringSupport.unavailabilityCause() : null);
 	}
@@ -134,8 +136,8 @@ public final class NettyTransport implements AutoCloseable {
 	 * fallbacks with them).
 	 */
 	static NettyTransport select(TransportType requested, int workerThreads, Duration shutdownQuietPeriod,
-			Duration shutdownTimeout, ReadBufferRing ring, Throwable epollUnavailabilityCause,
-			Throwable ioUringUnavailabilityCause) {
+			Duration shutdownTimeout, @Nullable ReadBufferRing ring, @Nullable Throwable epollUnavailabilityCause,
+			@Nullable Throwable ioUringUnavailabilityCause) {
 		int threads = (workerThreads > 0) ? workerThreads : 2 * Runtime.getRuntime().availableProcessors();
 		boolean epoll = epollUnavailabilityCause == null;
 		switch (requested) {
@@ -223,7 +225,7 @@ public final class NettyTransport implements AutoCloseable {
 	}
 
 	/** The io_uring read buffer ring, or {@code null} on another transport. */
-	public ReadBufferRing readBufferRing() {
+	public @Nullable ReadBufferRing readBufferRing() {
 		return this.ring;
 	}
 

@@ -56,6 +56,7 @@ public final class ReadBufferRing {
 	private volatile int rings;
 
 	/**
+	 * Rings of {@code entries} buffers of {@code bufferSize} bytes, one per worker loop.
 	 * @param allocator the pool ring buffers are taken from
 	 * @param entries buffers per ring, a power of two between 2 and 16384
 	 * @param bufferSize bytes per buffer, at least 1024

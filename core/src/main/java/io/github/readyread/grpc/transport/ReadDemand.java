@@ -21,6 +21,7 @@ public final class ReadDemand {
 	private int readSize;
 
 	/**
+	 * A demand for one byte, the least a connection can wait for.
 	 * @param maxReadSize largest read buffer ever taken
 	 * @param initialReadSize read size until a decoder says otherwise
 	 */

@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.transport;
 
+import java.util.Objects;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
@@ -7,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * First inbound handler of a connection: counts the bytes read from the socket (the one
@@ -52,7 +55,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
 	private static final String RING_EXHAUSTED_EVENT = "io.netty.channel.uring.IoUringBufferRingExhaustedEvent";
 
-	private final ReadDemand demand;
+	private final @Nullable ReadDemand demand;
 
 	private final ReadPathStats stats;
 
@@ -97,6 +100,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	}
 
 	/**
+	 * A head handler of a connection on the ready read path.
 	 * @param demand the connection's demand
 	 * @param stats where bytes read are counted
 	 * @param sizing how large reads are, which decides when the mark is raised
@@ -196,7 +200,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 			Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
 			this.markCap = Math.max(1, ((receiveBuffer != null) ? receiveBuffer : 65536) / 2);
 		}
-		int missing = this.demand.missingBytes();
+		int missing = Objects.requireNonNull(this.demand, "demand").missingBytes();
 		int wanted = Math.max(1, Math.min(missing, this.markCap));
 		if (this.onlyForTrickles) {
 			// The frame (or header) awaited after the last batch is still incomplete: the

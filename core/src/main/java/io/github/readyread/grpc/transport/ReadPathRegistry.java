@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The server and every client channel put on the ready-read transport, each with the
  * figures of its read path: one {@link Registration} per {@link Owner}, the server under
@@ -40,7 +42,7 @@ public final class ReadPathRegistry {
 	 * The server's registration.
 	 * @return the registration, or {@code null} if no server was configured
 	 */
-	public Registration server() {
+	public @Nullable Registration server() {
 		return this.registrations.get(Owner.server());
 	}
 
@@ -49,7 +51,7 @@ public final class ReadPathRegistry {
 	 * @param name the channel's name
 	 * @return the registration, or {@code null} if no such channel was configured
 	 */
-	public Registration channel(String name) {
+	public @Nullable Registration channel(String name) {
 		return this.registrations.get(Owner.channel(name));
 	}
 

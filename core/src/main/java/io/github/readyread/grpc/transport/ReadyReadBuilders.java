@@ -10,6 +10,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class ReadyReadBuilders {
 	 * @param builder the builder the integration created
 	 * @return the server's registration, {@code null} for an in-process builder
 	 */
-	public Registration configureServer(ServerBuilder<?> builder) {
+	public @Nullable Registration configureServer(ServerBuilder<?> builder) {
 		if (isInProcess(builder)) {
 			return null;
 		}
@@ -78,7 +79,7 @@ public final class ReadyReadBuilders {
 	 * @param target the channel's target address
 	 * @return the channel's registration, {@code null} for an in-process builder
 	 */
-	public Registration configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
+	public @Nullable Registration configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
 		if (isInProcess(builder)) {
 			return null;
 		}
@@ -150,7 +151,7 @@ public final class ReadyReadBuilders {
 		/**
 		 * What installed the server's security, after "grpc.ready-read.alts.server=true
 		 * and ".
-		 * @param installed TLS or CUSTOM
+		 * @param installed the security found: TLS or CUSTOM
 		 * @return e.g. "TLS (spring.grpc.server.ssl.*)"
 		 */
 		String serverSecurity(ConnectionSecurity installed);
@@ -159,7 +160,7 @@ public final class ReadyReadBuilders {
 		 * What installed a channel's security and how to fix it, after "is listed in
 		 * grpc.ready-read.alts.client-channels but has ".
 		 * @param name the channel name
-		 * @param installed TLS, PLAINTEXT_UPGRADE or CUSTOM
+		 * @param installed the security found: TLS, PLAINTEXT_UPGRADE or CUSTOM
 		 * @return the rest of the message
 		 */
 		String channelSecurity(String name, ConnectionSecurity installed);

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Receive buffer allocator of one ready-read connection: each read takes a buffer sized
@@ -57,6 +58,7 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 	}
 
 	/**
+	 * An allocator of reads sized as {@code sizing} says.
 	 * @param demand the connection's demand
 	 * @param stats where read buffers are counted
 	 * @param maxMessagesPerRead most reads per wakeup
@@ -107,7 +109,7 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 		private int outstanding = -1;
 
 		/** What reads have returned, {@code null} for {@link ReadSizing#EXACT}. */
-		private final AdaptiveReadSize adaptive = (ReadyReadRecvByteBufAllocator.this.sizing == ReadSizing.ADAPTIVE)
+		private final @Nullable AdaptiveReadSize adaptive = (ReadyReadRecvByteBufAllocator.this.sizing == ReadSizing.ADAPTIVE)
 				? new AdaptiveReadSize(ReadyReadRecvByteBufAllocator.this.demand.maxReadSize()) : null;
 
 		@Override

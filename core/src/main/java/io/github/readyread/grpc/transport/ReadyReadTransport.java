@@ -12,6 +12,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Puts grpc-netty channel and server builders on the shared event loops, the shared pool
@@ -37,6 +38,8 @@ public final class ReadyReadTransport {
 	private final List<ScheduledFuture<?>> trimTasks = new ArrayList<>();
 
 	/**
+	 * A transport that puts builders on {@code eventLoops}, {@code pool} and the read
+	 * path {@code settings} say.
 	 * @param eventLoops shared event loops and channel types
 	 * @param pool the one pool
 	 * @param settings how connections read ({@link TransportSettings#readPath()},
@@ -162,7 +165,7 @@ public final class ReadyReadTransport {
 	}
 
 	/** Why the mode is a fallback, or {@code null} in ready-read mode. */
-	public String fallbackReason() {
+	public @Nullable String fallbackReason() {
 		if (!this.eventLoops.isNative()) {
 			return "transport is NIO (" + this.eventLoops.reason() + "); sized reads without kernel-side waiting";
 		}

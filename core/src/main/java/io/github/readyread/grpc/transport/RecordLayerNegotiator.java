@@ -4,6 +4,7 @@ import java.util.function.Supplier;
 
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A negotiator whose handshake ends in a record decoder that reads the socket (ALTS): on
@@ -13,12 +14,13 @@ import io.netty.channel.ChannelHandler;
 public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 
 	/**
+	 * Builds the handshake handler of one connection.
 	 * @param grpcHandler grpc's HTTP/2 handler
 	 * @param demand the connection's demand, or {@code null} on the conventional read
 	 * path
 	 * @return the handler grpc-netty adds to the new channel's pipeline
 	 */
-	ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, ReadDemand demand);
+	ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, @Nullable ReadDemand demand);
 
 	@Override
 	default ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
@@ -35,13 +37,14 @@ public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 	interface Factory {
 
 		/**
+		 * The negotiator for one owner.
 		 * @param stats the owner's figures, where the record decoder counts its bytes
 		 * @param plaintextStage makes the handler placed between the record decoder and
 		 * grpc's HTTP/2 handler (the frame aligner of the ready read path), or
 		 * {@code null} for none (the conventional read path)
 		 * @return the negotiator
 		 */
-		RecordLayerNegotiator negotiator(ReadPathStats stats, Supplier<ChannelHandler> plaintextStage);
+		RecordLayerNegotiator negotiator(ReadPathStats stats, @Nullable Supplier<ChannelHandler> plaintextStage);
 
 	}
 

@@ -288,15 +288,15 @@ class AltsBadPeerTests {
 		assertThat(status.getDescription()).startsWith(description);
 	}
 
+	private static byte[] header(int length, int type) {
+		return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(length).putInt(type).array();
+	}
+
 	@FunctionalInterface
 	interface ThrowingFunction<T, R> {
 
 		R apply(T t) throws Exception;
 
-	}
-
-	private static byte[] header(int length, int type) {
-		return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(length).putInt(type).array();
 	}
 
 	/** A blocking socket client that runs the ALTS client handshake by hand. */

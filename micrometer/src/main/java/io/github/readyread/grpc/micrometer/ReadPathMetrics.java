@@ -21,6 +21,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link MeterBinder} for the read path figures of every gRPC channel and the server:
@@ -76,9 +77,10 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 
 	private final Map<MeterRegistry, Set<Owner>> registered = new ConcurrentHashMap<>();
 
-	private volatile ScheduledFuture<?> refresh;
+	private volatile @Nullable ScheduledFuture<?> refresh;
 
 	/**
+	 * Meters of every owner in {@code readPaths}.
 	 * @param transport the transport, for its mode, rings and event loops
 	 * @param readPaths the server and the channels it configured, with their figures
 	 */

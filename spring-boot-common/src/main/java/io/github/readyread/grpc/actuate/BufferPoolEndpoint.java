@@ -13,6 +13,7 @@ import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportSettings;
 import io.netty.buffer.PooledByteBufAllocatorMetric;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -31,6 +32,7 @@ public class BufferPoolEndpoint {
 	private final ReadPathRegistry registry;
 
 	/**
+	 * An endpoint over the figures of {@code registry}.
 	 * @param transport the transport, for its mode and settings
 	 * @param registry the server and the channels it configured, with their figures
 	 */
@@ -78,7 +80,7 @@ public class BufferPoolEndpoint {
 	 * @return the channel's descriptor, or {@code null} (404) if there is no such channel
 	 */
 	@ReadOperation
-	public ChannelDescriptor channel(@Selector String name) {
+	public @Nullable ChannelDescriptor channel(@Selector String name) {
 		Registration channel = this.registry.channel(name);
 		return (channel != null) ? describe(channel) : null;
 	}
@@ -94,7 +96,7 @@ public class BufferPoolEndpoint {
 		return value.name().toLowerCase(Locale.ROOT);
 	}
 
-	private static RingDescriptor describe(ReadBufferRing ring, long exhaustions) {
+	private static @Nullable RingDescriptor describe(@Nullable ReadBufferRing ring, long exhaustions) {
 		if (ring == null) {
 			return null;
 		}
@@ -127,9 +129,10 @@ public class BufferPoolEndpoint {
 	 * @param server the gRPC server, {@code null} if there is none
 	 * @param channels every client channel, by name
 	 */
-	public record BufferPoolDescriptor(String mode, String fallbackReason, String transport, String readPath,
-			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals, RingDescriptor readBufferRing,
-			ChannelDescriptor server, Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
+	public record BufferPoolDescriptor(String mode, @Nullable String fallbackReason, String transport, String readPath,
+			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals,
+			@Nullable RingDescriptor readBufferRing, @Nullable ChannelDescriptor server,
+			Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
 	}
 
 	/**

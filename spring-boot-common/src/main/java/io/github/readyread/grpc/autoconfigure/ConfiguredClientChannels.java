@@ -2,6 +2,8 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Names of the client channels that have properties in the gRPC starter, which ALTS
  * channel names are checked against at startup.
@@ -11,5 +13,5 @@ import java.util.Set;
  * @param channelProperty a property that makes a channel known, with {@code <name>} for
  * its name, e.g. {@code grpc.client.<name>.address}
  */
-public record ConfiguredClientChannels(Set<String> names, String channelProperty) {
+public record ConfiguredClientChannels(@Nullable Set<String> names, String channelProperty) {
 }

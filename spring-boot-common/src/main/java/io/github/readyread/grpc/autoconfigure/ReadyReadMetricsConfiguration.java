@@ -3,8 +3,8 @@ package io.github.readyread.grpc.autoconfigure;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;

@@ -10,6 +10,7 @@ import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.TransportType;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
@@ -129,7 +130,7 @@ public class ReadyReadProperties {
 		/**
 		 * Number of direct and of heap arenas; defaults to the number of cores.
 		 */
-		private Integer arenas;
+		private @Nullable Integer arenas;
 
 		/**
 		 * Whether event loop threads cache recently freed buffers.
@@ -154,11 +155,11 @@ public class ReadyReadProperties {
 			this.chunkSize = chunkSize;
 		}
 
-		public Integer getArenas() {
+		public @Nullable Integer getArenas() {
 			return this.arenas;
 		}
 
-		public void setArenas(Integer arenas) {
+		public void setArenas(@Nullable Integer arenas) {
 			this.arenas = arenas;
 		}
 
@@ -278,7 +279,7 @@ public class ReadyReadProperties {
 		 * Address (host:port) of the ALTS handshaker service; defaults to the GCP
 		 * metadata server's.
 		 */
-		private String handshakerAddress;
+		private @Nullable String handshakerAddress;
 
 		/**
 		 * Whether the gRPC server accepts only ALTS connections.
@@ -316,11 +317,11 @@ public class ReadyReadProperties {
 
 		private final EmbeddedHandshaker embeddedHandshaker = new EmbeddedHandshaker();
 
-		public String getHandshakerAddress() {
+		public @Nullable String getHandshakerAddress() {
 			return this.handshakerAddress;
 		}
 
-		public void setHandshakerAddress(String handshakerAddress) {
+		public void setHandshakerAddress(@Nullable String handshakerAddress) {
 			this.handshakerAddress = handshakerAddress;
 		}
 
@@ -391,7 +392,7 @@ public class ReadyReadProperties {
 			 * Loopback port on which the embedded handshaker also listens, for stock ALTS
 			 * peers; 0 for a random port, unset for in-process only.
 			 */
-			private Integer port;
+			private @Nullable Integer port;
 
 			/**
 			 * Address on which the embedded handshaker listens when a port is set.
@@ -417,11 +418,11 @@ public class ReadyReadProperties {
 				this.enabled = enabled;
 			}
 
-			public Integer getPort() {
+			public @Nullable Integer getPort() {
 				return this.port;
 			}
 
-			public void setPort(Integer port) {
+			public void setPort(@Nullable Integer port) {
 				this.port = port;
 			}
 

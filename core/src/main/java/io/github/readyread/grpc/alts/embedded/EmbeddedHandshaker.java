@@ -11,6 +11,7 @@ import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs an {@link EmbeddedHandshakerService} in this process, in-process and optionally on
@@ -27,9 +28,10 @@ public final class EmbeddedHandshaker implements AutoCloseable {
 
 	private final ManagedChannel channel;
 
-	private final Server tcpServer;
+	private final @Nullable Server tcpServer;
 
-	private EmbeddedHandshaker(EmbeddedHandshakerService service, InetSocketAddress tcpAddress) throws IOException {
+	private EmbeddedHandshaker(EmbeddedHandshakerService service, @Nullable InetSocketAddress tcpAddress)
+			throws IOException {
 		this.service = service;
 		this.inProcessName = "embedded-alts-handshaker-" + UUID.randomUUID();
 		this.inProcessServer = InProcessServerBuilder.forName(this.inProcessName).addService(service).build().start();
@@ -64,7 +66,7 @@ public final class EmbeddedHandshaker implements AutoCloseable {
 	 * @param allowNonLoopback whether {@code tcpAddress} may be other than a loopback
 	 * address
 	 */
-	public static EmbeddedHandshaker start(EmbeddedHandshakerService service, InetSocketAddress tcpAddress,
+	public static EmbeddedHandshaker start(EmbeddedHandshakerService service, @Nullable InetSocketAddress tcpAddress,
 			boolean allowNonLoopback) {
 		if (tcpAddress != null && !allowNonLoopback
 				&& (tcpAddress.getAddress() == null || !tcpAddress.getAddress().isLoopbackAddress())) {
@@ -97,7 +99,7 @@ public final class EmbeddedHandshaker implements AutoCloseable {
 	}
 
 	/** The TCP address, or {@code null} if only in-process. */
-	public InetSocketAddress tcpAddress() {
+	public @Nullable InetSocketAddress tcpAddress() {
 		return (this.tcpServer != null) ? (InetSocketAddress) this.tcpServer.getListenSockets().get(0) : null;
 	}
 

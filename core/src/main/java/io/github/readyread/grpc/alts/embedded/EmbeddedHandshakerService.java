@@ -56,6 +56,9 @@ import org.slf4j.LoggerFactory;
  *   (each message: 4-byte big-endian length, type byte, fields)
  * </pre>
  */
+// Not null-checked: a development-only handshaker whose per-handshake state is filled
+// step by step as messages arrive; its parser is fuzzed (EmbeddedHandshakerFuzzTests).
+@SuppressWarnings("NullAway")
 public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerServiceImplBase {
 
 	private static final Logger logger = LoggerFactory.getLogger(EmbeddedHandshakerService.class);
@@ -78,6 +81,8 @@ public class EmbeddedHandshakerService extends HandshakerServiceGrpc.HandshakerS
 	private final String localServiceAccount;
 
 	/**
+	 * A handshaker service whose sides claim {@code localServiceAccount} unless they name
+	 * their own.
 	 * @param localServiceAccount service account of sides that do not name their own
 	 */
 	public EmbeddedHandshakerService(String localServiceAccount) {

@@ -5,6 +5,7 @@ import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,7 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 				isDomainSocket(properties.getIfAvailable()));
 	}
 
-	private static boolean isDomainSocket(GrpcServerProperties properties) {
+	private static boolean isDomainSocket(@Nullable GrpcServerProperties properties) {
 		return properties != null && properties.getNetty().getDomainSocketPath() != null
 				&& properties.getNetty().getTransport() != GrpcServerProperties.Netty.Transport.TCP;
 	}

@@ -1,0 +1,8 @@
+/**
+ * The transport: native epoll, io_uring or NIO event loops, and the ready read path that
+ * takes a read buffer only when the socket is readable and keeps only incomplete frames.
+ */
+@NullMarked
+package io.github.readyread.grpc.transport;
+
+import org.jspecify.annotations.NullMarked;
