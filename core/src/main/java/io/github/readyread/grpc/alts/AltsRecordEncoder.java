@@ -25,7 +25,7 @@ import io.netty.util.concurrent.PromiseCombiner;
  * the channel's allocator. A write's promise completes when every frame carrying its
  * bytes is written. Queued writes are released and failed on close and removal.
  */
-public final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
+final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 
 	private final AltsCrypter crypter;
 
@@ -44,7 +44,7 @@ public final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 	 * @param crypter the sending crypter of this connection
 	 * @param maxFrameSize negotiated maximum size of a whole frame, header included
 	 */
-	public AltsRecordEncoder(AltsCrypter crypter, int maxFrameSize) {
+	AltsRecordEncoder(AltsCrypter crypter, int maxFrameSize) {
 		if (crypter == null) {
 			throw new NullPointerException("crypter is required");
 		}
@@ -57,7 +57,7 @@ public final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 		this.maxPlaintextPerFrame = maxFrameSize - AltsRecordDecoder.HEADER_BYTES - AltsCrypter.TAG_LENGTH;
 	}
 
-	public int maxFrameSize() {
+	int maxFrameSize() {
 		return this.maxFrameSize;
 	}
 

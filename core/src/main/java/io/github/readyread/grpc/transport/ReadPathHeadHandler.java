@@ -48,7 +48,7 @@ import org.jspecify.annotations.Nullable;
  * trickles inside one frame), and otherwise only lowered when it exceeds what is missing:
  * a streaming connection makes no {@code setsockopt} at all.
  */
-public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
+final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
 	/** Linux {@code SO_RCVLOWAT} ({@code SOL_SOCKET} = 1, option 18). */
 	public static final IntegerUnixChannelOption SO_RCVLOWAT = new IntegerUnixChannelOption("SO_RCVLOWAT", 1, 18);
@@ -84,7 +84,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	 * @param lowWaterMark whether to keep {@code SO_RCVLOWAT} at the missing bytes (epoll
 	 * socket channels only)
 	 */
-	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, boolean lowWaterMark) {
+	ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, boolean lowWaterMark) {
 		this(demand, stats, ReadSizing.EXACT, lowWaterMark);
 	}
 
@@ -95,7 +95,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	 * @param sizing how large reads are, which decides when the mark is raised
 	 * @param lowWaterMark whether to use {@code SO_RCVLOWAT} (epoll socket channels only)
 	 */
-	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, ReadSizing sizing, boolean lowWaterMark) {
+	ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, ReadSizing sizing, boolean lowWaterMark) {
 		this(demand, stats, sizing, lowWaterMark, false);
 	}
 
@@ -108,7 +108,7 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	 * @param ringReads whether reads arrive in io_uring ring buffer slices, counted here
 	 * as read buffers taken and, once the pipeline returns, done with
 	 */
-	public ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, ReadSizing sizing, boolean lowWaterMark,
+	ReadPathHeadHandler(ReadDemand demand, ReadPathStats stats, ReadSizing sizing, boolean lowWaterMark,
 			boolean ringReads) {
 		if (demand == null || stats == null || sizing == null) {
 			throw new NullPointerException("demand, stats and sizing are required");
@@ -137,17 +137,17 @@ public final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 	 * @param stats where bytes read are counted
 	 * @return the handler
 	 */
-	public static ReadPathHeadHandler countingOnly(ReadPathStats stats) {
+	static ReadPathHeadHandler countingOnly(ReadPathStats stats) {
 		return new ReadPathHeadHandler(stats);
 	}
 
 	/** The low-water mark last set, 1 (the kernel default) until one is set. */
-	public int lowWaterMark() {
+	int lowWaterMark() {
 		return this.mark;
 	}
 
 	/** How many times the mark was changed with a system call. */
-	public long lowWaterMarkChanges() {
+	long lowWaterMarkChanges() {
 		return this.markChanges;
 	}
 

@@ -35,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  * {@code EPOLLRDHUP} whatever this says, so EOF is always seen. Otherwise the usual
  * {@code maxMessagesPerRead} limit and "last read filled its buffer" rule apply.
  */
-public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufAllocator {
+final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufAllocator {
 
 	private final ReadDemand demand;
 
@@ -52,7 +52,7 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 	 * @param maxMessagesPerRead most reads per wakeup
 	 * @param oneReadPerWakeup whether a wakeup reads once
 	 */
-	public ReadyReadRecvByteBufAllocator(ReadDemand demand, ReadPathStats stats, int maxMessagesPerRead,
+	ReadyReadRecvByteBufAllocator(ReadDemand demand, ReadPathStats stats, int maxMessagesPerRead,
 			boolean oneReadPerWakeup) {
 		this(demand, stats, maxMessagesPerRead, ReadSizing.EXACT, oneReadPerWakeup);
 	}
@@ -66,8 +66,8 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 	 * @param oneReadPerWakeup whether a wakeup reads once ({@link ReadSizing#EXACT} on
 	 * epoll)
 	 */
-	public ReadyReadRecvByteBufAllocator(ReadDemand demand, ReadPathStats stats, int maxMessagesPerRead,
-			ReadSizing sizing, boolean oneReadPerWakeup) {
+	ReadyReadRecvByteBufAllocator(ReadDemand demand, ReadPathStats stats, int maxMessagesPerRead, ReadSizing sizing,
+			boolean oneReadPerWakeup) {
 		super(maxMessagesPerRead);
 		if (demand == null || stats == null || sizing == null) {
 			throw new NullPointerException("demand, stats and sizing are required");
@@ -78,15 +78,15 @@ public final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvB
 		this.oneReadPerWakeup = oneReadPerWakeup;
 	}
 
-	public ReadSizing sizing() {
+	ReadSizing sizing() {
 		return this.sizing;
 	}
 
-	public ReadDemand demand() {
+	ReadDemand demand() {
 		return this.demand;
 	}
 
-	public boolean oneReadPerWakeup() {
+	boolean oneReadPerWakeup() {
 		return this.oneReadPerWakeup;
 	}
 
