@@ -24,17 +24,17 @@ import org.jspecify.annotations.Nullable;
  * Complete frames of a read buffer go on as one slice of it, consumed by gRPC within the
  * read; the payload of a DATA frame goes on in its own exact-size copy (its header with
  * the frames before it), so gRPC's deframer, which keeps DATA buffers until a message is
- * complete, keeps what they carry and not the read buffer around them (built with
- * {@code copyData} false, only a frame that covers less than half of its carrying buffer
- * is copied: the others keep at most twice their size). A DATA frame that spans reads
- * goes on as its 9-byte header immediately followed by its payload in a buffer of its own
- * (gRPC's frame reader keeps a header in fields, so its cumulation is still empty after
- * each), rather than in one 9 + 16384 byte buffer that the pool would round up to 20 KiB.
- * The bytes of an incomplete frame are held by {@link FrameDecoder} (its 9-byte header in
- * a field, its payload in a {@link PartialFrame}); nothing of a read buffer is retained
- * across a wait. On the server the 24-byte client connection preface is passed on first,
- * in one piece. A frame longer than the maximum frame size is never buffered: the aligner
- * steps aside and passes everything on as it comes, so gRPC fails the connection with
+ * complete, keeps what they carry and not the read buffer around them (an empty DATA
+ * frame goes on as a 9-byte copy of its header: even that may stay in the deframer until
+ * the next one). A DATA frame that spans reads goes on as its 9-byte header immediately
+ * followed by its payload in a buffer of its own (gRPC's frame reader keeps a header in
+ * fields, so its cumulation is still empty after each), rather than in one 9 + 16384 byte
+ * buffer that the pool would round up to 20 KiB. The bytes of an incomplete frame are
+ * held by {@link FrameDecoder} (its 9-byte header in a field, its payload in a
+ * {@link PartialFrame}); nothing of a read buffer is retained across a wait. On the
+ * server the 24-byte client connection preface is passed on first, in one piece. A frame
+ * longer than the maximum frame size is never buffered: the aligner steps aside and
+ * passes everything on as it comes, so gRPC fails the connection with
  * {@code FRAME_SIZE_ERROR}.
  *
  * <p>
@@ -61,10 +61,8 @@ import org.jspecify.annotations.Nullable;
  * 9-byte headers and the copy of the head; frames not cut cost nothing more than before.
  *
  * <p>
- * On read buffers shared by connections (io_uring's provided buffer rings) every DATA
- * frame goes on in copies of its own ({@link #outermostOnSharedBuffers}): its payload in
- * an exact-size copy whatever share of the read it covers, an empty one as a 9-byte copy
- * of its header, so gRPC's deframer never keeps a slice of a ring buffer.
+ * So on read buffers shared by connections (io_uring's provided buffer rings) gRPC's
+ * deframer never keeps a slice of a ring buffer either.
  *
  * <p>
  * As the outermost decoder of a plaintext connection it is given the connection's
@@ -88,8 +86,6 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	private final int maxFrameSize;
 
-	private final boolean copyData;
-
 	private final MessageBoundaries boundaries = new MessageBoundaries();
 
 	private long splitDataFrames;
@@ -98,7 +94,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	private int runStart = -1;
 
 	/**
-	 * An aligner that passes DATA frames on as slices of the read buffer when it can.
+	 * An aligner that passes every DATA payload on in a copy of its own.
 	 * @param server whether this reads a server's connection (and so expects the client
 	 * preface first)
 	 * @param maxFrameSize largest frame payload accepted, as advertised in
@@ -108,65 +104,39 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 * @param stats where incomplete frames are counted
 	 */
 	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats) {
-		this(server, maxFrameSize, demand, stats, false);
-	}
-
-	/**
-	 * An aligner that may copy every DATA frame.
-	 * @param server whether this reads a server's connection (and so expects the client
-	 * preface first)
-	 * @param maxFrameSize largest frame payload accepted, as advertised in
-	 * {@code SETTINGS_MAX_FRAME_SIZE}
-	 * @param demand the connection's demand if this is its outermost decoder, else
-	 * {@code null}
-	 * @param stats where incomplete frames are counted
-	 * @param copyData whether every DATA frame goes on in copies of its own, never a
-	 * slice of the read buffer: for read buffers shared by connections (io_uring rings),
-	 * which gRPC's deframer must not keep
-	 */
-	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats,
-			boolean copyData) {
 		super(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, server ? CLIENT_PREFACE_LENGTH : 0, demand, stats);
 		if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xFFFFFF) {
 			throw new IllegalArgumentException("maxFrameSize must be between 16384 and 16777215, was " + maxFrameSize);
 		}
 		this.maxFrameSize = maxFrameSize;
-		this.copyData = copyData;
 	}
 
 	/**
 	 * For a plaintext connection, where the aligner reads the socket's bytes and keeps
-	 * {@code demand}. Every DATA frame goes on in copies of its own: adaptive reads take
-	 * buffers of any size, and a DATA frame covering more than half of one would keep it,
-	 * as a slice, in gRPC's deframer until its message is complete.
+	 * {@code demand}.
 	 */
 	public static Http2FrameAligner outermost(boolean server, ReadDemand demand, ReadPathStats stats) {
 		if (demand == null) {
 			throw new NullPointerException("demand is required");
 		}
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats, true);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats);
 	}
 
 	/**
 	 * For a plaintext connection that reads into shared read buffers (io_uring rings): as
-	 * {@link #outermost}, and every DATA frame goes on in copies of its own.
+	 * {@link #outermost}, which already copies every DATA payload (named apart so that
+	 * the io_uring path says what it relies on).
 	 */
 	public static Http2FrameAligner outermostOnSharedBuffers(boolean server, ReadDemand demand, ReadPathStats stats) {
-		if (demand == null) {
-			throw new NullPointerException("demand is required");
-		}
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats, true);
+		return outermost(server, demand, stats);
 	}
 
 	/**
 	 * For a connection whose bytes come out of a record decoder (ALTS), placed right
-	 * after it; the record decoder keeps the {@link ReadDemand}. Every DATA frame goes on
-	 * in copies of its own, as on shared read buffers: the decoder passes a read's
-	 * records on in one plaintext buffer, which a DATA frame covering more than half of
-	 * it would keep, as a slice, in gRPC's deframer until its message is complete.
+	 * after it; the record decoder keeps the {@link ReadDemand}.
 	 */
 	public static Http2FrameAligner behindRecordDecoder(boolean server, ReadPathStats stats) {
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats, true);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats);
 	}
 
 	/**
@@ -204,7 +174,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 		else {
 			this.boundaries.controlFrame(type, flags, streamId);
 		}
-		if (data && length == 0 && this.copyData) {
+		if (data && length == 0) {
 			// Even an empty DATA buffer may stay in gRPC's deframer until the next one.
 			if (!endOfWholeFrames(ctx, in)) {
 				return;
@@ -214,12 +184,11 @@ public final class Http2FrameAligner extends FrameDecoder {
 			pass(ctx, copy, in);
 			return;
 		}
-		boolean smallData = data && length > 0 && (this.copyData || 2 * frameLength < carrierCapacity(in));
 		if (cut > 0 && !completedByNextFrame(in, start + frameLength, streamId)) {
-			splitWholeFrame(ctx, in, length, cut, smallData);
+			splitWholeFrame(ctx, in, length, cut);
 			return;
 		}
-		if (!smallData) {
+		if (!data) {
 			if (this.runStart < 0) {
 				this.runStart = start;
 			}
@@ -260,11 +229,10 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	/**
 	 * Passes on the whole DATA frame at the reader index of {@code in} as two: its
-	 * payload up to {@code cut} (copied if {@code copy}, else a slice of the read buffer,
-	 * as the frame would have gone on), then the rest, the head of an incomplete message,
-	 * in a copy of its own. Each piece has its own header.
+	 * payload up to {@code cut}, then the rest, the head of an incomplete message, each
+	 * in a copy of its own with its own header.
 	 */
-	private void splitWholeFrame(ChannelHandlerContext ctx, ByteBuf in, int length, int cut, boolean copy) {
+	private void splitWholeFrame(ChannelHandlerContext ctx, ByteBuf in, int length, int cut) {
 		if (!endOfWholeFrames(ctx, in)) {
 			return;
 		}
@@ -273,7 +241,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
 		in.skipBytes(FRAME_HEADER_LENGTH);
 		ByteBuf firstHeader = dataHeader(ctx, cut, flags & ~MessageBoundaries.END_STREAM, streamId);
-		ByteBuf first = copy ? copy(ctx, in, cut) : in.readRetainedSlice(cut);
+		ByteBuf first = copy(ctx, in, cut);
 		ByteBuf secondHeader = dataHeader(ctx, length - cut, flags, streamId);
 		ByteBuf second = copy(ctx, in, length - cut);
 		this.splitDataFrames++;
@@ -282,11 +250,12 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	/**
 	 * Passes on a frame that spans reads. A DATA frame goes on as its header, then its
-	 * payload in a buffer of its own (or the read buffer itself if the payload is all of
-	 * it), one right after the other: gRPC's frame reader keeps the header in fields, its
-	 * cumulation is empty after each, and the payload it keeps costs what it carries. A
-	 * slice of a read buffer that also holds the next header would cost the pool's next
-	 * size class (16384 + 9 bytes take 20 KiB); the copy is one 16 KiB memcpy per frame.
+	 * payload in a buffer of its own (the held copy, or a copy of the slice that
+	 * completed it), one right after the other: gRPC's frame reader keeps the header in
+	 * fields, its cumulation is empty after each, and the payload it keeps costs what it
+	 * carries. A slice of a read buffer that also holds the next header would cost the
+	 * pool's next size class (16384 + 9 bytes take 20 KiB); the copy is one 16 KiB memcpy
+	 * per frame.
 	 */
 	@Override
 	protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {
@@ -309,7 +278,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			return;
 		}
 		int cut = this.boundaries.dataFrame(streamId, flags, payload, payload.readerIndex(), length);
-		boolean copy = !copied && (this.copyData || carrierCapacity(payload) != length);
+		boolean copy = !copied;
 		if (cut > 0) {
 			ByteBuf second = ctx.alloc().buffer(length - cut, length - cut);
 			second.writeBytes(payload, payload.readerIndex() + cut, length - cut);
@@ -381,14 +350,6 @@ public final class Http2FrameAligner extends FrameDecoder {
 		}
 		this.runStart = -1;
 		return pass(ctx, in.retainedSlice(start, in.readerIndex() - start), in);
-	}
-
-	private static int carrierCapacity(ByteBuf in) {
-		ByteBuf carrier = in;
-		while (carrier.unwrap() != null) {
-			carrier = carrier.unwrap();
-		}
-		return carrier.capacity();
 	}
 
 }

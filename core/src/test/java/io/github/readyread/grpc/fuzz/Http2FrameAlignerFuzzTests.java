@@ -84,7 +84,7 @@ class Http2FrameAlignerFuzzTests {
 
 		// Ours: the same stream, split, through the aligner into a second reader.
 		List<String> actual = new ArrayList<>();
-		Http2FrameAligner aligner = new Http2FrameAligner(server, MAX_FRAME_SIZE, null, STATS, false);
+		Http2FrameAligner aligner = new Http2FrameAligner(server, MAX_FRAME_SIZE, null, STATS);
 		FrameReading reading = new FrameReading(server, actual);
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(FuzzPool.ALLOC);
