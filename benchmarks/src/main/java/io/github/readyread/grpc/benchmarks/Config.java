@@ -22,8 +22,21 @@ public enum Config {
 	/** Our transport, conventional read path, on NIO: the fallback. */
 	CONVENTIONAL(TransportType.NIO, ReadPath.CONVENTIONAL),
 
+	/**
+	 * Study only (not in {@code run.sh}): our transport on native epoll with gRPC's own
+	 * read path, to tell the read path's share of a gap from the transport's.
+	 */
+	EPOLL_CONVENTIONAL(TransportType.EPOLL, ReadPath.CONVENTIONAL),
+
 	/** grpc-java as shipped: grpc-netty-shaded, and grpc-alts for ALTS. */
-	STOCK(null, null);
+	STOCK(null, null),
+
+	/**
+	 * Study only (not in {@code run.sh}): unshaded grpc-netty on this build's Netty with
+	 * gRPC's defaults, plaintext; tells the Netty version's share of a gap from the read
+	 * path's.
+	 */
+	PLAIN(null, null);
 
 	private final TransportType transport;
 

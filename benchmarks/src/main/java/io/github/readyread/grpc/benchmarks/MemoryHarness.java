@@ -407,6 +407,14 @@ public final class MemoryHarness {
 			ManagedChannel channel = rig.newChannel("download", address);
 			row.put("transport", rig.transportName());
 			row.put("payloadBytes", DOWNLOAD_BYTES);
+			// Warm up first (the JIT takes about half of both cores for the first
+			// seconds,
+			// more of it for the configuration with more code to compile): the loop
+			// measures steady-state throughput, as JMH's warm-up iterations do.
+			for (int messageSize : DOWNLOAD_MESSAGE_SIZES) {
+				downloadLoop(rig, channel, messageSize, seconds);
+			}
+			row.put("warmupSecondsPerMessageSize", seconds);
 			List<Map<String, Object>> runs = new ArrayList<>();
 			for (int messageSize : DOWNLOAD_MESSAGE_SIZES) {
 				runs.add(downloadLoop(rig, channel, messageSize, seconds));

@@ -34,8 +34,11 @@ abstract class Rig implements AutoCloseable {
 		if (security == Security.ALTS && handshakerTarget == null) {
 			throw new IllegalArgumentException("ALTS needs a handshaker");
 		}
-		return (config == Config.STOCK) ? new StockRig(security, handshakerTarget)
-				: new OurRig(config, security, handshakerTarget);
+		return switch (config) {
+			case STOCK -> new StockRig(security, handshakerTarget);
+			case PLAIN -> new PlainRig(security);
+			default -> new OurRig(config, security, handshakerTarget);
+		};
 	}
 
 	/** Starts the server on an ephemeral loopback port. */
