@@ -113,6 +113,15 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	protected abstract void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int payloadLength);
 
 	/**
+	 * Called once per read before its whole frames, if any, are handed to
+	 * {@link #wholeFrame}: {@code in} holds them from its reader index (then perhaps the
+	 * head of a frame it leaves incomplete); read it, do not consume it.
+	 * @param in the read buffer
+	 */
+	protected void wholeFramesAhead(ByteBuf in) {
+	}
+
+	/**
 	 * A frame that arrived over several reads.
 	 * @param ctx the decoder's context
 	 * @param header its header bytes, valid during this call only
@@ -249,6 +258,9 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		}
 		if (this.headerFill > 0 && !completeHeld(ctx, in)) {
 			return;
+		}
+		if (in.isReadable()) {
+			wholeFramesAhead(in);
 		}
 		while (in.isReadable()) {
 			int readable = in.readableBytes();

@@ -22,15 +22,25 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>
  * Complete frames of a read buffer go on as one slice of it, consumed by gRPC within the
- * read; the payload of a DATA frame goes on in its own exact-size copy (its header with
- * the frames before it), so gRPC's deframer, which keeps DATA buffers until a message is
- * complete, keeps what they carry and not the read buffer around them (an empty DATA
- * frame goes on as a 9-byte copy of its header: even that may stay in the deframer until
- * the next one). A DATA frame that spans reads goes on as its 9-byte header immediately
- * followed by its payload in a buffer of its own (gRPC's frame reader keeps a header in
- * fields, so its cumulation is still empty after each), rather than in one 9 + 16384 byte
- * buffer that the pool would round up to 20 KiB. The bytes of an incomplete frame are
- * held by {@link FrameDecoder} (its 9-byte header in a field, its payload in a
+ * read. gRPC's deframer keeps DATA buffers until their messages are complete (and
+ * delivered), so what a DATA payload goes on in decides what a waiting message pins:
+ * <ul>
+ * <li>in a read buffer that whole DATA frames fill to at least three quarters
+ * ({@value #SLICE_SHARE_PERCENT} %), the usual case while a stream is busy, DATA frames
+ * go on in the slice with the rest, as in gRPC's own read path: no copy, and whatever the
+ * deframer keeps of that buffer it keeps for at most 4/3 of the bytes it carries;</li>
+ * <li>otherwise (a small read, mostly control frames or the head of a frame, or a read
+ * buffer shared by connections: io_uring's rings, see {@link #outermostOnSharedBuffers})
+ * the payload of a DATA frame goes on in its own exact-size copy (its header with the
+ * frames before it), so the deframer keeps what it carries and not the read buffer around
+ * it (an empty DATA frame goes on as a 9-byte copy of its header: even that may stay in
+ * the deframer until the next one).</li>
+ * </ul>
+ * A DATA frame that spans reads goes on as its 9-byte header immediately followed by its
+ * payload in a buffer of its own (gRPC's frame reader keeps a header in fields, so its
+ * cumulation is still empty after each), rather than in one 9 + 16384 byte buffer that
+ * the pool would round up to 20 KiB. The bytes of an incomplete frame are held by
+ * {@link FrameDecoder} (its 9-byte header in a field, its payload in a
  * {@link PartialFrame}); nothing of a read buffer is retained across a wait. On the
  * server the 24-byte client connection preface is passed on first, in one piece. A frame
  * longer than the maximum frame size is never buffered: the aligner steps aside and
@@ -82,11 +92,22 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 */
 	public static final int CLIENT_PREFACE_LENGTH = 24;
 
+	/**
+	 * Least share of a read buffer's capacity that the payloads of its whole DATA frames
+	 * must take for them to go on as slices of it.
+	 */
+	public static final int SLICE_SHARE_PERCENT = 75;
+
 	private static final byte DATA = 0x0;
 
 	private final int maxFrameSize;
 
 	private final MessageBoundaries boundaries = new MessageBoundaries();
+
+	private final boolean sliceFilledBuffers;
+
+	/** Whether the DATA frames of the current read go on as slices of it. */
+	private boolean sliceData;
 
 	private long splitDataFrames;
 
@@ -104,7 +125,27 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 * @param stats where incomplete frames are counted
 	 */
 	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats) {
+		this(server, maxFrameSize, demand, stats, false);
+	}
+
+	/**
+	 * An aligner that passes DATA payloads on as slices of read buffers they fill to at
+	 * least {@value #SLICE_SHARE_PERCENT} %, if {@code sliceFilledBuffers}, and in copies
+	 * of their own otherwise.
+	 * @param server whether this reads a server's connection (and so expects the client
+	 * preface first)
+	 * @param maxFrameSize largest frame payload accepted, as advertised in
+	 * {@code SETTINGS_MAX_FRAME_SIZE}
+	 * @param demand the connection's demand if this is its outermost decoder, else
+	 * {@code null}
+	 * @param stats where incomplete frames are counted
+	 * @param sliceFilledBuffers whether DATA payloads may go on as slices of the buffers
+	 * they came in (never for read buffers shared by connections)
+	 */
+	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats,
+			boolean sliceFilledBuffers) {
 		super(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, server ? CLIENT_PREFACE_LENGTH : 0, demand, stats);
+		this.sliceFilledBuffers = sliceFilledBuffers;
 		if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xFFFFFF) {
 			throw new IllegalArgumentException("maxFrameSize must be between 16384 and 16777215, was " + maxFrameSize);
 		}
@@ -119,16 +160,19 @@ public final class Http2FrameAligner extends FrameDecoder {
 		if (demand == null) {
 			throw new NullPointerException("demand is required");
 		}
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats, true);
 	}
 
 	/**
 	 * For a plaintext connection that reads into shared read buffers (io_uring rings): as
-	 * {@link #outermost}, which already copies every DATA payload (named apart so that
-	 * the io_uring path says what it relies on).
+	 * {@link #outermost}, but every DATA payload goes on in a copy of its own, so that no
+	 * ring buffer stays out of its ring while a message waits.
 	 */
 	public static Http2FrameAligner outermostOnSharedBuffers(boolean server, ReadDemand demand, ReadPathStats stats) {
-		return outermost(server, demand, stats);
+		if (demand == null) {
+			throw new NullPointerException("demand is required");
+		}
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats, false);
 	}
 
 	/**
@@ -136,7 +180,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 * after it; the record decoder keeps the {@link ReadDemand}.
 	 */
 	public static Http2FrameAligner behindRecordDecoder(boolean server, ReadPathStats stats) {
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats, true);
 	}
 
 	/**
@@ -157,6 +201,32 @@ public final class Http2FrameAligner extends FrameDecoder {
 			return -1;
 		}
 		return length;
+	}
+
+	/**
+	 * Whether the DATA frames whole in this read fill enough of its buffer to go on as
+	 * slices of it: headers only are read (a few per read), the frames are not checked
+	 * here ({@link #payloadLength} does that when it gets to them).
+	 */
+	@Override
+	protected void wholeFramesAhead(ByteBuf in) {
+		if (!this.sliceFilledBuffers) {
+			return;
+		}
+		int index = in.readerIndex();
+		int end = in.writerIndex();
+		long data = 0;
+		while (end - index >= FRAME_HEADER_LENGTH) {
+			int length = in.getUnsignedMedium(index);
+			if (end - index - FRAME_HEADER_LENGTH < length) {
+				break;
+			}
+			if (in.getByte(index + 3) == DATA) {
+				data += length;
+			}
+			index += FRAME_HEADER_LENGTH + length;
+		}
+		this.sliceData = data * 100 >= (long) in.capacity() * SLICE_SHARE_PERCENT;
 	}
 
 	@Override
@@ -188,7 +258,8 @@ public final class Http2FrameAligner extends FrameDecoder {
 			splitWholeFrame(ctx, in, length, cut);
 			return;
 		}
-		if (!data) {
+		if (!data || this.sliceData) {
+			// Goes on with the run of frames it is in, as a slice of the read buffer.
 			if (this.runStart < 0) {
 				this.runStart = start;
 			}

@@ -166,32 +166,55 @@ class AltsRecordLayerTests {
 	}
 
 	@Test
-	void behindTheRecordDecoderADataFrameCoveringMostOfARecordsPlaintextIsCopiedAtItsSize() throws Exception {
+	void behindTheRecordDecoderADataFrameCoveringMostOfTheReadsPlaintextGoesOnAsASliceOfIt() throws Exception {
 		// A DATA frame that crosses from one record into the next is whole in the
-		// plaintext of the read; gRPC keeps DATA buffers until their message is complete,
-		// so it must get a copy of the payload, not a slice of that plaintext.
+		// plaintext of the read, which it fills: it goes on in a slice of that plaintext
+		// with the frames around it (no copy), as in grpc-alts.
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] payload = bytes(16384);
+		byte[] plaintext = dataThenPing(payload);
+		byte[] records = stock.protect(plaintext);
+		EmbeddedChannel channel = decoderChannel();
+		channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
+		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
+		ByteBuf whole = channel.readInbound();
+		try {
+			assertThat((Object) channel.readInbound()).as("one piece: DATA and PING frames").isNull();
+			assertThat(ByteBufUtil.getBytes(whole)).isEqualTo(plaintext);
+			assertThat(carrier(whole).capacity()).as("capacity of the buffer holding the payload")
+				.isEqualTo(plaintext.length);
+		}
+		finally {
+			whole.release();
+		}
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void behindTheRecordDecoderADataFrameCoveringLittleOfTheReadsPlaintextIsCopiedAtItsSize() throws Exception {
+		// gRPC keeps DATA buffers until their message is complete: a DATA frame that
+		// covers less than three quarters of the read's plaintext (here behind a 12,000
+		// byte HEADERS frame) gets a copy of its own, not a slice of that plaintext.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] payload = bytes(4000);
 		ByteBuf frames = Unpooled.buffer();
-		frames.writeMedium(payload.length).writeByte(0).writeByte(0).writeInt(1).writeBytes(payload);
-		frames.writeMedium(8).writeByte(6).writeByte(0).writeInt(0).writeLong(42);
-		byte[] plaintext = ByteBufUtil.getBytes(frames);
+		frames.writeMedium(12000).writeByte(1).writeByte(0).writeInt(1).writeZero(12000);
+		byte[] plaintext = concat(ByteBufUtil.getBytes(frames), dataThenPing(payload));
 		frames.release();
 		byte[] records = stock.protect(plaintext);
 		EmbeddedChannel channel = decoderChannel();
 		channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
 		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
-		ByteBuf header = channel.readInbound();
-		int headerBytes = header.readableBytes();
-		header.release();
-		assertThat(headerBytes).as("bytes passed on before the payload: the DATA frame's header").isEqualTo(9);
+		ByteBuf headers = channel.readInbound();
+		int headerBytes = headers.readableBytes();
+		headers.release();
+		assertThat(headerBytes).as("bytes passed on before the payload: HEADERS and the DATA frame's header")
+			.isEqualTo(12009 + 9);
 		ByteBuf data = channel.readInbound();
 		try {
-			ByteBuf carrier = data;
-			while (carrier.unwrap() != null) {
-				carrier = carrier.unwrap();
-			}
-			assertThat(carrier.capacity()).as("capacity of the buffer holding the payload").isEqualTo(payload.length);
+			assertThat(carrier(data).capacity()).as("capacity of the buffer holding the payload")
+				.isEqualTo(payload.length);
 			assertThat(ByteBufUtil.getBytes(data)).isEqualTo(payload);
 		}
 		finally {
@@ -202,6 +225,24 @@ class AltsRecordLayerTests {
 		ping.release();
 		channel.checkException();
 		stock.destroy();
+	}
+
+	/** A DATA frame of {@code payload} on stream 1, then a PING frame. */
+	private static byte[] dataThenPing(byte[] payload) {
+		ByteBuf frames = Unpooled.buffer();
+		frames.writeMedium(payload.length).writeByte(0).writeByte(0).writeInt(1).writeBytes(payload);
+		frames.writeMedium(8).writeByte(6).writeByte(0).writeInt(0).writeLong(42);
+		byte[] bytes = ByteBufUtil.getBytes(frames);
+		frames.release();
+		return bytes;
+	}
+
+	private static ByteBuf carrier(ByteBuf buffer) {
+		ByteBuf carrier = buffer;
+		while (carrier.unwrap() != null) {
+			carrier = carrier.unwrap();
+		}
+		return carrier;
 	}
 
 	private void assertOnePlaintext(EmbeddedChannel channel, byte[] plaintext, int capacity) {
