@@ -3,10 +3,10 @@ package io.github.readyread.grpc.benchmarks;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.github.readyread.grpc.alts.AltsNegotiator;
-import io.github.readyread.grpc.alts.AltsSettings;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
-import io.github.readyread.grpc.transport.RecordLayerNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsSettings;
+import io.github.readyread.grpc.transport.internal.RecordLayerNegotiator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;

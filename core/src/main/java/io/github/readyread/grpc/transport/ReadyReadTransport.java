@@ -7,6 +7,10 @@ import java.util.function.Supplier;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
+import io.github.readyread.grpc.transport.internal.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
+import io.github.readyread.grpc.transport.internal.ReadyReadNegotiators;
+import io.github.readyread.grpc.transport.internal.RecordLayerNegotiator;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;

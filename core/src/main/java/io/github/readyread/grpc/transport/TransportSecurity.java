@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.transport;
 
+import io.github.readyread.grpc.transport.internal.RecordLayerNegotiator;
+
 /**
  * What the application asked for the connections of a client channel or of the server,
  * given to {@link ReadyReadTransport} with the builder:
