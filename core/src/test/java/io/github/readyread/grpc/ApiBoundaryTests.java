@@ -35,6 +35,7 @@ class ApiBoundaryTests {
 			"io.github.readyread.grpc.alts.embedded.EmbeddedHandshakerService",
 			"io.github.readyread.grpc.buffer.PoolSettings", "io.github.readyread.grpc.buffer.PooledBufferAllocator",
 			"io.github.readyread.grpc.transport.ChannelSecurity",
+			"io.github.readyread.grpc.transport.ConnectionInstrumentation",
 			"io.github.readyread.grpc.transport.ConnectionSecurity",
 			"io.github.readyread.grpc.transport.NettyTransport", "io.github.readyread.grpc.transport.Owner",
 			"io.github.readyread.grpc.transport.ReadBufferRing", "io.github.readyread.grpc.transport.ReadPath",

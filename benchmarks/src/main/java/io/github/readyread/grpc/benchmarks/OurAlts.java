@@ -14,8 +14,9 @@ import io.grpc.ManagedChannel;
 /**
  * How the benchmarks build our ALTS: the embedded handshaker (package
  * {@code io.github.readyread.grpc.alts.embedded}) and the client and server negotiators
- * of package {@code io.github.readyread.grpc.alts}. The only class of this module that
- * knows those packages.
+ * of package {@code io.github.readyread.grpc.alts.internal} (not API), one handshake
+ * limiter per negotiator as before. The only class of this module that knows those
+ * packages.
  */
 final class OurAlts {
 

@@ -191,6 +191,37 @@ public final class ReadyReadNegotiators {
 	}
 
 	/**
+	 * Wraps a negotiator so that {@code setup} runs on each new connection once the
+	 * negotiator's own handler was added (and so once the read path put its handlers in
+	 * place): a handler {@code setup} adds first stays first.
+	 * @param negotiator the negotiator
+	 * @param setup what to do with each new channel
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator afterSetup(GrpcNettyBridge.Negotiator negotiator,
+			Consumer<Channel> setup) {
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				ChannelHandler next = negotiator.newHandler(grpcHandler);
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						Channel channel = ctx.channel();
+						ctx.pipeline().replace(this, null, next);
+						setup.accept(channel);
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
+	}
+
+	/**
 	 * Prepares the channel, puts the aligner in front of where gRPC's handler will be,
 	 * then gives way to gRPC's plaintext negotiation.
 	 */
