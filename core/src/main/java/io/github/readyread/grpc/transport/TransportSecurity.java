@@ -27,8 +27,9 @@ public sealed interface TransportSecurity
 	}
 
 	/**
-	 * ALTS, whose negotiators {@code negotiators} makes (see
-	 * {@code io.github.readyread.grpc.alts.AltsChannelSecurity}).
+	 * ALTS, whose negotiators {@code negotiators} makes: applications get it from
+	 * {@code io.github.readyread.grpc.alts.AltsChannelSecurity}; the factory's type is
+	 * not API.
 	 * @param negotiators makes the negotiator of the owner's connections
 	 * @return the security
 	 */
