@@ -7,9 +7,9 @@ import java.net.Socket;
 import java.time.Duration;
 
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
-import io.github.readyread.grpc.alts.AltsNegotiator;
-import io.github.readyread.grpc.alts.AltsRecordDecoder;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.internal.AltsNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsRecordDecoder;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ConnectionSecurity;

@@ -3,10 +3,10 @@ package io.github.readyread.grpc.benchmarks;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.github.readyread.grpc.alts.AltsNegotiator;
-import io.github.readyread.grpc.alts.AltsSettings;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
-import io.github.readyread.grpc.transport.RecordLayerNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsSettings;
+import io.github.readyread.grpc.transport.internal.RecordLayerNegotiator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -14,8 +14,9 @@ import io.grpc.ManagedChannel;
 /**
  * How the benchmarks build our ALTS: the embedded handshaker (package
  * {@code io.github.readyread.grpc.alts.embedded}) and the client and server negotiators
- * of package {@code io.github.readyread.grpc.alts}. The only class of this module that
- * knows those packages.
+ * of package {@code io.github.readyread.grpc.alts.internal} (not API), one handshake
+ * limiter per negotiator as before. The only class of this module that knows those
+ * packages.
  */
 final class OurAlts {
 

@@ -7,16 +7,11 @@ import java.util.function.Supplier;
 
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
-import io.github.readyread.grpc.transport.GrpcNettyBridge;
-import io.github.readyread.grpc.transport.Http2FrameAligner;
+import io.github.readyread.grpc.transport.ConnectionInstrumentation;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
-import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
-import io.github.readyread.grpc.transport.ReadPathStats;
-import io.github.readyread.grpc.transport.ReadyReadNegotiators;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
-import io.github.readyread.grpc.transport.RecordLayerNegotiator;
 import io.github.readyread.grpc.transport.TransportSecurity;
 import io.github.readyread.grpc.transport.TransportSettings;
 import io.grpc.ManagedChannel;
@@ -75,47 +70,17 @@ final class OurRig extends Rig {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
 			.directExecutor()
 			.addService(service);
-		RecordLayerNegotiator.Factory alts = (this.security == Security.ALTS) ? OurAlts.server(this.handshakerTarget)
-				: null;
-		ReadPathStats stats = this.server
-			.configure(builder, (alts != null) ? TransportSecurity.alts(alts) : TransportSecurity.plaintext())
-			.stats();
+		// The transport's own configuration, with the harness's handlers: the head one
+		// first
+		// in each connection's pipeline, the plaintext one in front of gRPC's HTTP/2
+		// handler.
+		this.server.configure(
+				builder, (this.security == Security.ALTS)
+						? TransportSecurity.alts(OurAlts.server(this.handshakerTarget)) : TransportSecurity.plaintext(),
+				new ConnectionInstrumentation(headHandler, plaintextHandler));
 		CountingAllocator counting = new CountingAllocator(this.server.pool().allocator(), this.poolBytesTaken);
 		builder.withOption(ChannelOption.ALLOCATOR, counting).withChildOption(ChannelOption.ALLOCATOR, counting);
-		if (headHandler != null || plaintextHandler != null) {
-			boolean ready = this.server.settings().readPath() == ReadPath.READY;
-			GrpcNettyBridge.Negotiator negotiator;
-			Supplier<ChannelHandler> plaintextHead = null;
-			if (alts != null) {
-				if (ready && plaintextHandler != null) {
-					throw new IllegalArgumentException("The ready read path wires its own plaintext stage");
-				}
-				negotiator = alts.negotiator(stats,
-						ready ? () -> Http2FrameAligner.behindRecordDecoder(true, stats) : plaintextHandler);
-			}
-			else {
-				negotiator = ReadyReadNegotiators.plaintext(true, ReadPath.CONVENTIONAL, stats, false);
-				plaintextHead = plaintextHandler;
-			}
-			GrpcNettyBridge.install(builder, withHead(negotiator, headHandler, plaintextHead), alts != null);
-		}
 		return builder.build();
-	}
-
-	/**
-	 * Puts {@code headHandler}, then {@code next}, first in each pipeline (either may be
-	 * null).
-	 */
-	private static GrpcNettyBridge.Negotiator withHead(GrpcNettyBridge.Negotiator negotiator,
-			Supplier<ChannelHandler> headHandler, Supplier<ChannelHandler> next) {
-		return ReadyReadNegotiators.beforeHandshake(negotiator, (channel) -> {
-			if (next != null) {
-				channel.pipeline().addFirst(next.get());
-			}
-			if (headHandler != null) {
-				channel.pipeline().addFirst(headHandler.get());
-			}
-		});
 	}
 
 	@Override

@@ -11,6 +11,10 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import io.github.readyread.grpc.alts.internal.AltsFrameSizes;
+import io.github.readyread.grpc.alts.internal.AltsNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsSettings;
+import io.github.readyread.grpc.alts.internal.HandshakeLimiter;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.NettyTransport;

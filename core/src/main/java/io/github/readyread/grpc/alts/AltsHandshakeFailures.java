@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.github.readyread.grpc.alts.internal.AltsHandshakeHandler;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,9 +94,13 @@ public final class AltsHandshakeFailures {
 
 	/**
 	 * Counts one failure; the first of a period schedules the period's summary on
-	 * {@code scheduler}.
+	 * {@code scheduler}. Called by the handshake handler, not by applications.
+	 * @param client whether the failed handshake was a client's
+	 * @param reason why it failed
+	 * @param description what failed, for the log
+	 * @param scheduler where the period's summary runs
 	 */
-	void record(boolean client, Reason reason, String description, ScheduledExecutorService scheduler) {
+	public void record(boolean client, Reason reason, String description, ScheduledExecutorService scheduler) {
 		this.counts[index(client, reason)].increment();
 		boolean schedule;
 		synchronized (this) {

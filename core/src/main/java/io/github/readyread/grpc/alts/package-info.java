@@ -1,6 +1,8 @@
 /**
- * ALTS on unshaded Netty: the handshake through a handshaker service, the record layer,
- * and the limits around it (the embedded handshaker is in {@code alts.embedded}).
+ * ALTS on unshaded Netty: {@link io.github.readyread.grpc.alts.AltsChannelSecurity} says
+ * which connections use it; the handshake, the record layer and the limits around them
+ * are in {@code alts.internal} (not API), the embedded handshaker in
+ * {@code alts.embedded}.
  */
 @NullMarked
 package io.github.readyread.grpc.alts;

@@ -19,11 +19,11 @@ import io.netty.channel.Channel;
  * <p>
  * Each figure has one owner: the connection's receive buffer allocator handle counts read
  * buffers taken and done with (on io_uring, where the kernel picks ring buffers and no
- * allocator is asked, the {@link ReadPathHeadHandler} counts each ring buffer slice read)
+ * allocator is asked, the {@code ReadPathHeadHandler} counts each ring buffer slice read)
  * (once each, whichever way the read loop ends: data, EOF or an error such as a reset),
- * the {@link ReadPathHeadHandler} counts the bytes read from the socket (on both read
+ * the {@code ReadPathHeadHandler} counts the bytes read from the socket (on both read
  * paths) and, on io_uring, the ring buffer slices read and the ring exhaustions;
- * {@link PartialFrame} counts incomplete frames.
+ * {@code PartialFrame} counts incomplete frames.
  */
 public final class ReadPathStats {
 

@@ -12,7 +12,7 @@ public enum ReadSizing {
 
 	/**
 	 * Reads sized from what reads return, as Netty's adaptive allocator sizes stock
-	 * grpc-java's ({@link AdaptiveReadSize}: growing to the largest read size while bytes
+	 * grpc-java's ({@code AdaptiveReadSize}: growing to the largest read size while bytes
 	 * keep coming, shrinking when wakeups bring little), never smaller than what the
 	 * frame being read misses, several per wakeup as in Netty's usual read loop; on
 	 * epoll, {@code SO_RCVLOWAT} is raised only for a peer that trickles inside one

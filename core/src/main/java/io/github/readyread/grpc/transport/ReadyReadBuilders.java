@@ -4,6 +4,7 @@ import java.util.Locale;
 
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
+import io.github.readyread.grpc.transport.internal.GrpcNettyBridge;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.ServerBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;

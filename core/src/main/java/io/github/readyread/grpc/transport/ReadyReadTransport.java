@@ -7,6 +7,10 @@ import java.util.function.Supplier;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
+import io.github.readyread.grpc.transport.internal.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
+import io.github.readyread.grpc.transport.internal.ReadyReadNegotiators;
+import io.github.readyread.grpc.transport.internal.RecordLayerNegotiator;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelHandler;
@@ -79,7 +83,8 @@ public final class ReadyReadTransport {
 		Registration channel = register(owner, target, GrpcNettyBridge.installedSecurity(builder), security);
 		this.eventLoops.configure(builder, this.pool.allocator());
 		if (!(security instanceof TransportSecurity.Kept)) {
-			GrpcNettyBridge.install(builder, negotiator(false, security, channel.stats()),
+			GrpcNettyBridge.install(builder,
+					negotiator(false, security, channel.stats(), ConnectionInstrumentation.NONE),
 					security instanceof TransportSecurity.Alts);
 		}
 		return channel;
@@ -94,10 +99,39 @@ public final class ReadyReadTransport {
 	 * {@link TransportSecurity})
 	 */
 	public Registration configure(NettyServerBuilder builder, TransportSecurity security) {
+		return configure(builder, security, ConnectionInstrumentation.NONE);
+	}
+
+	/**
+	 * Configures the server builder, after the application has set its security, with
+	 * handlers an instrumentation adds to each connection (for benchmarks and tests).
+	 * @param builder the builder
+	 * @param security what the application asked for the server's connections
+	 * @param instrumentation the handlers to add
+	 * @return the server's registration
+	 * @throws IllegalStateException if {@code security} does not fit the builder's (see
+	 * {@link TransportSecurity})
+	 * @throws IllegalArgumentException if {@code instrumentation} adds handlers to
+	 * {@link TransportSecurity#kept() kept} security (no negotiator of the transport's
+	 * own to add them), or a plaintext handler on the ready read path
+	 */
+	public Registration configure(NettyServerBuilder builder, TransportSecurity security,
+			ConnectionInstrumentation instrumentation) {
+		if (instrumentation == null) {
+			throw new NullPointerException("instrumentation is required");
+		}
+		if (security instanceof TransportSecurity.Kept && !instrumentation.isNone()) {
+			throw new IllegalArgumentException("Kept security runs the application's negotiator: instrumentation"
+					+ " handlers need the transport's own negotiator (plaintext or ALTS)");
+		}
+		if (this.settings.readPath() == ReadPath.READY && instrumentation.plaintextHandler() != null) {
+			throw new IllegalArgumentException("A plaintext handler needs the conventional read path:"
+					+ " on the ready read path the frame aligner is where the bytes are plaintext HTTP/2");
+		}
 		Registration server = register(Owner.server(), "", GrpcNettyBridge.installedSecurity(builder), security);
 		this.eventLoops.configure(builder, this.pool.allocator());
 		if (!(security instanceof TransportSecurity.Kept)) {
-			GrpcNettyBridge.install(builder, negotiator(true, security, server.stats()),
+			GrpcNettyBridge.install(builder, negotiator(true, security, server.stats(), instrumentation),
 					security instanceof TransportSecurity.Alts);
 		}
 		return server;
@@ -124,21 +158,40 @@ public final class ReadyReadTransport {
 	}
 
 	/**
-	 * Our negotiator: the ALTS one prepared for the read path, or our plaintext one.
+	 * Our negotiator: the ALTS one prepared for the read path, or our plaintext one; with
+	 * the instrumentation's handlers, if any.
 	 */
-	private GrpcNettyBridge.Negotiator negotiator(boolean server, TransportSecurity security, ReadPathStats stats) {
+	private GrpcNettyBridge.Negotiator negotiator(boolean server, TransportSecurity security, ReadPathStats stats,
+			ConnectionInstrumentation instrumentation) {
 		boolean ready = this.settings.readPath() == ReadPath.READY;
+		Supplier<ChannelHandler> plaintextHandler = instrumentation.plaintextHandler();
+		GrpcNettyBridge.Negotiator negotiator;
 		if (security instanceof TransportSecurity.Alts alts) {
-			Supplier<ChannelHandler> aligner = ready ? () -> Http2FrameAligner.behindRecordDecoder(server, stats)
-					: null;
-			RecordLayerNegotiator negotiator = alts.negotiators().negotiator(stats, aligner);
-			return ready ? ReadyReadNegotiators.secured(negotiator, stats, this.settings.readBufferSize(),
-					this.settings.readSizing()) : ReadyReadNegotiators.counted(negotiator, stats);
+			Supplier<ChannelHandler> stage = ready ? () -> Http2FrameAligner.behindRecordDecoder(server, stats)
+					: plaintextHandler;
+			RecordLayerNegotiator secured = alts.negotiators().negotiator(stats, stage);
+			negotiator = ready ? ReadyReadNegotiators.secured(secured, stats, this.settings.readBufferSize(),
+					this.settings.readSizing()) : ReadyReadNegotiators.counted(secured, stats);
 		}
-		// The ready negotiator tracks its connections itself, as it prepares them.
-		GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.settings.readPath(), stats,
-				this.settings.readBufferSize(), this.settings.readSizing(), true);
-		return ready ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
+		else {
+			// The ready negotiator tracks its connections itself, as it prepares them.
+			GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.settings.readPath(), stats,
+					this.settings.readBufferSize(), this.settings.readSizing(), true);
+			negotiator = ready ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
+			if (plaintextHandler != null) {
+				// Added first before the read path adds its own: it ends up behind them,
+				// in
+				// front of gRPC's negotiation.
+				negotiator = ReadyReadNegotiators.beforeHandshake(negotiator,
+						(channel) -> channel.pipeline().addFirst(plaintextHandler.get()));
+			}
+		}
+		Supplier<ChannelHandler> headHandler = instrumentation.headHandler();
+		if (headHandler != null) {
+			negotiator = ReadyReadNegotiators.afterSetup(negotiator,
+					(channel) -> channel.pipeline().addFirst(headHandler.get()));
+		}
+		return negotiator;
 	}
 
 	/** The shared event loops and channel types. */

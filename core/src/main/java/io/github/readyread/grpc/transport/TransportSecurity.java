@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.transport;
 
+import io.github.readyread.grpc.transport.internal.RecordLayerNegotiator;
+
 /**
  * What the application asked for the connections of a client channel or of the server,
  * given to {@link ReadyReadTransport} with the builder:
@@ -25,8 +27,9 @@ public sealed interface TransportSecurity
 	}
 
 	/**
-	 * ALTS, whose negotiators {@code negotiators} makes (see
-	 * {@code io.github.readyread.grpc.alts.AltsChannelSecurity}).
+	 * ALTS, whose negotiators {@code negotiators} makes: applications get it from
+	 * {@code io.github.readyread.grpc.alts.AltsChannelSecurity}; the factory's type is
+	 * not API.
 	 * @param negotiators makes the negotiator of the owner's connections
 	 * @return the security
 	 */

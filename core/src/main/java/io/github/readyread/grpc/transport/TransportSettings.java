@@ -2,6 +2,8 @@ package io.github.readyread.grpc.transport;
 
 import java.time.Duration;
 
+import io.github.readyread.grpc.transport.internal.ReadyReadChannels;
+
 /**
  * How the ready-read transport runs: which Netty transport and how many event loop
  * threads

@@ -8,6 +8,9 @@ import java.util.concurrent.TimeUnit;
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.internal.AltsFrameSizes;
+import io.github.readyread.grpc.alts.internal.AltsNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsSettings;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.SecurityLevel;
@@ -87,7 +90,7 @@ class AltsEndToEndTests {
 			call.halfClose();
 			call.request(1);
 			io.grpc.Attributes attributes = response.get(10, TimeUnit.SECONDS);
-			assertThat(attributes.get(io.github.readyread.grpc.transport.GrpcNettyBridge.securityLevelKey()))
+			assertThat(attributes.get(io.github.readyread.grpc.transport.internal.GrpcNettyBridge.securityLevelKey()))
 				.isEqualTo(SecurityLevel.PRIVACY_AND_INTEGRITY);
 			assertThat(AltsPeer.fromAttributes(attributes))
 				.isEqualTo(new AltsPeer("default@test", "c@test", "ALTSRP_GCM_AES128_REKEY", AltsFrameSizes.DEFAULT));

@@ -19,6 +19,8 @@ import com.google.common.util.concurrent.ListenableFuture;
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
+import io.github.readyread.grpc.alts.internal.AltsNegotiator;
+import io.github.readyread.grpc.alts.internal.AltsSettings;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;

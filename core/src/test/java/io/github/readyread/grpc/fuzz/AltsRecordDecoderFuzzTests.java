@@ -7,10 +7,10 @@ import java.util.List;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.github.readyread.grpc.alts.AltsCrypter;
-import io.github.readyread.grpc.alts.AltsFrameSizes;
-import io.github.readyread.grpc.alts.AltsProtocol;
-import io.github.readyread.grpc.alts.AltsRecordDecoder;
+import io.github.readyread.grpc.alts.internal.AltsCrypter;
+import io.github.readyread.grpc.alts.internal.AltsFrameSizes;
+import io.github.readyread.grpc.alts.internal.AltsProtocol;
+import io.github.readyread.grpc.alts.internal.AltsRecordDecoder;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

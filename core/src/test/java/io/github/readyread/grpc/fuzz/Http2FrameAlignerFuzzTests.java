@@ -9,8 +9,8 @@ import java.util.zip.CRC32C;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.github.readyread.grpc.transport.Http2FrameAligner;
 import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
+import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;

@@ -8,6 +8,8 @@ import java.util.function.Supplier;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
+import io.github.readyread.grpc.transport.internal.GrpcNettyBridge;
+import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
 import io.grpc.netty.NegotiationType;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;

@@ -87,7 +87,7 @@ public final class EmbeddedHandshaker implements AutoCloseable {
 
 	/**
 	 * A channel to the handshaker, for
-	 * {@link io.github.readyread.grpc.alts.AltsSettings}; closed with this.
+	 * {@link io.github.readyread.grpc.alts.internal.AltsSettings}; closed with this.
 	 */
 	public ManagedChannel channel() {
 		return this.channel;

@@ -21,7 +21,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 import com.google.protobuf.ByteString;
-import io.github.readyread.grpc.alts.AltsProtocol;
+import io.github.readyread.grpc.alts.internal.AltsProtocol;
 import io.grpc.Status;
 import io.grpc.alts.internal.HandshakeProtocol;
 import io.grpc.alts.internal.HandshakerReq;

@@ -6,9 +6,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.ByteString;
-import io.github.readyread.grpc.alts.AltsFrameSizes;
-import io.github.readyread.grpc.alts.AltsFuzzAccess;
-import io.github.readyread.grpc.alts.AltsProtocol;
+import io.github.readyread.grpc.alts.internal.AltsFrameSizes;
+import io.github.readyread.grpc.alts.internal.AltsFuzzAccess;
+import io.github.readyread.grpc.alts.internal.AltsProtocol;
 import io.grpc.Status;
 import io.grpc.alts.internal.HandshakeProtocol;
 import io.grpc.alts.internal.HandshakerReq;

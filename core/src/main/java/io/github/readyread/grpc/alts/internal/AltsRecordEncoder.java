@@ -1,0 +1,181 @@
+package io.github.readyread.grpc.alts.internal;
+
+import java.nio.channels.ClosedChannelException;
+import java.security.GeneralSecurityException;
+import java.util.ArrayDeque;
+
+import io.grpc.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.UnsupportedMessageTypeException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.PromiseCombiner;
+
+/**
+ * Protects written plaintext into ALTS record frames when the channel is flushed.
+ *
+ * <pre>
+ *   write(a) write(b) flush()  -&gt;  [len|6|enc(a+b part 1)|tag] [len|6|enc(part 2)|tag] ...
+ * </pre>
+ *
+ * Writes are queued until flush, like grpc-java's {@code TsiFrameHandler}, so small
+ * writes share frames; each frame is at most the negotiated size and is allocated from
+ * the channel's allocator. A write's promise completes when every frame carrying its
+ * bytes is written. Queued writes are released and failed on close and removal.
+ */
+final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
+
+	private final AltsCrypter crypter;
+
+	private final int maxFrameSize;
+
+	private final int maxPlaintextPerFrame;
+
+	private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
+
+	private long pendingBytes;
+
+	private boolean closed;
+
+	/**
+	 * An encoder of frames of at most {@code maxFrameSize} bytes.
+	 * @param crypter the sending crypter of this connection
+	 * @param maxFrameSize negotiated maximum size of a whole frame, header included
+	 */
+	AltsRecordEncoder(AltsCrypter crypter, int maxFrameSize) {
+		if (crypter == null) {
+			throw new NullPointerException("crypter is required");
+		}
+		if (maxFrameSize <= AltsRecordDecoder.HEADER_BYTES + AltsCrypter.TAG_LENGTH
+				|| maxFrameSize > AltsFrameSizes.HARD_LIMIT) {
+			throw new IllegalArgumentException("maxFrameSize out of range: " + maxFrameSize);
+		}
+		this.crypter = crypter;
+		this.maxFrameSize = maxFrameSize;
+		this.maxPlaintextPerFrame = maxFrameSize - AltsRecordDecoder.HEADER_BYTES - AltsCrypter.TAG_LENGTH;
+	}
+
+	int maxFrameSize() {
+		return this.maxFrameSize;
+	}
+
+	@Override
+	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+		if (!(msg instanceof ByteBuf buf)) {
+			ReferenceCountUtil.release(msg);
+			promise.setFailure(new UnsupportedMessageTypeException(msg, ByteBuf.class));
+			return;
+		}
+		if (this.closed) {
+			buf.release();
+			promise.setFailure(new ClosedChannelException());
+			return;
+		}
+		this.pending.add(new PendingWrite(buf, promise));
+		this.pendingBytes += buf.readableBytes();
+	}
+
+	@Override
+	public void flush(ChannelHandlerContext ctx) {
+		if (this.pending.isEmpty()) {
+			ctx.flush();
+			return;
+		}
+		PromiseCombiner frames = new PromiseCombiner(ctx.executor());
+		ChannelPromise[] promises = new ChannelPromise[this.pending.size()];
+		int promiseCount = 0;
+		long remaining = this.pendingBytes;
+		try {
+			while (remaining > 0) {
+				int plain = (int) Math.min(remaining, this.maxPlaintextPerFrame);
+				ByteBuf frame = ctx.alloc()
+					.directBuffer(AltsRecordDecoder.HEADER_BYTES + plain + AltsCrypter.TAG_LENGTH);
+				try {
+					frame.writeIntLE(4 + plain + AltsCrypter.TAG_LENGTH);
+					frame.writeIntLE(AltsRecordDecoder.FRAME_TYPE);
+					int offset = frame.writerIndex();
+					int left = plain;
+					while (left > 0) {
+						PendingWrite head = this.pending.peek();
+						int n = Math.min(left, head.buf.readableBytes());
+						frame.writeBytes(head.buf, n);
+						left -= n;
+						if (!head.buf.isReadable()) {
+							this.pending.poll();
+							head.buf.release();
+							promises[promiseCount++] = head.promise;
+						}
+					}
+					this.crypter.encryptInPlace(frame, offset, plain);
+					frame.writerIndex(offset + plain + AltsCrypter.TAG_LENGTH);
+				}
+				catch (GeneralSecurityException | RuntimeException ex) {
+					frame.release();
+					throw ex;
+				}
+				remaining -= plain;
+				this.pendingBytes -= plain;
+				frames.add(ctx.write(frame));
+			}
+			// Empty writes left at the head carry no bytes and complete with this flush.
+			while (!this.pending.isEmpty() && !this.pending.peek().buf.isReadable()) {
+				PendingWrite empty = this.pending.poll();
+				empty.buf.release();
+				promises[promiseCount++] = empty.promise;
+			}
+		}
+		catch (GeneralSecurityException | RuntimeException ex) {
+			Status status = Status.INTERNAL.withDescription("ALTS record protection failed: " + ex.getMessage())
+				.withCause(ex);
+			for (int i = 0; i < promiseCount; i++) {
+				promises[i].tryFailure(status.asRuntimeException());
+			}
+			failPending(status.asRuntimeException());
+			ctx.flush();
+			ctx.fireExceptionCaught(status.asRuntimeException());
+			return;
+		}
+		ChannelPromise all = ctx.newPromise();
+		int count = promiseCount;
+		all.addListener((future) -> {
+			for (int i = 0; i < count; i++) {
+				if (future.isSuccess()) {
+					promises[i].trySuccess();
+				}
+				else {
+					promises[i].tryFailure(future.cause());
+				}
+			}
+		});
+		frames.finish(all);
+		ctx.flush();
+	}
+
+	@Override
+	public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+		this.closed = true;
+		failPending(new ClosedChannelException());
+		ctx.close(promise);
+	}
+
+	@Override
+	public void handlerRemoved(ChannelHandlerContext ctx) {
+		this.closed = true;
+		failPending(new ClosedChannelException());
+	}
+
+	private void failPending(Throwable cause) {
+		PendingWrite write;
+		while ((write = this.pending.poll()) != null) {
+			write.buf.release();
+			write.promise.tryFailure(cause);
+		}
+		this.pendingBytes = 0;
+	}
+
+	private record PendingWrite(ByteBuf buf, ChannelPromise promise) {
+	}
+
+}

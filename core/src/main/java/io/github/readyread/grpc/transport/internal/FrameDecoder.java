@@ -1,0 +1,432 @@
+package io.github.readyread.grpc.transport.internal;
+
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Base of the read path's length-prefixed frame decoders (the HTTP/2 frame aligner, the
+ * ALTS record decoder): subclasses say how long a frame is and what a whole one means;
+ * this owns everything that happens between reads.
+ *
+ * <pre>
+ *   read buffer [ prefix? | frame | frame | ... | head of next frame ]  released in its channelRead
+ *                           \_ wholeFrame(in)        \_ copied: header into a field,
+ *                                                       payload into a PartialFrame (exact size)
+ *   next reads  [ rest of that frame | frame | ... ]
+ *                 \_ heldFrame(header, payload)
+ * </pre>
+ *
+ * <p>
+ * Owned here: the header of an incomplete frame (in a field) and its payload bytes (a
+ * {@link PartialFrame}: exact-size copies, never a retained slice of a read buffer across
+ * a wait); the connection's {@link ReadDemand}, given in the constructor and updated
+ * after every read when this is the outermost decoder; and every release path
+ * ({@code handlerRemoved}, {@code channelInactive}, a subclass that stops or fails). The
+ * incomplete-frame figures are counted by the {@link PartialFrame}, nothing else.
+ */
+public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
+
+	private static final int READ_SIZE_WHEN_DONE = 4096;
+
+	private final int headerLength;
+
+	private final int lengthFieldEnd;
+
+	private final @Nullable ReadDemand demand;
+
+	private final ReadPathStats stats;
+
+	private final byte[] header;
+
+	private final ByteBuf headerView;
+
+	private int headerFill;
+
+	private int payloadLength;
+
+	private int prefixRemaining;
+
+	private @Nullable PartialFrame partial;
+
+	private boolean passThrough;
+
+	private boolean closed;
+
+	/**
+	 * A decoder of frames laid out as the arguments say.
+	 * @param headerLength bytes of a frame header
+	 * @param lengthFieldEnd header bytes needed to know the payload length (checked as
+	 * soon as they are there)
+	 * @param prefixLength bytes passed on whole before the first frame (a protocol
+	 * preface), 0 for none
+	 * @param demand the connection's demand if this is its outermost decoder, else
+	 * {@code null}
+	 * @param stats where incomplete frames are counted
+	 */
+	protected FrameDecoder(int headerLength, int lengthFieldEnd, int prefixLength, @Nullable ReadDemand demand,
+			ReadPathStats stats) {
+		if (headerLength < 1 || lengthFieldEnd < 1 || lengthFieldEnd > headerLength || prefixLength < 0) {
+			throw new IllegalArgumentException("Invalid header layout: header " + headerLength + ", length field end "
+					+ lengthFieldEnd + ", prefix " + prefixLength);
+		}
+		if (stats == null) {
+			throw new NullPointerException("stats is required");
+		}
+		this.headerLength = headerLength;
+		this.lengthFieldEnd = lengthFieldEnd;
+		this.prefixRemaining = prefixLength;
+		this.demand = demand;
+		this.stats = stats;
+		this.header = new byte[headerLength];
+		this.headerView = Unpooled.wrappedBuffer(this.header);
+	}
+
+	/**
+	 * The payload length of the frame whose header starts at {@code index}, called as
+	 * soon as the length field is there; -1 if the header is not acceptable, after
+	 * calling {@link #fail} or {@link #stepAside}.
+	 * @param ctx the decoder's context
+	 * @param buffer holds at least the length field from {@code index}
+	 * @param index where the header starts
+	 * @return bytes after the header, or -1
+	 */
+	protected abstract int payloadLength(ChannelHandlerContext ctx, ByteBuf buffer, int index);
+
+	/**
+	 * Checks a complete header; false after calling {@link #fail} or {@link #stepAside}.
+	 */
+	protected boolean headerComplete(ChannelHandlerContext ctx, ByteBuf buffer, int index) {
+		return true;
+	}
+
+	/**
+	 * A whole frame inside the read buffer, at its reader index: consume exactly its
+	 * header and payload (pass them on, or remember where they start for
+	 * {@link #endOfWholeFrames}).
+	 * @param ctx the decoder's context
+	 * @param in the read buffer, released by this class
+	 * @param payloadLength bytes after the header
+	 */
+	protected abstract void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int payloadLength);
+
+	/**
+	 * Called once per read before its whole frames, if any, are handed to
+	 * {@link #wholeFrame}: {@code in} holds them from its reader index (then perhaps the
+	 * head of a frame it leaves incomplete); read it, do not consume it.
+	 * @param in the read buffer
+	 */
+	protected void wholeFramesAhead(ByteBuf in) {
+	}
+
+	/**
+	 * A frame that arrived over several reads.
+	 * @param ctx the decoder's context
+	 * @param header its header bytes, valid during this call only
+	 * @param payload its payload, now the callee's: an exact-size copy, or a retained
+	 * slice of the current read buffer if all of it came in this read
+	 * @param copied whether {@code payload} is a copy of its own
+	 */
+	protected abstract void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied);
+
+	/**
+	 * Called before the decoder copies the head of an incomplete frame, steps aside or
+	 * returns from a read: pass on what {@link #wholeFrame} kept back. False if the
+	 * decoder was removed or closed meanwhile.
+	 */
+	protected boolean endOfWholeFrames(ChannelHandlerContext ctx, ByteBuf in) {
+		return true;
+	}
+
+	/** Bytes of the incomplete frame held (header included). */
+	public int heldBytes() {
+		return this.headerFill + heldPayloadBytes();
+	}
+
+	/** Whether the decoder stepped aside and passes everything on as it comes. */
+	public boolean isPassingThrough() {
+		return this.passThrough;
+	}
+
+	/** Header bytes of the incomplete frame received so far. */
+	protected final int heldHeaderBytes() {
+		return this.headerFill;
+	}
+
+	/** Payload bytes of the incomplete frame received so far. */
+	protected final int heldPayloadBytes() {
+		return (this.partial != null) ? this.partial.readableBytes() : 0;
+	}
+
+	/** Payload length of the incomplete frame, once its header is complete. */
+	protected final int heldPayloadLength() {
+		return this.payloadLength;
+	}
+
+	protected final int headerLength() {
+		return this.headerLength;
+	}
+
+	/** Whether this decoder stopped (closed, failed or removed). */
+	protected final boolean isClosed() {
+		return this.closed;
+	}
+
+	/**
+	 * Passes {@code message} on; false if the decoder was removed or closed meanwhile
+	 * (the rest of {@code in} is then passed on or dropped).
+	 */
+	protected final boolean pass(ChannelHandlerContext ctx, Object message, ByteBuf in) {
+		ctx.fireChannelRead(message);
+		return stillDecoding(ctx, in);
+	}
+
+	/**
+	 * Stops decoding for good and passes on, from now on, everything as it comes: the
+	 * held header bytes and the rest of this read first.
+	 */
+	protected final void stepAside() {
+		this.passThrough = true;
+	}
+
+	/**
+	 * Stops decoding and releases what is held; later reads are dropped. The subclass
+	 * reports the failure and closes the channel.
+	 */
+	protected final void stop() {
+		this.closed = true;
+		releasePartial();
+		stopped();
+	}
+
+	/**
+	 * Called when decoding stops (closed, failed or removed): release anything kept
+	 * between {@link #wholeFrame} or {@link #heldFrame} and {@link #endOfWholeFrames}.
+	 */
+	protected void stopped() {
+	}
+
+	@Override
+	public void handlerAdded(ChannelHandlerContext ctx) {
+		updateDemand();
+	}
+
+	@Override
+	public void handlerRemoved(ChannelHandlerContext ctx) {
+		stop();
+	}
+
+	@Override
+	public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+		stop();
+		ctx.fireChannelInactive();
+	}
+
+	@Override
+	public final void channelRead(ChannelHandlerContext ctx, Object msg) {
+		if (!(msg instanceof ByteBuf in) || this.passThrough) {
+			ctx.fireChannelRead(msg);
+			return;
+		}
+		if (this.closed) {
+			in.release();
+			return;
+		}
+		try {
+			decode(ctx, in);
+		}
+		catch (RuntimeException ex) {
+			stop();
+			throw ex;
+		}
+		finally {
+			in.release();
+		}
+		updateDemand();
+	}
+
+	private void decode(ChannelHandlerContext ctx, ByteBuf in) {
+		if (this.prefixRemaining > 0) {
+			int n = Math.min(this.prefixRemaining, in.readableBytes());
+			partial(ctx).append(in, n);
+			this.prefixRemaining -= n;
+			if (this.prefixRemaining > 0 || !pass(ctx, partial(ctx).take(), in)) {
+				return;
+			}
+		}
+		if (this.headerFill > 0 && !completeHeld(ctx, in)) {
+			return;
+		}
+		if (in.isReadable()) {
+			wholeFramesAhead(in);
+		}
+		while (in.isReadable()) {
+			int readable = in.readableBytes();
+			int start = in.readerIndex();
+			if (readable < this.lengthFieldEnd) {
+				holdHeader(ctx, in);
+				return;
+			}
+			int length = payloadLength(ctx, in, start);
+			if (length < 0) {
+				rejected(ctx, in);
+				return;
+			}
+			if (readable < this.headerLength) {
+				// The length field is in: completeHeld reads it only when the held
+				// bytes stop short of it.
+				this.payloadLength = length;
+				holdHeader(ctx, in);
+				return;
+			}
+			if (!headerComplete(ctx, in, start)) {
+				rejected(ctx, in);
+				return;
+			}
+			if (readable < this.headerLength + length) {
+				if (!endOfWholeFrames(ctx, in)) {
+					return;
+				}
+				in.readBytes(this.header);
+				this.headerFill = this.headerLength;
+				this.payloadLength = length;
+				partial(ctx).append(in, in.readableBytes());
+				return;
+			}
+			wholeFrame(ctx, in, length);
+			if (!stillDecoding(ctx, in)) {
+				return;
+			}
+		}
+		endOfWholeFrames(ctx, in);
+	}
+
+	/**
+	 * Whether decoding goes on after a frame was handed over: if the decoder was removed
+	 * meanwhile, the rest of {@code in} is passed on; if it stopped, dropped.
+	 */
+	private boolean stillDecoding(ChannelHandlerContext ctx, ByteBuf in) {
+		if (ctx.isRemoved()) {
+			if (in.isReadable()) {
+				ctx.fireChannelRead(in.readRetainedSlice(in.readableBytes()));
+			}
+			return false;
+		}
+		if (this.closed) {
+			in.skipBytes(in.readableBytes());
+			return false;
+		}
+		return true;
+	}
+
+	private void holdHeader(ChannelHandlerContext ctx, ByteBuf in) {
+		if (!endOfWholeFrames(ctx, in)) {
+			return;
+		}
+		this.headerFill = in.readableBytes();
+		in.readBytes(this.header, 0, this.headerFill);
+	}
+
+	/**
+	 * Completes the frame whose start arrived earlier; false if it is still incomplete or
+	 * the rest of {@code in} was dealt with otherwise.
+	 */
+	private boolean completeHeld(ChannelHandlerContext ctx, ByteBuf in) {
+		if (this.headerFill < this.headerLength) {
+			int before = this.headerFill;
+			int n = Math.min(this.headerLength - this.headerFill, in.readableBytes());
+			in.readBytes(this.header, this.headerFill, n);
+			this.headerFill += n;
+			if (before < this.lengthFieldEnd && this.headerFill >= this.lengthFieldEnd) {
+				int length = payloadLength(ctx, this.headerView, 0);
+				if (length < 0) {
+					rejected(ctx, in);
+					return false;
+				}
+				this.payloadLength = length;
+			}
+			if (this.headerFill < this.headerLength) {
+				return false;
+			}
+			if (!headerComplete(ctx, this.headerView, 0)) {
+				rejected(ctx, in);
+				return false;
+			}
+		}
+		int held = heldPayloadBytes();
+		int missing = this.payloadLength - held;
+		if (in.readableBytes() < missing) {
+			partial(ctx).append(in, in.readableBytes());
+			return false;
+		}
+		ByteBuf payload;
+		boolean copied = held > 0 || missing == 0;
+		if (copied) {
+			payload = partial(ctx).takeWith(in, missing);
+		}
+		else {
+			payload = in.readRetainedSlice(missing);
+		}
+		this.headerFill = 0;
+		heldFrame(ctx, this.headerView, payload, copied);
+		return stillDecoding(ctx, in);
+	}
+
+	private void rejected(ChannelHandlerContext ctx, ByteBuf in) {
+		if (!this.passThrough) {
+			in.skipBytes(in.readableBytes());
+			return;
+		}
+		if (!endOfWholeFrames(ctx, in)) {
+			return;
+		}
+		releasePartial();
+		if (this.headerFill > 0) {
+			ByteBuf held = ctx.alloc().buffer(this.headerFill, this.headerFill);
+			held.writeBytes(this.header, 0, this.headerFill);
+			this.headerFill = 0;
+			ctx.fireChannelRead(held);
+		}
+		if (in.isReadable()) {
+			ctx.fireChannelRead(in.readRetainedSlice(in.readableBytes()));
+		}
+	}
+
+	private PartialFrame partial(ChannelHandlerContext ctx) {
+		if (this.partial == null) {
+			this.partial = new PartialFrame(ctx.alloc(), this.stats);
+		}
+		return this.partial;
+	}
+
+	private void releasePartial() {
+		if (this.partial != null) {
+			this.partial.release();
+			this.partial = null;
+		}
+	}
+
+	private void updateDemand() {
+		if (this.demand == null) {
+			return;
+		}
+		if (this.passThrough || this.closed) {
+			this.demand.await(1, READ_SIZE_WHEN_DONE);
+		}
+		else if (this.prefixRemaining > 0) {
+			this.demand.await(this.prefixRemaining, this.prefixRemaining + this.headerLength);
+		}
+		else if (this.headerFill < this.headerLength) {
+			int missing = this.headerLength - this.headerFill;
+			this.demand.await(missing, missing);
+		}
+		else {
+			int missing = this.payloadLength - heldPayloadBytes();
+			this.demand.await(missing, missing + this.headerLength);
+		}
+	}
+
+}

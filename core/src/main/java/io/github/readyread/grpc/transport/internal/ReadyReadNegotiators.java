@@ -1,0 +1,267 @@
+package io.github.readyread.grpc.transport.internal;
+
+import java.util.function.Consumer;
+
+import io.github.readyread.grpc.transport.ReadPath;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadSizing;
+import io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+
+/**
+ * Plaintext (h2c) negotiators for gRPC channels and servers, with the ready-read path or
+ * gRPC's usual one.
+ *
+ * <pre>
+ *   READY:        [ReadPathHeadHandler] [Http2FrameAligner] [grpc HTTP/2 handler]
+ *   CONVENTIONAL: [ReadPathHeadHandler, counting only]      [grpc HTTP/2 handler]
+ * </pre>
+ *
+ * <p>
+ * Install one with {@link GrpcNettyBridge#install}: for example
+ * {@code GrpcNettyBridge.install(serverBuilder, ReadyReadNegotiators.plaintextServer(ReadPath.READY, stats), false)}.
+ */
+public final class ReadyReadNegotiators {
+
+	private static final int HANDSHAKE_READ_SIZE = 4096;
+
+	private ReadyReadNegotiators() {
+	}
+
+	/**
+	 * Negotiator for the connections of a client channel, with the default largest read
+	 * ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
+	 */
+	public static GrpcNettyBridge.Negotiator plaintextClient(ReadPath readPath, ReadPathStats stats) {
+		return plaintext(false, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, true);
+	}
+
+	/**
+	 * Negotiator for the connections a server accepts, with the default largest read
+	 * ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
+	 */
+	public static GrpcNettyBridge.Negotiator plaintextServer(ReadPath readPath, ReadPathStats stats) {
+		return plaintext(true, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, true);
+	}
+
+	/**
+	 * As {@link #plaintext(boolean, ReadPath, ReadPathStats, int, boolean)} with the
+	 * default largest read ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			boolean lowWaterMark) {
+		return plaintext(server, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, lowWaterMark);
+	}
+
+	/**
+	 * As {@link #plaintext(boolean, ReadPath, ReadPathStats, int, ReadSizing, boolean)}
+	 * with {@link ReadSizing#ADAPTIVE} reads.
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			int maxReadSize, boolean lowWaterMark) {
+		return plaintext(server, readPath, stats, maxReadSize, ReadSizing.ADAPTIVE, lowWaterMark);
+	}
+
+	/**
+	 * Negotiator with every choice open. Either read path counts its connections and the
+	 * bytes they read in {@code stats}.
+	 * @param server whether it serves accepted connections
+	 * @param readPath how connections read
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer (ready-read only)
+	 * @param sizing how large reads are (ready-read only)
+	 * @param lowWaterMark whether epoll connections use {@code SO_RCVLOWAT} (ready-read
+	 * only)
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			int maxReadSize, ReadSizing sizing, boolean lowWaterMark) {
+		if (readPath == null || stats == null || sizing == null) {
+			throw new NullPointerException("readPath, stats and sizing are required");
+		}
+		if (maxReadSize < 1) {
+			throw new IllegalArgumentException("maxReadSize must be positive, was " + maxReadSize);
+		}
+		if (readPath == ReadPath.CONVENTIONAL) {
+			return counted(
+					(grpcHandler) -> GrpcNettyBridge.waitUntilActive(
+							GrpcNettyBridge.grpcNegotiationHandler(grpcHandler), grpcHandler.getNegotiationLogger()),
+					stats);
+		}
+		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, sizing, lowWaterMark,
+				grpcHandler);
+	}
+
+	/**
+	 * Wraps a negotiator for the conventional read path: each connection is counted (the
+	 * connection and the bytes it reads, see {@link ReadyReadChannels#track}) before the
+	 * negotiator's handler is added.
+	 * @param negotiator the negotiator
+	 * @param stats the owner's figures
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator counted(GrpcNettyBridge.Negotiator negotiator, ReadPathStats stats) {
+		if (stats == null) {
+			throw new NullPointerException("stats is required");
+		}
+		return beforeHandshake(negotiator, (channel) -> ReadyReadChannels.track(channel, stats));
+	}
+
+	/**
+	 * Wraps the negotiator of a secure (record-layer) protocol for the ready read path:
+	 * each connection is prepared (demand-sized reads, epoll low-water mark, figures)
+	 * before the handshake starts, and the negotiator is given the connection's demand
+	 * for its record decoder; the secure negotiator puts
+	 * {@link Http2FrameAligner#behindRecordDecoder} behind that decoder.
+	 * @param negotiator the secure negotiator
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator secured(RecordLayerNegotiator negotiator, ReadPathStats stats,
+			int maxReadSize) {
+		return secured(negotiator, stats, maxReadSize, ReadSizing.ADAPTIVE);
+	}
+
+	/**
+	 * As {@link #secured(RecordLayerNegotiator, ReadPathStats, int)} with the read sizing
+	 * chosen.
+	 * @param negotiator the secure negotiator
+	 * @param stats the owner's figures
+	 * @param maxReadSize largest read buffer
+	 * @param sizing how large reads are
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator secured(RecordLayerNegotiator negotiator, ReadPathStats stats,
+			int maxReadSize, ReadSizing sizing) {
+		if (negotiator == null || stats == null || sizing == null) {
+			throw new NullPointerException("negotiator and stats are required");
+		}
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), stats, maxReadSize, sizing, true);
+						// Handshake messages are small and come whole; the record decoder
+						// sizes reads to records once the handshake is done.
+						demand.await(1, HANDSHAKE_READ_SIZE);
+						ctx.pipeline().replace(this, null, negotiator.newHandler(grpcHandler, demand));
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
+	}
+
+	/**
+	 * Wraps a negotiator so that {@code setup} runs on each new connection before the
+	 * negotiator's own handler is added.
+	 * @param negotiator the negotiator
+	 * @param setup what to do with each new channel
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator beforeHandshake(GrpcNettyBridge.Negotiator negotiator,
+			Consumer<Channel> setup) {
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				ChannelHandler next = negotiator.newHandler(grpcHandler);
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						setup.accept(ctx.channel());
+						ctx.pipeline().replace(this, null, next);
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
+	}
+
+	/**
+	 * Wraps a negotiator so that {@code setup} runs on each new connection once the
+	 * negotiator's own handler was added (and so once the read path put its handlers in
+	 * place): a handler {@code setup} adds first stays first.
+	 * @param negotiator the negotiator
+	 * @param setup what to do with each new channel
+	 * @return the wrapping negotiator
+	 */
+	public static GrpcNettyBridge.Negotiator afterSetup(GrpcNettyBridge.Negotiator negotiator,
+			Consumer<Channel> setup) {
+		return new GrpcNettyBridge.Negotiator() {
+			@Override
+			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+				ChannelHandler next = negotiator.newHandler(grpcHandler);
+				return new ChannelHandlerAdapter() {
+					@Override
+					public void handlerAdded(ChannelHandlerContext ctx) {
+						Channel channel = ctx.channel();
+						ctx.pipeline().replace(this, null, next);
+						setup.accept(channel);
+					}
+				};
+			}
+
+			@Override
+			public void close() {
+				negotiator.close();
+			}
+		};
+	}
+
+	/**
+	 * Prepares the channel, puts the aligner in front of where gRPC's handler will be,
+	 * then gives way to gRPC's plaintext negotiation.
+	 */
+	private static final class ReadyReadSetupHandler extends ChannelHandlerAdapter {
+
+		private final boolean server;
+
+		private final ReadPathStats stats;
+
+		private final int maxReadSize;
+
+		private final ReadSizing sizing;
+
+		private final boolean lowWaterMark;
+
+		private final GrpcHttp2ConnectionHandler grpcHandler;
+
+		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, ReadSizing sizing,
+				boolean lowWaterMark, GrpcHttp2ConnectionHandler grpcHandler) {
+			this.server = server;
+			this.stats = stats;
+			this.maxReadSize = maxReadSize;
+			this.sizing = sizing;
+			this.lowWaterMark = lowWaterMark;
+			this.grpcHandler = grpcHandler;
+		}
+
+		@Override
+		public void handlerAdded(ChannelHandlerContext ctx) {
+			ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.sizing,
+					this.lowWaterMark);
+			Http2FrameAligner aligner = ReadyReadChannels.isIoUringSocket(ctx.channel())
+					? Http2FrameAligner.outermostOnSharedBuffers(this.server, demand, this.stats)
+					: Http2FrameAligner.outermost(this.server, demand, this.stats);
+			ctx.pipeline().addBefore(ctx.name(), null, aligner);
+			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
+					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());
+			ctx.pipeline().replace(this, null, next);
+		}
+
+	}
+
+}

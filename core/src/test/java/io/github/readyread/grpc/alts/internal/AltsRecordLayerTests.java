@@ -1,0 +1,532 @@
+package io.github.readyread.grpc.alts.internal;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
+import io.github.readyread.grpc.transport.internal.ReadDemand;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.alts.internal.StockAltsRecords;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * Tests for {@link AltsRecordDecoder} and {@link AltsRecordEncoder} on an
+ * {@link EmbeddedChannel}, against grpc-java's own frame protector.
+ */
+class AltsRecordLayerTests {
+
+	private final PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
+
+	private final ReadPathStats stats = new ReadPathStats("test");
+
+	private final Random random = new Random(7);
+
+	private final byte[] key = bytes(AltsProtocol.KEY_LENGTH);
+
+	private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+	@AfterEach
+	void everythingReleased() {
+		for (EmbeddedChannel channel : this.channels) {
+			channel.finishAndReleaseAll();
+		}
+		this.alloc.trimCurrentThreadCache();
+		assertThat(this.alloc.pinnedDirectMemory()).isZero();
+		assertThat(this.stats.incompleteBytes()).isZero();
+		assertThat(this.stats.incompletePinnedBytes()).isZero();
+	}
+
+	@Test
+	void decodesGrpcJavaFramesDeliveredWholeOrByteByByte() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(50_000);
+		byte[] frames = stock.protect(plaintext);
+		assertThat(frames.length).isGreaterThan(3 * AltsFrameSizes.DEFAULT);
+		EmbeddedChannel channel = decoderChannel();
+		ByteBuf whole = this.alloc.directBuffer(frames.length).writeBytes(frames);
+		channel.writeInbound(whole);
+		assertThat(whole.refCnt()).isZero();
+		assertThat(readAll(channel)).isEqualTo(plaintext);
+
+		byte[] more = bytes(20_000);
+		byte[] moreFrames = stock.protect(more);
+		for (byte b : moreFrames) {
+			channel.writeInbound(this.alloc.directBuffer(1).writeByte(b));
+		}
+		assertThat(readAll(channel)).isEqualTo(more);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void theRecordsOfACompositeReadGoOnAsOneBufferOfTheirPlaintextsSize() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] first = bytes(3000);
+		byte[] second = bytes(7);
+		byte[] a = stock.protect(first);
+		byte[] b = stock.protect(second);
+		EmbeddedChannel channel = decoderChannel();
+		io.netty.buffer.CompositeByteBuf read = this.alloc.compositeDirectBuffer();
+		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 0, 1000));
+		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 1000, a.length - 1000).writeBytes(b));
+		channel.writeInbound(read);
+		assertThat(read.refCnt()).isZero();
+		assertOnePlaintext(channel, concat(first, second), first.length + second.length);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void theWholeRecordsOfOneReadGoOnAsOnePlaintextBufferOfTheirSize() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(40_000);
+		byte[] frames = stock.protect(plaintext);
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer(frames.length).writeBytes(frames));
+		// Three records: an HTTP/2 frame that crosses a record boundary stays whole.
+		assertOnePlaintext(channel, plaintext, plaintext.length);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void forGrpcsOwnHttp2DecoderEachRecordGoesOnInABufferOfItsPlaintextsSize() throws Exception {
+		// The conventional read path: gRPC's decoder keeps slices of what it is given, so
+		// a buffer holding a read's records would be kept for any one of them.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(40_000);
+		byte[] frames = stock.protect(plaintext);
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline()
+			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), null, this.stats, false));
+		channel.writeInbound(this.alloc.directBuffer(1000).writeBytes(frames, 0, 1000));
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(frames, 1000, frames.length - 1000));
+		List<Integer> capacities = new ArrayList<>();
+		ByteBuf all = Unpooled.buffer();
+		for (ByteBuf one = channel.readInbound(); one != null; one = channel.readInbound()) {
+			capacities.add(one.capacity());
+			all.writeBytes(one);
+			one.release();
+		}
+		assertThat(ByteBufUtil.getBytes(all)).isEqualTo(plaintext);
+		all.release();
+		// The first was completed by the second read and decrypted in place in the copy
+		// of its bytes (its tag's 16 bytes stay).
+		assertThat(capacities).containsExactly(16360 + AltsCrypter.TAG_LENGTH, 16360, 40_000 - 2 * 16360);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void aRecordCompletedByAReadGoesOnWithTheWholeRecordsAfterIt() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] plaintext = bytes(40_000);
+		byte[] frames = stock.protect(plaintext);
+		byte[] next = bytes(100);
+		byte[] nextFrame = stock.protect(next);
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer(1000).writeBytes(frames, 0, 1000));
+		assertThat((Object) channel.readInbound()).isNull();
+		channel.writeInbound(
+				this.alloc.directBuffer().writeBytes(frames, 1000, frames.length - 1000).writeBytes(nextFrame, 0, 50));
+		assertOnePlaintext(channel, plaintext, plaintext.length);
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(nextFrame, 50, nextFrame.length - 50));
+		// Alone, decrypted in place in the copy of its bytes: its tag's 16 bytes stay.
+		assertOnePlaintext(channel, next, next.length + AltsCrypter.TAG_LENGTH);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void theRecordsBeforeOneThatFailsAuthenticationStillGoOn() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] first = bytes(1000);
+		byte[] a = stock.protect(first);
+		byte[] b = stock.protect(bytes(1000));
+		b[b.length - 1] ^= 0x40;
+		EmbeddedChannel channel = decoderChannel();
+		assertFailed(channel, () -> channel.writeInbound(this.alloc.directBuffer().writeBytes(a).writeBytes(b)),
+				Status.Code.INTERNAL, "ALTS record authentication failed (frame of length 1020)");
+		assertThat(readAll(channel)).isEqualTo(first);
+		stock.destroy();
+	}
+
+	@Test
+	void behindTheRecordDecoderADataFrameCoveringMostOfTheReadsPlaintextGoesOnAsASliceOfIt() throws Exception {
+		// A DATA frame that crosses from one record into the next is whole in the
+		// plaintext of the read, which it fills: it goes on in a slice of that plaintext
+		// with the frames around it (no copy), as in grpc-alts.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] payload = bytes(16384);
+		byte[] plaintext = dataThenPing(payload);
+		byte[] records = stock.protect(plaintext);
+		EmbeddedChannel channel = decoderChannel();
+		channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
+		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
+		ByteBuf whole = channel.readInbound();
+		try {
+			assertThat((Object) channel.readInbound()).as("one piece: DATA and PING frames").isNull();
+			assertThat(ByteBufUtil.getBytes(whole)).isEqualTo(plaintext);
+			assertThat(carrier(whole).capacity()).as("capacity of the buffer holding the payload")
+				.isEqualTo(plaintext.length);
+		}
+		finally {
+			whole.release();
+		}
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void behindTheRecordDecoderADataFrameCoveringLittleOfTheReadsPlaintextIsCopiedAtItsSize() throws Exception {
+		// gRPC keeps DATA buffers until their message is complete: a DATA frame that
+		// covers less than three quarters of the read's plaintext (here behind a 12,000
+		// byte HEADERS frame) gets a copy of its own, not a slice of that plaintext.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] payload = bytes(4000);
+		ByteBuf frames = Unpooled.buffer();
+		frames.writeMedium(12000).writeByte(1).writeByte(0).writeInt(1).writeZero(12000);
+		byte[] plaintext = concat(ByteBufUtil.getBytes(frames), dataThenPing(payload));
+		frames.release();
+		byte[] records = stock.protect(plaintext);
+		EmbeddedChannel channel = decoderChannel();
+		channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
+		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
+		ByteBuf headers = channel.readInbound();
+		int headerBytes = headers.readableBytes();
+		headers.release();
+		assertThat(headerBytes).as("bytes passed on before the payload: HEADERS and the DATA frame's header")
+			.isEqualTo(12009 + 9);
+		ByteBuf data = channel.readInbound();
+		try {
+			assertThat(carrier(data).capacity()).as("capacity of the buffer holding the payload")
+				.isEqualTo(payload.length);
+			assertThat(ByteBufUtil.getBytes(data)).isEqualTo(payload);
+		}
+		finally {
+			data.release();
+		}
+		ByteBuf ping = channel.readInbound();
+		assertThat(ping.readableBytes()).isEqualTo(17);
+		ping.release();
+		channel.checkException();
+		stock.destroy();
+	}
+
+	/** A DATA frame of {@code payload} on stream 1, then a PING frame. */
+	private static byte[] dataThenPing(byte[] payload) {
+		ByteBuf frames = Unpooled.buffer();
+		frames.writeMedium(payload.length).writeByte(0).writeByte(0).writeInt(1).writeBytes(payload);
+		frames.writeMedium(8).writeByte(6).writeByte(0).writeInt(0).writeLong(42);
+		byte[] bytes = ByteBufUtil.getBytes(frames);
+		frames.release();
+		return bytes;
+	}
+
+	private static ByteBuf carrier(ByteBuf buffer) {
+		ByteBuf carrier = buffer;
+		while (carrier.unwrap() != null) {
+			carrier = carrier.unwrap();
+		}
+		return carrier;
+	}
+
+	private void assertOnePlaintext(EmbeddedChannel channel, byte[] plaintext, int capacity) {
+		ByteBuf one = channel.readInbound();
+		try {
+			assertThat(one.capacity()).isEqualTo(capacity);
+			assertThat(ByteBufUtil.getBytes(one)).isEqualTo(plaintext);
+		}
+		finally {
+			one.release();
+		}
+		assertThat((Object) channel.readInbound()).isNull();
+	}
+
+	@Test
+	void aReadThatEndsBetweenTheLengthAndTheTypeOfAHeaderLosesNoFrame() throws Exception {
+		// io_uring ring buffers cut reads anywhere: here after the 4-byte length of the
+		// second record's header and 1 byte of its type, after a record of another size.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] first = bytes(3000);
+		byte[] second = bytes(7);
+		byte[] a = stock.protect(first);
+		byte[] b = stock.protect(second);
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(a).writeBytes(b, 0, 5));
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(b, 5, b.length - 5));
+		assertThat(readAll(channel)).isEqualTo(concat(first, second));
+		assertThat(this.stats.incompleteBytes()).isZero();
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void incompleteFrameKeepsOnlyItsOwnBytesAndTheReadBufferIsReleased() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] frame = stock.protect(bytes(10_000));
+		ReadDemand demand = new ReadDemand(65536, 1024);
+		EmbeddedChannel channel = decoderChannel(demand);
+		// A big read buffer carrying the header and 1000 bytes of the frame.
+		ByteBuf read = this.alloc.directBuffer(65536).writeBytes(frame, 0, 1008);
+		channel.writeInbound(read);
+		assertThat(read.refCnt()).isZero();
+		assertThat((Object) channel.readInbound()).isNull();
+		assertThat(this.stats.incompleteBytes()).isEqualTo(1000);
+		assertThat(this.stats.incompletePinnedBytes()).isLessThan(2048);
+		int missing = frame.length - 1008;
+		assertThat(demand.missingBytes()).isEqualTo(missing);
+		assertThat(demand.readSize()).isEqualTo(missing + AltsRecordDecoder.HEADER_BYTES);
+		channel.writeInbound(this.alloc.directBuffer(missing).writeBytes(frame, 1008, missing));
+		assertThat(this.stats.incompleteBytes()).isZero();
+		ByteBuf plaintext = channel.readInbound();
+		assertThat(plaintext.readableBytes()).isEqualTo(10_000);
+		plaintext.release();
+		assertThat(demand.missingBytes()).isEqualTo(AltsRecordDecoder.HEADER_BYTES);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void encoderFramesAreReadableByGrpcJavaAndBatchUntilFlush() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, false, AltsFrameSizes.MAX);
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		byte[] a = bytes(100);
+		byte[] b = bytes(300_000);
+		ChannelFuture first = channel.write(this.alloc.buffer().writeBytes(a));
+		ChannelFuture second = channel.write(this.alloc.buffer().writeBytes(b));
+		assertThat((Object) channel.readOutbound()).isNull();
+		assertThat(first.isDone()).isFalse();
+		channel.flush();
+		assertThat(first.isSuccess()).isTrue();
+		assertThat(second.isSuccess()).isTrue();
+		ByteBuf all = Unpooled.buffer();
+		ByteBuf frame;
+		int frames = 0;
+		while ((frame = channel.readOutbound()) != null) {
+			assertThat(frame.readableBytes()).isLessThanOrEqualTo(AltsFrameSizes.MAX);
+			all.writeBytes(frame);
+			frame.release();
+			frames++;
+		}
+		assertThat(frames).isEqualTo(3);
+		byte[] expected = new byte[a.length + b.length];
+		System.arraycopy(a, 0, expected, 0, a.length);
+		System.arraycopy(b, 0, expected, a.length, b.length);
+		assertThat(stock.unprotect(ByteBufUtil.getBytes(all))).isEqualTo(expected);
+		all.release();
+		stock.destroy();
+	}
+
+	@Test
+	void encoderReleasesQueuedWritesOnClose() {
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		ByteBuf queued = this.alloc.buffer().writeBytes(bytes(10));
+		ChannelFuture write = channel.write(queued);
+		channel.close();
+		assertThat(queued.refCnt()).isZero();
+		assertThat(write.cause()).isInstanceOf(java.nio.channels.ClosedChannelException.class);
+	}
+
+	@Test
+	void corruptedTagFailsTheConnection() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] frame = stock.protect(bytes(1000));
+		frame[frame.length - 1] ^= 0x40;
+		EmbeddedChannel channel = decoderChannel();
+		assertFailed(channel, () -> channel.writeInbound(this.alloc.directBuffer().writeBytes(frame)),
+				Status.Code.INTERNAL, "ALTS record authentication failed (frame of length 1020)");
+		stock.destroy();
+	}
+
+	@Test
+	void recordsUpToTheOneMebibyteLimitAreAcceptedWhateverFrameSizeThisSideResolved() throws Exception {
+		// The peer's handshaker resolved 128 KiB frames, ours 16 KiB: grpc-java and
+		// C-core accept any record up to 1 MiB, and so must we.
+		EmbeddedChannel channel = decoderChannel();
+		EmbeddedChannel encoder = newChannel();
+		encoder.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		byte[] ours = bytes(300_000);
+		encoder.writeAndFlush(this.alloc.buffer().writeBytes(ours));
+		ByteBuf frame;
+		while ((frame = encoder.readOutbound()) != null) {
+			channel.writeInbound(frame);
+		}
+		assertThat(readAll(channel)).isEqualTo(ours);
+
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.MAX);
+		stock.skipSentRecords(3);
+		byte[] theirs = bytes(200_000);
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(stock.protect(theirs)));
+		assertThat(readAll(channel)).isEqualTo(theirs);
+		channel.checkException();
+		stock.destroy();
+	}
+
+	@Test
+	void aOneMebibyteRecordCompletesThroughReadsTheDemandSizes() throws Exception {
+		ReadDemand demand = new ReadDemand(64 * 1024, 1024);
+		EmbeddedChannel channel = decoderChannel(demand);
+		// The largest record any ALTS stack accepts: a whole frame of exactly 1 MiB.
+		byte[] plaintext = bytes(AltsFrameSizes.HARD_LIMIT - AltsRecordDecoder.HEADER_BYTES - AltsCrypter.TAG_LENGTH);
+		byte[] record = seal(plaintext);
+		assertThat(record).hasSize(AltsFrameSizes.HARD_LIMIT);
+		int offset = 0;
+		int reads = 0;
+		long mostHeld = 0;
+		while (offset < record.length) {
+			// Each read is no bigger than the demand says, as the read path's are.
+			int size = Math.min(demand.readSize(), record.length - offset);
+			assertThat(size).isLessThanOrEqualTo(demand.maxReadSize());
+			channel.writeInbound(this.alloc.directBuffer(size).writeBytes(record, offset, size));
+			offset += size;
+			reads++;
+			mostHeld = Math.max(mostHeld, this.stats.incompletePinnedBytes());
+		}
+		assertThat(reads).isGreaterThan(16);
+		// Never more than the record's own bytes held while it arrives.
+		assertThat(mostHeld).isLessThanOrEqualTo(record.length);
+		assertThat(readAll(channel)).isEqualTo(plaintext);
+		assertThat(demand.missingBytes()).isEqualTo(AltsRecordDecoder.HEADER_BYTES);
+		channel.checkException();
+	}
+
+	@Test
+	void aRecordJustAboveOneMebibyteFailsBeforeAnythingIsAllocated() {
+		EmbeddedChannel channel = decoderChannel();
+		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
+		assertFailed(channel,
+				() -> channel.writeInbound(Unpooled.buffer().writeIntLE(AltsFrameSizes.HARD_LIMIT - 3).writeIntLE(6)),
+				Status.Code.INTERNAL, "ALTS frame length 1048573 exceeds the maximum 1048572 (frame size 1048576)");
+		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
+	}
+
+	@Test
+	void wrongFrameTypeFailsTheConnection() {
+		EmbeddedChannel channel = decoderChannel();
+		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeIntLE(7).writeZero(20)),
+				Status.Code.INTERNAL, "ALTS frame type 7 is not the record type 6");
+	}
+
+	@Test
+	void lengthBelowTheTagFailsTheConnection() {
+		EmbeddedChannel channel = decoderChannel();
+		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(19).writeIntLE(6).writeZero(15)),
+				Status.Code.INTERNAL, "ALTS frame length 19 is below the minimum 20");
+	}
+
+	@Test
+	void lengthAboveTheMaximumFailsBeforeAnythingIsAllocated() {
+		EmbeddedChannel channel = decoderChannel();
+		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
+		// Only the length field has arrived: rejected at once.
+		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(2_000_000)), Status.Code.INTERNAL,
+				"ALTS frame length 2000000 exceeds the maximum 1048572 (frame size 1048576)");
+		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
+		assertThat(this.stats.incompletePinnedBytes()).isZero();
+	}
+
+	@Test
+	void truncatedFrameAtEndOfStreamFailsTheConnection() throws Exception {
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] frame = stock.protect(bytes(1000));
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(frame, 0, 500));
+		assertThat(this.stats.incompleteBytes()).isEqualTo(492);
+		assertFailed(channel, channel::close, Status.Code.UNAVAILABLE,
+				"ALTS connection closed in the middle of a frame: 492 of 1016 bytes after the header received");
+		stock.destroy();
+	}
+
+	@Test
+	void truncatedHeaderAtEndOfStreamFailsTheConnection() {
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeByte(6));
+		assertFailed(channel, channel::close, Status.Code.UNAVAILABLE,
+				"ALTS connection closed in the middle of a frame header: 5 of 8 header bytes received");
+	}
+
+	private void assertFailed(EmbeddedChannel channel, Runnable action, Status.Code code, String description) {
+		assertThatExceptionOfType(StatusRuntimeException.class).isThrownBy(() -> {
+			action.run();
+			channel.checkException();
+		}).satisfies((ex) -> {
+			assertThat(ex.getStatus().getCode()).isEqualTo(code);
+			assertThat(ex.getStatus().getDescription()).startsWith(description);
+		});
+		assertThat(channel.isOpen()).isFalse();
+		assertThat(this.stats.incompleteBytes()).isZero();
+	}
+
+	private EmbeddedChannel decoderChannel() {
+		return decoderChannel(null);
+	}
+
+	private EmbeddedChannel decoderChannel(ReadDemand demand) {
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline()
+			.addLast(new AltsRecordDecoder(AltsCrypter.forReceiving(this.key, false), demand, this.stats));
+		return channel;
+	}
+
+	private EmbeddedChannel newChannel() {
+		EmbeddedChannel channel = new EmbeddedChannel();
+		channel.config().setAllocator(this.alloc);
+		this.channels.add(channel);
+		return channel;
+	}
+
+	private byte[] readAll(EmbeddedChannel channel) {
+		ByteBuf all = Unpooled.buffer();
+		ByteBuf buf;
+		while ((buf = channel.readInbound()) != null) {
+			all.writeBytes(buf);
+			buf.release();
+		}
+		byte[] bytes = ByteBufUtil.getBytes(all);
+		all.release();
+		return bytes;
+	}
+
+	/** One record of {@code plaintext}, sealed by the sender matching the decoder. */
+	private byte[] seal(byte[] plaintext) throws Exception {
+		ByteBuf frame = Unpooled.buffer(AltsRecordDecoder.HEADER_BYTES + plaintext.length + AltsCrypter.TAG_LENGTH);
+		try {
+			frame.writeIntLE(4 + plaintext.length + AltsCrypter.TAG_LENGTH).writeIntLE(AltsRecordDecoder.FRAME_TYPE);
+			AltsCrypter.forSending(this.key, true).encrypt(frame, Unpooled.wrappedBuffer(plaintext));
+			return ByteBufUtil.getBytes(frame);
+		}
+		finally {
+			frame.release();
+		}
+	}
+
+	private static byte[] concat(byte[] one, byte[] two) {
+		byte[] both = Arrays.copyOf(one, one.length + two.length);
+		System.arraycopy(two, 0, both, one.length, two.length);
+		return both;
+	}
+
+	private byte[] bytes(int n) {
+		byte[] bytes = new byte[n];
+		this.random.nextBytes(bytes);
+		return bytes;
+	}
+
+}

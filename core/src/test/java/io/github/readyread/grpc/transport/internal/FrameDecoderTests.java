@@ -1,0 +1,151 @@
+package io.github.readyread.grpc.transport.internal;
+
+import java.util.Random;
+
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link FrameDecoder}, with frames of a 2-byte length and their payload.
+ */
+class FrameDecoderTests {
+
+	private final PooledByteBufAllocator pool = new PooledByteBufAllocator(true, 1, 1, 8192, 9, 0, 0, false, 0);
+
+	private final CountingAllocator counting = new CountingAllocator(this.pool);
+
+	private final ReadPathStats stats = new ReadPathStats("test");
+
+	private final EmbeddedChannel channel = new EmbeddedChannel();
+
+	private final byte[] frame = frame(5000);
+
+	@AfterEach
+	void everythingReleased() {
+		this.channel.finishAndReleaseAll();
+		this.channel.checkException();
+		assertThat(this.pool.pinnedDirectMemory()).isZero();
+		assertThat(this.stats.incompleteBytes()).isZero();
+		assertThat(this.stats.incompletePinnedBytes()).isZero();
+	}
+
+	@Test
+	void aFrameCompletedByALaterReadCopiesItsLastBytesOnceIntoABufferOfItsSize() {
+		decoder();
+		read(0, 1002);
+		assertThat(this.counting.taken).isEqualTo(1000);
+		this.counting.taken = 0;
+		read(1002, 5002);
+		assertThat(this.counting.taken).isEqualTo(5000);
+		assertPayloadPassedOn();
+	}
+
+	@Test
+	void aFrameOverThreeReadsKeepsExactCopiesAndCopiesItsLastBytesOnce() {
+		decoder();
+		read(0, 1002);
+		read(1002, 2002);
+		assertThat(this.stats.incompleteBytes()).isEqualTo(2000);
+		assertThat(this.counting.taken).isEqualTo(2000);
+		this.counting.taken = 0;
+		read(2002, 5002);
+		assertThat(this.counting.taken).isEqualTo(5000);
+		assertPayloadPassedOn();
+	}
+
+	private void assertPayloadPassedOn() {
+		ByteBuf payload = this.channel.readInbound();
+		try {
+			assertThat(payload.capacity()).isEqualTo(5000);
+			assertThat(ByteBufUtil.getBytes(payload)).isEqualTo(java.util.Arrays.copyOfRange(this.frame, 2, 5002));
+		}
+		finally {
+			payload.release();
+		}
+		assertThat((Object) this.channel.readInbound()).isNull();
+	}
+
+	private void decoder() {
+		this.channel.config().setAllocator(this.counting);
+		this.channel.pipeline().addLast(new LengthPrefixed(this.stats));
+	}
+
+	private void read(int from, int to) {
+		this.channel.writeInbound(this.pool.directBuffer(to - from).writeBytes(this.frame, from, to - from));
+	}
+
+	private static byte[] frame(int payloadLength) {
+		byte[] bytes = new byte[2 + payloadLength];
+		new Random(3).nextBytes(bytes);
+		bytes[0] = (byte) (payloadLength >>> 8);
+		bytes[1] = (byte) payloadLength;
+		return bytes;
+	}
+
+	/** Frames of a 2-byte length and that many payload bytes; passes payloads on. */
+	private static final class LengthPrefixed extends FrameDecoder {
+
+		LengthPrefixed(ReadPathStats stats) {
+			super(2, 2, 0, null, stats);
+		}
+
+		@Override
+		protected int payloadLength(ChannelHandlerContext ctx, ByteBuf buffer, int index) {
+			return buffer.getUnsignedShort(index);
+		}
+
+		@Override
+		protected void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int payloadLength) {
+			in.skipBytes(2);
+			ctx.fireChannelRead(in.readRetainedSlice(payloadLength));
+		}
+
+		@Override
+		protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {
+			ctx.fireChannelRead(payload);
+		}
+
+	}
+
+	/** Counts the capacity of every buffer taken through it. */
+	private static final class CountingAllocator extends AbstractByteBufAllocator {
+
+		private final ByteBufAllocator delegate;
+
+		private long taken;
+
+		CountingAllocator(ByteBufAllocator delegate) {
+			super(true);
+			this.delegate = delegate;
+		}
+
+		@Override
+		protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+			this.taken += initialCapacity;
+			return this.delegate.heapBuffer(initialCapacity, maxCapacity);
+		}
+
+		@Override
+		protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+			this.taken += initialCapacity;
+			return this.delegate.directBuffer(initialCapacity, maxCapacity);
+		}
+
+		@Override
+		public boolean isDirectBufferPooled() {
+			return true;
+		}
+
+	}
+
+}
