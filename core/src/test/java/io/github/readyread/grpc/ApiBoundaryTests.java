@@ -36,7 +36,7 @@ class ApiBoundaryTests {
 			"io.github.readyread.grpc.buffer.PoolSettings", "io.github.readyread.grpc.buffer.PooledBufferAllocator",
 			"io.github.readyread.grpc.transport.ChannelSecurity",
 			"io.github.readyread.grpc.transport.ConnectionInstrumentation",
-			"io.github.readyread.grpc.transport.ConnectionSecurity",
+			"io.github.readyread.grpc.transport.ConnectionSecurity", "io.github.readyread.grpc.transport.DataFrames",
 			"io.github.readyread.grpc.transport.NettyTransport", "io.github.readyread.grpc.transport.Owner",
 			"io.github.readyread.grpc.transport.ReadBufferRing", "io.github.readyread.grpc.transport.ReadPath",
 			"io.github.readyread.grpc.transport.ReadPathRegistry", "io.github.readyread.grpc.transport.ReadPathStats",

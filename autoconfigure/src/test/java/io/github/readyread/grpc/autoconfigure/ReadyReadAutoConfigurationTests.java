@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
@@ -172,7 +173,7 @@ class ReadyReadAutoConfigurationTests {
 				"grpc.ready-read.io-uring.ring-entries=8", "grpc.ready-read.io-uring.ring-buffer-size=4KB")
 			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings())
 				.isEqualTo(new TransportSettings(TransportType.NIO, 2, Duration.ZERO, Duration.ofSeconds(2), 8, 4096,
-						ReadPath.CONVENTIONAL, 16 * 1024, ReadSizing.EXACT)));
+						ReadPath.CONVENTIONAL, 16 * 1024, ReadSizing.EXACT, DataFrames.SLICE_FILLED_READS)));
 	}
 
 	@Test

@@ -21,15 +21,17 @@ import io.github.readyread.grpc.transport.internal.ReadyReadChannels;
  * @param readPath how connections read
  * @param readBufferSize largest read buffer in bytes, at least 1024
  * @param readSizing how large the ready read path's reads are
+ * @param dataFrames what the ready read path hands gRPC DATA payloads in
  */
 public record TransportSettings(TransportType transport, int workerThreads, Duration shutdownQuietPeriod,
 		Duration shutdownTimeout, int ringEntries, int ringBufferSize, ReadPath readPath, int readBufferSize,
-		ReadSizing readSizing) {
+		ReadSizing readSizing, DataFrames dataFrames) {
 
 	public TransportSettings {
 		if (transport == null || shutdownQuietPeriod == null || shutdownTimeout == null || readPath == null
-				|| readSizing == null) {
-			throw new NullPointerException("transport, shutdown durations, readPath and readSizing are required");
+				|| readSizing == null || dataFrames == null) {
+			throw new NullPointerException(
+					"transport, shutdown durations, readPath, readSizing and dataFrames are required");
 		}
 		if (readBufferSize < 1024) {
 			throw new IllegalArgumentException("Read buffer size must be at least 1KB, was " + readBufferSize);
@@ -51,7 +53,8 @@ public record TransportSettings(TransportType transport, int workerThreads, Dura
 	 * many worker threads as cores, a 100 ms quiet period and a 5 s timeout at shutdown,
 	 * rings of {@link ReadBufferRing#DEFAULT_ENTRIES} x
 	 * {@link ReadBufferRing#DEFAULT_BUFFER_SIZE} bytes, the {@link ReadPath#READY ready}
-	 * read path with 64 KiB read buffers at most, {@link ReadSizing#ADAPTIVE adaptive}.
+	 * read path with 64 KiB read buffers at most, {@link ReadSizing#ADAPTIVE adaptive},
+	 * {@link DataFrames#SLICE_FILLED_READS DATA payloads sliced from filled reads}.
 	 */
 	public static final class Builder {
 
@@ -72,6 +75,8 @@ public record TransportSettings(TransportType transport, int workerThreads, Dura
 		private int readBufferSize = ReadyReadChannels.DEFAULT_MAX_READ_SIZE;
 
 		private ReadSizing readSizing = ReadSizing.ADAPTIVE;
+
+		private DataFrames dataFrames = DataFrames.SLICE_FILLED_READS;
 
 		private Builder() {
 		}
@@ -119,6 +124,11 @@ public record TransportSettings(TransportType transport, int workerThreads, Dura
 			return this;
 		}
 
+		public Builder dataFrames(DataFrames dataFrames) {
+			this.dataFrames = dataFrames;
+			return this;
+		}
+
 		/**
 		 * The settings.
 		 * @return the settings
@@ -127,7 +137,7 @@ public record TransportSettings(TransportType transport, int workerThreads, Dura
 		public TransportSettings build() {
 			return new TransportSettings(this.transport, this.workerThreads, this.shutdownQuietPeriod,
 					this.shutdownTimeout, this.ringEntries, this.ringBufferSize, this.readPath, this.readBufferSize,
-					this.readSizing);
+					this.readSizing, this.dataFrames);
 		}
 
 	}

@@ -25,6 +25,7 @@ class TransportSettingsTests {
 		assertThat(settings.readPath()).isEqualTo(ReadPath.READY);
 		assertThat(settings.readBufferSize()).isEqualTo(64 * 1024);
 		assertThat(settings.readSizing()).isEqualTo(ReadSizing.ADAPTIVE);
+		assertThat(settings.dataFrames()).isEqualTo(DataFrames.SLICE_FILLED_READS);
 	}
 
 	@Test
@@ -37,9 +38,10 @@ class TransportSettingsTests {
 			.readPath(ReadPath.CONVENTIONAL)
 			.readBufferSize(4096)
 			.readSizing(ReadSizing.EXACT)
+			.dataFrames(DataFrames.COPY)
 			.build();
 		assertThat(settings).isEqualTo(new TransportSettings(TransportType.IO_URING, 3, Duration.ZERO,
-				Duration.ofSeconds(1), 8, 4096, ReadPath.CONVENTIONAL, 4096, ReadSizing.EXACT));
+				Duration.ofSeconds(1), 8, 4096, ReadPath.CONVENTIONAL, 4096, ReadSizing.EXACT, DataFrames.COPY));
 	}
 
 	@Test
@@ -52,6 +54,7 @@ class TransportSettingsTests {
 	void missingChoicesAreRejected() {
 		assertThatNullPointerException().isThrownBy(() -> TransportSettings.builder().readPath(null).build());
 		assertThatNullPointerException().isThrownBy(() -> TransportSettings.builder().readSizing(null).build());
+		assertThatNullPointerException().isThrownBy(() -> TransportSettings.builder().dataFrames(null).build());
 		assertThatNullPointerException().isThrownBy(() -> TransportSettings.builder().transport(null).build());
 		assertThatNullPointerException()
 			.isThrownBy(() -> TransportSettings.builder().shutdown(null, Duration.ZERO).build());
