@@ -14,6 +14,7 @@ import io.github.readyread.grpc.alts.internal.AltsNegotiator;
 import io.github.readyread.grpc.alts.internal.AltsSettings;
 import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
@@ -436,6 +437,7 @@ public final class SocketRig implements AutoCloseable {
 							.readPath(readPath)
 							.readBufferSize(options.readBufferSize)
 							.readSizing(options.sizing)
+							.dataFrames(options.dataFrames)
 							.build(),
 						new ReadPathRegistry());
 				this.stats = register();
@@ -520,7 +522,7 @@ public final class SocketRig implements AutoCloseable {
 		/** The read path's plaintext negotiator with every option of the rig. */
 		private GrpcNettyBridge.Negotiator plaintext() {
 			return ReadyReadNegotiators.plaintext(this.isServer, this.readPath, this.stats, this.options.readBufferSize,
-					this.options.sizing, this.options.lowWaterMark);
+					this.options.sizing, this.options.dataFrames, this.options.lowWaterMark);
 		}
 
 		private void close() {
@@ -547,6 +549,8 @@ public final class SocketRig implements AutoCloseable {
 		private ReadPath clientReadPath = ReadPath.READY;
 
 		private ReadSizing sizing = ReadSizing.ADAPTIVE;
+
+		private DataFrames dataFrames = DataFrames.SLICE_FILLED_READS;
 
 		private boolean lowWaterMark = true;
 
@@ -587,6 +591,15 @@ public final class SocketRig implements AutoCloseable {
 		 */
 		public Options sizing(ReadSizing sizing) {
 			this.sizing = sizing;
+			return this;
+		}
+
+		/**
+		 * What the ready read path hands gRPC DATA payloads in;
+		 * {@link DataFrames#SLICE_FILLED_READS} unless set.
+		 */
+		public Options dataFrames(DataFrames dataFrames) {
+			this.dataFrames = dataFrames;
 			return this;
 		}
 

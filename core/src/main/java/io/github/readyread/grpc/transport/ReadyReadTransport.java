@@ -47,7 +47,8 @@ public final class ReadyReadTransport {
 	 * @param eventLoops shared event loops and channel types
 	 * @param pool the one pool
 	 * @param settings how connections read ({@link TransportSettings#readPath()},
-	 * {@link TransportSettings#readBufferSize()}, {@link TransportSettings#readSizing()})
+	 * {@link TransportSettings#readBufferSize()}, {@link TransportSettings#readSizing()},
+	 * {@link TransportSettings#dataFrames()})
 	 * @param registry where configured channels and the server are registered
 	 */
 	public ReadyReadTransport(NettyTransport eventLoops, PooledBufferAllocator pool, TransportSettings settings,
@@ -167,7 +168,8 @@ public final class ReadyReadTransport {
 		Supplier<ChannelHandler> plaintextHandler = instrumentation.plaintextHandler();
 		GrpcNettyBridge.Negotiator negotiator;
 		if (security instanceof TransportSecurity.Alts alts) {
-			Supplier<ChannelHandler> stage = ready ? () -> Http2FrameAligner.behindRecordDecoder(server, stats)
+			Supplier<ChannelHandler> stage = ready
+					? () -> Http2FrameAligner.behindRecordDecoder(server, stats, this.settings.dataFrames())
 					: plaintextHandler;
 			RecordLayerNegotiator secured = alts.negotiators().negotiator(stats, stage);
 			negotiator = ready ? ReadyReadNegotiators.secured(secured, stats, this.settings.readBufferSize(),
@@ -176,7 +178,7 @@ public final class ReadyReadTransport {
 		else {
 			// The ready negotiator tracks its connections itself, as it prepares them.
 			GrpcNettyBridge.Negotiator ours = ReadyReadNegotiators.plaintext(server, this.settings.readPath(), stats,
-					this.settings.readBufferSize(), this.settings.readSizing(), true);
+					this.settings.readBufferSize(), this.settings.readSizing(), this.settings.dataFrames(), true);
 			negotiator = ready ? ours : ReadyReadNegotiators.beforeHandshake(ours, stats::track);
 			if (plaintextHandler != null) {
 				// Added first before the read path adds its own: it ends up behind them,

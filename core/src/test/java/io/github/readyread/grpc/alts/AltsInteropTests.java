@@ -14,6 +14,7 @@ import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.alts.internal.AltsFrameSizes;
 import io.github.readyread.grpc.alts.internal.AltsNegotiator;
 import io.github.readyread.grpc.alts.internal.AltsSettings;
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
 import io.github.readyread.grpc.transport.internal.ReadyReadNegotiators;
 import io.grpc.ManagedChannel;
@@ -42,12 +43,15 @@ class AltsInteropTests {
 		try (EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test");
 				SocketRig rig = SocketRig.on(transport)
 					// Through the ready read path, as the starter wires it.
-					.serverSecurity((side) -> ReadyReadNegotiators.secured(
-							AltsNegotiator.server(AltsSettings.of(handshaker.channel(), side.stats)
-								.withLocalServiceAccount("ours@test")
-								.withMaxFrameSize(frameSize)
-								.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(true, side.stats))),
-							side.stats, 64 * 1024))
+					.serverSecurity(
+							(side) -> ReadyReadNegotiators
+								.secured(
+										AltsNegotiator.server(AltsSettings.of(handshaker.channel(), side.stats)
+											.withLocalServiceAccount("ours@test")
+											.withMaxFrameSize(frameSize)
+											.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(true,
+													side.stats, DataFrames.SLICE_FILLED_READS))),
+										side.stats, 64 * 1024))
 					.service(peers.echoService())
 					.start()) {
 			ManagedChannel stock = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
@@ -79,12 +83,15 @@ class AltsInteropTests {
 	void ourClientCallsStockServer(String transport, int frameSize) throws Exception {
 		try (EmbeddedHandshaker handshaker = EmbeddedHandshaker.startWithLoopbackPort("stock@test");
 				SocketRig rig = SocketRig.on(transport)
-					.clientSecurity((side) -> ReadyReadNegotiators.secured(
-							AltsNegotiator.client(AltsSettings.of(handshaker.channel(), side.stats)
-								.withLocalServiceAccount("ours@test")
-								.withMaxFrameSize(frameSize)
-								.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(false, side.stats))),
-							side.stats, 64 * 1024))
+					.clientSecurity(
+							(side) -> ReadyReadNegotiators
+								.secured(
+										AltsNegotiator.client(AltsSettings.of(handshaker.channel(), side.stats)
+											.withLocalServiceAccount("ours@test")
+											.withMaxFrameSize(frameSize)
+											.withPlaintextStage(() -> Http2FrameAligner.behindRecordDecoder(false,
+													side.stats, DataFrames.SLICE_FILLED_READS))),
+										side.stats, 64 * 1024))
 					.start()) {
 			Server stockServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
 				.forAddress(new InetSocketAddress("127.0.0.1", 0),

@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.transport.internal;
 
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -155,13 +156,15 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	/**
 	 * For a plaintext connection, where the aligner reads the socket's bytes and keeps
-	 * {@code demand}.
+	 * {@code demand}; DATA payloads go on as {@code dataFrames} says.
 	 */
-	public static Http2FrameAligner outermost(boolean server, ReadDemand demand, ReadPathStats stats) {
-		if (demand == null) {
-			throw new NullPointerException("demand is required");
+	public static Http2FrameAligner outermost(boolean server, ReadDemand demand, ReadPathStats stats,
+			DataFrames dataFrames) {
+		if (demand == null || dataFrames == null) {
+			throw new NullPointerException("demand and dataFrames are required");
 		}
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats, true);
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats,
+				dataFrames == DataFrames.SLICE_FILLED_READS);
 	}
 
 	/**
@@ -178,10 +181,16 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	/**
 	 * For a connection whose bytes come out of a record decoder (ALTS), placed right
-	 * after it; the record decoder keeps the {@link ReadDemand}.
+	 * after it; the record decoder keeps the {@link ReadDemand}. DATA payloads go on as
+	 * {@code dataFrames} says (the buffers sliced are then those of the decrypted
+	 * records).
 	 */
-	public static Http2FrameAligner behindRecordDecoder(boolean server, ReadPathStats stats) {
-		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats, true);
+	public static Http2FrameAligner behindRecordDecoder(boolean server, ReadPathStats stats, DataFrames dataFrames) {
+		if (dataFrames == null) {
+			throw new NullPointerException("dataFrames is required");
+		}
+		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats,
+				dataFrames == DataFrames.SLICE_FILLED_READS);
 	}
 
 	/**

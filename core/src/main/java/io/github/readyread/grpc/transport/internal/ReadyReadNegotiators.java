@@ -2,6 +2,7 @@ package io.github.readyread.grpc.transport.internal;
 
 import java.util.function.Consumer;
 
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadSizing;
@@ -66,6 +67,16 @@ public final class ReadyReadNegotiators {
 	}
 
 	/**
+	 * As
+	 * {@link #plaintext(boolean, ReadPath, ReadPathStats, int, ReadSizing, DataFrames, boolean)}
+	 * with {@link DataFrames#SLICE_FILLED_READS}.
+	 */
+	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
+			int maxReadSize, ReadSizing sizing, boolean lowWaterMark) {
+		return plaintext(server, readPath, stats, maxReadSize, sizing, DataFrames.SLICE_FILLED_READS, lowWaterMark);
+	}
+
+	/**
 	 * Negotiator with every choice open. Either read path counts its connections and the
 	 * bytes they read in {@code stats}.
 	 * @param server whether it serves accepted connections
@@ -73,13 +84,15 @@ public final class ReadyReadNegotiators {
 	 * @param stats the owner's figures
 	 * @param maxReadSize largest read buffer (ready-read only)
 	 * @param sizing how large reads are (ready-read only)
+	 * @param dataFrames what DATA payloads go on to gRPC in (ready-read only; io_uring
+	 * connections always copy)
 	 * @param lowWaterMark whether epoll connections use {@code SO_RCVLOWAT} (ready-read
 	 * only)
 	 */
 	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
-			int maxReadSize, ReadSizing sizing, boolean lowWaterMark) {
-		if (readPath == null || stats == null || sizing == null) {
-			throw new NullPointerException("readPath, stats and sizing are required");
+			int maxReadSize, ReadSizing sizing, DataFrames dataFrames, boolean lowWaterMark) {
+		if (readPath == null || stats == null || sizing == null || dataFrames == null) {
+			throw new NullPointerException("readPath, stats, sizing and dataFrames are required");
 		}
 		if (maxReadSize < 1) {
 			throw new IllegalArgumentException("maxReadSize must be positive, was " + maxReadSize);
@@ -90,7 +103,7 @@ public final class ReadyReadNegotiators {
 							GrpcNettyBridge.grpcNegotiationHandler(grpcHandler), grpcHandler.getNegotiationLogger()),
 					stats);
 		}
-		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, sizing, lowWaterMark,
+		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, sizing, dataFrames, lowWaterMark,
 				grpcHandler);
 	}
 
@@ -235,16 +248,19 @@ public final class ReadyReadNegotiators {
 
 		private final ReadSizing sizing;
 
+		private final DataFrames dataFrames;
+
 		private final boolean lowWaterMark;
 
 		private final GrpcHttp2ConnectionHandler grpcHandler;
 
 		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, ReadSizing sizing,
-				boolean lowWaterMark, GrpcHttp2ConnectionHandler grpcHandler) {
+				DataFrames dataFrames, boolean lowWaterMark, GrpcHttp2ConnectionHandler grpcHandler) {
 			this.server = server;
 			this.stats = stats;
 			this.maxReadSize = maxReadSize;
 			this.sizing = sizing;
+			this.dataFrames = dataFrames;
 			this.lowWaterMark = lowWaterMark;
 			this.grpcHandler = grpcHandler;
 		}
@@ -253,9 +269,10 @@ public final class ReadyReadNegotiators {
 		public void handlerAdded(ChannelHandlerContext ctx) {
 			ReadDemand demand = ReadyReadChannels.prepare(ctx.channel(), this.stats, this.maxReadSize, this.sizing,
 					this.lowWaterMark);
+			// io_uring's ring buffers are shared by connections: always copies there.
 			Http2FrameAligner aligner = ReadyReadChannels.isIoUringSocket(ctx.channel())
 					? Http2FrameAligner.outermostOnSharedBuffers(this.server, demand, this.stats)
-					: Http2FrameAligner.outermost(this.server, demand, this.stats);
+					: Http2FrameAligner.outermost(this.server, demand, this.stats, this.dataFrames);
 			ctx.pipeline().addBefore(ctx.name(), null, aligner);
 			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
 					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
 import io.github.readyread.grpc.transport.internal.ReadDemand;
@@ -175,7 +176,8 @@ class AltsRecordLayerTests {
 		byte[] plaintext = dataThenPing(payload);
 		byte[] records = stock.protect(plaintext);
 		EmbeddedChannel channel = decoderChannel();
-		channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
+		channel.pipeline()
+			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
 		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
 		ByteBuf whole = channel.readInbound();
 		try {
@@ -204,7 +206,8 @@ class AltsRecordLayerTests {
 		frames.release();
 		byte[] records = stock.protect(plaintext);
 		EmbeddedChannel channel = decoderChannel();
-		channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
+		channel.pipeline()
+			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
 		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
 		ByteBuf headers = channel.readInbound();
 		int headerBytes = headers.readableBytes();

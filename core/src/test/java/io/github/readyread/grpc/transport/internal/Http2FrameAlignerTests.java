@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -351,7 +352,8 @@ class Http2FrameAlignerTests {
 	void behindARecordDecoderItAlignsWithoutADemand() {
 		this.channel = new EmbeddedChannel(false, false);
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
-		this.channel.pipeline().addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats));
+		this.channel.pipeline()
+			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
 		register(this.channel);
 		this.channel.writeInbound(read(slice(frame(DATA, 1, random(5000, 7)), 0, 3000), 4096));
 		assertThat(this.stats.incompleteBytes()).isEqualTo(3000 - 9);
@@ -718,7 +720,8 @@ class Http2FrameAlignerTests {
 	private EmbeddedChannel channel(boolean server) {
 		this.channel = new EmbeddedChannel(false, false);
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
-		this.channel.pipeline().addLast(Http2FrameAligner.outermost(server, this.demand, this.stats));
+		this.channel.pipeline()
+			.addLast(Http2FrameAligner.outermost(server, this.demand, this.stats, DataFrames.SLICE_FILLED_READS));
 		register(this.channel);
 		return this.channel;
 	}

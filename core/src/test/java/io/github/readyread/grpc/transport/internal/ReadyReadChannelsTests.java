@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.transport.internal;
 
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -57,7 +58,8 @@ class ReadyReadChannelsTests {
 	void headHandlerCountsTheBytesReadAndLeavesReadBuffersToTheAllocator() {
 		this.channel.config().setOption(ChannelOption.ALLOCATOR, this.pool);
 		ReadDemand demand = ReadyReadChannels.prepare(this.channel, this.stats, 4096);
-		this.channel.pipeline().addLast(Http2FrameAligner.outermost(false, demand, this.stats));
+		this.channel.pipeline()
+			.addLast(Http2FrameAligner.outermost(false, demand, this.stats, DataFrames.SLICE_FILLED_READS));
 		ByteBuf read = this.pool.directBuffer(64);
 		read.writeBytes(Http2FrameAlignerTests.frame((byte) 4, 0, new byte[6]));
 		this.channel.writeInbound(read);
