@@ -64,6 +64,7 @@ class BufferPoolEndpointTests {
 		assertThat(descriptor.transport()).isEqualTo("nio");
 		assertThat(descriptor.readPath()).isEqualTo("ready");
 		assertThat(descriptor.readSizing()).isEqualTo("adaptive");
+		assertThat(descriptor.dataFrames()).isEqualTo("slice-filled-reads");
 		assertThat(descriptor.readBufferRing()).as("no rings off io_uring").isNull();
 	}
 

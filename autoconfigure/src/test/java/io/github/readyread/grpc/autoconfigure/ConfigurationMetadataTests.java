@@ -9,6 +9,7 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.TransportType;
@@ -97,6 +98,18 @@ class ConfigurationMetadataTests {
 	@Test
 	void readSizingHasAHintForEveryValue() {
 		assertThat(hintValues("grpc.ready-read.read-sizing")).containsExactlyElementsOf(lowercase(ReadSizing.values()));
+	}
+
+	@Test
+	void dataFramesHasAHintForEveryValue() {
+		assertThat(hintValues("grpc.ready-read.data-frames")).containsExactlyElementsOf(
+				lowercase(DataFrames.values()).stream().map((v) -> v.replace('_', '-')).toList());
+	}
+
+	@Test
+	void dataFramesIsDescribed() {
+		assertThat(property("grpc.ready-read.data-frames").get("description").asText()).contains("slice-filled-reads")
+			.contains("copy");
 	}
 
 	private static List<JsonNode> properties(String prefix) {

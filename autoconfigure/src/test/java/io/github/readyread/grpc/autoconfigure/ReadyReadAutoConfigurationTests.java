@@ -136,10 +136,31 @@ class ReadyReadAutoConfigurationTests {
 	}
 
 	@Test
+	void dataFramesAreSlicedFromFilledReadsByDefault() {
+		this.contextRunner
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().dataFrames())
+				.isEqualTo(DataFrames.SLICE_FILLED_READS));
+	}
+
+	@Test
+	void dataFramesAreConfiguredFromProperties() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.data-frames=copy")
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().dataFrames())
+				.isEqualTo(DataFrames.COPY));
+	}
+
+	@Test
+	void startupLineNamesTheDataFrames() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.data-frames=copy")
+			.run((context) -> assertThat(ReadyReadBuilders.startupLine(context.getBean(ReadyReadTransport.class)))
+				.contains(", read-sizing=adaptive, data-frames=copy, read-buffer-size="));
+	}
+
+	@Test
 	void startupLineNamesTheReadSizing() {
 		this.contextRunner.withPropertyValues("grpc.ready-read.read-sizing=exact")
 			.run((context) -> assertThat(ReadyReadBuilders.startupLine(context.getBean(ReadyReadTransport.class)))
-				.contains(", read-path=ready, read-sizing=exact, read-buffer-size="));
+				.contains(", read-path=ready, read-sizing=exact, data-frames="));
 	}
 
 	@Test
@@ -167,13 +188,15 @@ class ReadyReadAutoConfigurationTests {
 
 	@Test
 	void transportPropertiesMapOntoTheCoreSettings() {
-		this.contextRunner.withPropertyValues("grpc.ready-read.transport=nio", "grpc.ready-read.read-path=conventional",
-				"grpc.ready-read.read-buffer-size=16KB", "grpc.ready-read.read-sizing=exact",
-				"grpc.ready-read.event-loop.shutdown-quiet-period=0s", "grpc.ready-read.event-loop.shutdown-timeout=2s",
-				"grpc.ready-read.io-uring.ring-entries=8", "grpc.ready-read.io-uring.ring-buffer-size=4KB")
+		this.contextRunner
+			.withPropertyValues("grpc.ready-read.transport=nio", "grpc.ready-read.read-path=conventional",
+					"grpc.ready-read.read-buffer-size=16KB", "grpc.ready-read.read-sizing=exact",
+					"grpc.ready-read.data-frames=copy", "grpc.ready-read.event-loop.shutdown-quiet-period=0s",
+					"grpc.ready-read.event-loop.shutdown-timeout=2s", "grpc.ready-read.io-uring.ring-entries=8",
+					"grpc.ready-read.io-uring.ring-buffer-size=4KB")
 			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings())
 				.isEqualTo(new TransportSettings(TransportType.NIO, 2, Duration.ZERO, Duration.ofSeconds(2), 8, 4096,
-						ReadPath.CONVENTIONAL, 16 * 1024, ReadSizing.EXACT, DataFrames.SLICE_FILLED_READS)));
+						ReadPath.CONVENTIONAL, 16 * 1024, ReadSizing.EXACT, DataFrames.COPY)));
 	}
 
 	@Test

@@ -37,6 +37,15 @@ class ReadyReadEndpointAutoConfigurationTests {
 	}
 
 	@Test
+	void endpointShowsTheDataFramesSetting() {
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=bufferpool",
+					"grpc.ready-read.data-frames=copy")
+			.run((context) -> assertThat(context.getBean(BufferPoolEndpoint.class).bufferPool().dataFrames())
+				.isEqualTo("copy"));
+	}
+
+	@Test
 	void endpointIsNotCreatedWhenNotExposed() {
 		this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(BufferPoolEndpoint.class));
 	}

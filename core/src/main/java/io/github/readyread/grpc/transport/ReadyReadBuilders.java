@@ -119,7 +119,8 @@ public final class ReadyReadBuilders {
 	}
 
 	/**
-	 * The line an integration logs at startup: mode, transport, read path and pool.
+	 * The line an integration logs at startup: mode, transport, read path (its sizing and
+	 * data frames) and pool.
 	 * @param transport the shared transport
 	 * @return the line, starting {@code gRPC ready-read: mode=}
 	 */
@@ -131,7 +132,8 @@ public final class ReadyReadBuilders {
 				+ ((fallbackReason != null) ? " (" + fallbackReason + ")" : "") + ", transport="
 				+ transport.eventLoops().type().displayName() + ", read-path="
 				+ settings.readPath().name().toLowerCase(Locale.ROOT) + ", read-sizing="
-				+ settings.readSizing().name().toLowerCase(Locale.ROOT) + ", read-buffer-size="
+				+ settings.readSizing().name().toLowerCase(Locale.ROOT) + ", data-frames="
+				+ settings.dataFrames().name().toLowerCase(Locale.ROOT).replace('_', '-') + ", read-buffer-size="
 				+ settings.readBufferSize() + "B, pool: chunk=" + pool.chunkSize() + "B arenas=" + pool.arenas()
 				+ " thread-caches=" + pool.threadCaches() + " direct=" + pool.preferDirect();
 	}

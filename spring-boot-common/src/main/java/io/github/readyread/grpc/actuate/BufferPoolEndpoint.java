@@ -68,7 +68,7 @@ public class BufferPoolEndpoint {
 		TransportSettings settings = this.transport.settings();
 		return new BufferPoolDescriptor(this.transport.mode().displayName(), this.transport.fallbackReason(),
 				this.transport.eventLoops().type().displayName(), lowercase(settings.readPath()),
-				lowercase(settings.readSizing()), describe(this.transport.pool()),
+				lowercase(settings.readSizing()), kebab(settings.dataFrames()), describe(this.transport.pool()),
 				new ReadPathDescriptor(pinned, incompleteFrames, incompleteBytes, taken, done),
 				describe(this.transport.eventLoops().readBufferRing(), exhaustions),
 				(server != null) ? describe(server) : null, channels);
@@ -94,6 +94,11 @@ public class BufferPoolEndpoint {
 
 	private static String lowercase(Enum<?> value) {
 		return value.name().toLowerCase(Locale.ROOT);
+	}
+
+	/** As the property's value is written: {@code slice-filled-reads}. */
+	private static String kebab(Enum<?> value) {
+		return lowercase(value).replace('_', '-');
 	}
 
 	private static @Nullable RingDescriptor describe(@Nullable ReadBufferRing ring, long exhaustions) {
@@ -122,6 +127,8 @@ public class BufferPoolEndpoint {
 	 * @param transport {@code epoll}, {@code io_uring} or {@code nio}
 	 * @param readPath {@code ready} or {@code conventional}
 	 * @param readSizing {@code adaptive} or {@code exact} (reads of the ready read path)
+	 * @param dataFrames {@code slice-filled-reads} or {@code copy} (what the ready read
+	 * path hands gRPC DATA payloads in)
 	 * @param pool the shared pool
 	 * @param readPathTotals read path figures summed over every channel and the server
 	 * @param readBufferRing the io_uring read buffer rings, {@code null} on another
@@ -130,7 +137,7 @@ public class BufferPoolEndpoint {
 	 * @param channels every client channel, by name
 	 */
 	public record BufferPoolDescriptor(String mode, @Nullable String fallbackReason, String transport, String readPath,
-			String readSizing, PoolDescriptor pool, ReadPathDescriptor readPathTotals,
+			String readSizing, String dataFrames, PoolDescriptor pool, ReadPathDescriptor readPathTotals,
 			@Nullable RingDescriptor readBufferRing, @Nullable ChannelDescriptor server,
 			Map<String, ChannelDescriptor> channels) implements OperationResponseBody {
 	}

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadSizing;
@@ -51,6 +52,16 @@ public class ReadyReadProperties {
 	 * calls).
 	 */
 	private ReadSizing readSizing = ReadSizing.ADAPTIVE;
+
+	/**
+	 * What the ready read path hands gRPC the payloads of DATA frames in:
+	 * slice-filled-reads (slices of the read buffers that whole DATA frames fill to at
+	 * least 75%, without a copy as in stock gRPC, so an incomplete message keeps at most
+	 * about 4/3 of its bytes; payloads of other reads in copies) or copy (exact-size
+	 * copies of every payload, one more memory copy per byte, so an incomplete message
+	 * keeps exactly its bytes), on io_uring always copies.
+	 */
+	private DataFrames dataFrames = DataFrames.SLICE_FILLED_READS;
 
 	private final Pool pool = new Pool();
 
@@ -98,6 +109,14 @@ public class ReadyReadProperties {
 
 	public void setReadSizing(ReadSizing readSizing) {
 		this.readSizing = readSizing;
+	}
+
+	public DataFrames getDataFrames() {
+		return this.dataFrames;
+	}
+
+	public void setDataFrames(DataFrames dataFrames) {
+		this.dataFrames = dataFrames;
 	}
 
 	public Pool getPool() {

@@ -78,6 +78,7 @@ public class ReadyReadTransportConfiguration {
 			.readPath(properties.getReadPath())
 			.readBufferSize((int) properties.getReadBufferSize().toBytes())
 			.readSizing(properties.getReadSizing())
+			.dataFrames(properties.getDataFrames())
 			.build();
 	}
 

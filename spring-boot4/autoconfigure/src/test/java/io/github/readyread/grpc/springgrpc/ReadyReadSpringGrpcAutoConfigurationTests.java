@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
@@ -69,6 +70,19 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 			assertThat(registry.channels()).containsKey("static://127.0.0.1:" + port(context));
 			assertThat(registry.server().stats().readBuffersTaken()).isPositive();
 		});
+	}
+
+	@Test
+	void dataFramesAreSlicedFromFilledReadsByDefault() {
+		this.runner.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().dataFrames())
+			.isEqualTo(DataFrames.SLICE_FILLED_READS));
+	}
+
+	@Test
+	void dataFramesAreConfiguredFromProperties() {
+		this.runner.withPropertyValues("grpc.ready-read.data-frames=copy")
+			.run((context) -> assertThat(context.getBean(ReadyReadTransport.class).settings().dataFrames())
+				.isEqualTo(DataFrames.COPY));
 	}
 
 	@Test
