@@ -318,10 +318,9 @@ public class ReadyReadProperties {
 		private Map<String, List<String>> targetServiceAccounts = new LinkedHashMap<>();
 
 		/**
-		 * Largest ALTS frame this side proposes, between 16KB and 128KB (grpc-java's
-		 * offer).
+		 * Largest ALTS frame this side proposes, between 16KB and 128KB.
 		 */
-		private DataSize maxFrameSize = DataSize.ofKilobytes(128);
+		private DataSize maxFrameSize = DataSize.ofKilobytes(16);
 
 		/**
 		 * Longest time a handshake may take once it has a slot, and may wait for one
