@@ -18,11 +18,14 @@ public enum DataFrames {
 	/**
 	 * DATA frames whose whole-frame payloads fill at least three quarters (75 %) of the
 	 * read buffer they came in go on to gRPC as slices of that buffer, as in gRPC's own
-	 * read path: no copy, and an incomplete message keeps at most about 4/3 of the bytes
-	 * it has received (the rest of the buffers its frames came in, at most a quarter of
-	 * each). DATA frames of other reads (small reads, mostly control frames or the head
-	 * of a frame) go on in exact-size copies, as with {@link #COPY}. About 10 % more
-	 * throughput than {@link #COPY} on a download loop of 1 MiB messages.
+	 * read path: no copy. An incomplete message then keeps, besides its own bytes, the
+	 * rest of the read buffers its whole frames came in (on a connection of one busy
+	 * stream, the rest of the first and the last of them; frames of other streams sharing
+	 * those buffers can keep more, as in gRPC's own read path): measured 1.1x (plaintext)
+	 * and 1.2x (ALTS) the bytes of undelivered messages over messages of 10-200 KB,
+	 * against 2x for stock gRPC. DATA frames of other reads (small reads, mostly control
+	 * frames or the head of a frame) go on in exact-size copies, as with {@link #COPY}.
+	 * About 10 % more throughput than {@link #COPY} on a download loop of 1 MiB messages.
 	 */
 	SLICE_FILLED_READS,
 

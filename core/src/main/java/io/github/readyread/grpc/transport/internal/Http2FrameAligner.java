@@ -29,8 +29,10 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  * <li>in a read buffer that whole DATA frames fill to at least three quarters
  * ({@value #SLICE_SHARE_PERCENT} %), the usual case while a stream is busy, DATA frames
- * go on in the slice with the rest, as in gRPC's own read path: no copy, and whatever the
- * deframer keeps of that buffer it keeps for at most 4/3 of the bytes it carries;</li>
+ * go on in the slice with the rest, as in gRPC's own read path: no copy, and a waiting
+ * message keeps that buffer, whose other bytes may belong to messages delivered since (as
+ * in gRPC's own read path; on a connection of one busy stream, the rest of the first and
+ * last buffers of the message);</li>
  * <li>otherwise (a small read, mostly control frames or the head of a frame, or a read
  * buffer shared by connections: io_uring's rings, see {@link #outermostOnSharedBuffers})
  * the payload of a DATA frame goes on in its own exact-size copy (its header with the
