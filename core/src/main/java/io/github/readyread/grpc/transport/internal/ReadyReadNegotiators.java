@@ -23,57 +23,14 @@ import io.netty.channel.ChannelHandlerContext;
  *
  * <p>
  * Install one with {@link GrpcNettyBridge#install}: for example
- * {@code GrpcNettyBridge.install(serverBuilder, ReadyReadNegotiators.plaintextServer(ReadPath.READY, stats), false)}.
+ * {@code GrpcNettyBridge.install(serverBuilder, ReadyReadNegotiators.plaintext(true, ReadPath.READY, stats,
+ * 65536, ReadSizing.ADAPTIVE, DataFrames.SLICE_FILLED_READS, true), false)}.
  */
 public final class ReadyReadNegotiators {
 
 	private static final int HANDSHAKE_READ_SIZE = 4096;
 
 	private ReadyReadNegotiators() {
-	}
-
-	/**
-	 * Negotiator for the connections of a client channel, with the default largest read
-	 * ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
-	 */
-	public static GrpcNettyBridge.Negotiator plaintextClient(ReadPath readPath, ReadPathStats stats) {
-		return plaintext(false, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, true);
-	}
-
-	/**
-	 * Negotiator for the connections a server accepts, with the default largest read
-	 * ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
-	 */
-	public static GrpcNettyBridge.Negotiator plaintextServer(ReadPath readPath, ReadPathStats stats) {
-		return plaintext(true, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, true);
-	}
-
-	/**
-	 * As {@link #plaintext(boolean, ReadPath, ReadPathStats, int, boolean)} with the
-	 * default largest read ({@link ReadyReadChannels#DEFAULT_MAX_READ_SIZE}).
-	 */
-	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
-			boolean lowWaterMark) {
-		return plaintext(server, readPath, stats, ReadyReadChannels.DEFAULT_MAX_READ_SIZE, lowWaterMark);
-	}
-
-	/**
-	 * As {@link #plaintext(boolean, ReadPath, ReadPathStats, int, ReadSizing, boolean)}
-	 * with {@link ReadSizing#ADAPTIVE} reads.
-	 */
-	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
-			int maxReadSize, boolean lowWaterMark) {
-		return plaintext(server, readPath, stats, maxReadSize, ReadSizing.ADAPTIVE, lowWaterMark);
-	}
-
-	/**
-	 * As
-	 * {@link #plaintext(boolean, ReadPath, ReadPathStats, int, ReadSizing, DataFrames, boolean)}
-	 * with {@link DataFrames#SLICE_FILLED_READS}.
-	 */
-	public static GrpcNettyBridge.Negotiator plaintext(boolean server, ReadPath readPath, ReadPathStats stats,
-			int maxReadSize, ReadSizing sizing, boolean lowWaterMark) {
-		return plaintext(server, readPath, stats, maxReadSize, sizing, DataFrames.SLICE_FILLED_READS, lowWaterMark);
 	}
 
 	/**
@@ -183,24 +140,7 @@ public final class ReadyReadNegotiators {
 	 */
 	public static GrpcNettyBridge.Negotiator beforeHandshake(GrpcNettyBridge.Negotiator negotiator,
 			Consumer<Channel> setup) {
-		return new GrpcNettyBridge.Negotiator() {
-			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				ChannelHandler next = negotiator.newHandler(grpcHandler);
-				return new ChannelHandlerAdapter() {
-					@Override
-					public void handlerAdded(ChannelHandlerContext ctx) {
-						setup.accept(ctx.channel());
-						ctx.pipeline().replace(this, null, next);
-					}
-				};
-			}
-
-			@Override
-			public void close() {
-				negotiator.close();
-			}
-		};
+		return withSetup(negotiator, setup, false);
 	}
 
 	/**
@@ -213,6 +153,11 @@ public final class ReadyReadNegotiators {
 	 */
 	public static GrpcNettyBridge.Negotiator afterSetup(GrpcNettyBridge.Negotiator negotiator,
 			Consumer<Channel> setup) {
+		return withSetup(negotiator, setup, true);
+	}
+
+	private static GrpcNettyBridge.Negotiator withSetup(GrpcNettyBridge.Negotiator negotiator, Consumer<Channel> setup,
+			boolean afterHandler) {
 		return new GrpcNettyBridge.Negotiator() {
 			@Override
 			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
@@ -221,8 +166,13 @@ public final class ReadyReadNegotiators {
 					@Override
 					public void handlerAdded(ChannelHandlerContext ctx) {
 						Channel channel = ctx.channel();
+						if (!afterHandler) {
+							setup.accept(channel);
+						}
 						ctx.pipeline().replace(this, null, next);
-						setup.accept(channel);
+						if (afterHandler) {
+							setup.accept(channel);
+						}
 					}
 				};
 			}
