@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.readyread.grpc.Buffers;
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
@@ -131,11 +132,7 @@ class DataFramesSettingTests {
 		 * views.
 		 */
 		private static boolean isViewOfALargerBuffer(ByteBuf buffer) {
-			ByteBuf root = buffer;
-			while (root.unwrap() != null) {
-				root = root.unwrap();
-			}
-			return root.capacity() > buffer.capacity();
+			return Buffers.root(buffer).capacity() > buffer.capacity();
 		}
 
 		private static long dataPayloadOfWholeFrames(ByteBuf run) {

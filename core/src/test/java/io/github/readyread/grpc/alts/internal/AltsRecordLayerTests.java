@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import io.github.readyread.grpc.Buffers;
 import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
@@ -183,7 +184,7 @@ class AltsRecordLayerTests {
 		try {
 			assertThat((Object) channel.readInbound()).as("one piece: DATA and PING frames").isNull();
 			assertThat(ByteBufUtil.getBytes(whole)).isEqualTo(plaintext);
-			assertThat(carrier(whole).capacity()).as("capacity of the buffer holding the payload")
+			assertThat(Buffers.root(whole).capacity()).as("capacity of the buffer holding the payload")
 				.isEqualTo(plaintext.length);
 		}
 		finally {
@@ -216,7 +217,7 @@ class AltsRecordLayerTests {
 			.isEqualTo(12009 + 9);
 		ByteBuf data = channel.readInbound();
 		try {
-			assertThat(carrier(data).capacity()).as("capacity of the buffer holding the payload")
+			assertThat(Buffers.root(data).capacity()).as("capacity of the buffer holding the payload")
 				.isEqualTo(payload.length);
 			assertThat(ByteBufUtil.getBytes(data)).isEqualTo(payload);
 		}
@@ -238,14 +239,6 @@ class AltsRecordLayerTests {
 		byte[] bytes = ByteBufUtil.getBytes(frames);
 		frames.release();
 		return bytes;
-	}
-
-	private static ByteBuf carrier(ByteBuf buffer) {
-		ByteBuf carrier = buffer;
-		while (carrier.unwrap() != null) {
-			carrier = carrier.unwrap();
-		}
-		return carrier;
 	}
 
 	private void assertOnePlaintext(EmbeddedChannel channel, byte[] plaintext, int capacity) {

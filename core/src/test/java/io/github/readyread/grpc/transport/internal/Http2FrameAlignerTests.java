@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
+import io.github.readyread.grpc.Buffers;
 import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.netty.buffer.ByteBuf;
@@ -138,7 +139,7 @@ class Http2FrameAlignerTests {
 		try {
 			assertThat((Object) channel.readInbound()).as("one piece: header and payload").isNull();
 			assertThat(bytes(whole)).isEqualTo(frame);
-			assertThat(root(whole)).as("the buffer holding it").isSameAs(root(read));
+			assertThat(Buffers.root(whole)).as("the buffer holding it").isSameAs(Buffers.root(read));
 			assertThat(read.refCnt()).as("read buffer references while gRPC keeps the frame").isOne();
 		}
 		finally {
@@ -699,14 +700,6 @@ class Http2FrameAlignerTests {
 			channel.checkException();
 		}
 		assertThat(splits).as("DATA frames split over all seeds").isPositive();
-	}
-
-	private static ByteBuf root(ByteBuf buffer) {
-		ByteBuf root = buffer;
-		while (root.unwrap() != null) {
-			root = root.unwrap();
-		}
-		return root;
 	}
 
 	private EmbeddedChannel client() {
