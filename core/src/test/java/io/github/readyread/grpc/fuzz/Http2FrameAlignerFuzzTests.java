@@ -84,7 +84,9 @@ class Http2FrameAlignerFuzzTests {
 
 		// Ours: the same stream, split, through the aligner into a second reader.
 		List<String> actual = new ArrayList<>();
-		Http2FrameAligner aligner = new Http2FrameAligner(server, MAX_FRAME_SIZE, null, STATS);
+		// Both DATA modes: slices of filled reads (the default in production) and copies
+		// (taken last, so the stream and reads of earlier inputs decode as before).
+		Http2FrameAligner aligner = new Http2FrameAligner(server, MAX_FRAME_SIZE, null, STATS, data.consumeBoolean());
 		FrameReading reading = new FrameReading(server, actual);
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(FuzzPool.ALLOC);
