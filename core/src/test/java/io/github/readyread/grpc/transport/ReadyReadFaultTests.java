@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
-import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -134,8 +133,10 @@ class ReadyReadFaultTests {
 	}
 
 	// A message whose length prefix says 0xFFFFFFFF behind five good ones in its DATA
-	// frame: the ready path may cut the frame before it (its head goes on alone); gRPC
-	// fails the call exactly as on its own read path, and nothing leaks.
+	// frame: gRPC fails the call exactly as on its own read path, and nothing leaks. The
+	// ready path cuts the frame before it only if the stream still waits once the read is
+	// done (Http2FrameAlignerTests#anAbsurdLengthPrefixIsCutHarmlessly...): whether the
+	// trailers come in the same read is up to the event loops, so not asserted here.
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void anAbsurdMessageLengthFailsTheCallAsOnGrpcsOwnReadPath(String transport) throws Exception {
@@ -147,7 +148,6 @@ class ReadyReadFaultTests {
 		assertThat(ready.status().getCode()).isEqualTo(conventional.status().getCode());
 		assertThat(ready.status().getDescription()).isEqualTo(conventional.status().getDescription());
 		assertThat(ready.messages()).isEqualTo(conventional.messages()).isEqualTo(5);
-		assertThat(ready.splitDataFrames()).as("DATA frames split before the forged message").isPositive();
 	}
 
 	private static Forged forged(TransportType transport, ReadPath readPath) throws Exception {
@@ -173,19 +173,13 @@ class ReadyReadFaultTests {
 			call.halfClose();
 			call.request(1);
 			Status status = closed.get(20, TimeUnit.SECONDS);
-			long splits = rig.client.stats.liveChannels()
-				.stream()
-				.map((c) -> c.pipeline().get(Http2FrameAligner.class))
-				.filter(java.util.Objects::nonNull)
-				.mapToLong(Http2FrameAligner::splitDataFrames)
-				.sum();
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
-			return new Forged(status, messages.get(), splits);
+			return new Forged(status, messages.get());
 		}
 	}
 
-	private record Forged(Status status, int messages, long splitDataFrames) {
+	private record Forged(Status status, int messages) {
 	}
 
 	private static SocketRig rig(String transport) throws Exception {

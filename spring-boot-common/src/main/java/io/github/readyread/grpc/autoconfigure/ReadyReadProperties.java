@@ -55,11 +55,12 @@ public class ReadyReadProperties {
 
 	/**
 	 * What the ready read path hands gRPC the payloads of DATA frames in:
-	 * slice-filled-reads (slices of the read buffers that whole DATA frames fill to at
-	 * least 75%, without a copy as in stock gRPC, so an incomplete message also keeps the
-	 * rest of the read buffers its frames came in; payloads of other reads in copies) or
-	 * copy (exact-size copies of every payload, one more memory copy per byte, so an
-	 * incomplete message keeps exactly its bytes), on io_uring always copies.
+	 * slice-filled-reads (slices of the read buffers, without a copy as in stock gRPC,
+	 * except the bytes of a message still incomplete after the read when they fill less
+	 * than 75% of its buffer: those in exact-size copies, so a waiting message keeps at
+	 * most 4/3 of its bytes) or copy (exact-size copies of every payload, one more memory
+	 * copy per byte, so an incomplete message keeps exactly its bytes), on io_uring
+	 * always copies.
 	 */
 	private DataFrames dataFrames = DataFrames.SLICE_FILLED_READS;
 

@@ -25,20 +25,26 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * Complete frames of a read buffer go on as one slice of it, consumed by gRPC within the
  * read. gRPC's deframer keeps DATA buffers until their messages are complete (and
- * delivered), so what a DATA payload goes on in decides what a waiting message pins:
+ * delivered), so what a DATA payload goes on in decides what a waiting message pins. The
+ * aligner follows every whole frame of a read before it passes any on
+ * ({@link #wholeFramesAhead}, {@link ReadPlan}) and so knows, for each DATA frame,
+ * whether its bytes belong to messages that end in this read or to the message its stream
+ * waits in once the read is done:
  * <ul>
- * <li>in a read buffer that whole DATA frames fill to at least three quarters
- * ({@value #SLICE_SHARE_PERCENT} %), the usual case while a stream is busy, DATA frames
- * go on in the slice with the rest, as in gRPC's own read path: no copy, and a waiting
- * message keeps that buffer, whose other bytes may belong to messages delivered since (as
- * in gRPC's own read path; on a connection of one busy stream, the rest of the first and
- * last buffers of the message);</li>
- * <li>otherwise (a small read, mostly control frames or the head of a frame, or a read
- * buffer shared by connections: io_uring's rings, see {@link #outermostOnSharedBuffers})
- * the payload of a DATA frame goes on in its own exact-size copy (its header with the
- * frames before it), so the deframer keeps what it carries and not the read buffer around
- * it (an empty DATA frame goes on as a 9-byte copy of its header: even that may stay in
- * the deframer until the next one).</li>
+ * <li>messages that end in this read: the frame goes on in the slice with the rest, as in
+ * gRPC's own read path (no copy; gRPC is done with them once they are delivered);</li>
+ * <li>the message its stream then waits in: in the slice too if that message's bytes in
+ * this read fill at least three quarters ({@value #SLICE_SHARE_PERCENT} %) of the read
+ * buffer (a large message streaming in: the buffer kept costs at most 4/3 of what the
+ * message received in it), else in an exact-size copy of its payload (its header with the
+ * frames before it), the frame cut where that message begins if bytes of messages that
+ * end come before it;</li>
+ * <li>a stream not followed (see below): in the slice if whole DATA frames fill three
+ * quarters of the buffer, else copied;</li>
+ * <li>with {@code data-frames: copy}, and on read buffers shared by connections
+ * (io_uring's rings, see {@link #outermostOnSharedBuffers}): every payload in a copy of
+ * its own, cut the same way (an empty DATA frame goes on as a 9-byte copy of its header:
+ * even that may stay in the deframer until the next one).</li>
  * </ul>
  * A DATA frame that spans reads goes on as its 9-byte header immediately followed by its
  * payload in a buffer of its own (gRPC's frame reader keeps a header in fields, so its
@@ -57,11 +63,12 @@ import org.jspecify.annotations.Nullable;
  * the whole frame's buffer while it waits for its rest. The aligner follows where gRPC
  * messages begin in each stream's DATA frames ({@link MessageBoundaries}) and passes such
  * a frame on as two DATA frames of the same stream, the second holding just the head of
- * the incomplete message, in an exact-size copy of its own:
+ * the incomplete message, in an exact-size copy of its own (the first piece a slice of
+ * the read buffer, or a copy where payloads are copied):
  *
  * <pre>
- *   DATA [ end of A | B | head of C ]       C not complete in this frame
- *   ->  DATA [ end of A | B ]   DATA [ head of C ]   (9-byte header, then the copy)
+ *   DATA [ end of A | B | head of C ]       C still incomplete when the read is done
+ *   ->  DATA [ end of A | B ]   DATA [ head of C ]   (9-byte headers, the head a copy)
  * </pre>
  *
  * The pieces carry the frame's bytes in the same order, and its flags (END_STREAM would
@@ -70,9 +77,10 @@ import org.jspecify.annotations.Nullable;
  * cut either: a frame whose bytes all belong to one message (a large unary message costs
  * no copy), a padded frame (its padding is flow-controlled with the frame that carries
  * it, and would have to go with one piece or be split; gRPC never pads), a frame of a
- * stream not followed, and a frame whose incomplete message the next DATA frame of the
- * same read completes (gRPC is done with both before the read ends). Cut frames cost two
- * 9-byte headers and the copy of the head; frames not cut cost nothing more than before.
+ * stream not followed, a frame whose incomplete message a later DATA frame of the same
+ * read completes (gRPC is done with both before the read ends), and a frame of a waiting
+ * message that fills three quarters of the buffer (it goes on as a slice). Cut frames
+ * cost two 9-byte headers and the copy of the head.
  *
  * <p>
  * So on read buffers shared by connections (io_uring's provided buffer rings) gRPC's
@@ -108,10 +116,9 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	private final MessageBoundaries boundaries = new MessageBoundaries();
 
-	private final boolean sliceFilledBuffers;
+	private final ReadPlan plan = new ReadPlan();
 
-	/** Whether the DATA frames of the current read go on as slices of it. */
-	private boolean sliceData;
+	private final boolean sliceFilledBuffers;
 
 	private long splitDataFrames;
 
@@ -216,45 +223,51 @@ public final class Http2FrameAligner extends FrameDecoder {
 	}
 
 	/**
-	 * Whether the DATA frames whole in this read fill enough of its buffer to go on as
-	 * slices of it: headers only are read (a few per read), the frames are not checked
-	 * here ({@link #payloadLength} does that when it gets to them).
+	 * Follows the whole frames of this read, in order, before any goes on, and decides
+	 * for each DATA frame how its payload goes on ({@link ReadPlan}). Stops where
+	 * {@link #payloadLength} will: at a frame longer than the maximum, or one not whole.
 	 */
 	@Override
 	protected void wholeFramesAhead(ByteBuf in) {
-		if (!this.sliceFilledBuffers) {
-			return;
-		}
+		ReadPlan plan = this.plan;
+		plan.clear();
+		this.boundaries.beginRead();
 		int index = in.readerIndex();
 		int end = in.writerIndex();
 		long data = 0;
 		while (end - index >= FRAME_HEADER_LENGTH) {
 			int length = in.getUnsignedMedium(index);
-			if (end - index - FRAME_HEADER_LENGTH < length) {
+			if (length > this.maxFrameSize || end - index - FRAME_HEADER_LENGTH < length) {
 				break;
 			}
-			if (in.getByte(index + 3) == DATA) {
+			byte type = in.getByte(index + 3);
+			int flags = in.getByte(index + 4);
+			int streamId = in.getInt(index + 5) & 0x7FFFFFFF;
+			int payload = index + FRAME_HEADER_LENGTH;
+			if (type == DATA) {
 				data += length;
+				plan.data(this.boundaries.followData(streamId, flags, in, payload, length), payload, payload + length,
+						(flags & MessageBoundaries.PADDED) != 0);
 			}
-			index += FRAME_HEADER_LENGTH + length;
+			else {
+				this.boundaries.controlFrame(type, flags, streamId);
+				plan.control();
+			}
+			index = payload + length;
 		}
-		this.sliceData = data * 100 >= (long) in.capacity() * SLICE_SHARE_PERCENT;
+		plan.decide(this.sliceFilledBuffers, data * 100 >= (long) in.capacity() * SLICE_SHARE_PERCENT,
+				(long) in.capacity() * SLICE_SHARE_PERCENT);
+		this.boundaries.endRead();
 	}
 
 	@Override
 	protected void wholeFrame(ChannelHandlerContext ctx, ByteBuf in, int length) {
 		int start = in.readerIndex();
 		int frameLength = FRAME_HEADER_LENGTH + length;
-		byte type = in.getByte(start + 3);
-		boolean data = type == DATA;
-		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
-		byte flags = in.getByte(start + 4);
-		int cut = 0;
-		if (data) {
-			cut = this.boundaries.dataFrame(streamId, flags, in, start + FRAME_HEADER_LENGTH, length);
-		}
-		else {
-			this.boundaries.controlFrame(type, flags, streamId);
+		boolean data = in.getByte(start + 3) == DATA;
+		int decision = this.plan.next();
+		if (decision == ReadPlan.UNPLANNED) {
+			decision = unplanned(in, start, length);
 		}
 		if (data && length == 0) {
 			// Even an empty DATA buffer may stay in gRPC's deframer until the next one.
@@ -266,11 +279,11 @@ public final class Http2FrameAligner extends FrameDecoder {
 			pass(ctx, copy, in);
 			return;
 		}
-		if (cut > 0 && !completedByNextFrame(in, start + frameLength, streamId)) {
-			splitWholeFrame(ctx, in, length, cut);
+		if (decision > 0) {
+			splitWholeFrame(ctx, in, length, decision);
 			return;
 		}
-		if (!data || this.sliceData) {
+		if (!data || decision == ReadPlan.SLICE) {
 			// Goes on with the run of frames it is in, as a slice of the read buffer.
 			if (this.runStart < 0) {
 				this.runStart = start;
@@ -294,20 +307,20 @@ public final class Http2FrameAligner extends FrameDecoder {
 	}
 
 	/**
-	 * Whether the frame at {@code next} is whole in this read, a DATA frame of
-	 * {@code streamId} without padding, and completes the message the frame before it
-	 * left incomplete: gRPC then frees the first frame's buffer within this read, and a
-	 * cut would only cost copies (a stream of small messages read 64 KiB at a time).
+	 * A whole frame that {@link #wholeFramesAhead} did not plan (it plans every one the
+	 * decoder hands over; kept so that a mismatch costs a copy, never a wrong cut):
+	 * followed now, its payload copied, cut where the old rule would.
 	 */
-	private boolean completedByNextFrame(ByteBuf in, int next, int streamId) {
-		long missing = this.boundaries.missingBytes(streamId);
-		if (missing < 0 || in.writerIndex() - next < FRAME_HEADER_LENGTH) {
-			return false;
+	private int unplanned(ByteBuf in, int start, int length) {
+		byte type = in.getByte(start + 3);
+		byte flags = in.getByte(start + 4);
+		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		if (type != DATA) {
+			this.boundaries.controlFrame(type, flags, streamId);
+			return ReadPlan.SLICE;
 		}
-		int length = in.getUnsignedMedium(next);
-		return in.getByte(next + 3) == DATA && (in.getByte(next + 4) & MessageBoundaries.PADDED) == 0
-				&& (in.getInt(next + 5) & 0x7FFFFFFF) == streamId && length <= this.maxFrameSize
-				&& in.writerIndex() - next - FRAME_HEADER_LENGTH >= length && length >= missing;
+		int cut = this.boundaries.dataFrame(streamId, flags, in, start + FRAME_HEADER_LENGTH, length);
+		return (cut > 0) ? cut : ReadPlan.COPY;
 	}
 
 	/**
@@ -324,7 +337,8 @@ public final class Http2FrameAligner extends FrameDecoder {
 		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
 		in.skipBytes(FRAME_HEADER_LENGTH);
 		ByteBuf firstHeader = dataHeader(ctx, cut, flags & ~MessageBoundaries.END_STREAM, streamId);
-		ByteBuf first = copy(ctx, in, cut);
+		// Messages that end in this read: gRPC is done with them before it ends.
+		ByteBuf first = this.sliceFilledBuffers ? in.readRetainedSlice(cut) : copy(ctx, in, cut);
 		ByteBuf secondHeader = dataHeader(ctx, length - cut, flags, streamId);
 		ByteBuf second = copy(ctx, in, length - cut);
 		this.splitDataFrames++;

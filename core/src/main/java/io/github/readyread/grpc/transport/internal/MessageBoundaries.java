@@ -1,5 +1,8 @@
 package io.github.readyread.grpc.transport.internal;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
@@ -23,6 +26,14 @@ import org.jspecify.annotations.Nullable;
  * forgotten first. A stream not followed is never cut. Nothing here is trusted: whatever
  * the bytes say, a cut only splits a DATA frame into two with the same bytes in the same
  * order, and gRPC reads and checks the messages as it always does.
+ *
+ * <p>
+ * The whole frames of a read are followed before any goes on ({@link #beginRead},
+ * {@link #followData}, {@link #endRead}), so that the aligner knows, for every DATA
+ * frame, whether its bytes belong to messages the read completes or to the message a
+ * stream waits in once the read is done (its <em>trailing</em> message): a stream's
+ * {@link Stream#trailStart} and {@link Stream#trailBytes} say where that message begins
+ * in the read and how many of its bytes the read holds.
  */
 final class MessageBoundaries {
 
@@ -39,10 +50,21 @@ final class MessageBoundaries {
 
 	private static final byte RST_STREAM = 0x3;
 
+	/** {@link Stream#trailStart} of a stream that waits in no message. */
+	static final int NONE = Integer.MAX_VALUE;
+
 	private final IntObjectHashMap<Stream> streams = new IntObjectHashMap<>(8);
 
 	/** A stream state kept for the next stream, so that unary calls allocate none. */
 	private @Nullable Stream spare;
+
+	/** Streams ended during the read being followed, recycled once it is done. */
+	private final List<Stream> ended = new ArrayList<>(4);
+
+	/** Counts the reads followed, so that a stream knows the first frame of each. */
+	private long reads;
+
+	private boolean inRead;
 
 	/** Streams followed now. */
 	int size() {
@@ -64,6 +86,50 @@ final class MessageBoundaries {
 		else if (type == RST_STREAM) {
 			forget(streamId);
 		}
+	}
+
+	/**
+	 * Starts following the whole frames of one read, in order: DATA frames with
+	 * {@link #followData}, others with {@link #controlFrame}; {@link #endRead} when done.
+	 * Until then the states of streams that end stay as they are, for the caller to read.
+	 */
+	void beginRead() {
+		this.reads++;
+		this.inRead = true;
+	}
+
+	/** Ends the read begun with {@link #beginRead}. */
+	void endRead() {
+		this.inRead = false;
+		for (Stream stream : this.ended) {
+			stream.reset();
+			this.spare = stream;
+		}
+		this.ended.clear();
+	}
+
+	/**
+	 * Follows a whole DATA frame of the read being followed.
+	 * @param streamId the frame's stream
+	 * @param flags the frame's flags
+	 * @param in holds the payload
+	 * @param index where the payload starts in {@code in}
+	 * @param length payload length
+	 * @return the stream's state after the frame, valid until {@link #endRead}, or
+	 * {@code null} if the stream is not followed
+	 */
+	@Nullable Stream followData(int streamId, int flags, ByteBuf in, int index, int length) {
+		Stream stream = this.streams.get(streamId);
+		if (stream == null) {
+			return null;
+		}
+		if (stream.read != this.reads) {
+			stream.read = this.reads;
+			stream.trailStart = stream.atBoundary() ? NONE : index;
+			stream.trailBytes = 0;
+		}
+		dataFrame(streamId, flags, in, index, length);
+		return stream;
 	}
 
 	/**
@@ -96,20 +162,10 @@ final class MessageBoundaries {
 				forget(streamId);
 				return 0;
 			}
-			stream.walk(payload, index + 1, length - 1 - padding);
+			stream.follow(payload, index + 1, length - 1 - padding);
 			return 0;
 		}
-		return Math.max(stream.walk(payload, index, length), 0);
-	}
-
-	/**
-	 * Bytes still to come of the message a DATA frame of {@code streamId} left
-	 * incomplete, once its length is known; -1 if it is not (its 5-byte prefix is not
-	 * whole yet) or the stream is not followed.
-	 */
-	long missingBytes(int streamId) {
-		Stream stream = this.streams.get(streamId);
-		return (stream == null || stream.prefixSeen > 0) ? -1 : stream.bodyLeft;
+		return Math.max(stream.follow(payload, index, length), 0);
 	}
 
 	private void open(int streamId) {
@@ -124,20 +180,55 @@ final class MessageBoundaries {
 			for (IntObjectMap.PrimitiveEntry<Stream> entry : this.streams.entries()) {
 				oldest = Math.min(oldest, entry.key());
 			}
-			forget(oldest);
+			forget(oldest, false);
 		}
 	}
 
 	private void forget(int streamId) {
+		forget(streamId, true);
+	}
+
+	/**
+	 * Stops following a stream that ended (or was reset), or that is dropped to make
+	 * room; in a read being followed its state stays for the caller until the read ends.
+	 */
+	private void forget(int streamId, boolean ended) {
 		Stream stream = this.streams.remove(streamId);
-		if (stream != null) {
-			stream.reset();
-			this.spare = stream;
+		if (stream == null) {
+			return;
 		}
+		if (this.inRead) {
+			stream.ended = ended;
+			stream.dropped = !ended;
+			stream.trailStart = NONE;
+			this.ended.add(stream);
+			return;
+		}
+		stream.reset();
+		this.spare = stream;
 	}
 
 	/** Where a stream's message stream stands after the DATA frames seen so far. */
-	private static final class Stream {
+	static final class Stream {
+
+		/** The read (of {@link #beginRead}) in which the trail fields were set. */
+		private long read;
+
+		/**
+		 * Where the message the stream waits in after the frames followed begins in the
+		 * read (or where its first frame in the read starts, if the message began in an
+		 * earlier read); {@link #NONE} if it waits in none (or ended).
+		 */
+		int trailStart = NONE;
+
+		/** Payload bytes of that message in the read. */
+		int trailBytes;
+
+		/** Whether the stream ended (or was reset) in the read. */
+		boolean ended;
+
+		/** Whether the stream stopped being followed in the read, to make room. */
+		boolean dropped;
 
 		/** Message bytes still to come of the current message, after its prefix. */
 		private long bodyLeft;
@@ -189,10 +280,39 @@ final class MessageBoundaries {
 			return incompleteStart;
 		}
 
+		boolean atBoundary() {
+			return this.bodyLeft == 0 && this.prefixSeen == 0;
+		}
+
+		/**
+		 * {@link #walk}s {@code length} message-stream bytes from {@code index} and keeps
+		 * the trailing message's place in the read.
+		 */
+		int follow(ByteBuf buffer, int index, int length) {
+			int incompleteStart = walk(buffer, index, length);
+			if (incompleteStart >= 0) {
+				this.trailStart = index + incompleteStart;
+				this.trailBytes = length - incompleteStart;
+			}
+			else if (atBoundary()) {
+				this.trailStart = NONE;
+				this.trailBytes = 0;
+			}
+			else {
+				this.trailBytes += length;
+			}
+			return incompleteStart;
+		}
+
 		void reset() {
 			this.bodyLeft = 0;
 			this.prefixSeen = 0;
 			this.prefixLength = 0;
+			this.read = 0;
+			this.trailStart = NONE;
+			this.trailBytes = 0;
+			this.ended = false;
+			this.dropped = false;
 		}
 
 	}

@@ -178,6 +178,83 @@ class Http2FrameAlignerTests {
 	}
 
 	@Test
+	void dataFramesOfMessagesThatEndInTheReadGoOnAsSlicesHoweverLittleOfTheBufferTheyFill() {
+		// gRPC is done with them before the read ends: a copy would buy nothing.
+		EmbeddedChannel channel = client();
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
+		byte[] a = message(1000, 1);
+		byte[] b = message(3000, 2);
+		byte[] frames = concat(frame(DATA, 0, 1, concat(a, slice(b, 0, 100))),
+				frame(DATA, 0, 1, slice(b, 100, b.length)));
+		ByteBuf read = read(frames, 65536);
+		channel.writeInbound(read);
+		List<ByteBuf> out = readAll(channel);
+		try {
+			assertThat(out).as("one piece: both frames, as they came").hasSize(1);
+			assertThat(bytes(out.get(0))).isEqualTo(frames);
+			assertThat(Buffers.root(out.get(0))).isSameAs(Buffers.root(read));
+		}
+		finally {
+			release(out);
+		}
+		assertThat(read.refCnt()).isZero();
+		assertThat(channel.pipeline().get(Http2FrameAligner.class).splitDataFrames()).isZero();
+	}
+
+	@Test
+	void aMessageStillIncompleteAfterTheReadIsCopiedIfItFillsLittleOfTheBufferThoughDataFillsIt() {
+		// Whole DATA frames fill 87.5 % of the buffer, but 5,000 of those bytes belong to
+		// the message the stream then waits in: as a slice, it would keep 40,000 bytes
+		// for them. The frames of the message that ends (A) go on as a slice.
+		EmbeddedChannel channel = client();
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
+		byte[] a = message(29995, 1);
+		byte[] ended = concat(frame(DATA, 0, 1, slice(a, 0, 16384)), frame(DATA, 0, 1, slice(a, 16384, a.length)));
+		byte[] waiting = frame(DATA, 0, 1, slice(message(20000, 2), 0, 5000));
+		ByteBuf read = read(concat(ended, waiting), 40000);
+		channel.writeInbound(read);
+		List<ByteBuf> out = readAll(channel);
+		try {
+			assertThat(out).hasSize(2);
+			assertThat(bytes(out.get(0))).as("the frames of A and the header of the last")
+				.isEqualTo(concat(ended, slice(waiting, 0, 9)));
+			assertThat(bytes(out.get(1))).isEqualTo(slice(waiting, 9, waiting.length));
+			assertThat(out.get(1).capacity()).isEqualTo(5000);
+			out.get(0).release();
+			assertThat(read.refCnt()).as("what gRPC keeps while the message waits keeps no read buffer").isZero();
+		}
+		finally {
+			release(out);
+		}
+	}
+
+	@Test
+	void aMessageStillIncompleteAfterTheReadGoesOnAsASliceIfItFillsThreeQuartersOfTheBuffer() {
+		// 49,152 of 65,536 bytes: keeping the buffer for them costs at most 4/3 of what
+		// the
+		// message received, and saves copying them.
+		EmbeddedChannel channel = client();
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
+		byte[] message = message(100000, 3);
+		byte[] frames = concat(frame(DATA, 0, 1, slice(message, 0, 16384)),
+				frame(DATA, 0, 1, slice(message, 16384, 32768)), frame(DATA, 0, 1, slice(message, 32768, 49152)));
+		ByteBuf read = read(frames, 65536);
+		channel.writeInbound(read);
+		List<ByteBuf> out = readAll(channel);
+		try {
+			assertThat(out).hasSize(1);
+			assertThat(bytes(out.get(0))).isEqualTo(frames);
+			assertThat(Buffers.root(out.get(0))).isSameAs(Buffers.root(read));
+		}
+		finally {
+			release(out);
+		}
+	}
+
+	@Test
 	void onSharedBuffersADataFrameThatFillsItsBufferGoesOnInACopy() {
 		EmbeddedChannel channel = onSharedBuffers();
 		byte[] frame = frame(DATA, 1, random(16000, 3));
@@ -383,8 +460,11 @@ class Http2FrameAlignerTests {
 			// gRPC keeps while it waits for the rest.
 			assertThat(bytes(out.get(4))).isEqualTo(slice(head, 0, 50));
 			assertThat(out.get(4).capacity()).isEqualTo(50);
-			// Once gRPC is done with the HEADERS frame, nothing keeps the read buffer.
+			// A and B end in this read: they go on as a slice of it, which gRPC is done
+			// with before the read ends; then nothing keeps the read buffer.
+			assertThat(Buffers.root(out.get(2))).isSameAs(Buffers.root(read));
 			out.get(0).release();
+			out.get(2).release();
 			assertThat(read.refCnt()).isZero();
 		}
 		finally {
@@ -536,6 +616,24 @@ class Http2FrameAlignerTests {
 		List<int[]> out = frames(concat(drain(channel).toArray(new byte[0][])));
 		assertThat(out).extracting((frame) -> frame[0] + ":" + frame[2])
 			.containsExactly("1:20", "0:155", "0:2955", "0:105", "0:50", "0:2955");
+	}
+
+	@Test
+	void anIncompleteMessageThatALaterFrameOfTheSameReadCompletesIsNotCut() {
+		// A frame of another stream in between, and the message's middle in a frame of
+		// its own: gRPC is still done with all of it before the read ends.
+		EmbeddedChannel channel = client();
+		byte[] b = message(3000, 2);
+		channel.writeInbound(
+				read(concat(frame(HEADERS, END_HEADERS, 1, new byte[20]), frame(HEADERS, END_HEADERS, 3, new byte[20])),
+						128));
+		drain(channel);
+		byte[] frames = concat(frame(DATA, 0, 1, concat(message(100, 1), slice(b, 0, 50))),
+				frame(DATA, 0, 3, message(10, 4)), frame(DATA, 0, 1, slice(b, 50, 1000)),
+				frame(DATA, 0, 1, slice(b, 1000, b.length)));
+		channel.writeInbound(read(frames, 65536));
+		assertThat(concat(drain(channel).toArray(new byte[0][]))).isEqualTo(frames);
+		assertThat(channel.pipeline().get(Http2FrameAligner.class).splitDataFrames()).isZero();
 	}
 
 	@Test
