@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
+import io.github.readyread.grpc.alts.internal.AltsFrameSizes;
 import io.github.readyread.grpc.alts.internal.AltsNegotiator;
 import io.github.readyread.grpc.alts.internal.AltsSettings;
 import io.github.readyread.grpc.buffer.PoolSettings;
@@ -367,18 +368,25 @@ public final class SocketRig implements AutoCloseable {
 		 * and plaintext stage) with {@link Wiring#TRANSPORT}.
 		 */
 		static Security alts(io.grpc.Channel handshaker) {
+			return alts(handshaker, AltsFrameSizes.OFFERED_BY_DEFAULT);
+		}
+
+		/** ALTS offering records of at most {@code maxFrameSize} bytes on both sides. */
+		static Security alts(io.grpc.Channel handshaker, int maxFrameSize) {
 			return new Security() {
 
 				@Override
 				public GrpcNettyBridge.Negotiator negotiator(Side side) {
-					AltsSettings settings = AltsSettings.of(handshaker, side.stats);
+					AltsSettings settings = AltsSettings.of(handshaker, side.stats).withMaxFrameSize(maxFrameSize);
 					return side.isServer ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
 				}
 
 				@Override
 				public TransportSecurity transportSecurity(Side side) {
 					return TransportSecurity.alts((stats, plaintextStage) -> {
-						AltsSettings settings = AltsSettings.of(handshaker, stats).withPlaintextStage(plaintextStage);
+						AltsSettings settings = AltsSettings.of(handshaker, stats)
+							.withMaxFrameSize(maxFrameSize)
+							.withPlaintextStage(plaintextStage);
 						return side.isServer ? AltsNegotiator.server(settings) : AltsNegotiator.client(settings);
 					});
 				}

@@ -52,6 +52,13 @@ class ReadyReadAltsAutoConfigurationTests {
 		.withBean(EchoService.class);
 
 	@Test
+	void altsOffersGrpcJavasFrameSizeByDefault() {
+		// grpc-java offers 128 KiB records; the handshake settles on the smaller offer.
+		assertThat(new ReadyReadProperties().getAlts().getMaxFrameSize())
+			.isEqualTo(org.springframework.util.unit.DataSize.ofKilobytes(128));
+	}
+
+	@Test
 	void embeddedHandshakerIsOffByDefault() {
 		this.contextRunner.withPropertyValues("grpc.server.port=-1").run((context) -> {
 			assertThat(context).hasNotFailed();

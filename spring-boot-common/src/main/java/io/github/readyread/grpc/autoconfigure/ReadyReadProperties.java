@@ -319,9 +319,10 @@ public class ReadyReadProperties {
 		private Map<String, List<String>> targetServiceAccounts = new LinkedHashMap<>();
 
 		/**
-		 * Largest ALTS frame this side proposes, between 16KB and 128KB.
+		 * Largest ALTS frame this side proposes, between 16KB and 128KB (grpc-java's
+		 * offer).
 		 */
-		private DataSize maxFrameSize = DataSize.ofKilobytes(16);
+		private DataSize maxFrameSize = DataSize.ofKilobytes(128);
 
 		/**
 		 * Longest time a handshake may take once it has a slot, and may wait for one

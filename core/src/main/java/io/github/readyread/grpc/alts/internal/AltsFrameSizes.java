@@ -11,6 +11,13 @@ public final class AltsFrameSizes {
 	/** Largest frame size that can be negotiated. */
 	public static final int MAX = 128 * 1024;
 
+	/**
+	 * Frame size this side offers unless told otherwise: the largest, as grpc-java's
+	 * {@code AltsTsiFrameProtector} offers (fewer AES-GCM records per MiB; a connection
+	 * waiting inside a record still holds only the bytes of it that arrived).
+	 */
+	public static final int OFFERED_BY_DEFAULT = MAX;
+
 	/** Largest frame size any implementation accepts. */
 	public static final int HARD_LIMIT = 1024 * 1024;
 

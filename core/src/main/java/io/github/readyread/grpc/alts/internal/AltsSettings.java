@@ -48,8 +48,8 @@ public record AltsSettings(io.grpc.Channel handshakerChannel, @Nullable String l
 	 * timeout, no plaintext stage.
 	 */
 	public static AltsSettings of(io.grpc.Channel handshakerChannel, ReadPathStats readPathStats) {
-		return new AltsSettings(handshakerChannel, null, List.of(), AltsFrameSizes.DEFAULT, 32, Duration.ofSeconds(20),
-				readPathStats, null);
+		return new AltsSettings(handshakerChannel, null, List.of(), AltsFrameSizes.OFFERED_BY_DEFAULT, 32,
+				Duration.ofSeconds(20), readPathStats, null);
 	}
 
 	public AltsSettings withLocalServiceAccount(@Nullable String account) {
