@@ -105,8 +105,9 @@ public final class Http2FrameAligner extends FrameDecoder {
 	public static final int CLIENT_PREFACE_LENGTH = 24;
 
 	/**
-	 * Least share of a read buffer's capacity that the payloads of its whole DATA frames
-	 * must take for them to go on as slices of it.
+	 * Least share of a read buffer's capacity that the bytes of the message a stream
+	 * waits in after the read must take for its DATA frames to go on as slices of it (for
+	 * a stream not followed: the payloads of the read's whole DATA frames).
 	 */
 	public static final int SLICE_SHARE_PERCENT = 75;
 
@@ -140,9 +141,10 @@ public final class Http2FrameAligner extends FrameDecoder {
 	}
 
 	/**
-	 * An aligner that passes DATA payloads on as slices of read buffers they fill to at
-	 * least {@value #SLICE_SHARE_PERCENT} %, if {@code sliceFilledBuffers}, and in copies
-	 * of their own otherwise.
+	 * An aligner that passes DATA payloads on as slices of their read buffers if
+	 * {@code sliceFilledBuffers} (those of a message still incomplete after the read only
+	 * if it fills {@value #SLICE_SHARE_PERCENT} % of the buffer, see {@link ReadPlan}),
+	 * and in copies of their own otherwise.
 	 * @param server whether this reads a server's connection (and so expects the client
 	 * preface first)
 	 * @param maxFrameSize largest frame payload accepted, as advertised in
