@@ -744,16 +744,7 @@ class Http2FrameAlignerTests {
 				sentFlowControlled.put(stream, flowControlled);
 				perStream.add(frames);
 			}
-			// Interleave the streams' frames, each stream's in order.
-			ByteArrayOutputStream wire = new ByteArrayOutputStream();
-			while (!perStream.isEmpty()) {
-				List<byte[]> frames = perStream.get(random.nextInt(perStream.size()));
-				wire.writeBytes(frames.remove(0));
-				if (frames.isEmpty()) {
-					perStream.remove(frames);
-				}
-			}
-			byte[] all = wire.toByteArray();
+			byte[] all = interleave(perStream, random);
 			EmbeddedChannel channel = client();
 			ByteArrayOutputStream received = new ByteArrayOutputStream();
 			for (int offset = 0; offset < all.length;) {
@@ -854,8 +845,24 @@ class Http2FrameAlignerTests {
 		return out;
 	}
 
+	/**
+	 * The streams' frames interleaved at random, each stream's in order; empties
+	 * {@code perStream}.
+	 */
+	static byte[] interleave(List<List<byte[]>> perStream, Random random) {
+		ByteArrayOutputStream wire = new ByteArrayOutputStream();
+		while (!perStream.isEmpty()) {
+			List<byte[]> frames = perStream.get(random.nextInt(perStream.size()));
+			wire.writeBytes(frames.remove(0));
+			if (frames.isEmpty()) {
+				perStream.remove(frames);
+			}
+		}
+		return wire.toByteArray();
+	}
+
 	/** A gRPC message: flag 0, the length (4 bytes, big-endian), then the message. */
-	private static byte[] message(int size, long seed) {
+	static byte[] message(int size, long seed) {
 		byte[] body = random(size, seed);
 		return concat(new byte[] { 0, (byte) (size >>> 24), (byte) (size >>> 16), (byte) (size >>> 8), (byte) size },
 				body);

@@ -124,49 +124,22 @@ class WaitingMessageMemoryTests {
 				int kind = random.nextInt(10);
 				int size = (kind < 4) ? random.nextInt(300)
 						: (kind < 8) ? random.nextInt(8000) : random.nextInt(100000);
-				byte[] body = new byte[size];
-				random.nextBytes(body);
-				messages.writeBytes(
-						new byte[] { 0, (byte) (size >>> 24), (byte) (size >>> 16), (byte) (size >>> 8), (byte) size });
-				messages.writeBytes(body);
+				messages.writeBytes(Http2FrameAlignerTests.message(size, random.nextLong()));
 			}
 			byte[] bytes = messages.toByteArray();
 			List<byte[]> frames = new ArrayList<>();
-			frames.add(frame(HEADERS, END_HEADERS, stream, new byte[20]));
+			frames.add(Http2FrameAlignerTests.frame(HEADERS, END_HEADERS, stream, new byte[20]));
 			for (int offset = 0; offset < bytes.length;) {
 				int end = Math.min(bytes.length, offset + (random.nextBoolean() ? 16384 : 1 + random.nextInt(16384)));
 				byte[] payload = new byte[end - offset];
 				System.arraycopy(bytes, offset, payload, 0, payload.length);
-				frames.add(frame(DATA, 0, stream, payload));
+				frames.add(Http2FrameAlignerTests.frame(DATA, 0, stream, payload));
 				offset = end;
 			}
-			frames.add(frame(HEADERS, END_HEADERS | END_STREAM, stream, new byte[10]));
+			frames.add(Http2FrameAlignerTests.frame(HEADERS, END_HEADERS | END_STREAM, stream, new byte[10]));
 			perStream.add(frames);
 		}
-		ByteArrayOutputStream wire = new ByteArrayOutputStream();
-		while (!perStream.isEmpty()) {
-			List<byte[]> frames = perStream.get(random.nextInt(perStream.size()));
-			wire.writeBytes(frames.remove(0));
-			if (frames.isEmpty()) {
-				perStream.remove(frames);
-			}
-		}
-		return wire.toByteArray();
-	}
-
-	private static byte[] frame(byte type, int flags, int stream, byte[] payload) {
-		byte[] frame = new byte[9 + payload.length];
-		frame[0] = (byte) (payload.length >>> 16);
-		frame[1] = (byte) (payload.length >>> 8);
-		frame[2] = (byte) payload.length;
-		frame[3] = type;
-		frame[4] = (byte) flags;
-		frame[5] = (byte) (stream >>> 24);
-		frame[6] = (byte) (stream >>> 16);
-		frame[7] = (byte) (stream >>> 8);
-		frame[8] = (byte) stream;
-		System.arraycopy(payload, 0, frame, 9, payload.length);
-		return frame;
+		return Http2FrameAlignerTests.interleave(perStream, random);
 	}
 
 	/**
