@@ -236,7 +236,6 @@ public final class Http2FrameAligner extends FrameDecoder {
 		this.boundaries.beginRead();
 		int index = in.readerIndex();
 		int end = in.writerIndex();
-		long data = 0;
 		while (end - index >= FRAME_HEADER_LENGTH) {
 			int length = in.getUnsignedMedium(index);
 			if (length > this.maxFrameSize || end - index - FRAME_HEADER_LENGTH < length) {
@@ -247,7 +246,6 @@ public final class Http2FrameAligner extends FrameDecoder {
 			int streamId = in.getInt(index + 5) & 0x7FFFFFFF;
 			int payload = index + FRAME_HEADER_LENGTH;
 			if (type == DATA) {
-				data += length;
 				plan.data(this.boundaries.followData(streamId, flags, in, payload, length), payload, payload + length,
 						(flags & MessageBoundaries.PADDED) != 0);
 			}
@@ -257,8 +255,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			}
 			index = payload + length;
 		}
-		plan.decide(this.sliceFilledBuffers, data * 100 >= (long) in.capacity() * SLICE_SHARE_PERCENT,
-				(long) in.capacity() * SLICE_SHARE_PERCENT);
+		plan.decide(this.sliceFilledBuffers, (long) in.capacity() * SLICE_SHARE_PERCENT);
 		this.boundaries.endRead();
 	}
 

@@ -60,11 +60,15 @@ final class ReadPlan {
 
 	private int next;
 
+	/** Payload bytes of the read's whole DATA frames. */
+	private long dataBytes;
+
 	/** Forgets the last read's frames. */
 	void clear() {
 		Arrays.fill(this.streams, 0, this.count, null);
 		this.count = 0;
 		this.next = 0;
+		this.dataBytes = 0;
 	}
 
 	/** A frame other than DATA: it goes on as it came. */
@@ -80,18 +84,19 @@ final class ReadPlan {
 	 * @param padded whether it is padded (never cut)
 	 */
 	void data(MessageBoundaries.@Nullable Stream stream, int start, int end, boolean padded) {
+		this.dataBytes += end - start;
 		add(stream, padded ? PADDED_DATA : DATA, start, end);
 	}
 
 	/**
 	 * Decides, once every whole frame of the read is in.
 	 * @param slice whether DATA may go on as slices of the read buffer
-	 * @param filled whether whole DATA frames fill three quarters of the buffer (for
-	 * streams not followed)
 	 * @param sliceShare the buffer's capacity times the share in percent that a waiting
-	 * message's bytes must reach (times 100) for its frames to go on as slices
+	 * message's bytes (or, for streams not followed, all whole DATA frames' payloads)
+	 * must reach (times 100) for its frames to go on as slices
 	 */
-	void decide(boolean slice, boolean filled, long sliceShare) {
+	void decide(boolean slice, long sliceShare) {
+		boolean filled = this.dataBytes * 100 >= sliceShare;
 		for (int i = 0; i < this.count; i++) {
 			this.decisions[i] = (this.kinds[i] == CONTROL) ? SLICE : decideData(i, slice, filled, sliceShare);
 		}
