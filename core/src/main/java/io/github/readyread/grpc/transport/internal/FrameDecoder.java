@@ -21,6 +21,13 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  *
  * <p>
+ * A subclass may pass some frames on in pieces as their payload arrives instead
+ * ({@link #divisible}): the head a read ends in goes on at once ({@link #frameHead}),
+ * only the header stays (in a field), and each later read's bytes of the frame go on
+ * before its whole frames ({@link #frameContinued}); such a frame is never held or copied
+ * here.
+ *
+ * <p>
  * Owned here: the header of an incomplete frame (in a field) and its payload bytes (a
  * {@link PartialFrame}: exact-size copies, never a retained slice of a read buffer across
  * a wait); the connection's {@link ReadDemand}, given in the constructor and updated
@@ -55,6 +62,15 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	private boolean passThrough;
 
 	private boolean closed;
+
+	/**
+	 * Whether the frame whose header is held goes on in pieces as its payload arrives
+	 * ({@link #divisible}); {@link #payloadLength} is then what it still misses.
+	 */
+	private boolean continuing;
+
+	/** Whether bytes of the frame going on in pieces went on already. */
+	private boolean piecePassed;
 
 	/**
 	 * A decoder of frames laid out as the arguments say.
@@ -123,6 +139,49 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	}
 
 	/**
+	 * Whether the frame whose complete header starts at {@code index} may go on in pieces
+	 * as its payload arrives, one per read ({@link #frameHead}, {@link #frameContinued}),
+	 * instead of being held until it is whole. Only for frames with a payload.
+	 * @param buffer holds the header from {@code index}
+	 * @param index where the header starts
+	 */
+	protected boolean divisible(ByteBuf buffer, int index) {
+		return false;
+	}
+
+	/**
+	 * The head of a {@link #divisible} frame that the read ends in: consume its header
+	 * and the {@code available} payload bytes after it, and pass the bytes on (or
+	 * remember where they start for {@link #endOfWholeFrames}); the header stays held for
+	 * the pieces that follow.
+	 * @param ctx the decoder's context
+	 * @param in the read buffer, released by this class
+	 * @param length the frame's payload length
+	 * @param available payload bytes in this read, at least 1 and less than
+	 * {@code length}
+	 */
+	protected void frameHead(ChannelHandlerContext ctx, ByteBuf in, int length, int available) {
+		throw new UnsupportedOperationException("Frames are not divisible");
+	}
+
+	/**
+	 * The next payload bytes of a {@link #divisible} frame whose header came in an
+	 * earlier read, at the reader index of the read buffer: consume exactly
+	 * {@code length} bytes and pass them on. Called before the read's whole frames.
+	 * @param ctx the decoder's context
+	 * @param header the frame's header, valid during this call only
+	 * @param in the read buffer, released by this class
+	 * @param length bytes of the frame in this read, at least 1
+	 * @param first whether they are the first of its payload to go on (its head read
+	 * ended right after the header)
+	 * @param last whether they complete the frame
+	 */
+	protected void frameContinued(ChannelHandlerContext ctx, ByteBuf header, ByteBuf in, int length, boolean first,
+			boolean last) {
+		throw new UnsupportedOperationException("Frames are not divisible");
+	}
+
+	/**
 	 * A frame that arrived over several reads.
 	 * @param ctx the decoder's context
 	 * @param header its header bytes, valid during this call only
@@ -141,9 +200,12 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		return true;
 	}
 
-	/** Bytes of the incomplete frame held (header included). */
+	/**
+	 * Bytes of the incomplete frame held (header included); 0 for a frame going on in
+	 * pieces once its first piece went on (its header went with it).
+	 */
 	public int heldBytes() {
-		return this.headerFill + heldPayloadBytes();
+		return (this.continuing && this.piecePassed) ? 0 : this.headerFill + heldPayloadBytes();
 	}
 
 	/** Whether the decoder stepped aside and passes everything on as it comes. */
@@ -161,9 +223,20 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		return (this.partial != null) ? this.partial.readableBytes() : 0;
 	}
 
-	/** Payload length of the incomplete frame, once its header is complete. */
+	/**
+	 * Payload length of the incomplete frame, once its header is complete; of a frame
+	 * that goes on in pieces, the bytes it still misses.
+	 */
 	protected final int heldPayloadLength() {
 		return this.payloadLength;
+	}
+
+	/**
+	 * The header of a {@link #divisible} frame whose head went on and whose next bytes
+	 * the current read starts with, else {@code null}. Valid until the read is handed on.
+	 */
+	protected final @Nullable ByteBuf continuedHeader() {
+		return this.continuing ? this.headerView : null;
 	}
 
 	protected final int headerLength() {
@@ -198,6 +271,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	 */
 	protected final void stop() {
 		this.closed = true;
+		this.continuing = false;
 		releasePartial();
 		stopped();
 	}
@@ -263,6 +337,9 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		if (in.isReadable()) {
 			wholeFramesAhead(in);
 		}
+		if (this.continuing && !continueFrame(ctx, in)) {
+			return;
+		}
 		while (in.isReadable()) {
 			int readable = in.readableBytes();
 			int start = in.readerIndex();
@@ -287,6 +364,27 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				return;
 			}
 			if (readable < this.headerLength + length) {
+				if (divisible(in, start)) {
+					in.getBytes(start, this.header);
+					int available = readable - this.headerLength;
+					this.piecePassed = available > 0;
+					if (available > 0) {
+						frameHead(ctx, in, length, available);
+						if (!stillDecoding(ctx, in)) {
+							return;
+						}
+					}
+					else if (!endOfWholeFrames(ctx, in)) {
+						return;
+					}
+					else {
+						in.skipBytes(this.headerLength);
+					}
+					this.headerFill = this.headerLength;
+					this.payloadLength = length - available;
+					this.continuing = true;
+					break;
+				}
 				if (!endOfWholeFrames(ctx, in)) {
 					return;
 				}
@@ -302,6 +400,27 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 			}
 		}
 		endOfWholeFrames(ctx, in);
+	}
+
+	/**
+	 * Passes on the bytes of this read that belong to the frame going on in pieces; false
+	 * if the frame is still incomplete (the read is then done) or decoding stopped.
+	 */
+	private boolean continueFrame(ChannelHandlerContext ctx, ByteBuf in) {
+		int length = Math.min(this.payloadLength, in.readableBytes());
+		if (length == 0) {
+			return false;
+		}
+		boolean last = length == this.payloadLength;
+		boolean first = !this.piecePassed;
+		this.payloadLength -= length;
+		this.piecePassed = !last;
+		if (last) {
+			this.headerFill = 0;
+			this.continuing = false;
+		}
+		frameContinued(ctx, this.headerView, in, length, first, last);
+		return stillDecoding(ctx, in) && last;
 	}
 
 	/**
@@ -355,6 +474,15 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				rejected(ctx, in);
 				return false;
 			}
+			if (this.payloadLength > 0 && divisible(this.headerView, 0)) {
+				// Its payload goes on as it comes, from this read on.
+				this.continuing = true;
+				this.piecePassed = false;
+				return true;
+			}
+		}
+		if (this.continuing) {
+			return true;
 		}
 		int held = heldPayloadBytes();
 		int missing = this.payloadLength - held;

@@ -46,15 +46,26 @@ import org.jspecify.annotations.Nullable;
  * its own, cut the same way (an empty DATA frame goes on as a 9-byte copy of its header:
  * even that may stay in the deframer until the next one).</li>
  * </ul>
- * A DATA frame that spans reads goes on as its 9-byte header immediately followed by its
- * payload in a buffer of its own (gRPC's frame reader keeps a header in fields, so its
- * cumulation is still empty after each), rather than in one 9 + 16384 byte buffer that
- * the pool would round up to 20 KiB. The bytes of an incomplete frame are held by
- * {@link FrameDecoder} (its 9-byte header in a field, its payload in a
- * {@link PartialFrame}); nothing of a read buffer is retained across a wait. On the
- * server the 24-byte client connection preface is passed on first, in one piece. A frame
- * longer than the maximum frame size is never buffered: the aligner steps aside and
- * passes everything on as it comes, so gRPC fails the connection with
+ * A DATA frame that is not padded and spans reads goes on as its bytes arrive: the head a
+ * read ends in as a DATA frame of its own, each later read's bytes of it as another, the
+ * last with the frame's flags (END_STREAM only there), each as a 9-byte header followed
+ * by its payload, which goes on as the frames of that read do (above). So no head of a
+ * DATA frame waits in the read path, and none is copied twice (once to wait, again once
+ * the frame is whole): what is copied at all is what gRPC would keep, once.
+ *
+ * <pre>
+ *   read 1 [ frames ... | DATA header (16384) | 6000 B ]   -> ... DATA (6000)
+ *   read 2 [ 10384 B | frames ... ]                         -> DATA (10384, frame's flags) ...
+ * </pre>
+ *
+ * The pieces carry the frame's bytes in order, so HTTP/2 flow control counts the same
+ * bytes and gRPC reads the same messages (its frame reader keeps a header in fields, so
+ * its cumulation is empty after each piece). The bytes of other incomplete frames (and of
+ * a padded DATA frame) are held by {@link FrameDecoder} (the 9-byte header in a field,
+ * the payload in a {@link PartialFrame}); nothing of a read buffer is retained across a
+ * wait. On the server the 24-byte client connection preface is passed on first, in one
+ * piece. A frame longer than the maximum frame size is never buffered: the aligner steps
+ * aside and passes everything on as it comes, so gRPC fails the connection with
  * {@code FRAME_SIZE_ERROR}.
  *
  * <p>
@@ -205,8 +216,9 @@ public final class Http2FrameAligner extends FrameDecoder {
 	}
 
 	/**
-	 * DATA frames passed on in two pieces so far, to keep the head of an incomplete gRPC
-	 * message in a buffer of its own.
+	 * DATA frame headers passed on so far beyond those that arrived: one per cut (to keep
+	 * the head of an incomplete gRPC message in a buffer of its own) and one per piece
+	 * after the first of a frame that went on as it arrived ({@link #divisible}).
 	 */
 	public long splitDataFrames() {
 		return this.splitDataFrames;
@@ -236,15 +248,35 @@ public final class Http2FrameAligner extends FrameDecoder {
 		this.boundaries.beginRead();
 		int index = in.readerIndex();
 		int end = in.writerIndex();
+		ByteBuf continued = continuedHeader();
+		if (continued != null) {
+			// The rest, or the next piece, of a DATA frame whose head went on earlier.
+			int missing = heldPayloadLength();
+			int length = Math.min(missing, end - index);
+			int flags = continued.getByte(4);
+			planPiece(in, continued.getInt(5) & 0x7FFFFFFF, (length == missing) ? flags : notEnding(flags), index,
+					length);
+			index += length;
+			if (length < missing) {
+				end = index;
+			}
+		}
 		while (end - index >= FRAME_HEADER_LENGTH) {
 			int length = in.getUnsignedMedium(index);
-			if (length > this.maxFrameSize || end - index - FRAME_HEADER_LENGTH < length) {
+			if (length > this.maxFrameSize) {
 				break;
 			}
-			byte type = in.getByte(index + 3);
 			int flags = in.getByte(index + 4);
 			int streamId = in.getInt(index + 5) & 0x7FFFFFFF;
 			int payload = index + FRAME_HEADER_LENGTH;
+			if (end - payload < length) {
+				if (end > payload && divisible(in, index)) {
+					// Its head goes on now, as a DATA frame of its own.
+					planPiece(in, streamId, notEnding(flags), payload, end - payload);
+				}
+				break;
+			}
+			byte type = in.getByte(index + 3);
 			if (type == DATA) {
 				plan.data(this.boundaries.followData(streamId, flags, in, payload, length), payload, payload + length,
 						(flags & MessageBoundaries.PADDED) != 0);
@@ -257,6 +289,73 @@ public final class Http2FrameAligner extends FrameDecoder {
 		}
 		plan.decide(this.sliceFilledBuffers, (long) in.capacity() * SLICE_SHARE_PERCENT);
 		this.boundaries.endRead();
+	}
+
+	private void planPiece(ByteBuf in, int streamId, int flags, int start, int length) {
+		this.plan.data(this.boundaries.followData(streamId, flags, in, start, length), start, start + length, false);
+	}
+
+	private static int notEnding(int flags) {
+		return flags & ~MessageBoundaries.END_STREAM;
+	}
+
+	/**
+	 * A DATA frame that is not padded goes on as its payload arrives: the head a read
+	 * ends in as a DATA frame of its own, each later read's bytes of it as another, the
+	 * last with the frame's flags. The pieces carry the frame's bytes in order (HTTP/2
+	 * flow control counts the same bytes, gRPC reads the same messages) and go on as
+	 * whole frames do ({@link ReadPlan}), so no head waits in a copy of its own to be
+	 * copied again once the frame is whole.
+	 */
+	@Override
+	protected boolean divisible(ByteBuf buffer, int index) {
+		return buffer.getByte(index + 3) == DATA && (buffer.getByte(index + 4) & MessageBoundaries.PADDED) == 0
+				&& buffer.getUnsignedMedium(index) > 0;
+	}
+
+	@Override
+	protected void frameHead(ChannelHandlerContext ctx, ByteBuf in, int length, int available) {
+		int start = in.readerIndex();
+		int flags = notEnding(in.getByte(start + 4));
+		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		if (!endOfWholeFrames(ctx, in)) {
+			return;
+		}
+		in.skipBytes(FRAME_HEADER_LENGTH);
+		passPiece(ctx, in, available, flags, streamId);
+	}
+
+	@Override
+	protected void frameContinued(ChannelHandlerContext ctx, ByteBuf header, ByteBuf in, int length, boolean first,
+			boolean last) {
+		int flags = header.getByte(4);
+		int streamId = header.getInt(5) & 0x7FFFFFFF;
+		if (!endOfWholeFrames(ctx, in)) {
+			return;
+		}
+		if (!first) {
+			// One more header than the frame came with.
+			this.splitDataFrames++;
+		}
+		passPiece(ctx, in, length, last ? flags : notEnding(flags), streamId);
+	}
+
+	/**
+	 * Passes on the next {@code length} bytes of {@code in} as the payload of a DATA
+	 * frame (or two, where the plan cuts it) with a header of its own, as planned.
+	 */
+	private void passPiece(ChannelHandlerContext ctx, ByteBuf in, int length, int flags, int streamId) {
+		int decision = this.plan.next();
+		if (decision > 0 && decision < length) {
+			ByteBuf first = this.sliceFilledBuffers ? in.readRetainedSlice(decision) : copy(ctx, in, decision);
+			ByteBuf second = copy(ctx, in, length - decision);
+			this.splitDataFrames++;
+			passAll(ctx, dataHeader(ctx, decision, notEnding(flags), streamId), first,
+					dataHeader(ctx, length - decision, flags, streamId), second);
+			return;
+		}
+		ByteBuf payload = (decision == ReadPlan.SLICE) ? in.readRetainedSlice(length) : copy(ctx, in, length);
+		passAll(ctx, dataHeader(ctx, length, flags, streamId), payload);
 	}
 
 	@Override
@@ -345,13 +444,13 @@ public final class Http2FrameAligner extends FrameDecoder {
 	}
 
 	/**
-	 * Passes on a frame that spans reads. A DATA frame goes on as its header, then its
-	 * payload in a buffer of its own (the held copy, or a copy of the slice that
-	 * completed it), one right after the other: gRPC's frame reader keeps the header in
-	 * fields, its cumulation is empty after each, and the payload it keeps costs what it
-	 * carries. A slice of a read buffer that also holds the next header would cost the
-	 * pool's next size class (16384 + 9 bytes take 20 KiB); the copy is one 16 KiB memcpy
-	 * per frame.
+	 * Passes on a frame that spans reads and did not go on in pieces (not DATA, or a
+	 * padded or empty DATA frame). A DATA frame goes on as its header, then its payload
+	 * in a buffer of its own (the held copy, or a copy of the slice that completed it),
+	 * one right after the other: gRPC's frame reader keeps the header in fields, its
+	 * cumulation is empty after each, and the payload it keeps costs what it carries. A
+	 * slice of a read buffer that also holds the next header would cost the pool's next
+	 * size class (16384 + 9 bytes take 20 KiB).
 	 */
 	@Override
 	protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {

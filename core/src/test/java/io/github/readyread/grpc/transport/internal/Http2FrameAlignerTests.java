@@ -4,10 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 import io.github.readyread.grpc.Buffers;
 import io.github.readyread.grpc.transport.DataFrames;
@@ -76,9 +79,10 @@ class Http2FrameAlignerTests {
 
 	@Test
 	void partialFrameKeepsOnlyItsOwnBytes() {
+		// A frame other than DATA is held until it is whole.
 		EmbeddedChannel channel = client();
 		byte[] payload = random(16384, 1);
-		byte[] frame = frame(DATA, 1, payload);
+		byte[] frame = frame(HEADERS, END_HEADERS, 1, payload);
 		long before = this.pool.pinnedDirectMemory();
 		channel.writeInbound(read(slice(frame, 0, 9 + 8192), 16393));
 		assertThat(drain(channel)).isEmpty();
@@ -92,9 +96,62 @@ class Http2FrameAlignerTests {
 		channel.writeInbound(read(slice(frame, 9 + 8192, frame.length), 8192));
 		List<byte[]> out = drain(channel);
 		assertThat(concat(out.toArray(new byte[0][]))).isEqualTo(frame);
-		assertThat(out.get(0)).hasSize(9);
 		assertThat(this.stats.incompleteBytes()).isZero();
 		assertThat(demand.missingBytes()).isEqualTo(9);
+	}
+
+	@Test
+	void aDataFrameGoesOnAsItsBytesArriveOneDataFramePerReadTheLastWithItsFlags() {
+		EmbeddedChannel channel = client();
+		byte[] message = message(16379, 1);
+		byte[] frame = frame(DATA, END_STREAM, 1, message);
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
+		long before = this.pool.pinnedDirectMemory();
+		channel.writeInbound(read(slice(frame, 0, 9 + 8192), 16393));
+		List<ByteBuf> head = readAll(channel);
+		try {
+			// The head goes on at once, as a DATA frame of its own that does not end the
+			// stream; the message waits with half of the buffer: its bytes in a copy.
+			assertThat(head).hasSize(2);
+			assertThat(bytes(head.get(0))).isEqualTo(frame(DATA, 0, 1, new byte[0], 8192));
+			assertThat(bytes(head.get(1))).isEqualTo(slice(message, 0, 8192));
+			assertThat(head.get(1).capacity()).isEqualTo(8192);
+			// The read buffer is gone: the copy and the header (16 B size class) remain.
+			assertThat(this.pool.pinnedDirectMemory() - before).isEqualTo(16 + 8192);
+		}
+		finally {
+			release(head);
+		}
+		// Nothing is held while the frame waits for the rest, whose size is the demand.
+		Http2FrameAligner aligner = channel.pipeline().get(Http2FrameAligner.class);
+		assertThat(aligner.heldBytes()).isZero();
+		assertThat(this.stats.incompleteBytes()).isZero();
+		assertThat(this.pool.pinnedDirectMemory()).isEqualTo(before);
+		assertThat(this.demand.missingBytes()).isEqualTo(8192);
+		assertThat(this.demand.readSize()).isEqualTo(8192 + 9);
+		channel.writeInbound(read(slice(frame, 9 + 8192, 9 + 12000), 16393));
+		channel.writeInbound(read(slice(frame, 9 + 12000, frame.length), 16393));
+		List<byte[]> out = drain(channel);
+		assertThat(frames(concat(out.toArray(new byte[0][])))).extracting((f) -> f[0] + ":" + f[1] + ":" + f[2])
+			.containsExactly("0:0:3808", "0:1:" + (16384 - 12000));
+		assertThat(dataOf(concat(out.toArray(new byte[0][])))).isEqualTo(slice(message, 8192, message.length));
+		assertThat(this.demand.missingBytes()).isEqualTo(9);
+		// Two headers more than the frame came with.
+		assertThat(aligner.splitDataFrames()).isEqualTo(2);
+	}
+
+	@Test
+	void aDataFrameWhoseReadEndsRightAfterItsHeaderGoesOnWithTheNextRead() {
+		EmbeddedChannel channel = client();
+		byte[] frame = frame(DATA, END_STREAM, 1, message(995, 1));
+		channel.writeInbound(read(slice(frame, 0, 9), 64));
+		assertThat(drain(channel)).isEmpty();
+		assertThat(channel.pipeline().get(Http2FrameAligner.class).heldBytes()).isEqualTo(9);
+		assertThat(this.demand.missingBytes()).isEqualTo(1000);
+		channel.writeInbound(read(slice(frame, 9, frame.length), 1000));
+		assertThat(concat(drain(channel).toArray(new byte[0][]))).isEqualTo(frame);
+		assertThat(channel.pipeline().get(Http2FrameAligner.class).splitDataFrames()).isZero();
 	}
 
 	@Test
@@ -370,7 +427,10 @@ class Http2FrameAlignerTests {
 			assertThat(this.stats.incompleteBytes()).isLessThanOrEqualTo(16384);
 		}
 		byte[] out = received.toByteArray();
-		assertThat(out).isEqualTo(all);
+		// DATA frames may go on in pieces, one per read they span.
+		assertThat(joined(out, PREFACE.length)).isEqualTo(joined(all, PREFACE.length));
+		assertThat(out.length - all.length)
+			.isEqualTo(9 * channel.pipeline().get(Http2FrameAligner.class).splitDataFrames());
 		assertThat(this.stats.incompleteBytes()).isZero();
 	}
 
@@ -397,7 +457,7 @@ class Http2FrameAlignerTests {
 			assertWholeFrames(piece);
 			i++;
 		}
-		assertThat(concat(pieces.toArray(new byte[0][]))).isEqualTo(all);
+		assertThat(joined(concat(pieces.toArray(new byte[0][])), 0)).isEqualTo(joined(all, 0));
 	}
 
 	@Test
@@ -419,7 +479,7 @@ class Http2FrameAlignerTests {
 	@Test
 	void incompleteFrameIsReleasedWhenTheChannelCloses() {
 		EmbeddedChannel channel = client();
-		channel.writeInbound(read(slice(frame(DATA, 1, random(5000, 6)), 0, 3000), 4096));
+		channel.writeInbound(read(slice(frame(HEADERS, 1, random(5000, 6)), 0, 3000), 4096));
 		assertThat(this.stats.incompleteBytes()).isEqualTo(3000 - 9);
 		channel.close();
 		assertThat(this.stats.incompleteBytes()).isZero();
@@ -433,7 +493,7 @@ class Http2FrameAlignerTests {
 		this.channel.pipeline()
 			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
 		register(this.channel);
-		this.channel.writeInbound(read(slice(frame(DATA, 1, random(5000, 7)), 0, 3000), 4096));
+		this.channel.writeInbound(read(slice(frame(HEADERS, 1, random(5000, 7)), 0, 3000), 4096));
 		assertThat(this.stats.incompleteBytes()).isEqualTo(3000 - 9);
 		// The demand is the record decoder's: this one was never given it.
 		assertThat(this.demand.missingBytes()).isEqualTo(1);
@@ -510,14 +570,35 @@ class Http2FrameAlignerTests {
 		byte[] wire = all.toByteArray();
 		Random random = new Random(3);
 		ByteArrayOutputStream received = new ByteArrayOutputStream();
+		// Where DATA frames end, and reads end, in the message's bytes.
+		Set<Integer> frameEnds = new TreeSet<>();
+		for (int[] frame : frames(wire)) {
+			if (frame[0] == DATA) {
+				frameEnds.add(dataOf(slice(wire, 0, frame[4] + frame[2])).length);
+			}
+		}
+		Set<Integer> readEnds = new TreeSet<>();
 		for (int offset = 0; offset < wire.length;) {
 			int end = Math.min(wire.length, offset + 1 + random.nextInt(70000));
 			channel.writeInbound(read(slice(wire, offset, end), 65536));
 			drain(channel).forEach(received::writeBytes);
+			readEnds.add(dataOfPrefix(wire, end));
 			offset = end;
 		}
-		assertThat(received.toByteArray()).isEqualTo(wire);
-		assertThat(channel.pipeline().get(Http2FrameAligner.class).splitDataFrames()).isZero();
+		byte[] out = received.toByteArray();
+		assertThat(joined(out, 0)).isEqualTo(joined(wire, 0));
+		// Each DATA frame passed on ends where a frame or a read ended: pieces, never a
+		// cut inside a read.
+		int position = 0;
+		for (int[] frame : frames(out)) {
+			if (frame[0] == DATA) {
+				position += frame[2];
+				assertThat(frameEnds.contains(position) || readEnds.contains(position))
+					.as("DATA passed on ends at %d", position)
+					.isTrue();
+			}
+		}
+		assertThat(position).isEqualTo(stream.length);
 	}
 
 	@Test
@@ -645,13 +726,18 @@ class Http2FrameAlignerTests {
 		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
 		drain(channel);
 		channel.writeInbound(read(slice(data, 0, 3000), 4096));
-		assertThat(drain(channel)).isEmpty();
+		// The frame's head goes on at once (A waits, with less than three quarters of
+		// the buffer: copied).
+		assertThat(frames(concat(drain(channel).toArray(new byte[0][])))).extracting((f) -> f[0] + ":" + f[2])
+			.containsExactly("0:2991");
 		channel.writeInbound(read(slice(data, 3000, data.length), 4096));
 		List<ByteBuf> out = readAll(channel);
 		try {
+			// The rest of A ends in this read; the next message's head is cut off, in a
+			// copy of its size.
 			assertThat(out).hasSize(4);
-			assertThat(bytes(out.get(0))).isEqualTo(frame(DATA, 0, 1, new byte[0], a.length));
-			assertThat(bytes(out.get(1))).isEqualTo(a);
+			assertThat(bytes(out.get(0))).isEqualTo(frame(DATA, 0, 1, new byte[0], a.length - 2991));
+			assertThat(bytes(out.get(1))).isEqualTo(slice(a, 2991, a.length));
 			assertThat(bytes(out.get(2))).isEqualTo(frame(DATA, 0, 1, new byte[0], head.length));
 			assertThat(bytes(out.get(3))).isEqualTo(head);
 			assertThat(out.get(3).capacity()).isEqualTo(head.length);
@@ -882,6 +968,48 @@ class Http2FrameAlignerTests {
 			offset += 9 + length;
 		}
 		return frames;
+	}
+
+	/**
+	 * Bytes of DATA payload among the first {@code end} bytes of a stream of whole frames
+	 * (the frame {@code end} falls in counted up to {@code end}).
+	 */
+	private static int dataOfPrefix(byte[] wire, int end) {
+		int data = 0;
+		for (int[] frame : frames(wire)) {
+			if (frame[4] - 9 >= end) {
+				break;
+			}
+			if (frame[0] == DATA) {
+				data += Math.max(0, Math.min(end, frame[4] + frame[2]) - frame[4]);
+			}
+		}
+		return data;
+	}
+
+	/**
+	 * The frames of a byte stream after {@code skip} bytes, as text, with DATA frames of
+	 * one stream that follow each other joined when the first is neither padded nor ends
+	 * the stream (as the aligner may pass one frame on in pieces).
+	 */
+	private static List<String> joined(byte[] wire, int skip) {
+		List<String> out = new ArrayList<>();
+		byte[] rest = slice(wire, skip, wire.length);
+		int joinable = -1;
+		for (int[] frame : frames(rest)) {
+			String payload = HexFormat.of().formatHex(rest, frame[4], frame[4] + frame[2]);
+			if (frame[0] == DATA && (frame[1] & PADDED) == 0 && joinable == frame[3]) {
+				String last = out.remove(out.size() - 1);
+				out.add("DATA " + frame[3] + " flags " + frame[1] + " " + last.substring(last.lastIndexOf(' ') + 1)
+						+ payload);
+			}
+			else {
+				out.add(((frame[0] == DATA) ? "DATA " : "FRAME " + frame[0] + " ") + frame[3] + " flags " + frame[1]
+						+ " " + payload);
+			}
+			joinable = (frame[0] == DATA && (frame[1] & (PADDED | END_STREAM)) == 0) ? frame[3] : -1;
+		}
+		return out;
 	}
 
 	/** The payloads of the DATA frames of a byte stream, concatenated. */
