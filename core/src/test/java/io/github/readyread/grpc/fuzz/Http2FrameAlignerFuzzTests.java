@@ -9,8 +9,10 @@ import java.util.zip.CRC32C;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
+import io.github.readyread.grpc.transport.internal.ReadDemand;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -90,15 +92,25 @@ class Http2FrameAlignerFuzzTests {
 		// Ours: the same stream, split, through the aligner into a second reader.
 		List<String> actual = new ArrayList<>();
 		// Both DATA modes: slices of filled reads (the default in production) and copies
-		// (taken last, so the stream and reads of earlier inputs decode as before).
-		Http2FrameAligner aligner = new Http2FrameAligner(server, MAX_FRAME_SIZE, null, STATS, data.consumeBoolean());
+		// (taken last, so the stream and reads of earlier inputs decode as before); then
+		// read buffers as the receive allocator leaves them for adaptive reads, with
+		// free bytes (here junk) in front, where the aligner writes piece headers.
+		boolean slice = data.consumeBoolean();
+		boolean headroom = data.consumeBoolean();
+		Http2FrameAligner aligner = headroom
+				? Http2FrameAligner.outermost(server, new ReadDemand(65536, 9), STATS,
+						slice ? DataFrames.SLICE_FILLED_READS : DataFrames.COPY)
+				: new Http2FrameAligner(server, MAX_FRAME_SIZE, null, STATS, slice);
 		FrameReading reading = new FrameReading(server, actual);
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(FuzzPool.ALLOC);
 		channel.pipeline().addLast(aligner, reading);
 		int offset = 0;
 		for (byte[] read : reads) {
-			channel.writeInbound(FuzzPool.ALLOC.directBuffer(read.length).writeBytes(read));
+			int free = headroom ? Http2FrameAligner.FRAME_HEADER_LENGTH : 0;
+			ByteBuf buffer = FuzzPool.ALLOC.directBuffer(free + read.length);
+			buffer.writeBytes(new byte[] { 0x7f, 1, 2, 3, 4, 5, 6, 7, 8 }, 0, free).skipBytes(free);
+			channel.writeInbound(buffer.writeBytes(read));
 			offset += read.length;
 			channel.checkException();
 			assertThat(reading.forwarded - Http2FrameAligner.FRAME_HEADER_LENGTH * aligner.splitDataFrames()

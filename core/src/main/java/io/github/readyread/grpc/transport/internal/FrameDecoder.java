@@ -420,7 +420,15 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 			this.continuing = false;
 		}
 		frameContinued(ctx, this.headerView, in, length, first, last);
-		return stillDecoding(ctx, in) && last;
+		if (!stillDecoding(ctx, in)) {
+			return false;
+		}
+		if (!last) {
+			// The read ends inside the frame: pass on what the subclass kept back.
+			endOfWholeFrames(ctx, in);
+			return false;
+		}
+		return true;
 	}
 
 	/**

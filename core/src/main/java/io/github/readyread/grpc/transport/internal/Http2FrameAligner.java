@@ -132,6 +132,13 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	private final boolean sliceFilledBuffers;
 
+	/**
+	 * Whether the bytes in front of a read's reader index are free to overwrite: the read
+	 * buffers come straight from the connection's receive allocator, which leaves
+	 * {@link ReadyReadRecvByteBufAllocator#HEADROOM} bytes there.
+	 */
+	private final boolean headroom;
+
 	private long splitDataFrames;
 
 	/** Where the complete frames not passed on yet start in the current read, or -1. */
@@ -168,8 +175,14 @@ public final class Http2FrameAligner extends FrameDecoder {
 	 */
 	public Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats,
 			boolean sliceFilledBuffers) {
+		this(server, maxFrameSize, demand, stats, sliceFilledBuffers, false);
+	}
+
+	private Http2FrameAligner(boolean server, int maxFrameSize, @Nullable ReadDemand demand, ReadPathStats stats,
+			boolean sliceFilledBuffers, boolean headroom) {
 		super(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH, server ? CLIENT_PREFACE_LENGTH : 0, demand, stats);
 		this.sliceFilledBuffers = sliceFilledBuffers;
+		this.headroom = headroom;
 		if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xFFFFFF) {
 			throw new IllegalArgumentException("maxFrameSize must be between 16384 and 16777215, was " + maxFrameSize);
 		}
@@ -186,7 +199,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			throw new NullPointerException("demand and dataFrames are required");
 		}
 		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, demand, stats,
-				dataFrames == DataFrames.SLICE_FILLED_READS);
+				dataFrames == DataFrames.SLICE_FILLED_READS, true);
 	}
 
 	/**
@@ -318,6 +331,14 @@ public final class Http2FrameAligner extends FrameDecoder {
 		int start = in.readerIndex();
 		int flags = notEnding(in.getByte(start + 4));
 		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		if (!in.isReadOnly()) {
+			// Its header, rewritten in place (the decoder keeps the original), makes the
+			// head a whole frame of this read.
+			in.setMedium(start, available);
+			in.setByte(start + 4, flags);
+			wholeFrame(ctx, in, available);
+			return;
+		}
 		if (!endOfWholeFrames(ctx, in)) {
 			return;
 		}
@@ -336,6 +357,19 @@ public final class Http2FrameAligner extends FrameDecoder {
 		if (!first) {
 			// One more header than the frame came with.
 			this.splitDataFrames++;
+		}
+		int start = in.readerIndex();
+		if (this.headroom && start >= FRAME_HEADER_LENGTH && !in.isReadOnly()) {
+			// Its header, written in front of it, makes the piece a whole frame of this
+			// read, which goes on with the frames after it.
+			start -= FRAME_HEADER_LENGTH;
+			in.setMedium(start, length);
+			in.setByte(start + 3, DATA);
+			in.setByte(start + 4, last ? flags : notEnding(flags));
+			in.setInt(start + 5, streamId);
+			in.readerIndex(start);
+			wholeFrame(ctx, in, length);
+			return;
 		}
 		passPiece(ctx, in, length, last ? flags : notEnding(flags), streamId);
 	}

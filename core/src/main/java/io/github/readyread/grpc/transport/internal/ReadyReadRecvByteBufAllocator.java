@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * after wakeups that bring less than half of one, up to
  * {@link ReadDemand#maxReadSize()}), and never less than {@link ReadDemand#readSize()},
  * what the frame being read still misses; the decoders copy what they keep, so the buffer
- * goes back to the pool within the read. With {@link ReadSizing#EXACT} it is
+ * goes back to the pool within the read; its first {@value #HEADROOM} bytes are left free
+ * (see {@link #HEADROOM}). With {@link ReadSizing#EXACT} it is
  * {@link ReadDemand#readSize()} bytes, never 0 (a 0-byte read looks like EOF). Either way
  * the decoders are done with it within the same event loop task.
  *
@@ -38,6 +39,14 @@ import org.jspecify.annotations.Nullable;
  * {@code maxMessagesPerRead} limit and "last read filled its buffer" rule apply.
  */
 final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufAllocator {
+
+	/**
+	 * Bytes an {@link ReadSizing#ADAPTIVE} read buffer keeps free in front of what is
+	 * read into it (its reader and writer index start there): room for the HTTP/2 frame
+	 * header of the piece of a DATA frame that the read starts with, so that piece goes
+	 * on with the read's other frames in one slice ({@link Http2FrameAligner}).
+	 */
+	static final int HEADROOM = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
 	private final ReadDemand demand;
 
@@ -124,7 +133,19 @@ final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufA
 		public ByteBuf allocate(ByteBufAllocator alloc) {
 			settle();
 			int size = guess();
-			ByteBuf buffer = alloc.ioBuffer(size, size);
+			ByteBuf buffer;
+			if (this.adaptive != null && size > 2 * HEADROOM) {
+				// A read sized to what the frame misses takes all of it after the
+				// headroom (within the largest read); one of the learned size keeps to
+				// that size (a size class of the pool).
+				int capacity = (size > this.adaptive.size())
+						? Math.min(size + HEADROOM, ReadyReadRecvByteBufAllocator.this.demand.maxReadSize()) : size;
+				buffer = alloc.ioBuffer(capacity, capacity);
+				buffer.setIndex(HEADROOM, HEADROOM);
+			}
+			else {
+				buffer = alloc.ioBuffer(size, size);
+			}
 			this.outstanding = buffer.capacity();
 			ReadyReadRecvByteBufAllocator.this.stats.readBufferTaken(this.outstanding);
 			return buffer;

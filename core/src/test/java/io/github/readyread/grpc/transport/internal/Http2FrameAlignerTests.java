@@ -117,8 +117,10 @@ class Http2FrameAlignerTests {
 			assertThat(bytes(head.get(0))).isEqualTo(frame(DATA, 0, 1, new byte[0], 8192));
 			assertThat(bytes(head.get(1))).isEqualTo(slice(message, 0, 8192));
 			assertThat(head.get(1).capacity()).isEqualTo(8192);
-			// The read buffer is gone: the copy and the header (16 B size class) remain.
-			assertThat(this.pool.pinnedDirectMemory() - before).isEqualTo(16 + 8192);
+			// The header goes on as a slice of the read buffer, rewritten in place: once
+			// gRPC has read it, only the copy remains.
+			head.remove(0).release();
+			assertThat(this.pool.pinnedDirectMemory() - before).isEqualTo(8192);
 		}
 		finally {
 			release(head);
@@ -139,6 +141,46 @@ class Http2FrameAlignerTests {
 		assertThat(this.demand.missingBytes()).isEqualTo(9);
 		// Two headers more than the frame came with.
 		assertThat(aligner.splitDataFrames()).isEqualTo(2);
+	}
+
+	@Test
+	void readBuffersWithHeadroomTakeTheHeaderOfTheirFirstPieceSoItGoesOnWithTheReadsFramesInOneSlice() {
+		EmbeddedChannel channel = client();
+		byte[] message = message(16379, 1);
+		byte[] frame = frame(DATA, 0, 1, message);
+		byte[] trailers = frame(HEADERS, END_HEADERS | END_STREAM, 1, new byte[10]);
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
+		channel.writeInbound(readWithHeadroom(slice(frame, 0, 9 + 13000), 16384));
+		drain(channel);
+		// A read inside the frame (the message fills it): its bytes go on as one slice,
+		// their header in front.
+		ByteBuf middle = readWithHeadroom(slice(frame, 9 + 13000, 9 + 15000), 2048);
+		channel.writeInbound(middle);
+		List<ByteBuf> out = readAll(channel);
+		try {
+			assertThat(out).hasSize(1);
+			assertThat(bytes(out.get(0))).isEqualTo(frame(DATA, 0, 1, slice(message, 13000, 15000)));
+			assertThat(Buffers.root(out.get(0))).isSameAs(Buffers.root(middle));
+		}
+		finally {
+			release(out);
+		}
+		// The last piece and the frames after it: one slice of the read buffer.
+		ByteBuf last = readWithHeadroom(concat(slice(frame, 9 + 15000, frame.length), trailers), 16384);
+		channel.writeInbound(last);
+		out = readAll(channel);
+		try {
+			assertThat(out).hasSize(1);
+			assertThat(bytes(out.get(0)))
+				.isEqualTo(concat(frame(DATA, 0, 1, slice(message, 15000, message.length)), trailers));
+			assertThat(Buffers.root(out.get(0))).isSameAs(Buffers.root(last));
+		}
+		finally {
+			release(out);
+		}
+		assertThat(channel.pipeline().get(Http2FrameAligner.class).splitDataFrames()).isEqualTo(2);
+		assertThat(last.refCnt()).isZero();
 	}
 
 	@Test
@@ -913,6 +955,17 @@ class Http2FrameAlignerTests {
 
 	private ByteBuf read(byte[] bytes, int capacity) {
 		ByteBuf buffer = this.pool.directBuffer(Math.max(capacity, bytes.length));
+		buffer.writeBytes(bytes);
+		return buffer;
+	}
+
+	/**
+	 * A read buffer as the receive allocator leaves it for adaptive reads: the bytes
+	 * after {@link ReadyReadRecvByteBufAllocator#HEADROOM} free ones.
+	 */
+	private ByteBuf readWithHeadroom(byte[] bytes, int capacity) {
+		ByteBuf buffer = this.pool.directBuffer(capacity, capacity);
+		buffer.setIndex(ReadyReadRecvByteBufAllocator.HEADROOM, ReadyReadRecvByteBufAllocator.HEADROOM);
 		buffer.writeBytes(bytes);
 		return buffer;
 	}

@@ -206,11 +206,12 @@ class ReadyReadRecvByteBufAllocatorTests {
 	}
 
 	@Test
-	void adaptiveReadBuffersAreTheGuessesSize() {
+	void adaptiveReadBuffersAreTheGuessesSizeTheirFirstBytesLeftForAFrameHeader() {
 		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(65536);
 		ByteBuf buffer = handle.allocate(this.pool);
 		try {
-			assertThat(buffer.writableBytes()).isEqualTo(2048);
+			assertThat(buffer.readerIndex()).isEqualTo(ReadyReadRecvByteBufAllocator.HEADROOM);
+			assertThat(buffer.writableBytes()).isEqualTo(2048 - 9);
 			assertThat(buffer.maxCapacity()).isEqualTo(2048);
 		}
 		finally {
