@@ -48,10 +48,15 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * A DATA frame that is not padded and spans reads goes on as its bytes arrive: the head a
  * read ends in as a DATA frame of its own, each later read's bytes of it as another, the
- * last with the frame's flags (END_STREAM only there), each as a 9-byte header followed
- * by its payload, which goes on as the frames of that read do (above). So no head of a
- * DATA frame waits in the read path, and none is copied twice (once to wait, again once
- * the frame is whole): what is copied at all is what gRPC would keep, once.
+ * last with the frame's flags (END_STREAM only there), each with a 9-byte header of its
+ * own and going on as the frames of that read do (above). The head's header is the
+ * frame's, rewritten in place; a later piece's is written into the free bytes the receive
+ * allocator leaves in front of a read ({@link ReadyReadRecvByteBufAllocator#HEADROOM};
+ * where there are none, on io_uring's rings and behind a record decoder, it is a buffer
+ * of its own). So a read whose frames all go on as slices goes on in one slice, as in
+ * gRPC's own read path; no head of a DATA frame waits in the read path, and none is
+ * copied twice (once to wait, again once the frame is whole): what is copied at all is
+ * what gRPC would keep, once.
  *
  * <pre>
  *   read 1 [ frames ... | DATA header (16384) | 6000 B ]   -> ... DATA (6000)
