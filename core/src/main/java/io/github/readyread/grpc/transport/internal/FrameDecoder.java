@@ -374,10 +374,11 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 							return;
 						}
 					}
-					else if (!endOfWholeFrames(ctx, in)) {
-						return;
-					}
 					else {
+						// Only the header came: it waits in a field for the first piece.
+						if (!endOfWholeFrames(ctx, in)) {
+							return;
+						}
 						in.skipBytes(this.headerLength);
 					}
 					this.headerFill = this.headerLength;
