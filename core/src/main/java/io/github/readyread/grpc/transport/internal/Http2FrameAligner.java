@@ -339,8 +339,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 		if (!in.isReadOnly()) {
 			// Its header, rewritten in place (the decoder keeps the original), makes the
 			// head a whole frame of this read.
-			in.setMedium(start, available);
-			in.setByte(start + 4, flags);
+			setDataHeader(in, start, available, flags, streamId);
 			wholeFrame(ctx, in, available);
 			return;
 		}
@@ -368,10 +367,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			// Its header, written in front of it, makes the piece a whole frame of this
 			// read, which goes on with the frames after it.
 			start -= FRAME_HEADER_LENGTH;
-			in.setMedium(start, length);
-			in.setByte(start + 3, DATA);
-			in.setByte(start + 4, last ? flags : notEnding(flags));
-			in.setInt(start + 5, streamId);
+			setDataHeader(in, start, length, last ? flags : notEnding(flags), streamId);
 			in.readerIndex(start);
 			wholeFrame(ctx, in, length);
 			return;
@@ -386,11 +382,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	private void passPiece(ChannelHandlerContext ctx, ByteBuf in, int length, int flags, int streamId) {
 		int decision = this.plan.next();
 		if (decision > 0 && decision < length) {
-			ByteBuf first = this.sliceFilledBuffers ? in.readRetainedSlice(decision) : copy(ctx, in, decision);
-			ByteBuf second = copy(ctx, in, length - decision);
-			this.splitDataFrames++;
-			passAll(ctx, dataHeader(ctx, decision, notEnding(flags), streamId), first,
-					dataHeader(ctx, length - decision, flags, streamId), second);
+			passCut(ctx, in, length, decision, flags, streamId);
 			return;
 		}
 		ByteBuf payload = (decision == ReadPlan.SLICE) ? in.readRetainedSlice(length) : copy(ctx, in, length);
@@ -473,8 +465,18 @@ public final class Http2FrameAligner extends FrameDecoder {
 		byte flags = in.getByte(start + 4);
 		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
 		in.skipBytes(FRAME_HEADER_LENGTH);
-		ByteBuf firstHeader = dataHeader(ctx, cut, flags & ~MessageBoundaries.END_STREAM, streamId);
-		// Messages that end in this read: gRPC is done with them before it ends.
+		passCut(ctx, in, length, cut, flags, streamId);
+	}
+
+	/**
+	 * Passes on the next {@code length} payload bytes of {@code in} as two DATA frames of
+	 * {@code streamId}, cut at {@code cut}: the bytes of messages that end in this read
+	 * (a slice where payloads may be sliced: gRPC is done with them before the read
+	 * ends), then the head of the incomplete message in a copy of its own, with the
+	 * flags.
+	 */
+	private void passCut(ChannelHandlerContext ctx, ByteBuf in, int length, int cut, int flags, int streamId) {
+		ByteBuf firstHeader = dataHeader(ctx, cut, notEnding(flags), streamId);
 		ByteBuf first = this.sliceFilledBuffers ? in.readRetainedSlice(cut) : copy(ctx, in, cut);
 		ByteBuf secondHeader = dataHeader(ctx, length - cut, flags, streamId);
 		ByteBuf second = copy(ctx, in, length - cut);
@@ -511,22 +513,8 @@ public final class Http2FrameAligner extends FrameDecoder {
 			ctx.fireChannelRead(frame);
 			return;
 		}
-		int cut = this.boundaries.dataFrame(streamId, flags, payload, payload.readerIndex(), length);
-		boolean copy = !copied;
-		if (cut > 0) {
-			ByteBuf second = ctx.alloc().buffer(length - cut, length - cut);
-			second.writeBytes(payload, payload.readerIndex() + cut, length - cut);
-			payload.writerIndex(payload.readerIndex() + cut);
-			ByteBuf first = payload;
-			if (copy) {
-				first = copy(ctx, payload, cut);
-				payload.release();
-			}
-			this.splitDataFrames++;
-			passAll(ctx, dataHeader(ctx, cut, flags & ~MessageBoundaries.END_STREAM, streamId), first,
-					dataHeader(ctx, length - cut, flags, streamId), second);
-			return;
-		}
+		// A padded DATA frame (the others go on in pieces): followed, never cut.
+		this.boundaries.dataFrame(streamId, flags, payload, payload.readerIndex(), length);
 		ByteBuf headerCopy = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
 		headerCopy.writeBytes(header, 0, FRAME_HEADER_LENGTH);
 		ctx.fireChannelRead(headerCopy);
@@ -534,7 +522,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			payload.release();
 			return;
 		}
-		if (copy) {
+		if (!copied) {
 			ByteBuf own = copy(ctx, payload, length);
 			payload.release();
 			payload = own;
@@ -561,11 +549,16 @@ public final class Http2FrameAligner extends FrameDecoder {
 
 	private static ByteBuf dataHeader(ChannelHandlerContext ctx, int length, int flags, int streamId) {
 		ByteBuf header = ctx.alloc().buffer(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH);
-		header.writeMedium(length);
-		header.writeByte(DATA);
-		header.writeByte(flags);
-		header.writeInt(streamId);
-		return header;
+		setDataHeader(header, 0, length, flags, streamId);
+		return header.writerIndex(FRAME_HEADER_LENGTH);
+	}
+
+	/** Writes a DATA frame header at {@code index}, leaving the buffer's indexes. */
+	private static void setDataHeader(ByteBuf buffer, int index, int length, int flags, int streamId) {
+		buffer.setMedium(index, length);
+		buffer.setByte(index + 3, DATA);
+		buffer.setByte(index + 4, flags);
+		buffer.setInt(index + 5, streamId);
 	}
 
 	/** An exact-size copy of the next {@code length} bytes of {@code source}. */
