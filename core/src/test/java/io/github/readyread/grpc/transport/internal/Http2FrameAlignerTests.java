@@ -105,8 +105,7 @@ class Http2FrameAlignerTests {
 		EmbeddedChannel channel = client();
 		byte[] message = message(16379, 1);
 		byte[] frame = frame(DATA, END_STREAM, 1, message);
-		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
-		drain(channel);
+		openStreamOne(channel);
 		long before = this.pool.pinnedDirectMemory();
 		channel.writeInbound(read(slice(frame, 0, 9 + 8192), 16393));
 		List<ByteBuf> head = readAll(channel);
@@ -149,8 +148,7 @@ class Http2FrameAlignerTests {
 		byte[] message = message(16379, 1);
 		byte[] frame = frame(DATA, 0, 1, message);
 		byte[] trailers = frame(HEADERS, END_HEADERS | END_STREAM, 1, new byte[10]);
-		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
-		drain(channel);
+		openStreamOne(channel);
 		channel.writeInbound(readWithHeadroom(slice(frame, 0, 9 + 13000), 16384));
 		drain(channel);
 		// A read inside the frame (the message fills it): its bytes go on as one slice,
@@ -280,8 +278,7 @@ class Http2FrameAlignerTests {
 	void dataFramesOfMessagesThatEndInTheReadGoOnAsSlicesHoweverLittleOfTheBufferTheyFill() {
 		// gRPC is done with them before the read ends: a copy would buy nothing.
 		EmbeddedChannel channel = client();
-		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
-		drain(channel);
+		openStreamOne(channel);
 		byte[] a = message(1000, 1);
 		byte[] b = message(3000, 2);
 		byte[] frames = concat(frame(DATA, 0, 1, concat(a, slice(b, 0, 100))),
@@ -307,8 +304,7 @@ class Http2FrameAlignerTests {
 		// the message the stream then waits in: as a slice, it would keep 40,000 bytes
 		// for them. The frames of the message that ends (A) go on as a slice.
 		EmbeddedChannel channel = client();
-		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
-		drain(channel);
+		openStreamOne(channel);
 		byte[] a = message(29995, 1);
 		byte[] ended = concat(frame(DATA, 0, 1, slice(a, 0, 16384)), frame(DATA, 0, 1, slice(a, 16384, a.length)));
 		byte[] waiting = frame(DATA, 0, 1, slice(message(20000, 2), 0, 5000));
@@ -335,8 +331,7 @@ class Http2FrameAlignerTests {
 		// the
 		// message received, and saves copying them.
 		EmbeddedChannel channel = client();
-		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
-		drain(channel);
+		openStreamOne(channel);
 		byte[] message = message(100000, 3);
 		byte[] frames = concat(frame(DATA, 0, 1, slice(message, 0, 16384)),
 				frame(DATA, 0, 1, slice(message, 16384, 32768)), frame(DATA, 0, 1, slice(message, 32768, 49152)));
@@ -765,8 +760,7 @@ class Http2FrameAlignerTests {
 		byte[] a = message(5000, 1);
 		byte[] head = slice(message(3000, 2), 0, 200);
 		byte[] data = frame(DATA, 0, 1, concat(a, head));
-		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
-		drain(channel);
+		openStreamOne(channel);
 		channel.writeInbound(read(slice(data, 0, 3000), 4096));
 		// The frame's head goes on at once (A waits, with less than three quarters of
 		// the buffer: copied).
@@ -794,8 +788,7 @@ class Http2FrameAlignerTests {
 		EmbeddedChannel channel = onSharedBuffers();
 		byte[] a = message(15000, 1);
 		byte[] head = slice(message(3000, 2), 0, 995);
-		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
-		drain(channel);
+		openStreamOne(channel);
 		ByteBuf read = read(frame(DATA, 0, 1, concat(a, head)), 16393);
 		channel.writeInbound(read);
 		List<ByteBuf> out = readAll(channel);
@@ -968,6 +961,12 @@ class Http2FrameAlignerTests {
 		buffer.setIndex(ReadyReadRecvByteBufAllocator.HEADROOM, ReadyReadRecvByteBufAllocator.HEADROOM);
 		buffer.writeBytes(bytes);
 		return buffer;
+	}
+
+	/** The HEADERS that open stream 1, read and passed on (and dropped). */
+	private void openStreamOne(EmbeddedChannel channel) {
+		channel.writeInbound(read(frame(HEADERS, END_HEADERS, 1, new byte[20]), 64));
+		drain(channel);
 	}
 
 	private static List<byte[]> drain(EmbeddedChannel channel) {
