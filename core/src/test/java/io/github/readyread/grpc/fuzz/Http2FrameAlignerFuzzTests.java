@@ -184,8 +184,7 @@ class Http2FrameAlignerFuzzTests {
 	private static byte[] asPassedOn(byte[] bytes, boolean server) {
 		int offset = server ? Math.min(PREFACE.length, bytes.length) : 0;
 		while (bytes.length - offset >= 9) {
-			int length = ((bytes[offset] & 0xFF) << 16) | ((bytes[offset + 1] & 0xFF) << 8)
-					| (bytes[offset + 2] & 0xFF);
+			int length = payloadLength(bytes, offset);
 			if (length > MAX_FRAME_SIZE) {
 				return bytes;
 			}
@@ -221,8 +220,7 @@ class Http2FrameAlignerFuzzTests {
 		}
 		int joinable = -1;
 		while (bytes.length - offset >= 9) {
-			int length = ((bytes[offset] & 0xFF) << 16) | ((bytes[offset + 1] & 0xFF) << 8)
-					| (bytes[offset + 2] & 0xFF);
+			int length = payloadLength(bytes, offset);
 			if (length > MAX_FRAME_SIZE || bytes.length - offset - 9 < length) {
 				break;
 			}
@@ -246,6 +244,11 @@ class Http2FrameAlignerFuzzTests {
 		}
 		frames.add(ByteBufUtil.hexDump(bytes, offset, bytes.length - offset));
 		return frames;
+	}
+
+	/** The payload length in the frame header at {@code offset}. */
+	private static int payloadLength(byte[] bytes, int offset) {
+		return ((bytes[offset] & 0xFF) << 16) | ((bytes[offset + 1] & 0xFF) << 8) | (bytes[offset + 2] & 0xFF);
 	}
 
 	/** A frame header of any type, flags and length, then a payload of that length. */
