@@ -7,11 +7,14 @@
 #   README.md                         results.md copied between its two markers
 # Usage: benchmarks/run.sh            (about 20 minutes on 2 cores; results.md says how long)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful)
-# JMH runs 3 forks with error bars and reports CPU/op and syscalls/op next to ops/s, from
-# perf through JMH's perfnorm profiler (task-clock, raw_syscalls:sys_enter); where perf
-# cannot read them (no perf events, a container without tracepoints) those columns are n/a.
+# JMH runs 3 forks of every configuration, one JMH invocation per round of forks (one round with
+# QUICK=1), and reports ops/s with error bars and CPU/op and syscalls/op next to it, from perf
+# through JMH's perfnorm profiler (task-clock, raw_syscalls:sys_enter); where perf cannot read
+# them (no perf events, a container without tracepoints) those columns are n/a.
 # The download loop (6) runs 3 times per configuration (once with QUICK=1), each in its own JVM,
 # round the configurations; the report gives the median MB/s with the min-max of the repetitions.
+# Both go round with ready next to stock, which of them goes first alternating, so a slow spell
+# of a shared machine falls on both rather than on one configuration's forks or repetitions.
 set -euo pipefail
 # The whole script is one block, read before it runs: editing it during a run is safe.
 {
@@ -21,17 +24,18 @@ SECONDS=0
 ./mvnw -B -q -pl benchmarks -am package -DskipTests -Dinvoker.skip=true
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 OUT=benchmarks/results
-rm -rf "$OUT/rows" "$OUT/jmh.json"
+rm -rf "$OUT/rows" "$OUT"/jmh*.json
 mkdir -p "$OUT/rows"
 ulimit -n "$(ulimit -Hn)" || true
 
 if [ "${QUICK:-0}" = "1" ]; then
-	IDLE=50; STALLED=20; MESSAGES=20; SCALE=200; DOWNLOAD_SECONDS=1; DOWNLOAD_REPS=1; JMH="-f 1 -wi 1 -w 1s -i 1 -r 1s"
+	IDLE=50; STALLED=20; MESSAGES=20; SCALE=200; DOWNLOAD_SECONDS=1; DOWNLOAD_REPS=1; FORKS=1; JMH="-wi 1 -w 1s -i 1 -r 1s"
 else
 	# MESSAGES: connections per 4c row, 5 for each of its 12 size and offset combinations
 	# DOWNLOAD_REPS: download loops per configuration, each in its own JVM; the report shows their median
-	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_REPS=3
-	JMH="-f 3 -wi 3 -w 2s -i 4 -r 2s"
+	# FORKS: JMH forks per configuration, one JMH invocation each
+	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_REPS=3; FORKS=3
+	JMH="-wi 3 -w 2s -i 4 -r 2s"
 fi
 PROFILERS=(-prof gc)
 PERF_EVENTS="task-clock,raw_syscalls:sys_enter"
@@ -46,8 +50,18 @@ step() {
 	echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"
 }
 
-step "1-2. JMH: LargeMessage and read/write, $JMH, ${PROFILERS[*]}"
-"${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark $JMH "${PROFILERS[@]}" -rf json -rff "$OUT/jmh.json"
+# rounds N: the configurations in round N's order (ready and stock together, first in turn).
+rounds() {
+	if (($1 % 2 == 1)); then echo ready stock io_uring conventional; else echo stock ready conventional io_uring; fi
+}
+# One JMH invocation per fork: each runs one fork of every configuration; the report pools
+# the forks' iterations (jmh-1.json ...) as JMH pools the forks of one invocation.
+for fork in $(seq 1 "$FORKS"); do
+	order=$(rounds "$fork")
+	step "1-2. JMH fork $fork of $FORKS: LargeMessage and read/write, $order, $JMH, ${PROFILERS[*]}"
+	"${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark -f 1 $JMH -p "config=${order// /,}" "${PROFILERS[@]}" \
+		-rf json -rff "$OUT/jmh-$fork.json"
+done
 
 # harness SCENARIO CONFIG SECURITY COUNTS ROW-NAMES: one JVM; a scenario that hangs is cut
 # after 4 minutes and its rows are reported n/a.
@@ -73,7 +87,7 @@ done
 # Repetitions go round the configurations, so a slow spell of a shared machine falls on all of them.
 for security in plaintext alts; do
 	for rep in $(seq 1 "$DOWNLOAD_REPS"); do
-		for config in ready io_uring conventional stock; do
+		for config in $(rounds "$rep"); do
 			step "6. download loop, $config, $security, repetition $rep of $DOWNLOAD_REPS"
 			harness download "$config" "$security" "$DOWNLOAD_SECONDS" "download-r$rep"
 		done

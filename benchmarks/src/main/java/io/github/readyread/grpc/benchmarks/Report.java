@@ -22,8 +22,8 @@ import com.google.gson.JsonParser;
  * {@code results.md} and the download chart; computes every ratio and target from them.
  *
  * <p>
- * Arguments: the results directory (holding {@code jmh.json} and {@code rows/}) and,
- * optionally, how many seconds the whole run took.
+ * Arguments: the results directory (holding JMH's {@code jmh-*.json} and {@code rows/})
+ * and, optionally, how many seconds the whole run took.
  */
 public final class Report {
 
@@ -63,54 +63,7 @@ public final class Report {
 				}
 			}
 		}
-		Path jmhFile = dir.resolve("jmh.json");
-		if (Files.exists(jmhFile)) {
-			for (JsonElement element : JsonParser.parseString(Files.readString(jmhFile)).getAsJsonArray()) {
-				JsonObject result = element.getAsJsonObject();
-				String method = result.get("benchmark").getAsString().replaceAll(".*\\.", "");
-				JsonObject params = result.getAsJsonObject("params");
-				JsonObject secondary = result.getAsJsonObject("secondaryMetrics");
-				JsonObject primary = result.getAsJsonObject("primaryMetric");
-				double opsPerSecond = primary.get("score").getAsDouble();
-				double bytesPerOp = metric(secondary, "gc.alloc.rate.norm", "score");
-				// poolBytes is a rate over the same time as the primary metric
-				double poolBytesPerOp = metric(secondary, "poolBytes", "score") / opsPerSecond;
-				// perfnorm: whole-process counts (client, server, JMH) divided by
-				// operations;
-				// task-clock is in milliseconds
-				this.jmh.put(
-						method + "-" + params.get("config").getAsString() + "-" + params.get("security").getAsString(),
-						new double[] { opsPerSecond, bytesPerOp, poolBytesPerOp, errorOf(primary),
-								metric(secondary, "task-clock", "score"), metric(secondary, "task-clock", "scoreError"),
-								metric(secondary, "raw_syscalls:sys_enter", "score"),
-								metric(secondary, "raw_syscalls:sys_enter", "scoreError") });
-			}
-		}
-	}
-
-	private static double metric(JsonObject secondary, String name, String field) {
-		if (!secondary.has(name)) {
-			return Double.NaN;
-		}
-		return errorOrScore(secondary.getAsJsonObject(name), field);
-	}
-
-	private static double errorOf(JsonObject metric) {
-		return errorOrScore(metric, "scoreError");
-	}
-
-	private static double errorOrScore(JsonObject metric, String field) {
-		JsonElement value = metric.get(field);
-		if (value == null || value.isJsonNull()) {
-			return Double.NaN;
-		}
-		try {
-			return value.getAsDouble();
-		}
-		catch (NumberFormatException ex) {
-			// JMH writes "NaN" for the error of a single measurement
-			return Double.NaN;
-		}
+		this.jmh.putAll(JmhFigures.load(dir));
 	}
 
 	private static Map<String, Object> machine() throws IOException {
@@ -185,8 +138,10 @@ public final class Report {
 
 	private void jmhTables() {
 		this.md.append("## 1. LargeMessage (1 MiB unary echo) and 2. read/write (16 KiB echo), JMH\n\n");
-		this.md.append("Ready, conventional and stock in one JMH run (see `benchmarks/run.sh` for forks and "
-				+ "iterations); `+-` is JMH's 99.9% confidence interval over all forks' iterations. CPU ms/op and "
+		this.md.append("Every configuration in the same run, its forks going round with the others' (one JMH "
+				+ "invocation per round, ready next to stock; see `benchmarks/run.sh` for forks and iterations); "
+				+ "`+-` is the 99.9% confidence interval over all forks' iterations, as JMH computes it (CPU and "
+				+ "syscalls: over the forks' figures). CPU ms/op and "
 				+ "syscalls/op come from `-prof perfnorm` (`task-clock`, `raw_syscalls:sys_enter`): counts of the "
 				+ "whole forked JVM (client, server and JMH) divided by the operations; on a shared or small machine "
 				+ "syscalls/op is the stable figure, ops/s and CPU the noisy ones. Heap B/op: heap allocated per round "

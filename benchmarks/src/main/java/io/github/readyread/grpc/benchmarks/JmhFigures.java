@@ -1,0 +1,132 @@
+package io.github.readyread.grpc.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.jspecify.annotations.Nullable;
+import org.openjdk.jmh.util.ListStatistics;
+
+/**
+ * The JMH figures of a run, from one or more JMH result files ({@code jmh-*.json}, one
+ * per invocation): {@code benchmarks/run.sh} runs one fork of every configuration per
+ * invocation, so the forks of ready and stock go round together rather than one
+ * configuration's forks after the other's, and a slow spell of a shared machine falls on
+ * both. The forks of one benchmark and parameters are pooled here as JMH pools the forks
+ * of one invocation: the score is the mean over all forks' measurement iterations and the
+ * error its 99.9% confidence half-interval ({@link ListStatistics#getMeanErrorAt}, what
+ * JMH reports as the score error). Profiler figures that JMH gives once per fork
+ * ({@code perfnorm}) are pooled over the forks the same way.
+ *
+ * <p>
+ * Per key {@code method-config-security}: ops/s, heap B/op, pool B/op, ops/s error, CPU
+ * ms/op, its error, syscalls/op, its error (NaN where not measured).
+ */
+final class JmhFigures {
+
+	private static final double CONFIDENCE = 0.999;
+
+	private JmhFigures() {
+	}
+
+	static Map<String, double[]> load(Path dir) throws IOException {
+		Map<String, List<JsonObject>> results = new LinkedHashMap<>();
+		List<Path> files;
+		try (Stream<Path> listed = Files.list(dir)) {
+			files = listed.filter((file) -> file.getFileName().toString().matches("jmh(-.*)?\\.json"))
+				.sorted()
+				.toList();
+		}
+		for (Path file : files) {
+			for (JsonElement element : JsonParser.parseString(Files.readString(file)).getAsJsonArray()) {
+				JsonObject result = element.getAsJsonObject();
+				String method = result.get("benchmark").getAsString().replaceAll(".*\\.", "");
+				JsonObject params = result.getAsJsonObject("params");
+				String key = method + "-" + params.get("config").getAsString() + "-"
+						+ params.get("security").getAsString();
+				results.computeIfAbsent(key, (k) -> new ArrayList<>()).add(result);
+			}
+		}
+		Map<String, double[]> figures = new LinkedHashMap<>();
+		results.forEach((key, forks) -> figures.put(key, figures(forks)));
+		return figures;
+	}
+
+	private static double[] figures(List<JsonObject> results) {
+		double[] ops = pooled(results, null);
+		double[] heap = pooled(results, "gc.alloc.rate.norm");
+		// poolBytes is a rate over the same iterations as the primary metric
+		double[] pool = pooled(results, "poolBytes");
+		// perfnorm: whole-process counts (client, server, JMH) divided by operations;
+		// task-clock is in milliseconds
+		double[] cpu = pooled(results, "task-clock");
+		double[] syscalls = pooled(results, "raw_syscalls:sys_enter");
+		return new double[] { ops[0], heap[0], pool[0] / ops[0], ops[1], cpu[0], cpu[1], syscalls[0], syscalls[1] };
+	}
+
+	/**
+	 * Mean and error of one metric ({@code null}: the primary one) over the results: one
+	 * result as JMH wrote it; several pooled from their iterations, or from their scores
+	 * where JMH keeps no iterations (one figure per fork).
+	 */
+	private static double[] pooled(List<JsonObject> results, @Nullable String metric) {
+		if (results.size() == 1) {
+			JsonObject only = metricOf(results.get(0), metric);
+			return (only != null) ? new double[] { number(only, "score"), number(only, "scoreError") }
+					: new double[] { Double.NaN, Double.NaN };
+		}
+		List<Double> values = new ArrayList<>();
+		for (JsonObject result : results) {
+			JsonObject figures = metricOf(result, metric);
+			if (figures == null) {
+				return new double[] { Double.NaN, Double.NaN };
+			}
+			List<Double> iterations = new ArrayList<>();
+			if (figures.has("rawData")) {
+				for (JsonElement fork : figures.getAsJsonArray("rawData")) {
+					for (JsonElement iteration : fork.getAsJsonArray()) {
+						iterations.add(iteration.getAsDouble());
+					}
+				}
+			}
+			if (iterations.isEmpty()) {
+				iterations.add(number(figures, "score"));
+			}
+			values.addAll(iterations);
+		}
+		ListStatistics statistics = new ListStatistics(values.stream().mapToDouble(Double::doubleValue).toArray());
+		return new double[] { statistics.getMean(),
+				(values.size() > 1) ? statistics.getMeanErrorAt(CONFIDENCE) : Double.NaN };
+	}
+
+	private static @Nullable JsonObject metricOf(JsonObject result, @Nullable String metric) {
+		if (metric == null) {
+			return result.getAsJsonObject("primaryMetric");
+		}
+		JsonObject secondary = result.getAsJsonObject("secondaryMetrics");
+		return (secondary != null && secondary.has(metric)) ? secondary.getAsJsonObject(metric) : null;
+	}
+
+	private static double number(JsonObject figures, String field) {
+		JsonElement value = figures.get(field);
+		if (value == null || value.isJsonNull()) {
+			return Double.NaN;
+		}
+		try {
+			return value.getAsDouble();
+		}
+		catch (NumberFormatException ex) {
+			// JMH writes "NaN" for the error of a single measurement
+			return Double.NaN;
+		}
+	}
+
+}

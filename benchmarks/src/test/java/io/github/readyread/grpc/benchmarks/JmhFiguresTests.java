@@ -1,0 +1,96 @@
+package io.github.readyread.grpc.benchmarks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * Tests for {@link JmhFigures}: forks written by separate JMH invocations are pooled as
+ * JMH pools the forks of one.
+ */
+class JmhFiguresTests {
+
+	// Three forks of four iterations, as JMH 1.37 wrote them for ready, readWrite,
+	// plaintext in one invocation (-f 3): its score and error over all twelve.
+	private static final double[][] FORKS = { { 8657, 8377, 8250, 7839 }, { 8509, 8546, 8550, 8347 },
+			{ 8559, 7665, 8325, 8725 } };
+
+	private static final double JMH_SCORE = 8362.4167;
+
+	private static final double JMH_ERROR = 408.65;
+
+	private static final double POOL_BYTES_RATE = 8000;
+
+	private static final double[] PERFNORM_CPU_PER_FORK = { 0.101, 0.104, 0.110 };
+
+	@TempDir
+	Path dir;
+
+	@Test
+	void forksOfSeparateInvocationsArePooledAsJmhPoolsTheForksOfOne() throws Exception {
+		for (int fork = 0; fork < FORKS.length; fork++) {
+			Files.writeString(this.dir.resolve("jmh-" + (fork + 1) + ".json"),
+					"[" + result("NaN", "NaN", rawData(FORKS[fork]), PERFNORM_CPU_PER_FORK[fork]) + "]");
+		}
+
+		double[] figures = JmhFigures.load(this.dir).get("readWrite-ready-plaintext");
+
+		assertThat(figures[0]).isCloseTo(JMH_SCORE, within(0.01));
+		assertThat(figures[3]).isCloseTo(JMH_ERROR, within(0.5));
+		// perfnorm gives one figure per fork: their mean, and an error from the three
+		assertThat(figures[4]).isCloseTo(0.105, within(1e-9));
+		assertThat(figures[5]).isGreaterThan(0.0);
+		// pool bytes per op: the pooled rate over the pooled ops/s
+		assertThat(figures[2]).isCloseTo(POOL_BYTES_RATE / JMH_SCORE, within(1e-6));
+	}
+
+	@Test
+	void oneInvocationOfSeveralForksIsTakenAsJmhWroteIt() throws Exception {
+		Files.writeString(this.dir.resolve("jmh.json"),
+				"[" + result(String.valueOf(JMH_SCORE), String.valueOf(JMH_ERROR), rawData(FORKS), 0.105) + "]");
+
+		double[] figures = JmhFigures.load(this.dir).get("readWrite-ready-plaintext");
+
+		assertThat(figures[0]).isEqualTo(JMH_SCORE);
+		assertThat(figures[3]).isEqualTo(JMH_ERROR);
+		assertThat(figures[4]).isEqualTo(0.105);
+	}
+
+	private static String rawData(double[]... forks) {
+		StringBuilder json = new StringBuilder("[");
+		for (int fork = 0; fork < forks.length; fork++) {
+			json.append((fork > 0) ? "," : "").append("[");
+			for (int i = 0; i < forks[fork].length; i++) {
+				json.append((i > 0) ? "," : "").append(forks[fork][i]);
+			}
+			json.append("]");
+		}
+		return json.append("]").toString();
+	}
+
+	/** A JMH result as JMH writes one (score and error as JSON values). */
+	private static String result(String score, String error, String primaryRawData, double cpuPerOp) {
+		return """
+				{
+				  "benchmark": "io.github.readyread.grpc.benchmarks.EchoBenchmark.readWrite",
+				  "params": { "config": "ready", "security": "plaintext" },
+				  "primaryMetric": { "score": %s, "scoreError": %s, "rawData": %s },
+				  "secondaryMetrics": {
+				    "poolBytes": { "score": %s, "scoreError": "NaN", "rawData": [[%s, %s, %s, %s]] },
+				    "task-clock": { "score": %s, "scoreError": "NaN", "rawData": [[]] }
+				  }
+				}
+				""".formatted(quoted(score), quoted(error), primaryRawData, POOL_BYTES_RATE, POOL_BYTES_RATE,
+				POOL_BYTES_RATE, POOL_BYTES_RATE, POOL_BYTES_RATE, cpuPerOp);
+	}
+
+	private static String quoted(String number) {
+		return "NaN".equals(number) ? "\"NaN\"" : number;
+	}
+
+}
