@@ -4,6 +4,7 @@ import java.security.GeneralSecurityException;
 
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.internal.FrameDecoder;
+import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
 import io.github.readyread.grpc.transport.internal.PartialFrame;
 import io.github.readyread.grpc.transport.internal.ReadDemand;
 import io.grpc.Status;
@@ -31,24 +32,33 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  *   read buffer [ rest of record 1 | record 2 | record 3 | head of record 4 ]
  *                 \_ completes the copy held      decrypted straight from the read buffer
- *   plaintext   [ record 1 | record 2 | record 3 ]  one buffer of their exact size
+ *   plaintext   [ 9 free | record 1 | record 2 | record 3 ]  one buffer of their size
  * </pre>
  *
  * In front of the HTTP/2 frame aligner, the records a read completes go on as one
- * plaintext buffer of exactly their size, decrypted straight from the read buffer (and
- * from the copy of a record that began in an earlier read), as stock grpc-alts decrypts a
- * read's records into one buffer: an HTTP/2 frame that crosses a record boundary inside
- * the read is then whole for the aligner, not held and copied, and the aligner copies
- * what gRPC keeps. With gRPC's own HTTP/2 decoder right behind (the conventional read
- * path), which keeps slices of what it is given, each record goes on in a buffer of its
- * own plaintext's size. The bytes of an incomplete frame are copied into a
- * {@link PartialFrame} of their own size. Every read buffer is released in the
- * {@code channelRead} that brought it, and the plaintext is passed on within it.
+ * plaintext buffer of their size, decrypted straight from the read buffer (and from the
+ * copy of a record that began in an earlier read), as stock grpc-alts decrypts a read's
+ * records into one buffer: an HTTP/2 frame that crosses a record boundary inside the read
+ * is then whole for the aligner, not held and copied, and the aligner copies what gRPC
+ * keeps. That buffer leaves {@value #PLAINTEXT_HEADROOM} bytes free in front of the
+ * plaintext, as the receive allocator does in front of a read: the aligner writes the
+ * header of a DATA frame's piece there, so a read's frames go on in one slice of it. With
+ * gRPC's own HTTP/2 decoder right behind (the conventional read path), which keeps slices
+ * of what it is given, each record goes on in a buffer of its own plaintext's size. The
+ * bytes of an incomplete frame are copied into a {@link PartialFrame} of their own size.
+ * Every read buffer is released in the {@code channelRead} that brought it, and the
+ * plaintext is passed on within it.
  */
 public final class AltsRecordDecoder extends FrameDecoder {
 
 	/** Bytes of the length and type fields. */
 	public static final int HEADER_BYTES = 8;
+
+	/**
+	 * Bytes left free in front of the plaintext of a read's records (one buffer per
+	 * read), for the HTTP/2 frame aligner's header of a DATA frame's piece.
+	 */
+	public static final int PLAINTEXT_HEADROOM = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
 	/** Type of an ALTS record frame. */
 	public static final int FRAME_TYPE = 6;
@@ -160,7 +170,8 @@ public final class AltsRecordDecoder extends FrameDecoder {
 			if (held != null) {
 				size += held.readableBytes() - AltsCrypter.TAG_LENGTH;
 			}
-			this.batch = ctx.alloc().buffer(size, size);
+			ByteBuf batch = ctx.alloc().buffer(PLAINTEXT_HEADROOM + size, PLAINTEXT_HEADROOM + size);
+			this.batch = batch.setIndex(PLAINTEXT_HEADROOM, PLAINTEXT_HEADROOM);
 			if (held != null) {
 				this.held = null;
 				try {

@@ -51,12 +51,13 @@ import org.jspecify.annotations.Nullable;
  * last with the frame's flags (END_STREAM only there), each with a 9-byte header of its
  * own and going on as the frames of that read do (above). The head's header is the
  * frame's, rewritten in place; a later piece's is written into the free bytes the receive
- * allocator leaves in front of a read ({@link ReadyReadRecvByteBufAllocator#HEADROOM};
- * where there are none, on io_uring's rings and behind a record decoder, it is a buffer
- * of its own). So a read whose frames all go on as slices goes on in one slice, as in
- * gRPC's own read path; no head of a DATA frame waits in the read path, and none is
- * copied twice (once to wait, again once the frame is whole): what is copied at all is
- * what gRPC would keep, once.
+ * allocator leaves in front of a read ({@link ReadyReadRecvByteBufAllocator#HEADROOM}),
+ * or a record decoder in front of a read's plaintext; where there are none (io_uring's
+ * rings, exact-sized reads, a record decrypted in a copy of its own), it is a buffer of
+ * its own. So a read whose frames all go on as slices goes on in one slice, as in gRPC's
+ * own read path; no head of a DATA frame waits in the read path, and none is copied twice
+ * (once to wait, again once the frame is whole): what is copied at all is what gRPC would
+ * keep, once.
  *
  * <pre>
  *   read 1 [ frames ... | DATA header (16384) | 6000 B ]   -> ... DATA (6000)
@@ -138,9 +139,11 @@ public final class Http2FrameAligner extends FrameDecoder {
 	private final boolean sliceFilledBuffers;
 
 	/**
-	 * Whether the bytes in front of a read's reader index are free to overwrite: the read
+	 * Whether the bytes in front of a buffer's reader index are free to overwrite: the
 	 * buffers come straight from the connection's receive allocator, which leaves
-	 * {@link ReadyReadRecvByteBufAllocator#HEADROOM} bytes there.
+	 * {@link ReadyReadRecvByteBufAllocator#HEADROOM} bytes there, or from a record
+	 * decoder, whose plaintext buffers are its own (with free bytes in front of a read's
+	 * plaintext); where there are fewer than a header's, the piece gets a header buffer.
 	 */
 	private final boolean headroom;
 
@@ -230,7 +233,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			throw new NullPointerException("dataFrames is required");
 		}
 		return new Http2FrameAligner(server, DEFAULT_MAX_FRAME_SIZE, null, stats,
-				dataFrames == DataFrames.SLICE_FILLED_READS);
+				dataFrames == DataFrames.SLICE_FILLED_READS, true);
 	}
 
 	/**

@@ -87,7 +87,8 @@ class AltsRecordLayerTests {
 		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 1000, a.length - 1000).writeBytes(b));
 		channel.writeInbound(read);
 		assertThat(read.refCnt()).isZero();
-		assertOnePlaintext(channel, concat(first, second), first.length + second.length);
+		assertOnePlaintext(channel, concat(first, second),
+				AltsRecordDecoder.PLAINTEXT_HEADROOM + first.length + second.length);
 		channel.checkException();
 		stock.destroy();
 	}
@@ -100,7 +101,7 @@ class AltsRecordLayerTests {
 		EmbeddedChannel channel = decoderChannel();
 		channel.writeInbound(this.alloc.directBuffer(frames.length).writeBytes(frames));
 		// Three records: an HTTP/2 frame that crosses a record boundary stays whole.
-		assertOnePlaintext(channel, plaintext, plaintext.length);
+		assertOnePlaintext(channel, plaintext, AltsRecordDecoder.PLAINTEXT_HEADROOM + plaintext.length);
 		channel.checkException();
 		stock.destroy();
 	}
@@ -145,7 +146,7 @@ class AltsRecordLayerTests {
 		assertThat((Object) channel.readInbound()).isNull();
 		channel.writeInbound(
 				this.alloc.directBuffer().writeBytes(frames, 1000, frames.length - 1000).writeBytes(nextFrame, 0, 50));
-		assertOnePlaintext(channel, plaintext, plaintext.length);
+		assertOnePlaintext(channel, plaintext, AltsRecordDecoder.PLAINTEXT_HEADROOM + plaintext.length);
 		channel.writeInbound(this.alloc.directBuffer().writeBytes(nextFrame, 50, nextFrame.length - 50));
 		// Alone, decrypted in place in the copy of its bytes: its tag's 16 bytes stay.
 		assertOnePlaintext(channel, next, next.length + AltsCrypter.TAG_LENGTH);
@@ -185,7 +186,7 @@ class AltsRecordLayerTests {
 			assertThat((Object) channel.readInbound()).as("one piece: DATA and PING frames").isNull();
 			assertThat(ByteBufUtil.getBytes(whole)).isEqualTo(plaintext);
 			assertThat(Buffers.root(whole).capacity()).as("capacity of the buffer holding the payload")
-				.isEqualTo(plaintext.length);
+				.isEqualTo(AltsRecordDecoder.PLAINTEXT_HEADROOM + plaintext.length);
 		}
 		finally {
 			whole.release();
@@ -232,6 +233,43 @@ class AltsRecordLayerTests {
 	}
 
 	/** A DATA frame of {@code payload} on stream 1, then a PING frame. */
+	@Test
+	void behindTheRecordDecoderTheNextPieceOfADataFrameTakesItsHeaderInFrontOfTheReadsPlaintextAndGoesOnInOneSlice()
+			throws Exception {
+		// A DATA frame that spans reads goes on in pieces. The piece a later read brings
+		// gets its header in the free bytes the record decoder leaves in front of the
+		// read's plaintext, so it goes on with the frames after it in one slice of that
+		// plaintext, as a read's frames do on a plaintext connection.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] payload = bytes(16384);
+		byte[] plaintext = dataThenPing(payload);
+		int head = 6000;
+		byte[] firstRead = stock.protect(Arrays.copyOf(plaintext, 9 + head));
+		byte[] secondRead = stock.protect(Arrays.copyOfRange(plaintext, 9 + head, plaintext.length));
+		EmbeddedChannel channel = decoderChannel();
+		channel.pipeline()
+			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
+		channel.writeInbound(this.alloc.directBuffer(firstRead.length).writeBytes(firstRead));
+		ByteBuf headPiece = channel.readInbound();
+		headPiece.release();
+		channel.writeInbound(this.alloc.directBuffer(secondRead.length).writeBytes(secondRead));
+		ByteBuf rest = channel.readInbound();
+		try {
+			assertThat((Object) channel.readInbound()).as("one piece: the rest of the DATA frame and the PING")
+				.isNull();
+			byte[] restOfFrame = Arrays.copyOfRange(plaintext, 9 + head, plaintext.length);
+			ByteBuf header = Unpooled.buffer().writeMedium(payload.length - head).writeByte(0).writeByte(0).writeInt(1);
+			assertThat(ByteBufUtil.getBytes(rest)).isEqualTo(concat(ByteBufUtil.getBytes(header), restOfFrame));
+			assertThat(Buffers.root(rest).capacity()).as("the read's plaintext buffer")
+				.isEqualTo(AltsRecordDecoder.PLAINTEXT_HEADROOM + restOfFrame.length);
+		}
+		finally {
+			rest.release();
+		}
+		channel.checkException();
+		stock.destroy();
+	}
+
 	private static byte[] dataThenPing(byte[] payload) {
 		ByteBuf frames = Unpooled.buffer();
 		frames.writeMedium(payload.length).writeByte(0).writeByte(0).writeInt(1).writeBytes(payload);
