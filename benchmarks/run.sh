@@ -5,7 +5,7 @@
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
 #   README.md                         results.md copied between its two markers
-# Usage: benchmarks/run.sh            (about 20 minutes on 2 cores; results.md says how long)
+# Usage: benchmarks/run.sh            (about 24 minutes on 2 cores; results.md says how long)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful)
 # JMH runs 3 forks of every configuration, one JMH invocation per round of forks (one round with
 # QUICK=1), and reports ops/s with error bars and CPU/op and syscalls/op next to it, from perf
