@@ -16,6 +16,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Merges the JMH results and the harness rows into {@code results.json},
@@ -178,6 +179,7 @@ public final class Report {
 				double[] ready = this.jmh.get(method + "-ready-" + security);
 				String name = method + " " + security;
 				target(name + ": ops/s >= 1.0x stock", ready, stock, 0, 1.0, true);
+				spread(apart(ready, stock, 0, 3), "99.9% intervals");
 				target(name + ": CPU ms/op <= 1.05x stock", ready, stock, 4, 1.05, false);
 				target(name + ": syscalls/op <= 1.2x stock", ready, stock, 6, 1.2, false);
 				if (method.equals("readWrite")) {
@@ -201,6 +203,42 @@ public final class Report {
 		Double ratio = (ready == null || stock == null || Double.isNaN(ready[index]) || stock[index] == 0) ? null
 				: ready[index] / stock[index];
 		addTarget(name, ratio, bound, atLeast);
+	}
+
+	/**
+	 * Whether the scores at {@code index} lie apart by more than their errors (at
+	 * {@code errorIndex}), or {@code null} if either is missing.
+	 */
+	private static @Nullable Boolean apart(double @Nullable [] ready, double @Nullable [] stock, int index,
+			int errorIndex) {
+		if (ready == null || stock == null || Double.isNaN(ready[errorIndex]) || Double.isNaN(stock[errorIndex])) {
+			return null;
+		}
+		return Math.abs(ready[index] - stock[index]) > ready[errorIndex] + stock[errorIndex];
+	}
+
+	/** Whether two sets of download repetitions have min-max ranges that do not meet. */
+	private static @Nullable Boolean rangesApart(List<JsonObject> ready, List<JsonObject> stock) {
+		if (ready.size() < 2 || stock.size() < 2) {
+			return null;
+		}
+		double readyMin = value(ready.get(0), "mbPerSecond");
+		double readyMax = value(ready.get(ready.size() - 1), "mbPerSecond");
+		double stockMin = value(stock.get(0), "mbPerSecond");
+		double stockMax = value(stock.get(stock.size() - 1), "mbPerSecond");
+		return readyMax < stockMin || stockMax < readyMin;
+	}
+
+	/**
+	 * Says, for the target added last, whether ready and stock are apart by more than the
+	 * run's own spread ({@code what}): a throughput target missed inside the spread is a
+	 * tie this run cannot break, one missed outside it is a loss.
+	 */
+	private void spread(@Nullable Boolean apart, String what) {
+		if (apart != null) {
+			this.targets.get(this.targets.size() - 1)
+				.put("spread", apart ? "apart beyond the " + what : "inside the " + what);
+		}
 	}
 
 	private void addTarget(String name, Double value, double bound, boolean atLeast) {
@@ -416,6 +454,8 @@ public final class Report {
 				addTarget("download pinned (mean) <= stock" + where, quotient(ready, stock, "clientPinnedMean"), 1.0,
 						false);
 				addTarget("download MB/s >= 1.0x stock" + where, quotient(ready, stock, "mbPerSecond"), 1.0, true);
+				spread(rangesApart(downloadRuns("ready", security, size), downloadRuns("stock", security, size)),
+						"min-max ranges");
 			}
 		}
 		this.md
@@ -479,12 +519,15 @@ public final class Report {
 
 	private void targetTable() {
 		this.md.append("## Targets (computed from the figures above; ratios are ready / stock)\n\n");
-		this.md.append("| target | value | met |\n|---|---:|---|\n");
+		this.md.append("Spread, for throughput: whether ready and stock lie apart by more than the run's own "
+				+ "spread (JMH's 99.9% intervals, the download repetitions' min-max ranges) or inside it.\n\n");
+		this.md.append("| target | value | met | spread |\n|---|---:|---|---|\n");
 		for (Map<String, Object> target : this.targets) {
 			Object value = target.get("value");
 			this.md.append("| ").append(target.get("target")).append(" | ");
 			this.md.append((value instanceof Double d) ? String.format("%.3f", d) : value).append(" | ");
-			this.md.append(target.get("met")).append(" |\n");
+			this.md.append(target.get("met")).append(" | ");
+			this.md.append(target.getOrDefault("spread", "")).append(" |\n");
 		}
 	}
 
