@@ -40,7 +40,7 @@ import org.jspecify.annotations.Nullable;
  * copy of a record that began in an earlier read), as stock grpc-alts decrypts a read's
  * records into one buffer: an HTTP/2 frame that crosses a record boundary inside the read
  * is then whole for the aligner, not held and copied, and the aligner copies what gRPC
- * keeps. That buffer leaves {@value #PLAINTEXT_HEADROOM} bytes free in front of the
+ * keeps. That buffer leaves {@link Http2FrameAligner#HEADROOM} bytes free in front of the
  * plaintext, as the receive allocator does in front of a read: the aligner writes the
  * header of a DATA frame's piece there, so a read's frames go on in one slice of it. With
  * gRPC's own HTTP/2 decoder right behind (the conventional read path), which keeps slices
@@ -53,12 +53,6 @@ public final class AltsRecordDecoder extends FrameDecoder {
 
 	/** Bytes of the length and type fields. */
 	public static final int HEADER_BYTES = 8;
-
-	/**
-	 * Bytes left free in front of the plaintext of a read's records (one buffer per
-	 * read), for the HTTP/2 frame aligner's header of a DATA frame's piece.
-	 */
-	public static final int PLAINTEXT_HEADROOM = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
 	/** Type of an ALTS record frame. */
 	public static final int FRAME_TYPE = 6;
@@ -170,8 +164,10 @@ public final class AltsRecordDecoder extends FrameDecoder {
 			if (held != null) {
 				size += held.readableBytes() - AltsCrypter.TAG_LENGTH;
 			}
-			ByteBuf batch = ctx.alloc().buffer(PLAINTEXT_HEADROOM + size, PLAINTEXT_HEADROOM + size);
-			this.batch = batch.setIndex(PLAINTEXT_HEADROOM, PLAINTEXT_HEADROOM);
+			int capacity = Http2FrameAligner.HEADROOM + size;
+			this.batch = ctx.alloc()
+				.buffer(capacity, capacity)
+				.setIndex(Http2FrameAligner.HEADROOM, Http2FrameAligner.HEADROOM);
 			if (held != null) {
 				this.held = null;
 				try {

@@ -51,13 +51,12 @@ import org.jspecify.annotations.Nullable;
  * last with the frame's flags (END_STREAM only there), each with a 9-byte header of its
  * own and going on as the frames of that read do (above). The head's header is the
  * frame's, rewritten in place; a later piece's is written into the free bytes the receive
- * allocator leaves in front of a read ({@link ReadyReadRecvByteBufAllocator#HEADROOM}),
- * or a record decoder in front of a read's plaintext; where there are none (io_uring's
- * rings, exact-sized reads, a record decrypted in a copy of its own), it is a buffer of
- * its own. So a read whose frames all go on as slices goes on in one slice, as in gRPC's
- * own read path; no head of a DATA frame waits in the read path, and none is copied twice
- * (once to wait, again once the frame is whole): what is copied at all is what gRPC would
- * keep, once.
+ * allocator leaves in front of a read, or a record decoder in front of a read's plaintext
+ * ({@link #HEADROOM}); where there are none (io_uring's rings, exact-sized reads, a
+ * record decrypted in a copy of its own), it is a buffer of its own. So a read whose
+ * frames all go on as slices goes on in one slice, as in gRPC's own read path; no head of
+ * a DATA frame waits in the read path, and none is copied twice (once to wait, again once
+ * the frame is whole): what is copied at all is what gRPC would keep, once.
  *
  * <pre>
  *   read 1 [ frames ... | DATA header (16384) | 6000 B ]   -> ... DATA (6000)
@@ -113,6 +112,14 @@ public final class Http2FrameAligner extends FrameDecoder {
 	/** Size of an HTTP/2 frame header. */
 	public static final int FRAME_HEADER_LENGTH = 9;
 
+	/**
+	 * Bytes the buffers given to an aligner may leave free in front of their reader index
+	 * (the receive allocator's adaptive reads, a record decoder's plaintext of a read):
+	 * room for the header of a DATA frame's piece, written there so the piece goes on
+	 * with the frames after it in one slice.
+	 */
+	public static final int HEADROOM = FRAME_HEADER_LENGTH;
+
 	/** gRPC-Java's (and HTTP/2's) default maximum frame size. */
 	public static final int DEFAULT_MAX_FRAME_SIZE = 16384;
 
@@ -141,9 +148,9 @@ public final class Http2FrameAligner extends FrameDecoder {
 	/**
 	 * Whether the bytes in front of a buffer's reader index are free to overwrite: the
 	 * buffers come straight from the connection's receive allocator, which leaves
-	 * {@link ReadyReadRecvByteBufAllocator#HEADROOM} bytes there, or from a record
-	 * decoder, whose plaintext buffers are its own (with free bytes in front of a read's
-	 * plaintext); where there are fewer than a header's, the piece gets a header buffer.
+	 * {@link #HEADROOM} bytes there, or from a record decoder, whose plaintext buffers
+	 * are its own (with free bytes in front of a read's plaintext); where there are fewer
+	 * than a header's, the piece gets a header buffer.
 	 */
 	private final boolean headroom;
 
@@ -275,8 +282,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			int missing = heldPayloadLength();
 			int length = Math.min(missing, end - index);
 			int flags = continued.getByte(4);
-			planPiece(in, continued.getInt(5) & 0x7FFFFFFF, (length == missing) ? flags : notEnding(flags), index,
-					length);
+			planPiece(in, streamId(continued, 0), (length == missing) ? flags : notEnding(flags), index, length);
 			index += length;
 			if (length < missing) {
 				end = index;
@@ -288,7 +294,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 				break;
 			}
 			int flags = in.getByte(index + 4);
-			int streamId = in.getInt(index + 5) & 0x7FFFFFFF;
+			int streamId = streamId(in, index);
 			int payload = index + FRAME_HEADER_LENGTH;
 			if (end - payload < length) {
 				if (end > payload && divisible(in, index)) {
@@ -316,6 +322,11 @@ public final class Http2FrameAligner extends FrameDecoder {
 		this.plan.data(this.boundaries.followData(streamId, flags, in, start, length), start, start + length, false);
 	}
 
+	/** The stream identifier of the frame whose header starts at {@code index}. */
+	private static int streamId(ByteBuf buffer, int index) {
+		return buffer.getInt(index + 5) & 0x7FFFFFFF;
+	}
+
 	private static int notEnding(int flags) {
 		return flags & ~MessageBoundaries.END_STREAM;
 	}
@@ -338,7 +349,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	protected void frameHead(ChannelHandlerContext ctx, ByteBuf in, int length, int available) {
 		int start = in.readerIndex();
 		int flags = notEnding(in.getByte(start + 4));
-		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		int streamId = streamId(in, start);
 		if (!in.isReadOnly()) {
 			// Its header, rewritten in place (the decoder keeps the original), makes the
 			// head a whole frame of this read.
@@ -357,7 +368,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	protected void frameContinued(ChannelHandlerContext ctx, ByteBuf header, ByteBuf in, int length, boolean first,
 			boolean last) {
 		int flags = header.getByte(4);
-		int streamId = header.getInt(5) & 0x7FFFFFFF;
+		int streamId = streamId(header, 0);
 		if (!endOfWholeFrames(ctx, in)) {
 			return;
 		}
@@ -366,7 +377,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 			this.splitDataFrames++;
 		}
 		int start = in.readerIndex();
-		if (this.headroom && start >= FRAME_HEADER_LENGTH && !in.isReadOnly()) {
+		if (this.headroom && start >= HEADROOM && !in.isReadOnly()) {
 			// Its header, written in front of it, makes the piece a whole frame of this
 			// read, which goes on with the frames after it.
 			start -= FRAME_HEADER_LENGTH;
@@ -446,7 +457,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 	private int unplanned(ByteBuf in, int start, int length) {
 		byte type = in.getByte(start + 3);
 		byte flags = in.getByte(start + 4);
-		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		int streamId = streamId(in, start);
 		if (type != DATA) {
 			this.boundaries.controlFrame(type, flags, streamId);
 			return ReadPlan.SLICE;
@@ -466,7 +477,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 		}
 		int start = in.readerIndex();
 		byte flags = in.getByte(start + 4);
-		int streamId = in.getInt(start + 5) & 0x7FFFFFFF;
+		int streamId = streamId(in, start);
 		in.skipBytes(FRAME_HEADER_LENGTH);
 		passCut(ctx, in, length, cut, flags, streamId);
 	}
@@ -501,7 +512,7 @@ public final class Http2FrameAligner extends FrameDecoder {
 		int length = payload.readableBytes();
 		byte type = header.getByte(3);
 		byte flags = header.getByte(4);
-		int streamId = header.getInt(5) & 0x7FFFFFFF;
+		int streamId = streamId(header, 0);
 		if (type != DATA || length == 0) {
 			if (type == DATA) {
 				this.boundaries.dataFrame(streamId, flags, payload, payload.readerIndex(), 0);

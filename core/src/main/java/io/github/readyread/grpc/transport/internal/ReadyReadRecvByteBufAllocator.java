@@ -20,10 +20,11 @@ import org.jspecify.annotations.Nullable;
  * after wakeups that bring less than half of one, up to
  * {@link ReadDemand#maxReadSize()}), and never less than {@link ReadDemand#readSize()},
  * what the frame being read still misses; the decoders copy what they keep, so the buffer
- * goes back to the pool within the read; its first {@value #HEADROOM} bytes are left free
- * (see {@link #HEADROOM}). With {@link ReadSizing#EXACT} it is
- * {@link ReadDemand#readSize()} bytes, never 0 (a 0-byte read looks like EOF). Either way
- * the decoders are done with it within the same event loop task.
+ * goes back to the pool within the read; its first {@link Http2FrameAligner#HEADROOM}
+ * bytes are left free, for the header of the piece of a DATA frame the read starts with.
+ * With {@link ReadSizing#EXACT} it is {@link ReadDemand#readSize()} bytes, never 0 (a
+ * 0-byte read looks like EOF). Either way the decoders are done with it within the same
+ * event loop task.
  *
  * <pre>
  *   readable -> allocate(readSize) -> read -> fireChannelRead -> released by the decoders
@@ -39,14 +40,6 @@ import org.jspecify.annotations.Nullable;
  * {@code maxMessagesPerRead} limit and "last read filled its buffer" rule apply.
  */
 final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufAllocator {
-
-	/**
-	 * Bytes an {@link ReadSizing#ADAPTIVE} read buffer keeps free in front of what is
-	 * read into it (its reader and writer index start there): room for the HTTP/2 frame
-	 * header of the piece of a DATA frame that the read starts with, so that piece goes
-	 * on with the read's other frames in one slice ({@link Http2FrameAligner}).
-	 */
-	static final int HEADROOM = Http2FrameAligner.FRAME_HEADER_LENGTH;
 
 	private final ReadDemand demand;
 
@@ -134,14 +127,14 @@ final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufA
 			settle();
 			int size = guess();
 			ByteBuf buffer;
-			if (this.adaptive != null && size > 2 * HEADROOM) {
+			if (this.adaptive != null && size > 2 * Http2FrameAligner.HEADROOM) {
 				// A read sized to what the frame misses takes all of it after the
 				// headroom (within the largest read); one of the learned size keeps to
 				// that size (a size class of the pool).
-				int capacity = (size > this.adaptive.size())
-						? Math.min(size + HEADROOM, ReadyReadRecvByteBufAllocator.this.demand.maxReadSize()) : size;
+				int capacity = (size > this.adaptive.size()) ? Math.min(size + Http2FrameAligner.HEADROOM,
+						ReadyReadRecvByteBufAllocator.this.demand.maxReadSize()) : size;
 				buffer = alloc.ioBuffer(capacity, capacity);
-				buffer.setIndex(HEADROOM, HEADROOM);
+				buffer.setIndex(Http2FrameAligner.HEADROOM, Http2FrameAligner.HEADROOM);
 			}
 			else {
 				buffer = alloc.ioBuffer(size, size);

@@ -87,8 +87,7 @@ class AltsRecordLayerTests {
 		read.addComponent(true, this.alloc.directBuffer().writeBytes(a, 1000, a.length - 1000).writeBytes(b));
 		channel.writeInbound(read);
 		assertThat(read.refCnt()).isZero();
-		assertOnePlaintext(channel, concat(first, second),
-				AltsRecordDecoder.PLAINTEXT_HEADROOM + first.length + second.length);
+		assertOnePlaintext(channel, concat(first, second), Http2FrameAligner.HEADROOM + first.length + second.length);
 		channel.checkException();
 		stock.destroy();
 	}
@@ -101,7 +100,7 @@ class AltsRecordLayerTests {
 		EmbeddedChannel channel = decoderChannel();
 		channel.writeInbound(this.alloc.directBuffer(frames.length).writeBytes(frames));
 		// Three records: an HTTP/2 frame that crosses a record boundary stays whole.
-		assertOnePlaintext(channel, plaintext, AltsRecordDecoder.PLAINTEXT_HEADROOM + plaintext.length);
+		assertOnePlaintext(channel, plaintext, Http2FrameAligner.HEADROOM + plaintext.length);
 		channel.checkException();
 		stock.destroy();
 	}
@@ -146,7 +145,7 @@ class AltsRecordLayerTests {
 		assertThat((Object) channel.readInbound()).isNull();
 		channel.writeInbound(
 				this.alloc.directBuffer().writeBytes(frames, 1000, frames.length - 1000).writeBytes(nextFrame, 0, 50));
-		assertOnePlaintext(channel, plaintext, AltsRecordDecoder.PLAINTEXT_HEADROOM + plaintext.length);
+		assertOnePlaintext(channel, plaintext, Http2FrameAligner.HEADROOM + plaintext.length);
 		channel.writeInbound(this.alloc.directBuffer().writeBytes(nextFrame, 50, nextFrame.length - 50));
 		// Alone, decrypted in place in the copy of its bytes: its tag's 16 bytes stay.
 		assertOnePlaintext(channel, next, next.length + AltsCrypter.TAG_LENGTH);
@@ -177,16 +176,14 @@ class AltsRecordLayerTests {
 		byte[] payload = bytes(16384);
 		byte[] plaintext = dataThenPing(payload);
 		byte[] records = stock.protect(plaintext);
-		EmbeddedChannel channel = decoderChannel();
-		channel.pipeline()
-			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
+		EmbeddedChannel channel = decoderAndAlignerChannel();
 		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
 		ByteBuf whole = channel.readInbound();
 		try {
 			assertThat((Object) channel.readInbound()).as("one piece: DATA and PING frames").isNull();
 			assertThat(ByteBufUtil.getBytes(whole)).isEqualTo(plaintext);
 			assertThat(Buffers.root(whole).capacity()).as("capacity of the buffer holding the payload")
-				.isEqualTo(AltsRecordDecoder.PLAINTEXT_HEADROOM + plaintext.length);
+				.isEqualTo(Http2FrameAligner.HEADROOM + plaintext.length);
 		}
 		finally {
 			whole.release();
@@ -207,9 +204,7 @@ class AltsRecordLayerTests {
 		byte[] plaintext = concat(ByteBufUtil.getBytes(frames), dataThenPing(payload));
 		frames.release();
 		byte[] records = stock.protect(plaintext);
-		EmbeddedChannel channel = decoderChannel();
-		channel.pipeline()
-			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
+		EmbeddedChannel channel = decoderAndAlignerChannel();
 		channel.writeInbound(this.alloc.directBuffer(records.length).writeBytes(records));
 		ByteBuf headers = channel.readInbound();
 		int headerBytes = headers.readableBytes();
@@ -246,9 +241,7 @@ class AltsRecordLayerTests {
 		int head = 6000;
 		byte[] firstRead = stock.protect(Arrays.copyOf(plaintext, 9 + head));
 		byte[] secondRead = stock.protect(Arrays.copyOfRange(plaintext, 9 + head, plaintext.length));
-		EmbeddedChannel channel = decoderChannel();
-		channel.pipeline()
-			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
+		EmbeddedChannel channel = decoderAndAlignerChannel();
 		channel.writeInbound(this.alloc.directBuffer(firstRead.length).writeBytes(firstRead));
 		ByteBuf headPiece = channel.readInbound();
 		headPiece.release();
@@ -259,9 +252,11 @@ class AltsRecordLayerTests {
 				.isNull();
 			byte[] restOfFrame = Arrays.copyOfRange(plaintext, 9 + head, plaintext.length);
 			ByteBuf header = Unpooled.buffer().writeMedium(payload.length - head).writeByte(0).writeByte(0).writeInt(1);
-			assertThat(ByteBufUtil.getBytes(rest)).isEqualTo(concat(ByteBufUtil.getBytes(header), restOfFrame));
+			byte[] expected = concat(ByteBufUtil.getBytes(header), restOfFrame);
+			header.release();
+			assertThat(ByteBufUtil.getBytes(rest)).isEqualTo(expected);
 			assertThat(Buffers.root(rest).capacity()).as("the read's plaintext buffer")
-				.isEqualTo(AltsRecordDecoder.PLAINTEXT_HEADROOM + restOfFrame.length);
+				.isEqualTo(Http2FrameAligner.HEADROOM + restOfFrame.length);
 		}
 		finally {
 			rest.release();
@@ -510,6 +505,16 @@ class AltsRecordLayerTests {
 
 	private EmbeddedChannel decoderChannel() {
 		return decoderChannel(null);
+	}
+
+	/**
+	 * The record decoder with the HTTP/2 frame aligner behind it, as on the ready path.
+	 */
+	private EmbeddedChannel decoderAndAlignerChannel() {
+		EmbeddedChannel channel = decoderChannel();
+		channel.pipeline()
+			.addLast(Http2FrameAligner.behindRecordDecoder(false, this.stats, DataFrames.SLICE_FILLED_READS));
+		return channel;
 	}
 
 	private EmbeddedChannel decoderChannel(ReadDemand demand) {

@@ -954,11 +954,11 @@ class Http2FrameAlignerTests {
 
 	/**
 	 * A read buffer as the receive allocator leaves it for adaptive reads: the bytes
-	 * after {@link ReadyReadRecvByteBufAllocator#HEADROOM} free ones.
+	 * after {@link Http2FrameAligner#HEADROOM} free ones.
 	 */
 	private ByteBuf readWithHeadroom(byte[] bytes, int capacity) {
 		ByteBuf buffer = this.pool.directBuffer(capacity, capacity);
-		buffer.setIndex(ReadyReadRecvByteBufAllocator.HEADROOM, ReadyReadRecvByteBufAllocator.HEADROOM);
+		buffer.setIndex(Http2FrameAligner.HEADROOM, Http2FrameAligner.HEADROOM);
 		buffer.writeBytes(bytes);
 		return buffer;
 	}

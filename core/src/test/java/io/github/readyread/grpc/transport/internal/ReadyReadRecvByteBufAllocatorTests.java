@@ -210,7 +210,7 @@ class ReadyReadRecvByteBufAllocatorTests {
 		RecvByteBufAllocator.ExtendedHandle handle = adaptiveHandle(65536);
 		ByteBuf buffer = handle.allocate(this.pool);
 		try {
-			assertThat(buffer.readerIndex()).isEqualTo(ReadyReadRecvByteBufAllocator.HEADROOM);
+			assertThat(buffer.readerIndex()).isEqualTo(Http2FrameAligner.HEADROOM);
 			assertThat(buffer.writableBytes()).isEqualTo(2048 - 9);
 			assertThat(buffer.maxCapacity()).isEqualTo(2048);
 		}
