@@ -80,7 +80,7 @@ final class JmhFigures {
 	private static double[] pooled(List<JsonObject> results, @Nullable String metric) {
 		if (results.size() == 1) {
 			JsonObject only = metricOf(results.get(0), metric);
-			return (only != null) ? new double[] { number(only, "score"), number(only, "scoreError") }
+			return (only != null) ? new double[] { Report.value(only, "score"), Report.value(only, "scoreError") }
 					: new double[] { Double.NaN, Double.NaN };
 		}
 		List<Double> values = new ArrayList<>();
@@ -98,7 +98,7 @@ final class JmhFigures {
 				}
 			}
 			if (iterations.isEmpty()) {
-				iterations.add(number(figures, "score"));
+				iterations.add(Report.value(figures, "score"));
 			}
 			values.addAll(iterations);
 		}
@@ -113,20 +113,6 @@ final class JmhFigures {
 		}
 		JsonObject secondary = result.getAsJsonObject("secondaryMetrics");
 		return (secondary != null && secondary.has(metric)) ? secondary.getAsJsonObject(metric) : null;
-	}
-
-	private static double number(JsonObject figures, String field) {
-		JsonElement value = figures.get(field);
-		if (value == null || value.isJsonNull()) {
-			return Double.NaN;
-		}
-		try {
-			return value.getAsDouble();
-		}
-		catch (NumberFormatException ex) {
-			// JMH writes "NaN" for the error of a single measurement
-			return Double.NaN;
-		}
 	}
 
 }

@@ -561,7 +561,8 @@ public final class Report {
 		return row == null || row.has("na");
 	}
 
-	private static double value(JsonObject row, String field) {
+	/** A number of a JSON object, NaN where it is missing or null (or JMH's "NaN"). */
+	static double value(JsonObject row, String field) {
 		return (row.has(field) && !row.get(field).isJsonNull()) ? row.get(field).getAsDouble() : Double.NaN;
 	}
 
