@@ -44,7 +44,10 @@ if command -v perf >/dev/null && perf stat -e "$PERF_EVENTS" true >/dev/null 2>&
 else
 	echo "perf cannot count $PERF_EVENTS here: CPU/op and syscalls/op will be n/a"
 fi
-JAVA=(java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled -cp "$CP")
+# Leak detection off for both copies of Netty: grpc-netty-shaded relocates the property name too
+# (every rig refuses to start when the two levels differ: LeakDetection).
+JAVA=(java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled
+	-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled -cp "$CP")
 
 step() {
 	echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"

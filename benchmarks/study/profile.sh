@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 CP="${BENCH_CLASSES:-benchmarks/target/classes}:$(cat benchmarks/target/classpath.txt)"
 B=$1; S=$2; C=$3; OUT=$4; shift 4
 mkdir -p "$OUT"
-java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled -cp "$CP" org.openjdk.jmh.Main \
+java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled -Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled -cp "$CP" org.openjdk.jmh.Main \
 	"EchoBenchmark.$B\$" -p config="$C" -p security="$S" -f 1 -wi "${WI:-10}" -w 2s -i "${IT:-5}" -r 2s \
 	-prof "async:libPath=${AP_LIB:?set AP_LIB to libasyncProfiler.so};output=collapsed;event=cpu;interval=1000000;dir=$OUT" \
 	-rf json -rff "$OUT/jmh.json" "$@" > "$OUT/log" 2>&1

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -80,6 +81,11 @@ public final class Report {
 		machine.put("kernel", System.getProperty("os.name") + " " + System.getProperty("os.version"));
 		machine.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
 		machine.put("memTotal", Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
+		// The benchmark JVMs take their options from run.sh, as this one does.
+		machine.put("leakDetection", io.netty.util.ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT)
+				+ " (ours), "
+				+ io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT)
+				+ " (grpc-netty-shaded)");
 		return machine;
 	}
 
@@ -88,7 +94,8 @@ public final class Report {
 		this.md.append("Generated ").append(Instant.now()).append(" by `benchmarks/run.sh`. Machine: ");
 		this.md.append(machine.get("cpu")).append(", ").append(machine.get("cores")).append(" cores, ");
 		this.md.append(machine.get("kernel")).append(", ").append(machine.get("jdk")).append(", ");
-		this.md.append(machine.get("memTotal")).append(".");
+		this.md.append(machine.get("memTotal")).append(". Netty's leak detector: ");
+		this.md.append(machine.get("leakDetection")).append(".");
 		if (machine.containsKey("runSeconds")) {
 			int seconds = (Integer) machine.get("runSeconds");
 			this.md.append(" The whole run (build included) took ").append(seconds / 60).append(" min ");

@@ -34,6 +34,7 @@ abstract class Rig implements AutoCloseable {
 		if (security == Security.ALTS && handshakerTarget == null) {
 			throw new IllegalArgumentException("ALTS needs a handshaker");
 		}
+		LeakDetection.sameForBoth();
 		return switch (config) {
 			case STOCK -> new StockRig(security, handshakerTarget);
 			case PLAIN -> new PlainRig(security);
