@@ -42,8 +42,9 @@ public final class ReadyReadChannels {
 
 	/**
 	 * Installs the demand, the receive buffer allocator and the head handler (with the
-	 * {@code SO_RCVLOWAT} low-water mark on epoll) for {@link ReadSizing#ADAPTIVE} reads
-	 * and counts the connection in {@code stats} until it closes.
+	 * {@code SO_RCVLOWAT} low-water mark on epoll) for {@link ReadSizing#ADAPTIVE} reads,
+	 * and the {@link WritableRefillHandler} behind it, and counts the connection in
+	 * {@code stats} until it closes.
 	 * @param channel a connection that has not read yet
 	 * @param stats the owner's figures
 	 * @param maxReadSize largest read buffer
@@ -82,6 +83,7 @@ public final class ReadyReadChannels {
 		boolean oneReadPerWakeup = epoll && sizing == ReadSizing.EXACT;
 		config.setRecvByteBufAllocator(
 				new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, sizing, oneReadPerWakeup));
+		channel.pipeline().addFirst(new WritableRefillHandler());
 		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, sizing, epoll, ring));
 		stats.track(channel);
 		return demand;
@@ -90,13 +92,15 @@ public final class ReadyReadChannels {
 	/**
 	 * Counts a connection on the conventional read path in {@code stats} until it closes:
 	 * the connection itself and, with a counting-only {@link ReadPathHeadHandler} put
-	 * first in its pipeline, the bytes it reads. Does nothing to a channel already
-	 * counted that way or prepared with {@link #prepare}.
+	 * first in its pipeline, the bytes it reads; puts the {@link WritableRefillHandler}
+	 * behind it. Does nothing to a channel already counted that way or prepared with
+	 * {@link #prepare}.
 	 * @param channel a connection that has not read yet
 	 * @param stats the owner's figures
 	 */
 	public static void track(Channel channel, ReadPathStats stats) {
 		if (channel.pipeline().get(ReadPathHeadHandler.class) == null) {
+			channel.pipeline().addFirst(new WritableRefillHandler());
 			channel.pipeline().addFirst(ReadPathHeadHandler.countingOnly(stats));
 		}
 		stats.track(channel);

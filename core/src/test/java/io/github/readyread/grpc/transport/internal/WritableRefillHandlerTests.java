@@ -1,0 +1,107 @@
+package io.github.readyread.grpc.transport.internal;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.readyread.grpc.LeakFailingExtension;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2FrameAdapter;
+import io.netty.handler.codec.http2.Http2Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link WritableRefillHandler}: a flush of a DATA frame larger than the
+ * channel's write buffer goes out in one pass of the channel's write loop.
+ */
+@ExtendWith(LeakFailingExtension.class)
+class WritableRefillHandlerTests {
+
+	private static final int STREAM = 3;
+
+	private static final int DATA = 60 * 1024;
+
+	@Test
+	void aFlushOfAFrameLargerThanTheWriteBufferWritesItAllInOnePassOfTheWriteLoop() throws Exception {
+		// Netty 4.2.18's HTTP/2 handler alone: one pass per refill of the write buffer.
+		Flushed alone = flushLargeDataFrame(false);
+		assertThat(alone.bytes).isGreaterThan(DATA);
+		assertThat(alone.passes).isGreaterThan(1);
+
+		Flushed refilled = flushLargeDataFrame(true);
+		assertThat(refilled.bytes).isEqualTo(alone.bytes);
+		assertThat(refilled.passes).isEqualTo(1);
+		assertThat(refilled.refills).isGreaterThan(0);
+	}
+
+	private static Flushed flushLargeDataFrame(boolean withRefill) throws Exception {
+		WritableRefillHandler refill = new WritableRefillHandler();
+		CountingChannel channel = new CountingChannel();
+		channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1024, 2048));
+		Http2ConnectionHandler http2 = http2();
+		if (withRefill) {
+			channel.pipeline().addLast(refill);
+		}
+		channel.pipeline().addLast(http2);
+		// The preface and SETTINGS go out first, on their own.
+		channel.flushOutbound();
+		releaseAll(channel);
+		channel.passes.set(0);
+
+		writeData(channel, http2);
+		channel.flush();
+
+		Flushed flushed = new Flushed(channel.passes.get(), releaseAll(channel), refill.refills());
+		channel.finishAndReleaseAll();
+		return flushed;
+	}
+
+	private static Http2ConnectionHandler http2() {
+		return new Http2ConnectionHandlerBuilder().server(false).frameListener(new Http2FrameAdapter()).build();
+	}
+
+	private static void writeData(EmbeddedChannel channel, Http2ConnectionHandler http2) throws Exception {
+		Http2Stream stream = http2.connection().local().createStream(STREAM, false);
+		assertThat(stream.id()).isEqualTo(STREAM);
+		ChannelHandlerContext ctx = channel.pipeline().context(http2);
+		ByteBuf data = Unpooled.wrappedBuffer(new byte[DATA]);
+		http2.encoder().writeData(ctx, STREAM, data, 0, true, ctx.newPromise());
+	}
+
+	private static long releaseAll(EmbeddedChannel channel) {
+		long bytes = 0;
+		for (Object msg = channel.readOutbound(); msg != null; msg = channel.readOutbound()) {
+			ByteBuf buffer = (ByteBuf) msg;
+			bytes += buffer.readableBytes();
+			buffer.release();
+		}
+		return bytes;
+	}
+
+	private record Flushed(int passes, long bytes, long refills) {
+	}
+
+	/** Counts the passes of its write loop that had something to write. */
+	private static final class CountingChannel extends EmbeddedChannel {
+
+		final AtomicInteger passes = new AtomicInteger();
+
+		@Override
+		protected void doWrite(ChannelOutboundBuffer in) throws Exception {
+			if (in.current() != null) {
+				this.passes.incrementAndGet();
+			}
+			super.doWrite(in);
+		}
+
+	}
+
+}
