@@ -42,6 +42,7 @@ class ReadyReadChannelsTests {
 		// Not an epoll socket: no low-water mark, and the usual read loop.
 		assertThat(allocator.oneReadPerWakeup()).isFalse();
 		assertThat(this.channel.pipeline().first()).isInstanceOf(ReadPathHeadHandler.class);
+		assertThat(this.channel.pipeline().toMap().values()).element(1).isInstanceOf(WritableRefillHandler.class);
 		assertThat(this.stats.connections()).isEqualTo(1);
 		this.channel.close();
 		assertThat(this.stats.connections()).isZero();
@@ -76,6 +77,8 @@ class ReadyReadChannelsTests {
 		ReadyReadChannels.track(this.channel, this.stats);
 		ReadyReadChannels.track(this.channel, this.stats);
 		assertThat(this.channel.pipeline().names().stream().filter((name) -> name.contains("ReadPathHeadHandler")))
+			.hasSize(1);
+		assertThat(this.channel.pipeline().names().stream().filter((name) -> name.contains("WritableRefillHandler")))
 			.hasSize(1);
 		assertThat(this.stats.connections()).isEqualTo(1);
 		ByteBuf read = this.pool.directBuffer(64).writeZero(20);
