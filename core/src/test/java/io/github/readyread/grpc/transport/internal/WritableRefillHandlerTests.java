@@ -1,22 +1,44 @@
 package io.github.readyread.grpc.transport.internal;
 
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.LeakFailingExtension;
+import io.github.readyread.grpc.buffer.PoolSettings;
+import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadPathStats;
+import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.github.readyread.grpc.transport.TransportSecurity;
+import io.github.readyread.grpc.transport.TransportSettings;
+import io.github.readyread.grpc.transport.TransportType;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.epoll.Epoll;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Tests for {@link WritableRefillHandler}: a flush of a DATA frame larger than the
@@ -40,6 +62,48 @@ class WritableRefillHandlerTests {
 		assertThat(refilled.bytes).isEqualTo(alone.bytes);
 		assertThat(refilled.passes).isEqualTo(1);
 		assertThat(refilled.refills).isGreaterThan(0);
+	}
+
+	@ParameterizedTest
+	@EnumSource(value = TransportType.class, names = { "EPOLL", "NIO" })
+	void onARealConnectionA1MiBAnswerIsWrittenWithRefillsAndArrivesWhole(TransportType type) throws Exception {
+		assumeTrue(type != TransportType.EPOLL || Epoll.isAvailable(), "native epoll is not available here");
+		NettyTransport loops = NettyTransport.select(type, 1, Duration.ZERO, Duration.ofSeconds(1));
+		PooledBufferAllocator pool = new PooledBufferAllocator(PoolSettings.defaults());
+		ReadyReadTransport transport = new ReadyReadTransport(loops, pool, TransportSettings.builder().build(),
+				new ReadPathRegistry());
+		Server server = null;
+		ManagedChannel channel = null;
+		try {
+			NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+				.directExecutor()
+				.addService(new EchoService());
+			ReadPathStats stats = transport.configure(builder, TransportSecurity.plaintext()).stats();
+			server = builder.build().start();
+			NettyChannelBuilder channelBuilder = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+				.usePlaintext();
+			transport.configure(channelBuilder, "echo", "127.0.0.1:" + server.getPort(), TransportSecurity.plaintext());
+			channel = channelBuilder.build();
+			byte[] request = new byte[1024 * 1024];
+			new Random(7).nextBytes(request);
+
+			assertThat(EchoService.call(channel, request)).isEqualTo(request);
+
+			// The server's answer: 1 MiB through a 64 KiB write buffer.
+			assertThat(stats.liveChannels()).singleElement()
+				.satisfies((connection) -> assertThat(connection.pipeline().get(WritableRefillHandler.class).refills())
+					.isPositive());
+		}
+		finally {
+			if (channel != null) {
+				channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+			}
+			if (server != null) {
+				server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+			}
+			transport.close();
+			loops.close();
+		}
 	}
 
 	private static Flushed flushLargeDataFrame(boolean withRefill) throws Exception {
