@@ -24,18 +24,30 @@ final class LeakDetection {
 	 * @throws IllegalStateException if the two copies of Netty run at different levels
 	 */
 	static String sameForBoth() {
-		return sameForBoth(io.netty.util.ResourceLeakDetector.getLevel().name(),
-				io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.getLevel().name());
+		String ours = ours();
+		String stock = stock();
+		if (!ours.equals(stock)) {
+			throw new IllegalStateException("Netty's leak detector runs at " + ours + " for our transport and at "
+					+ stock + " for grpc-netty-shaded: a comparison between them would be unfair. Set -D" + PROPERTY
+					+ " and -D" + SHADED_PROPERTY + " to the same level");
+		}
+		return ours;
 	}
 
-	static String sameForBoth(String ours, String stock) {
-		if (!ours.equals(stock)) {
-			throw new IllegalStateException("Netty's leak detector runs at " + ours.toLowerCase(Locale.ROOT)
-					+ " for our transport and at " + stock.toLowerCase(Locale.ROOT)
-					+ " for grpc-netty-shaded: a comparison between them would be unfair. Set -D" + PROPERTY + " and -D"
-					+ SHADED_PROPERTY + " to the same level");
-		}
-		return ours.toLowerCase(Locale.ROOT);
+	/**
+	 * Both levels, for the report:
+	 * {@code "disabled (ours), disabled (grpc-netty-shaded)"}.
+	 */
+	static String describe() {
+		return ours() + " (ours), " + stock() + " (grpc-netty-shaded)";
+	}
+
+	private static String ours() {
+		return io.netty.util.ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT);
+	}
+
+	private static String stock() {
+		return io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT);
 	}
 
 }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -82,10 +81,7 @@ public final class Report {
 		machine.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
 		machine.put("memTotal", Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " "));
 		// The benchmark JVMs take their options from run.sh, as this one does.
-		machine.put("leakDetection", io.netty.util.ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT)
-				+ " (ours), "
-				+ io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT)
-				+ " (grpc-netty-shaded)");
+		machine.put("leakDetection", LeakDetection.describe());
 		return machine;
 	}
 
