@@ -83,8 +83,7 @@ public final class ReadyReadChannels {
 		boolean oneReadPerWakeup = epoll && sizing == ReadSizing.EXACT;
 		config.setRecvByteBufAllocator(
 				new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, sizing, oneReadPerWakeup));
-		channel.pipeline().addFirst(new WritableRefillHandler());
-		channel.pipeline().addFirst(new ReadPathHeadHandler(demand, stats, sizing, epoll, ring));
+		addHead(channel, new ReadPathHeadHandler(demand, stats, sizing, epoll, ring));
 		stats.track(channel);
 		return demand;
 	}
@@ -100,10 +99,18 @@ public final class ReadyReadChannels {
 	 */
 	public static void track(Channel channel, ReadPathStats stats) {
 		if (channel.pipeline().get(ReadPathHeadHandler.class) == null) {
-			channel.pipeline().addFirst(new WritableRefillHandler());
-			channel.pipeline().addFirst(ReadPathHeadHandler.countingOnly(stats));
+			addHead(channel, ReadPathHeadHandler.countingOnly(stats));
 		}
 		stats.track(channel);
+	}
+
+	/**
+	 * Puts {@code head} first in the connection's pipeline and the
+	 * {@link WritableRefillHandler} right behind it.
+	 */
+	private static void addHead(Channel channel, ReadPathHeadHandler head) {
+		channel.pipeline().addFirst(new WritableRefillHandler());
+		channel.pipeline().addFirst(head);
 	}
 
 	/**
