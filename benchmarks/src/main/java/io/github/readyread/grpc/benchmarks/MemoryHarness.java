@@ -446,6 +446,7 @@ public final class MemoryHarness {
 		}, "sampler");
 		sampler.setDaemon(true);
 		sampler.start();
+		long cpuStart = ProcessMemory.cpuNanos();
 		long deadline = start + TimeUnit.SECONDS.toNanos(seconds);
 		long bytes = 0;
 		int downloads = 0;
@@ -459,6 +460,7 @@ public final class MemoryHarness {
 		}
 		while (System.nanoTime() < deadline);
 		double elapsed = (System.nanoTime() - start) / 1e9;
+		long cpuEnd = ProcessMemory.cpuNanos();
 		sampler.interrupt();
 		sampler.join();
 		Map<String, Object> run = new LinkedHashMap<>();
@@ -467,6 +469,11 @@ public final class MemoryHarness {
 		run.put("bytes", bytes);
 		run.put("seconds", elapsed);
 		run.put("mbPerSecond", bytes / 1e6 / elapsed);
+		// The whole process: client, server, this loop and the sampler (the same
+		// sampler in every configuration).
+		if (cpuStart >= 0 && cpuEnd >= 0) {
+			run.put("cpuMsPerMiB", (cpuEnd - cpuStart) / 1e6 / (bytes / (1024.0 * 1024.0)));
+		}
 		run.put("clientPinnedMean", mean(samples, 1));
 		run.put("clientPinnedMax", max(samples, 1));
 		run.put("clientReservedMax", max(samples, 2));

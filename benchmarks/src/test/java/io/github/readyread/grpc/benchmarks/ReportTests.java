@@ -43,6 +43,38 @@ class ReportTests {
 		assertThat(results).contains("| readWrite plaintext: CPU ms/op <= 1.05x stock | 1.000 | true |  |");
 	}
 
+	@Test
+	void theDownloadTableShowsTheMedianCpuPerMibOfTheRepetitionsNextToStocks() throws Exception {
+		Files.createDirectories(this.dir.resolve("rows"));
+		// The median CPU need not be the median MB/s repetition's: ready's fastest
+		// repetition has the middle CPU figure.
+		download(1, "ready", 3000, 0.600);
+		download(2, "ready", 2000, 0.500);
+		download(3, "ready", 3100, 0.550);
+		download(1, "stock", 2900, 0.520);
+		download(2, "stock", 3000, 0.500);
+		download(3, "stock", 2800, 0.510);
+		System.setProperty("java.awt.headless", "true");
+
+		Report.main(new String[] { this.dir.toString() });
+
+		String results = Files.readString(this.dir.resolve("results.md"));
+		assertThat(results)
+			.contains("| plaintext | 1024 KiB | ready | 3000.0 | 2000.0-3100.0 | 3 | 1.03 | 0.550 | 1.08 |");
+		assertThat(results)
+			.contains("| plaintext | 1024 KiB | stock | 2900.0 | 2800.0-3000.0 | 3 | 1.00 | 0.510 | 1.00 |");
+		assertThat(Files.readString(this.dir.resolve("results.json"))).contains("\"cpuMsPerMiBMedian\": 0.55");
+	}
+
+	private void download(int repetition, String config, double mbPerSecond, double cpuMsPerMib) throws Exception {
+		Files.writeString(
+				this.dir.resolve("rows").resolve("download-r" + repetition + "-" + config + "-plaintext.json"), """
+						{ "scenario": "download", "config": "%s", "security": "plaintext",
+						  "runs": [ { "messageSize": 1048576, "mbPerSecond": %s, "cpuMsPerMiB": %s,
+						              "sampleColumns": [], "samples": [] } ] }
+						""".formatted(config, mbPerSecond, cpuMsPerMib));
+	}
+
 	private static String result(String method, String config, String rawData) {
 		return """
 				{
