@@ -427,6 +427,7 @@ public final class Report {
 		for (String security : SECURITIES) {
 			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
 				JsonObject stock = downloadRun("stock", security, size);
+				double stockCpu = medianCpuPerMib("stock", security, size);
 				for (String config : CONFIGS) {
 					JsonObject run = downloadRun(config, security, size);
 					this.md.append("| ").append(security).append(" | ").append(size / 1024).append(" KiB | ");
@@ -444,7 +445,6 @@ public final class Report {
 					this.md.append(runs.size()).append(" | ");
 					this.md.append(ratio(run, stock, "mbPerSecond")).append(" | ");
 					double cpu = medianCpuPerMib(config, security, size);
-					double stockCpu = medianCpuPerMib("stock", security, size);
 					this.md.append(Double.isNaN(cpu) ? "n/a" : String.format("%.3f", cpu)).append(" | ");
 					this.md.append((Double.isNaN(cpu) || Double.isNaN(stockCpu) || stockCpu == 0) ? "n/a"
 							: String.format("%.2f", cpu / stockCpu))
