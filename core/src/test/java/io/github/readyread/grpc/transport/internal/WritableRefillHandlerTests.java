@@ -31,7 +31,9 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
+import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Stream;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,7 +44,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Tests for {@link WritableRefillHandler}: a flush of a DATA frame larger than the
- * channel's write buffer goes out in one pass of the channel's write loop.
+ * channel's write buffer goes out in one pass of the channel's write loop, and a flush
+ * that needs many refills writes in bulk.
  */
 @ExtendWith(LeakFailingExtension.class)
 class WritableRefillHandlerTests {
@@ -50,6 +53,8 @@ class WritableRefillHandlerTests {
 	private static final int STREAM = 3;
 
 	private static final int DATA = 60 * 1024;
+
+	private static final int BULK_DATA = 2 * 1024 * 1024;
 
 	@Test
 	void aFlushOfAFrameLargerThanTheWriteBufferWritesItAllInOnePassOfTheWriteLoop() throws Exception {
@@ -62,6 +67,34 @@ class WritableRefillHandlerTests {
 		assertThat(refilled.bytes).isEqualTo(alone.bytes);
 		assertThat(refilled.passes).isEqualTo(1);
 		assertThat(refilled.refills).isGreaterThan(0);
+	}
+
+	@Test
+	void aFlushThatNeedsManyRefillsWritesInBulkThenPutsNettysWaterMarksBack() throws Exception {
+		Bulk bulk = flushBulkDataFrame(null);
+
+		assertThat(bulk.bytes).isGreaterThan(BULK_DATA);
+		assertThat(bulk.bulkFlushes).isOne();
+		// Netty's marks: the flow controller hands over about 64 KiB at a time.
+		assertThat(bulk.largestQueued).isGreaterThan(2 * WriteBufferWaterMark.DEFAULT.high())
+			.isLessThanOrEqualTo(WritableRefillHandler.BULK_WATER_MARK.high() + 16 * 1024 + 9);
+		assertThat(bulk.refills).isLessThan(BULK_DATA / WriteBufferWaterMark.DEFAULT.high());
+		assertThat(bulk.marksAfter.low()).isEqualTo(WriteBufferWaterMark.DEFAULT.low());
+		assertThat(bulk.marksAfter.high()).isEqualTo(WriteBufferWaterMark.DEFAULT.high());
+		assertThat(bulk.bulkAfter).isFalse();
+	}
+
+	@Test
+	void waterMarksSetOnTheChannelAreLeftAsTheyAre() throws Exception {
+		WriteBufferWaterMark configured = new WriteBufferWaterMark(32 * 1024, 96 * 1024);
+		Bulk bulk = flushBulkDataFrame(configured);
+
+		assertThat(bulk.bytes).isGreaterThan(BULK_DATA);
+		assertThat(bulk.bulkFlushes).isZero();
+		assertThat(bulk.largestQueued).isLessThanOrEqualTo(configured.high() + 16 * 1024 + 9);
+		assertThat(bulk.refills).isGreaterThanOrEqualTo(BULK_DATA / configured.high() - 1);
+		assertThat(bulk.marksAfter.low()).isEqualTo(configured.low());
+		assertThat(bulk.marksAfter.high()).isEqualTo(configured.high());
 	}
 
 	@ParameterizedTest
@@ -89,10 +122,13 @@ class WritableRefillHandlerTests {
 
 			assertThat(EchoService.call(channel, request)).isEqualTo(request);
 
-			// The server's answer: 1 MiB through a 64 KiB write buffer.
-			assertThat(stats.liveChannels()).singleElement()
-				.satisfies((connection) -> assertThat(connection.pipeline().get(WritableRefillHandler.class).refills())
-					.isPositive());
+			// The server's answer: 1 MiB through a 64 KiB write buffer, in bulk after a
+			// few refills.
+			assertThat(stats.liveChannels()).singleElement().satisfies((connection) -> {
+				WritableRefillHandler handler = connection.pipeline().get(WritableRefillHandler.class);
+				assertThat(handler.refills()).isPositive();
+				assertThat(handler.bulkFlushes()).isPositive();
+			});
 		}
 		finally {
 			if (channel != null) {
@@ -128,6 +164,33 @@ class WritableRefillHandlerTests {
 		return flushed;
 	}
 
+	private static Bulk flushBulkDataFrame(@Nullable WriteBufferWaterMark marks) throws Exception {
+		CountingChannel channel = new CountingChannel();
+		if (marks != null) {
+			channel.config().setWriteBufferWaterMark(marks);
+		}
+		WritableRefillHandler refill = new WritableRefillHandler();
+		Http2ConnectionHandler http2 = http2();
+		channel.pipeline().addLast(refill, http2);
+		channel.flushOutbound();
+		releaseAll(channel);
+		// The peer's windows take the whole frame.
+		Http2RemoteFlowController flowController = http2.encoder().flowController();
+		flowController.initialWindowSize(2 * BULK_DATA);
+		flowController.incrementWindowSize(http2.connection().connectionStream(), 2 * BULK_DATA);
+		Http2Stream stream = http2.connection().local().createStream(STREAM, false);
+		ChannelHandlerContext ctx = channel.pipeline().context(http2);
+		http2.encoder()
+			.writeData(ctx, stream.id(), Unpooled.wrappedBuffer(new byte[BULK_DATA]), 0, true, ctx.newPromise());
+		channel.largestQueued = 0;
+		channel.flush();
+
+		Bulk bulk = new Bulk(releaseAll(channel), channel.largestQueued, refill.refills(), refill.bulkFlushes(),
+				channel.config().getWriteBufferWaterMark(), refill.bulk());
+		channel.finishAndReleaseAll();
+		return bulk;
+	}
+
 	private static Http2ConnectionHandler http2() {
 		return new Http2ConnectionHandlerBuilder().server(false).frameListener(new Http2FrameAdapter()).build();
 	}
@@ -153,10 +216,17 @@ class WritableRefillHandlerTests {
 	private record Flushed(int passes, long bytes, long refills) {
 	}
 
+	private record Bulk(long bytes, long largestQueued, long refills, long bulkFlushes, WriteBufferWaterMark marksAfter,
+			boolean bulkAfter) {
+	}
+
 	/** Counts the passes of its write loop that had something to write. */
 	private static final class CountingChannel extends EmbeddedChannel {
 
 		final AtomicInteger passes = new AtomicInteger();
+
+		/** Most bytes the outbound buffer held while the write loop ran. */
+		long largestQueued;
 
 		@Override
 		protected void doWrite(ChannelOutboundBuffer in) throws Exception {
@@ -164,6 +234,15 @@ class WritableRefillHandlerTests {
 				this.passes.incrementAndGet();
 			}
 			super.doWrite(in);
+		}
+
+		@Override
+		protected void handleOutboundMessage(Object msg) {
+			ChannelOutboundBuffer outbound = unsafe().outboundBuffer();
+			if (outbound != null) {
+				this.largestQueued = Math.max(this.largestQueued, outbound.totalPendingWriteBytes());
+			}
+			super.handleOutboundMessage(msg);
 		}
 
 	}
