@@ -56,6 +56,9 @@ class WritableRefillHandlerTests {
 
 	private static final int BULK_DATA = 2 * 1024 * 1024;
 
+	/** Largest DATA frame Netty's encoder writes by default: payload and header. */
+	private static final int LARGEST_FRAME = 16 * 1024 + 9;
+
 	@Test
 	void aFlushOfAFrameLargerThanTheWriteBufferWritesItAllInOnePassOfTheWriteLoop() throws Exception {
 		// Netty 4.2.18's HTTP/2 handler alone: one pass per refill of the write buffer.
@@ -75,9 +78,10 @@ class WritableRefillHandlerTests {
 
 		assertThat(bulk.bytes).isGreaterThan(BULK_DATA);
 		assertThat(bulk.bulkFlushes).isOne();
-		// Netty's marks: the flow controller hands over about 64 KiB at a time.
+		// Under Netty's marks the flow controller hands over about 64 KiB at a time; in
+		// bulk up to the bulk high mark and the frame that crosses it.
 		assertThat(bulk.largestQueued).isGreaterThan(2 * WriteBufferWaterMark.DEFAULT.high())
-			.isLessThanOrEqualTo(WritableRefillHandler.BULK_WATER_MARK.high() + 16 * 1024 + 9);
+			.isLessThanOrEqualTo(WritableRefillHandler.BULK_WATER_MARK.high() + LARGEST_FRAME);
 		assertThat(bulk.refills).isLessThan(BULK_DATA / WriteBufferWaterMark.DEFAULT.high());
 		assertThat(bulk.marksAfter.low()).isEqualTo(WriteBufferWaterMark.DEFAULT.low());
 		assertThat(bulk.marksAfter.high()).isEqualTo(WriteBufferWaterMark.DEFAULT.high());
@@ -91,7 +95,7 @@ class WritableRefillHandlerTests {
 
 		assertThat(bulk.bytes).isGreaterThan(BULK_DATA);
 		assertThat(bulk.bulkFlushes).isZero();
-		assertThat(bulk.largestQueued).isLessThanOrEqualTo(configured.high() + 16 * 1024 + 9);
+		assertThat(bulk.largestQueued).isLessThanOrEqualTo(configured.high() + LARGEST_FRAME);
 		assertThat(bulk.refills).isGreaterThanOrEqualTo(BULK_DATA / configured.high() - 1);
 		assertThat(bulk.marksAfter.low()).isEqualTo(configured.low());
 		assertThat(bulk.marksAfter.high()).isEqualTo(configured.high());
@@ -156,7 +160,7 @@ class WritableRefillHandlerTests {
 		releaseAll(channel);
 		channel.passes.set(0);
 
-		writeData(channel, http2);
+		writeData(channel, http2, DATA);
 		channel.flush();
 
 		Flushed flushed = new Flushed(channel.passes.get(), releaseAll(channel), refill.refills());
@@ -178,10 +182,7 @@ class WritableRefillHandlerTests {
 		Http2RemoteFlowController flowController = http2.encoder().flowController();
 		flowController.initialWindowSize(2 * BULK_DATA);
 		flowController.incrementWindowSize(http2.connection().connectionStream(), 2 * BULK_DATA);
-		Http2Stream stream = http2.connection().local().createStream(STREAM, false);
-		ChannelHandlerContext ctx = channel.pipeline().context(http2);
-		http2.encoder()
-			.writeData(ctx, stream.id(), Unpooled.wrappedBuffer(new byte[BULK_DATA]), 0, true, ctx.newPromise());
+		writeData(channel, http2, BULK_DATA);
 		channel.largestQueued = 0;
 		channel.flush();
 
@@ -195,11 +196,11 @@ class WritableRefillHandlerTests {
 		return new Http2ConnectionHandlerBuilder().server(false).frameListener(new Http2FrameAdapter()).build();
 	}
 
-	private static void writeData(EmbeddedChannel channel, Http2ConnectionHandler http2) throws Exception {
+	private static void writeData(EmbeddedChannel channel, Http2ConnectionHandler http2, int bytes) throws Exception {
 		Http2Stream stream = http2.connection().local().createStream(STREAM, false);
 		assertThat(stream.id()).isEqualTo(STREAM);
 		ChannelHandlerContext ctx = channel.pipeline().context(http2);
-		ByteBuf data = Unpooled.wrappedBuffer(new byte[DATA]);
+		ByteBuf data = Unpooled.wrappedBuffer(new byte[bytes]);
 		http2.encoder().writeData(ctx, STREAM, data, 0, true, ctx.newPromise());
 	}
 
