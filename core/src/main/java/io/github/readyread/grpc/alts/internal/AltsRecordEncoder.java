@@ -2,16 +2,17 @@ package io.github.readyread.grpc.alts.internal;
 
 import java.nio.channels.ClosedChannelException;
 import java.security.GeneralSecurityException;
-import java.util.ArrayDeque;
 
 import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.PendingWriteQueue;
 import io.netty.handler.codec.UnsupportedMessageTypeException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.PromiseCombiner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Protects written plaintext into ALTS record frames when the channel is flushed.
@@ -24,6 +25,14 @@ import io.netty.util.concurrent.PromiseCombiner;
  * writes share frames; each frame is at most the negotiated size and is allocated from
  * the channel's allocator. A write's promise completes when every frame carrying its
  * bytes is written. Queued writes are released and failed on close and removal.
+ *
+ * <p>
+ * Queued plaintext counts towards the channel's writability while it waits (a Netty
+ * {@link PendingWriteQueue}, as in {@code TsiFrameHandler}): HTTP/2's flow controller
+ * then hands over about a write buffer's worth (Netty's 64 KiB high water mark) per pass,
+ * and a large message leaves as records the peer decrypts while this side protects the
+ * next ones, instead of a whole flow control window protected before the socket sees its
+ * first byte (docs/THROUGHPUT-STUDY.md section 13).
  */
 final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 
@@ -33,7 +42,7 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 
 	private final int maxPlaintextPerFrame;
 
-	private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
+	private @Nullable PendingWriteQueue pending;
 
 	private long pendingBytes;
 
@@ -73,18 +82,19 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 			promise.setFailure(new ClosedChannelException());
 			return;
 		}
-		this.pending.add(new PendingWrite(buf, promise));
+		queue(ctx).add(buf, promise);
 		this.pendingBytes += buf.readableBytes();
 	}
 
 	@Override
 	public void flush(ChannelHandlerContext ctx) {
-		if (this.pending.isEmpty()) {
+		PendingWriteQueue queue = this.pending;
+		if (queue == null || queue.isEmpty()) {
 			ctx.flush();
 			return;
 		}
 		PromiseCombiner frames = new PromiseCombiner(ctx.executor());
-		ChannelPromise[] promises = new ChannelPromise[this.pending.size()];
+		ChannelPromise[] promises = new ChannelPromise[queue.size()];
 		int promiseCount = 0;
 		long remaining = this.pendingBytes;
 		try {
@@ -98,14 +108,12 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 					int offset = frame.writerIndex();
 					int left = plain;
 					while (left > 0) {
-						PendingWrite head = this.pending.peek();
-						int n = Math.min(left, head.buf.readableBytes());
-						frame.writeBytes(head.buf, n);
+						ByteBuf head = (ByteBuf) queue.current();
+						int n = Math.min(left, head.readableBytes());
+						frame.writeBytes(head, n);
 						left -= n;
-						if (!head.buf.isReadable()) {
-							this.pending.poll();
-							head.buf.release();
-							promises[promiseCount++] = head.promise;
+						if (!head.isReadable()) {
+							promises[promiseCount++] = queue.remove();
 						}
 					}
 					this.crypter.encryptInPlace(frame, offset, plain);
@@ -120,10 +128,8 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 				frames.add(ctx.write(frame));
 			}
 			// Empty writes left at the head carry no bytes and complete with this flush.
-			while (!this.pending.isEmpty() && !this.pending.peek().buf.isReadable()) {
-				PendingWrite empty = this.pending.poll();
-				empty.buf.release();
-				promises[promiseCount++] = empty.promise;
+			while (!queue.isEmpty() && !((ByteBuf) queue.current()).isReadable()) {
+				promises[promiseCount++] = queue.remove();
 			}
 		}
 		catch (GeneralSecurityException | RuntimeException ex) {
@@ -166,16 +172,20 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 		failPending(new ClosedChannelException());
 	}
 
-	private void failPending(Throwable cause) {
-		PendingWrite write;
-		while ((write = this.pending.poll()) != null) {
-			write.buf.release();
-			write.promise.tryFailure(cause);
+	private PendingWriteQueue queue(ChannelHandlerContext ctx) {
+		PendingWriteQueue queue = this.pending;
+		if (queue == null) {
+			queue = new PendingWriteQueue(ctx);
+			this.pending = queue;
 		}
-		this.pendingBytes = 0;
+		return queue;
 	}
 
-	private record PendingWrite(ByteBuf buf, ChannelPromise promise) {
+	private void failPending(Throwable cause) {
+		if (this.pending != null) {
+			this.pending.removeAndFailAll(cause);
+		}
+		this.pendingBytes = 0;
 	}
 
 }

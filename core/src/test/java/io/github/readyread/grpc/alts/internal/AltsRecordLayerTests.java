@@ -18,6 +18,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -360,6 +361,33 @@ class AltsRecordLayerTests {
 		assertThat(stock.unprotect(ByteBufUtil.getBytes(all))).isEqualTo(expected);
 		all.release();
 		stock.destroy();
+	}
+
+	@Test
+	void queuedPlaintextCountsTowardsTheChannelsWritabilityUntilItIsProtected() {
+		// As in grpc-java's TsiFrameHandler: HTTP/2's flow controller stops handing over
+		// DATA once a write buffer's worth waits here, so a large message is protected
+		// and sent in passes instead of as one whole window.
+		EmbeddedChannel channel = newChannel();
+		channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8 * 1024, 16 * 1024));
+		channel.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		channel.write(this.alloc.buffer().writeBytes(bytes(10_000)));
+		assertThat(channel.isWritable()).isTrue();
+		channel.write(this.alloc.buffer().writeBytes(bytes(10_000)));
+		assertThat(channel.isWritable()).isFalse();
+		assertThat(channel.unsafe().outboundBuffer().totalPendingWriteBytes()).isGreaterThanOrEqualTo(20_000);
+		channel.flush();
+		assertThat(channel.isWritable()).isTrue();
+		assertThat(channel.unsafe().outboundBuffer().totalPendingWriteBytes()).isZero();
+		ByteBuf frame;
+		while ((frame = channel.readOutbound()) != null) {
+			frame.release();
+		}
+		// Writes failed on close leave no count behind either.
+		channel.write(this.alloc.buffer().writeBytes(bytes(20_000)));
+		assertThat(channel.isWritable()).isFalse();
+		channel.pipeline().remove(AltsRecordEncoder.class);
+		assertThat(channel.isWritable()).isTrue();
 	}
 
 	@Test
