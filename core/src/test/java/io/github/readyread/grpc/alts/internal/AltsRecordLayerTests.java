@@ -383,7 +383,7 @@ class AltsRecordLayerTests {
 		while ((frame = channel.readOutbound()) != null) {
 			frame.release();
 		}
-		// Writes failed on close leave no count behind either.
+		// Writes failed when the encoder is removed leave no count behind either.
 		channel.write(this.alloc.buffer().writeBytes(bytes(20_000)));
 		assertThat(channel.isWritable()).isFalse();
 		channel.pipeline().remove(AltsRecordEncoder.class);
