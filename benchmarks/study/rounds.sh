@@ -8,8 +8,9 @@
 # properties for throw-away switches; JMH forks inherit them). Environment: OUT (directory for
 # each run's JSON and log), N (rounds), SEC (plaintext or alts), B (benchmark, e.g.
 # EchoBenchmark.largeMessage), BENCH_CLASSES (benchmark classes, default
-# benchmarks/target/classes), WI and I (warm-up and measured 2 s iterations, default 3 and 4).
-# Prints one line per run: round, name, ops/s, CPU ms/op (task-clock) and system calls per op.
+# benchmarks/target/classes), WI and IT (warm-up and measured 2 s iterations, default 3 and 4,
+# as in jmh.sh). Prints table.py's row for each run as it ends (its file, NAME-ROUND, names it):
+# ops/s with JMH's error, CPU ms/op (task-clock) and system calls per op.
 # Study evidence only: single forks are not the issue's measurement (that is run.sh).
 set -u
 cd "$(dirname "$0")/../.."
@@ -25,16 +26,9 @@ for r in $(seq 1 "$N"); do
 		# shellcheck disable=SC2086 # opts is a list of JVM options
 		java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled \
 			-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled $opts -cp "$BC:$cls:$CPBASE" \
-			org.openjdk.jmh.Main "$B" -f 1 -wi "${WI:-3}" -w 2s -i "${I:-4}" -r 2s -p "config=$config" \
+			org.openjdk.jmh.Main "$B" -f 1 -wi "${WI:-3}" -w 2s -i "${IT:-4}" -r 2s -p "config=$config" \
 			-p "security=$SEC" -prof "perfnorm:events=task-clock,raw_syscalls:sys_enter" \
 			-rf json -rff "$OUT/$name-$r.json" >"$OUT/$name-$r.log" 2>&1
-		python3 - "$OUT/$name-$r.json" "$name" "$r" <<'PY'
-import json, sys
-for b in json.load(open(sys.argv[1])):
-    s = b['secondaryMetrics']
-    cpu = s.get('task-clock', {}).get('score', float('nan'))
-    sys_ = s.get('raw_syscalls:sys_enter', {}).get('score', float('nan'))
-    print(f"{sys.argv[3]} {sys.argv[2]:14s} {b['primaryMetric']['score']:9.1f} ops/s  cpu={cpu:.3f} ms/op  syscalls={sys_:.1f}/op", flush=True)
-PY
+		python3 benchmarks/study/table.py "$OUT/$name-$r.json" | tail -n +2
 	done
 done

@@ -8,7 +8,7 @@ for f in sys.argv[1:]:
         cfg = r['params']['config']; sec = r['params']['security']
         pm = r['primaryMetric']; sm = r['secondaryMetrics']
         vals = [sm.get(k, {}).get('score', float('nan')) for k,_ in keys]
-        rows[cfg] = (pm['score'], pm['scoreError'], vals)
+        rows[cfg] = (pm['score'], float(pm['scoreError']), vals)
     for cfg,(s,e,v) in rows.items():
         print(f"{f.split('/')[-1][:-5]:38s} {cfg:6s} {s:9.0f} ±{e:6.0f} " + ' '.join(f'{x:7.3f}' if x < 10 else f'{x:7.1f}' for x in v))
     if 'ready' in rows and 'stock' in rows:
