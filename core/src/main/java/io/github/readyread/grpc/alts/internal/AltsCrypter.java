@@ -121,7 +121,14 @@ public final class AltsCrypter {
 	/**
 	 * Writes the ciphertext and tag of {@code plaintext}'s readable bytes to {@code out}
 	 * and consumes them.
-	 * @param out buffer with at least plaintext + {@value #TAG_LENGTH} writable bytes
+	 *
+	 * <p>
+	 * Sealed straight from {@code plaintext} when its readable bytes are one NIO region
+	 * (a copy first otherwise): sealing from a region that the output overlaps costs
+	 * Conscrypt a heap copy of the whole input per record (its JNI layer copies any
+	 * overlapping input before BoringSSL sees it), which {@link #encryptInPlace} pays.
+	 * @param out buffer with at least plaintext + {@value #TAG_LENGTH} writable bytes,
+	 * not sharing memory with {@code plaintext}
 	 * @param plaintext the record's plaintext
 	 */
 	public void encrypt(ByteBuf out, ByteBuf plaintext) throws GeneralSecurityException {
@@ -131,10 +138,24 @@ public final class AltsCrypter {
 					"out has " + out.writableBytes() + " writable bytes, needs " + (length + TAG_LENGTH));
 		}
 		int offset = out.writerIndex();
-		out.writeBytes(plaintext);
-		out.writerIndex(offset);
-		encryptInPlace(out, offset, length);
-		out.writerIndex(offset + length + TAG_LENGTH);
+		if (plaintext.nioBufferCount() != 1) {
+			out.writeBytes(plaintext);
+			out.writerIndex(offset);
+			encryptInPlace(out, offset, length);
+			out.writerIndex(offset + length + TAG_LENGTH);
+			return;
+		}
+		checkDirection(true);
+		ByteBuffer in = plaintext.nioBuffer(plaintext.readerIndex(), length);
+		ByteBuffer target = nioRegion(out, offset, length + TAG_LENGTH);
+		initCipher(Cipher.ENCRYPT_MODE);
+		int written = doFinal(in, target);
+		if (written != length + TAG_LENGTH) {
+			throw new GeneralSecurityException(
+					"AES-GCM wrote " + written + " bytes, expected " + (length + TAG_LENGTH));
+		}
+		out.writerIndex(offset + written);
+		plaintext.skipBytes(length);
 	}
 
 	/**

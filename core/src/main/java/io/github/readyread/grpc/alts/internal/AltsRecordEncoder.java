@@ -27,6 +27,13 @@ import org.jspecify.annotations.Nullable;
  * bytes is written. Queued writes are released and failed on close and removal.
  *
  * <p>
+ * A record is sealed from its plaintext into the frame, never in place: Conscrypt's JNI
+ * layer copies an input that overlaps the output before BoringSSL sees it (a heap copy of
+ * every record, measured at about a tenth of the CPU of a 1 MiB ALTS echo). The plaintext
+ * is the write itself when it is one region of one direct write; otherwise it is gathered
+ * into a pooled buffer of its size first, as grpc-java gathers it into the frame.
+ *
+ * <p>
  * Queued plaintext counts towards the channel's writability while it waits (a Netty
  * {@link PendingWriteQueue}, as in {@code TsiFrameHandler}): HTTP/2's flow controller
  * then hands over about a write buffer's worth (Netty's 64 KiB high water mark) per pass,
@@ -105,19 +112,29 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 				try {
 					frame.writeIntLE(4 + plain + AltsCrypter.TAG_LENGTH);
 					frame.writeIntLE(AltsRecordDecoder.FRAME_TYPE);
-					int offset = frame.writerIndex();
-					int left = plain;
-					while (left > 0) {
-						ByteBuf head = (ByteBuf) queue.current();
-						int n = Math.min(left, head.readableBytes());
-						frame.writeBytes(head, n);
-						left -= n;
+					ByteBuf head = (ByteBuf) queue.current();
+					if (head.readableBytes() >= plain && head.isDirect() && head.nioBufferCount() == 1) {
+						// The record's plaintext is one region of one write: sealed from
+						// there, no copy.
+						this.crypter.encrypt(frame, head.readSlice(plain));
 						if (!head.isReadable()) {
 							promises[promiseCount++] = queue.remove();
 						}
 					}
-					this.crypter.encryptInPlace(frame, offset, plain);
-					frame.writerIndex(offset + plain + AltsCrypter.TAG_LENGTH);
+					else {
+						// Gathered into a buffer of their own, not into the frame:
+						// sealing
+						// a region onto itself costs Conscrypt one more copy of it
+						// (AltsCrypter.encrypt).
+						ByteBuf gathered = ctx.alloc().directBuffer(plain, plain);
+						try {
+							promiseCount = gather(queue, gathered, promises, promiseCount);
+							this.crypter.encrypt(frame, gathered);
+						}
+						finally {
+							gathered.release();
+						}
+					}
 				}
 				catch (GeneralSecurityException | RuntimeException ex) {
 					frame.release();
@@ -157,6 +174,23 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 		});
 		frames.finish(all);
 		ctx.flush();
+	}
+
+	/**
+	 * Moves queued bytes into {@code gathered} until it is full, removing each write once
+	 * drained and adding its promise to {@code promises}.
+	 * @return the number of promises in {@code promises} now
+	 */
+	private static int gather(PendingWriteQueue queue, ByteBuf gathered, ChannelPromise[] promises, int promiseCount) {
+		int count = promiseCount;
+		while (gathered.isWritable()) {
+			ByteBuf head = (ByteBuf) queue.current();
+			gathered.writeBytes(head, Math.min(gathered.writableBytes(), head.readableBytes()));
+			if (!head.isReadable()) {
+				promises[count++] = queue.remove();
+			}
+		}
+		return count;
 	}
 
 	@Override

@@ -127,6 +127,45 @@ class AltsCrypterTests {
 	}
 
 	@Test
+	void recordsSealedFromDirectHeapOrCompositePlaintextAreGrpcJavasRecord() throws Exception {
+		// A direct or heap plaintext is sealed straight from its bytes, a composite one
+		// from a copy: the record is the same, and the plaintext is consumed either way.
+		byte[] key = key();
+		byte[] text = bytes(16 * 1024 + 5);
+		StockAltsRecords stock = new StockAltsRecords(key, true, AltsFrameSizes.DEFAULT);
+		byte[] expected = stock.encrypt(text);
+		stock.destroy();
+		for (java.security.Provider provider : new java.security.Provider[] { null, AltsCrypter.conscrypt() }) {
+			// Behind bytes already read, as the second record of a write is.
+			ByteBuf direct = this.alloc.directBuffer(7 + text.length).writeZero(7).writeBytes(text).skipBytes(7);
+			ByteBuf heap = Unpooled.wrappedBuffer(text);
+			ByteBuf composite = Unpooled.compositeBuffer()
+				.addComponent(true, this.alloc.directBuffer(100).writeBytes(text, 0, 100))
+				.addComponent(true,
+						this.alloc.directBuffer(text.length - 100).writeBytes(text, 100, text.length - 100));
+			assertThat(composite.nioBufferCount()).isEqualTo(2);
+			try {
+				for (ByteBuf plaintext : new ByteBuf[] { direct, heap, composite }) {
+					AltsCrypter crypter = new AltsCrypter(key, true, true, provider);
+					ByteBuf out = this.alloc.directBuffer(text.length + AltsCrypter.TAG_LENGTH);
+					try {
+						crypter.encrypt(out, plaintext);
+						assertThat(ByteBufUtil.getBytes(out)).isEqualTo(expected);
+						assertThat(plaintext.isReadable()).isFalse();
+					}
+					finally {
+						out.release();
+					}
+				}
+			}
+			finally {
+				direct.release();
+				composite.release();
+			}
+		}
+	}
+
+	@Test
 	void rejectsKeysOfTheWrongLength() {
 		assertThatExceptionOfType(IllegalArgumentException.class)
 			.isThrownBy(() -> AltsCrypter.forSending(new byte[32], true))

@@ -364,6 +364,44 @@ class AltsRecordLayerTests {
 	}
 
 	@Test
+	void encoderSealsRecordsFromWritesOfEveryKind() throws Exception {
+		// A record whose plaintext is one region of one direct write is sealed from it;
+		// any other is gathered first. Either way grpc-java reads the records, every
+		// write completes and nothing stays pinned (everythingReleased).
+		StockAltsRecords stock = new StockAltsRecords(this.key, false, AltsFrameSizes.MAX);
+		EmbeddedChannel channel = newChannel();
+		channel.pipeline().addLast(new AltsRecordEncoder(AltsCrypter.forSending(this.key, true), AltsFrameSizes.MAX));
+		byte[] large = bytes(2 * AltsFrameSizes.MAX + 1_000);
+		byte[] onHeap = bytes(5_000);
+		byte[] split = bytes(3_000);
+		byte[] small = bytes(10);
+		List<ChannelFuture> writes = new ArrayList<>();
+		writes.add(channel.write(this.alloc.directBuffer().writeBytes(large)));
+		writes.add(channel.write(Unpooled.wrappedBuffer(onHeap)));
+		writes.add(channel.write(this.alloc.directBuffer(0)));
+		writes.add(channel.write(Unpooled.compositeBuffer()
+			.addComponent(true, this.alloc.directBuffer().writeBytes(split, 0, 1_000))
+			.addComponent(true, this.alloc.directBuffer().writeBytes(split, 1_000, 2_000))));
+		writes.add(channel.write(this.alloc.directBuffer().writeBytes(small)));
+		channel.flush();
+		assertThat(writes).allMatch(ChannelFuture::isSuccess);
+		ByteBuf all = Unpooled.buffer();
+		ByteBuf frame;
+		int frames = 0;
+		while ((frame = channel.readOutbound()) != null) {
+			all.writeBytes(frame);
+			frame.release();
+			frames++;
+		}
+		// Two whole records of the large write, then its rest with everything after it.
+		assertThat(frames).isEqualTo(3);
+		ByteBuf expected = Unpooled.buffer().writeBytes(large).writeBytes(onHeap).writeBytes(split).writeBytes(small);
+		assertThat(stock.unprotect(ByteBufUtil.getBytes(all))).isEqualTo(ByteBufUtil.getBytes(expected));
+		all.release();
+		stock.destroy();
+	}
+
+	@Test
 	void queuedPlaintextCountsTowardsTheChannelsWritabilityUntilItIsProtected() {
 		// As in grpc-java's TsiFrameHandler: HTTP/2's flow controller stops handing over
 		// DATA once a write buffer's worth waits here, so a large message is protected
