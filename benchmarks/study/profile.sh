@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # benchmarks/study/profile.sh BENCH SECURITY CONFIG OUT [extra jmh args...]
 # CPU profile of EchoBenchmark.BENCH for one configuration (async-profiler, 1 ms CPU samples,
-# collapsed stacks; INTERVAL in ns, APX for more async-profiler options such as "threads=true;"), 1 fork, 10 x 2 s warm-up (the JIT is done by then), 5 x 2 s measured.
+# collapsed stacks), 1 fork, 10 x 2 s warm-up (the JIT is done by then), 5 x 2 s measured.
+# INTERVAL: sampling interval in ns instead; APX: more async-profiler options, each ending in
+# ';' (APX="threads=true;" splits the stacks by thread).
 # Needs libasyncProfiler.so from Maven Central (tools.profiler:async-profiler:3.0, linux-x64/
 # in the jar) at $AP_LIB. Then: python3 benchmarks/study/cats.py OUT... (CPU ms/op by category).
 cd "$(dirname "$0")/../.."
