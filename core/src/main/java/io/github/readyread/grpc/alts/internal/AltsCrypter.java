@@ -123,39 +123,41 @@ public final class AltsCrypter {
 	 * and consumes them.
 	 *
 	 * <p>
-	 * Sealed straight from {@code plaintext} when its readable bytes are one NIO region
-	 * (a copy first otherwise): sealing from a region that the output overlaps costs
-	 * Conscrypt a heap copy of the whole input per record (its JNI layer copies any
-	 * overlapping input before BoringSSL sees it), which {@link #encryptInPlace} pays.
+	 * Sealed straight from {@code plaintext} when {@link #sealsWithoutCopy} says so (a
+	 * copy into {@code out} first otherwise): sealing from a region that the output
+	 * overlaps costs Conscrypt a heap copy of the whole input per record (its JNI layer
+	 * copies any overlapping input before BoringSSL sees it), which
+	 * {@link #encryptInPlace} pays.
 	 * @param out buffer with at least plaintext + {@value #TAG_LENGTH} writable bytes,
 	 * not sharing memory with {@code plaintext}
 	 * @param plaintext the record's plaintext
 	 */
 	public void encrypt(ByteBuf out, ByteBuf plaintext) throws GeneralSecurityException {
+		checkDirection(true);
 		int length = plaintext.readableBytes();
 		if (out.writableBytes() < length + TAG_LENGTH) {
 			throw new IllegalArgumentException(
 					"out has " + out.writableBytes() + " writable bytes, needs " + (length + TAG_LENGTH));
 		}
 		int offset = out.writerIndex();
-		if (plaintext.nioBufferCount() != 1) {
+		if (sealsWithoutCopy(plaintext)) {
+			seal(plaintext.nioBuffer(plaintext.readerIndex(), length), nioRegion(out, offset, length + TAG_LENGTH));
+			plaintext.skipBytes(length);
+		}
+		else {
 			out.writeBytes(plaintext);
 			out.writerIndex(offset);
 			encryptInPlace(out, offset, length);
-			out.writerIndex(offset + length + TAG_LENGTH);
-			return;
 		}
-		checkDirection(true);
-		ByteBuffer in = plaintext.nioBuffer(plaintext.readerIndex(), length);
-		ByteBuffer target = nioRegion(out, offset, length + TAG_LENGTH);
-		initCipher(Cipher.ENCRYPT_MODE);
-		int written = doFinal(in, target);
-		if (written != length + TAG_LENGTH) {
-			throw new GeneralSecurityException(
-					"AES-GCM wrote " + written + " bytes, expected " + (length + TAG_LENGTH));
-		}
-		out.writerIndex(offset + written);
-		plaintext.skipBytes(length);
+		out.writerIndex(offset + length + TAG_LENGTH);
+	}
+
+	/**
+	 * Whether {@link #encrypt} seals {@code plaintext} straight from its bytes: one
+	 * direct region (a heap one would cost Conscrypt a direct copy of it per record).
+	 */
+	public static boolean sealsWithoutCopy(ByteBuf plaintext) {
+		return plaintext.isDirect() && plaintext.nioBufferCount() == 1;
 	}
 
 	/**
@@ -168,11 +170,16 @@ public final class AltsCrypter {
 		ByteBuffer region = nioRegion(buf, offset, length + TAG_LENGTH);
 		ByteBuffer in = region.duplicate();
 		in.limit(in.position() + length);
+		seal(in, region);
+	}
+
+	/** Seals {@code in}'s remaining bytes into {@code target}, ciphertext then tag. */
+	private void seal(ByteBuffer in, ByteBuffer target) throws GeneralSecurityException {
+		int expected = in.remaining() + TAG_LENGTH;
 		initCipher(Cipher.ENCRYPT_MODE);
-		int written = doFinal(in, region);
-		if (written != length + TAG_LENGTH) {
-			throw new GeneralSecurityException(
-					"AES-GCM wrote " + written + " bytes, expected " + (length + TAG_LENGTH));
+		int written = doFinal(in, target);
+		if (written != expected) {
+			throw new GeneralSecurityException("AES-GCM wrote " + written + " bytes, expected " + expected);
 		}
 	}
 

@@ -114,7 +114,7 @@ final class AltsRecordEncoder extends ChannelOutboundHandlerAdapter {
 					frame.writeIntLE(4 + plain + AltsCrypter.TAG_LENGTH);
 					frame.writeIntLE(AltsRecordDecoder.FRAME_TYPE);
 					ByteBuf head = (ByteBuf) queue.current();
-					if (head.readableBytes() >= plain && head.isDirect() && head.nioBufferCount() == 1) {
+					if (head.readableBytes() >= plain && AltsCrypter.sealsWithoutCopy(head)) {
 						// The record's plaintext is one region of one write: sealed from
 						// there, no copy.
 						this.crypter.encrypt(frame, head.readSlice(plain));

@@ -128,7 +128,7 @@ class AltsCrypterTests {
 
 	@Test
 	void recordsSealedFromDirectHeapOrCompositePlaintextAreGrpcJavasRecord() throws Exception {
-		// A direct or heap plaintext is sealed straight from its bytes, a composite one
+		// A direct plaintext is sealed straight from its bytes, a heap or composite one
 		// from a copy: the record is the same, and the plaintext is consumed either way.
 		byte[] key = key();
 		byte[] text = bytes(16 * 1024 + 5);

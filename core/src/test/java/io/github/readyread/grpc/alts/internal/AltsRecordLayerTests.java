@@ -398,6 +398,7 @@ class AltsRecordLayerTests {
 		ByteBuf expected = Unpooled.buffer().writeBytes(large).writeBytes(onHeap).writeBytes(split).writeBytes(small);
 		assertThat(stock.unprotect(ByteBufUtil.getBytes(all))).isEqualTo(ByteBufUtil.getBytes(expected));
 		all.release();
+		expected.release();
 		stock.destroy();
 	}
 
