@@ -28,6 +28,15 @@ import org.jspecify.annotations.Nullable;
  * here.
  *
  * <p>
+ * Frames held whole of {@value #FRAME_REST_MIN} bytes or more (ALTS records of large
+ * messages) are read exactly where the connection's demand allows it (epoll, adaptive
+ * reads; {@link ReadDemand#awaitFrameRest}): the rest of such a frame and the next header
+ * in one read, however large, and while such frames flow each header on its own, so the
+ * frame after it comes in one read too and goes on as a slice of it rather than being
+ * copied together from several reads; {@value #SMALL_FRAMES_TO_LEAVE} headers of smaller
+ * frames in a row return the connection to reads sized from what reads return.
+ *
+ * <p>
  * Owned here: the header of an incomplete frame (in a field) and its payload bytes (a
  * {@link PartialFrame}: exact-size copies, never a retained slice of a read buffer across
  * a wait); the connection's {@link ReadDemand}, given in the constructor and updated
@@ -38,6 +47,21 @@ import org.jspecify.annotations.Nullable;
 public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 
 	private static final int READ_SIZE_WHEN_DONE = 4096;
+
+	/**
+	 * Fewest missing bytes of a frame held whole (not passed on in pieces) for which the
+	 * next read takes exactly its rest and the next header
+	 * ({@link ReadDemand#awaitFrameRest}); and the size from which a frame counts as
+	 * large for {@link #largeFramesFlow}. Above an ALTS record of a 16 KiB message, so
+	 * small messages keep reads sized from what reads return.
+	 */
+	static final int FRAME_REST_MIN = 32 * 1024;
+
+	/**
+	 * Headers of frames that are not large after which a connection that carried large
+	 * ones reads as before them again.
+	 */
+	static final int SMALL_FRAMES_TO_LEAVE = 8;
 
 	private final int headerLength;
 
@@ -71,6 +95,13 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 
 	/** Whether bytes of the frame going on in pieces went on already. */
 	private boolean piecePassed;
+
+	/**
+	 * Frame headers read since the last one that announced a frame of at least
+	 * {@link #FRAME_REST_MIN} bytes held whole ({@link #SMALL_FRAMES_TO_LEAVE} and more:
+	 * none recently).
+	 */
+	private int framesSinceLarge = SMALL_FRAMES_TO_LEAVE;
 
 	/**
 	 * A decoder of frames laid out as the arguments say.
@@ -363,6 +394,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				rejected(ctx, in);
 				return;
 			}
+			headerRead(length >= FRAME_REST_MIN && !divisible(in, start));
 			if (readable < this.headerLength + length) {
 				if (divisible(in, start)) {
 					in.getBytes(start, this.header);
@@ -483,6 +515,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				rejected(ctx, in);
 				return false;
 			}
+			headerRead(this.payloadLength >= FRAME_REST_MIN && !divisible(this.headerView, 0));
 			if (this.payloadLength > 0 && divisible(this.headerView, 0)) {
 				// Its payload goes on as it comes, from this read on.
 				this.continuing = true;
@@ -558,12 +591,43 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		}
 		else if (this.headerFill < this.headerLength) {
 			int missing = this.headerLength - this.headerFill;
-			this.demand.await(missing, missing);
+			if (largeFramesFlow()) {
+				// Only the header: a large frame after it comes whole, in one read.
+				this.demand.awaitFrameRest(missing, missing);
+			}
+			else {
+				this.demand.await(missing, missing);
+			}
 		}
 		else {
 			int missing = this.payloadLength - heldPayloadBytes();
-			this.demand.await(missing, missing + this.headerLength);
+			if (!this.continuing && (missing >= FRAME_REST_MIN || largeFramesFlow())) {
+				this.demand.awaitFrameRest(missing, missing + this.headerLength);
+			}
+			else {
+				this.demand.await(missing, missing + this.headerLength);
+			}
 		}
+	}
+
+	/** Notes a complete frame header: whether it announced a large frame held whole. */
+	private void headerRead(boolean large) {
+		if (large) {
+			this.framesSinceLarge = 0;
+		}
+		else if (this.framesSinceLarge < SMALL_FRAMES_TO_LEAVE) {
+			this.framesSinceLarge++;
+		}
+	}
+
+	/**
+	 * Whether large frames held whole flow on this connection: then every frame is read
+	 * exactly, header on its own and the rest whole, so that no read takes the head of a
+	 * large frame along with what came before it (a ping's acknowledgement between two
+	 * records, say), which would be copied.
+	 */
+	private boolean largeFramesFlow() {
+		return this.framesSinceLarge < SMALL_FRAMES_TO_LEAVE;
 	}
 
 }

@@ -14,7 +14,22 @@ package io.github.readyread.grpc.transport.internal;
  */
 public final class ReadDemand {
 
+	/**
+	 * Largest read for the rest of one frame ({@link #awaitFrameRest}): an ALTS record's
+	 * hard limit and its next header.
+	 */
+	static final int FRAME_REST_LIMIT = 1024 * 1024 + 16;
+
 	private final int maxReadSize;
+
+	/**
+	 * Whether reads may wait for the whole rest of a large frame
+	 * ({@link #awaitFrameRest}).
+	 */
+	private boolean frameRestReads;
+
+	/** Whether the read path now waits for the rest of a large frame. */
+	private boolean frameRest;
 
 	private int missingBytes = 1;
 
@@ -41,8 +56,50 @@ public final class ReadDemand {
 	 * next frame's header, so a read never goes past what can be decoded
 	 */
 	public void await(int missingBytes, int readSize) {
+		this.frameRest = false;
 		this.missingBytes = Math.max(1, Math.min(missingBytes, this.maxReadSize));
 		this.readSize = clamp(Math.max(readSize, this.missingBytes));
+	}
+
+	/**
+	 * Says that the next read should take exactly {@code readSize} bytes: the rest of a
+	 * frame the read path can only use whole (an ALTS record) and the next frame's
+	 * header, or, while such frames flow, a header alone. Where
+	 * {@link #frameRestReads(boolean) enabled}, that read is not sized from what reads
+	 * return, and may be larger than the largest read (up to an ALTS record's hard
+	 * limit): a record whose header came alone then comes in one read, whole, and goes on
+	 * as a slice of it instead of being copied together from several reads; a read that
+	 * brings less is handled as any partial read (and the low-water mark's trickle rule
+	 * keeps the rest in the kernel). Elsewhere as {@link #await}.
+	 * @param missingBytes bytes still to come before anything can be decoded, at least 1
+	 * @param readSize bytes the next read takes
+	 */
+	public void awaitFrameRest(int missingBytes, int readSize) {
+		if (!this.frameRestReads) {
+			await(missingBytes, readSize);
+			return;
+		}
+		this.frameRest = true;
+		this.missingBytes = Math.max(1, Math.min(missingBytes, FRAME_REST_LIMIT));
+		this.readSize = Math.max(this.missingBytes, Math.min(readSize, FRAME_REST_LIMIT));
+	}
+
+	/**
+	 * Lets the decoder ask for exact reads of large frames ({@link #awaitFrameRest}): for
+	 * epoll connections with the low-water mark and adaptive reads (on NIO a read takes
+	 * what is queued and nothing keeps a frame's rest in the kernel; exact reads size
+	 * every read that way already).
+	 */
+	void frameRestReads(boolean enabled) {
+		this.frameRestReads = enabled;
+	}
+
+	/**
+	 * Whether the next read takes exactly {@link #readSize()} bytes
+	 * ({@link #awaitFrameRest}), not a size learned from earlier reads.
+	 */
+	public boolean awaitsFrameRest() {
+		return this.frameRest;
 	}
 
 	/** Bytes that must still arrive before anything can be decoded, at least 1. */

@@ -48,7 +48,10 @@ import org.jspecify.annotations.Nullable;
  * the kernel. With {@link ReadSizing#ADAPTIVE} it is raised only when a read batch
  * brought fewer bytes than the frame awaited after the previous batch missed (a peer that
  * trickles inside one frame), and otherwise only lowered when it exceeds what is missing:
- * a streaming connection makes no {@code setsockopt} at all.
+ * a streaming connection makes no {@code setsockopt} at all. The mark is at most half the
+ * receive buffer, read when the connection first reads and again when the rest of a large
+ * frame ({@link ReadDemand#awaitFrameRest}) is longer than that (the buffer grows as the
+ * connection streams).
  */
 final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 
@@ -202,18 +205,31 @@ final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 			Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
 			this.markCap = Math.max(1, ((receiveBuffer != null) ? receiveBuffer : 65536) / 2);
 		}
-		int missing = Objects.requireNonNull(this.demand, "demand").missingBytes();
-		int wanted = Math.max(1, Math.min(missing, this.markCap));
+		ReadDemand demand = Objects.requireNonNull(this.demand, "demand");
+		int missing = demand.missingBytes();
+		boolean raise = true;
 		if (this.onlyForTrickles) {
 			// The frame (or header) awaited after the last batch is still incomplete: the
 			// peer trickles, so the rest waits in the kernel until it is all there.
-			boolean trickle = this.batchBytes < this.lastMissing;
+			raise = this.batchBytes < this.lastMissing;
 			this.batchBytes = 0;
 			this.lastMissing = missing;
-			if (!trickle) {
-				// Never above what is missing (bytes would be stranded), else unchanged.
-				wanted = (this.mark <= missing) ? this.mark : 1;
+		}
+		int wanted;
+		if (raise) {
+			if (missing > this.markCap && demand.awaitsFrameRest()) {
+				// The rest of a large frame may be longer than half the receive buffer
+				// was
+				// when the connection began; the buffer grows as the connection streams,
+				// and a mark up to half of it is always reached.
+				Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
+				this.markCap = Math.max(this.markCap, ((receiveBuffer != null) ? receiveBuffer : 65536) / 2);
 			}
+			wanted = Math.max(1, Math.min(missing, this.markCap));
+		}
+		else {
+			// Never above what is missing (bytes would be stranded), else unchanged.
+			wanted = (this.mark <= missing) ? this.mark : 1;
 		}
 		if (wanted == this.mark) {
 			return;

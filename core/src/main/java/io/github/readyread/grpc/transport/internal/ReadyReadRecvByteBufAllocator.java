@@ -23,7 +23,10 @@ import org.jspecify.annotations.Nullable;
  * goes back to the pool within the read; its first {@link Http2FrameAligner#HEADROOM}
  * bytes are left free, for the header of the piece of a DATA frame the read starts with.
  * With {@link ReadSizing#EXACT} it is {@link ReadDemand#readSize()} bytes, never 0 (a
- * 0-byte read looks like EOF). Either way the decoders are done with it within the same
+ * 0-byte read looks like EOF). When the decoder asks for an exact read
+ * ({@link ReadDemand#awaitFrameRest}: the rest of a large ALTS record and the next
+ * header, or a header alone while such records flow), it is that size after the headroom,
+ * even past the largest read. Either way the decoders are done with it within the same
  * event loop task.
  *
  * <pre>
@@ -119,6 +122,9 @@ final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufA
 		@Override
 		public int guess() {
 			ReadDemand demand = ReadyReadRecvByteBufAllocator.this.demand;
+			if (demand.awaitsFrameRest()) {
+				return demand.readSize();
+			}
 			return (this.adaptive != null) ? Math.max(this.adaptive.size(), demand.readSize()) : demand.readSize();
 		}
 
@@ -127,7 +133,14 @@ final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufA
 			settle();
 			int size = guess();
 			ByteBuf buffer;
-			if (this.adaptive != null && size > 2 * Http2FrameAligner.HEADROOM) {
+			if (ReadyReadRecvByteBufAllocator.this.demand.awaitsFrameRest()) {
+				// The rest of a large frame and the next header, whole in the kernel:
+				// read into a buffer of their size (the frame's buffer, not a copy).
+				int capacity = size + Http2FrameAligner.HEADROOM;
+				buffer = alloc.ioBuffer(capacity, capacity);
+				buffer.setIndex(Http2FrameAligner.HEADROOM, Http2FrameAligner.HEADROOM);
+			}
+			else if (this.adaptive != null && size > 2 * Http2FrameAligner.HEADROOM) {
 				// A read sized to what the frame misses takes all of it after the
 				// headroom (within the largest read); one of the learned size keeps to
 				// that size (a size class of the pool).

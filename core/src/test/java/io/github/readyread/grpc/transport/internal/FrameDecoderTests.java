@@ -63,6 +63,95 @@ class FrameDecoderTests {
 		assertPayloadPassedOn();
 	}
 
+	@Test
+	void whereReadsCanWaitForItTheRestOfALargeFrameIsAskedForWholeInOneRead() {
+		ReadDemand demand = frameRestDemand();
+		byte[] large = frame(40000);
+		decoder(demand);
+		readBytes(large, 0, 1002);
+		assertThat(demand.awaitsFrameRest()).isTrue();
+		assertThat(demand.missingBytes()).isEqualTo(39000);
+		assertThat(demand.readSize()).isEqualTo(39002);
+		readBytes(large, 1002, 40002);
+		assertPassedOn(large, 2, 40000);
+		// Frames of less than 32 KiB went on as they came before any large one.
+		byte[] small = frame(20000);
+		ReadDemand other = frameRestDemand();
+		EmbeddedChannel channel = new EmbeddedChannel(new LengthPrefixed(this.stats, other));
+		channel.writeInbound(this.pool.directBuffer(1002).writeBytes(small, 0, 1002));
+		assertThat(other.awaitsFrameRest()).isFalse();
+		assertThat(other.missingBytes()).isEqualTo(19000);
+		channel.finishAndReleaseAll();
+	}
+
+	@Test
+	void afterALargeFrameEachHeaderIsReadAloneAndTheNextLargeFrameGoesOnAsASliceOfTheReadThatBringsIt() {
+		ReadDemand demand = frameRestDemand();
+		byte[] first = frame(40000);
+		byte[] second = frame(50000);
+		decoder(demand);
+		// The first frame and the second one's header in one read.
+		ByteBuf read = this.pool.directBuffer(40004).writeBytes(first).writeBytes(second, 0, 2);
+		this.channel.writeInbound(read);
+		assertPassedOn(first, 2, 40000);
+		assertThat(demand.awaitsFrameRest()).isTrue();
+		assertThat(demand.readSize()).isEqualTo(50002);
+		this.counting.taken = 0;
+		readBytes(second, 2, 50002);
+		// Not copied: a slice of the read that brought it.
+		assertThat(this.counting.taken).isZero();
+		assertPassedOn(second, 2, 50000);
+		// The next header alone, since large frames flow.
+		assertThat(demand.awaitsFrameRest()).isTrue();
+		assertThat(demand.readSize()).isEqualTo(2);
+	}
+
+	@Test
+	void aConnectionReadsAsBeforeLargeFramesAfterEightSmallOnes() {
+		ReadDemand demand = frameRestDemand();
+		byte[] large = frame(40000);
+		decoder(demand);
+		readBytes(large, 0, 40002);
+		assertPassedOn(large, 2, 40000);
+		byte[] small = frame(100);
+		for (int i = 1; i <= FrameDecoder.SMALL_FRAMES_TO_LEAVE; i++) {
+			readBytes(small, 0, 2);
+			// Until the eighth small header, every frame is read exactly.
+			assertThat(demand.awaitsFrameRest()).as("after small header " + i)
+				.isEqualTo(i < FrameDecoder.SMALL_FRAMES_TO_LEAVE);
+			readBytes(small, 2, 102);
+			assertPassedOn(small, 2, 100);
+		}
+		assertThat(demand.awaitsFrameRest()).isFalse();
+		assertThat(demand.readSize()).isEqualTo(2);
+	}
+
+	private ReadDemand frameRestDemand() {
+		ReadDemand demand = new ReadDemand(65536, 1024);
+		demand.frameRestReads(true);
+		return demand;
+	}
+
+	private void decoder(ReadDemand demand) {
+		this.channel.config().setAllocator(this.counting);
+		this.channel.pipeline().addLast(new LengthPrefixed(this.stats, demand));
+	}
+
+	private void readBytes(byte[] bytes, int from, int to) {
+		this.channel.writeInbound(this.pool.directBuffer(to - from).writeBytes(bytes, from, to - from));
+	}
+
+	private void assertPassedOn(byte[] bytes, int from, int length) {
+		ByteBuf payload = this.channel.readInbound();
+		try {
+			assertThat(ByteBufUtil.getBytes(payload))
+				.isEqualTo(java.util.Arrays.copyOfRange(bytes, from, from + length));
+		}
+		finally {
+			payload.release();
+		}
+	}
+
 	private void assertPayloadPassedOn() {
 		ByteBuf payload = this.channel.readInbound();
 		try {
@@ -96,7 +185,11 @@ class FrameDecoderTests {
 	private static final class LengthPrefixed extends FrameDecoder {
 
 		LengthPrefixed(ReadPathStats stats) {
-			super(2, 2, 0, null, stats);
+			this(stats, null);
+		}
+
+		LengthPrefixed(ReadPathStats stats, ReadDemand demand) {
+			super(2, 2, 0, demand, stats);
 		}
 
 		@Override

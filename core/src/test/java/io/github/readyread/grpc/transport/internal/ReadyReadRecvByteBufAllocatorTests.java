@@ -220,6 +220,57 @@ class ReadyReadRecvByteBufAllocatorTests {
 		}
 	}
 
+	@Test
+	void theRestOfALargeFrameIsReadWholeIntoOneBufferEvenPastTheLargestRead() {
+		RecvByteBufAllocator.ExtendedHandle handle = grownTo65536();
+		this.adaptiveDemand.frameRestReads(true);
+		// A 128 KiB ALTS record whose header came alone: its rest and the next header.
+		this.adaptiveDemand.awaitFrameRest(131088, 131096);
+		assertThat(this.adaptiveDemand.awaitsFrameRest()).isTrue();
+		assertThat(this.adaptiveDemand.missingBytes()).isEqualTo(131088);
+		assertThat(handle.guess()).isEqualTo(131096);
+		ByteBuf buffer = handle.allocate(this.pool);
+		try {
+			assertThat(buffer.writableBytes()).isEqualTo(131096);
+			assertThat(buffer.readerIndex()).isEqualTo(Http2FrameAligner.HEADROOM);
+		}
+		finally {
+			handle.attemptedBytesRead(buffer.writableBytes());
+			handle.lastBytesRead(buffer.writableBytes());
+			handle.incMessagesRead(1);
+			buffer.release();
+		}
+		// It filled its buffer: the next header may be queued already.
+		assertThat(handle.continueReading()).isTrue();
+		// While such records flow, a header is read alone, not in a buffer of the learned
+		// size.
+		this.adaptiveDemand.awaitFrameRest(8, 8);
+		assertThat(handle.guess()).isEqualTo(8);
+		ByteBuf header = handle.allocate(this.pool);
+		try {
+			assertThat(header.writableBytes()).isEqualTo(8);
+		}
+		finally {
+			header.release();
+		}
+		handle.readComplete();
+		// Back to frames read as they come: the learned size again.
+		this.adaptiveDemand.await(9, 9);
+		assertThat(this.adaptiveDemand.awaitsFrameRest()).isFalse();
+		assertThat(handle.guess()).isEqualTo(65536);
+	}
+
+	@Test
+	void withoutTheLowWaterMarkTheRestOfALargeFrameIsReadAsItComes() {
+		RecvByteBufAllocator.ExtendedHandle handle = grownTo65536();
+		this.adaptiveDemand.awaitFrameRest(131088, 131096);
+		assertThat(this.adaptiveDemand.awaitsFrameRest()).isFalse();
+		assertThat(this.adaptiveDemand.missingBytes()).isEqualTo(65536);
+		assertThat(handle.guess()).isEqualTo(65536);
+		fullRead(handle);
+		assertThat(handle.continueReading()).isTrue();
+	}
+
 	private RecvByteBufAllocator.ExtendedHandle adaptiveHandle(int maxReadSize) {
 		ReadDemand demand = (maxReadSize == 65536) ? this.adaptiveDemand : new ReadDemand(maxReadSize, 9);
 		RecvByteBufAllocator.ExtendedHandle handle = (RecvByteBufAllocator.ExtendedHandle) new ReadyReadRecvByteBufAllocator(
