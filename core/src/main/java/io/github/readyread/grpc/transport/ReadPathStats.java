@@ -183,8 +183,8 @@ public final class ReadPathStats {
 	/**
 	 * Frames whose bytes were held in the process while incomplete so far (copied out of
 	 * the reads that brought them until the frame was whole). On epoll with adaptive
-	 * reads, the rest of a large frame held whole (an ALTS record) waits in the kernel
-	 * and comes in one read, so such frames are seldom among them.
+	 * reads, large frames held whole (ALTS records of 32 KiB or more) are read exactly, a
+	 * header alone and then the frame in one read, so they are seldom among them.
 	 */
 	public long framesHeldIncomplete() {
 		return this.framesHeldIncomplete.sum();

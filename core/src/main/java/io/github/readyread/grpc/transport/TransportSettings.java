@@ -19,7 +19,9 @@ import io.github.readyread.grpc.transport.internal.ReadyReadChannels;
  * 16384
  * @param ringBufferSize bytes per io_uring read buffer ring buffer, at least 1024
  * @param readPath how connections read
- * @param readBufferSize largest read buffer in bytes, at least 1024
+ * @param readBufferSize largest read buffer in bytes, at least 1024 (on epoll with
+ * adaptive reads, the read that completes an ALTS record of 32 KiB or more takes its rest
+ * whole, up to the 1 MiB record limit)
  * @param readSizing how large the ready read path's reads are
  * @param dataFrames what the ready read path hands gRPC DATA payloads in
  */

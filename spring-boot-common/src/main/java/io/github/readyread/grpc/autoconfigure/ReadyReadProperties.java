@@ -40,7 +40,10 @@ public class ReadyReadProperties {
 	private ReadPath readPath = ReadPath.READY;
 
 	/**
-	 * Largest read buffer taken from the pool for one socket read.
+	 * Largest read buffer taken from the pool for one socket read. On epoll with adaptive
+	 * reads, the read that completes an ALTS record of 32 KiB or more takes the record's
+	 * rest whole, however large (up to the 1 MiB record limit), instead of copying the
+	 * record together from several reads.
 	 */
 	private DataSize readBufferSize = DataSize.ofKilobytes(64);
 

@@ -22,13 +22,10 @@ public final class ReadDemand {
 
 	private final int maxReadSize;
 
-	/**
-	 * Whether reads may wait for the whole rest of a large frame
-	 * ({@link #awaitFrameRest}).
-	 */
+	/** Whether large frames are read exactly ({@link #awaitFrameRest}). */
 	private boolean frameRestReads;
 
-	/** Whether the read path now waits for the rest of a large frame. */
+	/** Whether the next read takes exactly {@link #readSize}. */
 	private boolean frameRest;
 
 	private int missingBytes = 1;
@@ -37,7 +34,8 @@ public final class ReadDemand {
 
 	/**
 	 * A demand for one byte, the least a connection can wait for.
-	 * @param maxReadSize largest read buffer ever taken
+	 * @param maxReadSize largest read buffer, but for the exact reads of large frames
+	 * ({@link #awaitFrameRest})
 	 * @param initialReadSize read size until a decoder says otherwise
 	 */
 	public ReadDemand(int maxReadSize, int initialReadSize) {

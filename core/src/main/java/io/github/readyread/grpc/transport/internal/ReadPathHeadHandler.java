@@ -218,10 +218,9 @@ final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 		int wanted;
 		if (raise) {
 			if (missing > this.markCap && demand.awaitsFrameRest()) {
-				// The rest of a large frame may be longer than half the receive buffer
-				// was
-				// when the connection began; the buffer grows as the connection streams,
-				// and a mark up to half of it is always reached.
+				// A large frame's rest may exceed half of what the receive buffer was at
+				// first. The buffer grows as the connection streams; a mark up to half
+				// of it is always reached.
 				Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
 				this.markCap = Math.max(this.markCap, ((receiveBuffer != null) ? receiveBuffer : 65536) / 2);
 			}

@@ -81,8 +81,9 @@ public final class ReadyReadChannels {
 		int maxMessages = (current instanceof MaxMessagesRecvByteBufAllocator maxMessagesAllocator)
 				? maxMessagesAllocator.maxMessagesPerRead() : DEFAULT_MAX_MESSAGES_PER_READ;
 		boolean oneReadPerWakeup = epoll && sizing == ReadSizing.EXACT;
-		// With the mark, the rest of a large frame can wait in the kernel and come in one
-		// read.
+		// Large frames held whole are read exactly (a header alone, then the frame
+		// whole);
+		// the mark keeps a trickled rest in the kernel.
 		demand.frameRestReads(epoll && sizing == ReadSizing.ADAPTIVE);
 		config.setRecvByteBufAllocator(
 				new ReadyReadRecvByteBufAllocator(demand, stats, maxMessages, sizing, oneReadPerWakeup));

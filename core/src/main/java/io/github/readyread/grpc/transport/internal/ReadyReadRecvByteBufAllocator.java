@@ -134,8 +134,9 @@ final class ReadyReadRecvByteBufAllocator extends DefaultMaxMessagesRecvByteBufA
 			int size = guess();
 			ByteBuf buffer;
 			if (ReadyReadRecvByteBufAllocator.this.demand.awaitsFrameRest()) {
-				// The rest of a large frame and the next header, whole in the kernel:
-				// read into a buffer of their size (the frame's buffer, not a copy).
+				// The rest of a large frame and the next header (or a header alone): a
+				// buffer of their size, even past the largest read (the frame's own
+				// buffer once whole, not a copy).
 				int capacity = size + Http2FrameAligner.HEADROOM;
 				buffer = alloc.ioBuffer(capacity, capacity);
 				buffer.setIndex(Http2FrameAligner.HEADROOM, Http2FrameAligner.HEADROOM);
