@@ -40,10 +40,10 @@ public class ReadyReadProperties {
 	private ReadPath readPath = ReadPath.READY;
 
 	/**
-	 * Largest read buffer taken from the pool for one socket read. On epoll with adaptive
-	 * reads, the read that completes an ALTS record of 32 KiB or more takes the record's
-	 * rest whole, however large (up to the 1 MiB record limit), instead of copying the
-	 * record together from several reads.
+	 * Largest read buffer taken from the pool for one socket read, but for the read that
+	 * completes an ALTS record of 32 KiB or more on epoll, which takes the record's rest
+	 * whole (up to the 1 MiB record limit) rather than copy it together from several
+	 * reads.
 	 */
 	private DataSize readBufferSize = DataSize.ofKilobytes(64);
 
