@@ -515,8 +515,9 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				rejected(ctx, in);
 				return false;
 			}
-			headerRead(this.payloadLength >= FRAME_REST_MIN && !divisible(this.headerView, 0));
-			if (this.payloadLength > 0 && divisible(this.headerView, 0)) {
+			boolean divisible = divisible(this.headerView, 0);
+			headerRead(this.payloadLength >= FRAME_REST_MIN && !divisible);
+			if (this.payloadLength > 0 && divisible) {
 				// Its payload goes on as it comes, from this read on.
 				this.continuing = true;
 				this.piecePassed = false;

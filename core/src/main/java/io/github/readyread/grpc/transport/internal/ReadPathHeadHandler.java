@@ -197,13 +197,20 @@ final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 		ctx.fireChannelReadComplete();
 	}
 
+	/**
+	 * Half the socket's receive buffer now: the highest mark the kernel always reaches.
+	 */
+	private static int halfReceiveBuffer(Channel channel) {
+		Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
+		return ((receiveBuffer != null) ? receiveBuffer : 65536) / 2;
+	}
+
 	private void updateLowWaterMark(Channel channel) {
 		if (!channel.isActive()) {
 			return;
 		}
 		if (this.markCap < 0) {
-			Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
-			this.markCap = Math.max(1, ((receiveBuffer != null) ? receiveBuffer : 65536) / 2);
+			this.markCap = Math.max(1, halfReceiveBuffer(channel));
 		}
 		ReadDemand demand = Objects.requireNonNull(this.demand, "demand");
 		int missing = demand.missingBytes();
@@ -221,8 +228,7 @@ final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 				// A large frame's rest may exceed half of what the receive buffer was at
 				// first. The buffer grows as the connection streams; a mark up to half
 				// of it is always reached.
-				Integer receiveBuffer = channel.config().getOption(ChannelOption.SO_RCVBUF);
-				this.markCap = Math.max(this.markCap, ((receiveBuffer != null) ? receiveBuffer : 65536) / 2);
+				this.markCap = Math.max(this.markCap, halfReceiveBuffer(channel));
 			}
 			wanted = Math.max(1, Math.min(missing, this.markCap));
 		}

@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.embedded.EmbeddedChannel;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -132,7 +133,7 @@ class FrameDecoderTests {
 		return demand;
 	}
 
-	private void decoder(ReadDemand demand) {
+	private void decoder(@Nullable ReadDemand demand) {
 		this.channel.config().setAllocator(this.counting);
 		this.channel.pipeline().addLast(new LengthPrefixed(this.stats, demand));
 	}
@@ -165,12 +166,11 @@ class FrameDecoderTests {
 	}
 
 	private void decoder() {
-		this.channel.config().setAllocator(this.counting);
-		this.channel.pipeline().addLast(new LengthPrefixed(this.stats));
+		decoder(null);
 	}
 
 	private void read(int from, int to) {
-		this.channel.writeInbound(this.pool.directBuffer(to - from).writeBytes(this.frame, from, to - from));
+		readBytes(this.frame, from, to);
 	}
 
 	private static byte[] frame(int payloadLength) {
@@ -184,11 +184,7 @@ class FrameDecoderTests {
 	/** Frames of a 2-byte length and that many payload bytes; passes payloads on. */
 	private static final class LengthPrefixed extends FrameDecoder {
 
-		LengthPrefixed(ReadPathStats stats) {
-			this(stats, null);
-		}
-
-		LengthPrefixed(ReadPathStats stats, ReadDemand demand) {
+		LengthPrefixed(ReadPathStats stats, @Nullable ReadDemand demand) {
 			super(2, 2, 0, demand, stats);
 		}
 
