@@ -13,7 +13,9 @@ import io.github.readyread.grpc.transport.internal.ReadDemand;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.alts.internal.StockAltsRecords;
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -506,11 +508,16 @@ class AltsRecordLayerTests {
 	@Test
 	void aRecordJustAboveOneMebibyteFailsBeforeAnythingIsAllocated() {
 		EmbeddedChannel channel = decoderChannel();
+		CountingAllocator counting = new CountingAllocator(this.alloc);
+		channel.config().setAllocator(counting);
 		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
 		assertFailed(channel,
 				() -> channel.writeInbound(Unpooled.buffer().writeIntLE(AltsFrameSizes.HARD_LIMIT - 3).writeIntLE(6)),
 				Status.Code.INTERNAL, "ALTS frame length 1048573 exceeds the maximum 1048572 (frame size 1048576)");
 		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
+		// Counted as taken, not as still pinned: a buffer taken and released when the
+		// failure closed the channel would leave the pinned figure as it was.
+		assertThat(counting.taken).as("bytes of buffers taken from the channel's allocator").isZero();
 	}
 
 	@Test
@@ -530,12 +537,18 @@ class AltsRecordLayerTests {
 	@Test
 	void lengthAboveTheMaximumFailsBeforeAnythingIsAllocated() {
 		EmbeddedChannel channel = decoderChannel();
+		CountingAllocator counting = new CountingAllocator(this.alloc);
+		channel.config().setAllocator(counting);
 		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
 		// Only the length field has arrived: rejected at once.
 		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(2_000_000)), Status.Code.INTERNAL,
 				"ALTS frame length 2000000 exceeds the maximum 1048572 (frame size 1048576)");
 		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
+		// Both figures above are read after the failure closed the channel, which
+		// releases anything held: what was taken is counted as it is taken.
+		assertThat(counting.taken).as("bytes of buffers taken from the channel's allocator").isZero();
+		assertThat(this.stats.framesHeldIncomplete()).as("frames held incomplete").isZero();
 	}
 
 	@Test
@@ -621,6 +634,37 @@ class AltsRecordLayerTests {
 		finally {
 			frame.release();
 		}
+	}
+
+	/** Counts the capacity of every buffer taken through it. */
+	private static final class CountingAllocator extends AbstractByteBufAllocator {
+
+		private final ByteBufAllocator delegate;
+
+		private long taken;
+
+		CountingAllocator(ByteBufAllocator delegate) {
+			super(true);
+			this.delegate = delegate;
+		}
+
+		@Override
+		protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+			this.taken += initialCapacity;
+			return this.delegate.heapBuffer(initialCapacity, maxCapacity);
+		}
+
+		@Override
+		protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+			this.taken += initialCapacity;
+			return this.delegate.directBuffer(initialCapacity, maxCapacity);
+		}
+
+		@Override
+		public boolean isDirectBufferPooled() {
+			return true;
+		}
+
 	}
 
 	private static byte[] concat(byte[] one, byte[] two) {
