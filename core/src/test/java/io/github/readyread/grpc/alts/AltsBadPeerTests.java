@@ -170,6 +170,7 @@ class AltsBadPeerTests {
 
 	@Test
 	void lengthAboveTheMaximumEndsTheConnectionWithoutBufferingIt() throws Exception {
+		long heldBefore = this.stats.framesHeldIncomplete();
 		try (RawAltsClient raw = RawAltsClient.connect(this.rig.port(), this.handshaker)) {
 			// Only the length field: the server must not wait for (or allocate) 2 MB.
 			raw.send(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(2_000_000).array());
@@ -177,6 +178,11 @@ class AltsBadPeerTests {
 		}
 		assertServerFailed(Status.Code.INTERNAL, "ALTS frame length 2000000 exceeds the maximum 1048572");
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
+		// Pinned bytes are read after the failure closed the connection, which releases
+		// anything held; the frames held so far are counted as they are held.
+		assertThat(this.stats.framesHeldIncomplete() - heldBefore)
+			.as("frames the server held incomplete for the bad record")
+			.isZero();
 	}
 
 	@Test
