@@ -5,6 +5,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Bounds how many ALTS handshakes of one side run at once; the others wait in a queue
  * without blocking any thread.
@@ -23,6 +25,12 @@ public final class HandshakeLimiter {
 
 	private int peakActive;
 
+	/**
+	 * Run by {@link #acquire} right after it queued a permit, outside the lock; tests
+	 * only, {@code null} for none.
+	 */
+	private @Nullable Runnable afterQueued;
+
 	public HandshakeLimiter(int maxConcurrent) {
 		if (maxConcurrent < 1) {
 			throw new IllegalArgumentException("maxConcurrent must be positive, was " + maxConcurrent);
@@ -38,16 +46,26 @@ public final class HandshakeLimiter {
 	 */
 	public Permit acquire(Executor executor, Consumer<Permit> onGranted) {
 		Permit permit = new Permit(executor, onGranted);
+		boolean free;
 		synchronized (this) {
-			if (this.active < this.maxConcurrent) {
+			free = this.active < this.maxConcurrent;
+			if (free) {
 				this.active++;
 				this.peakActive = Math.max(this.peakActive, this.active);
 				permit.granted = true;
 			}
 			else {
 				this.queue.add(permit);
-				return permit;
 			}
+		}
+		if (!free) {
+			// Once queued, the permit is the releasing thread's to grant and run: it is
+			// not looked at again here.
+			Runnable afterQueued = this.afterQueued;
+			if (afterQueued != null) {
+				afterQueued.run();
+			}
+			return permit;
 		}
 		onGranted.accept(permit);
 		return permit;
@@ -70,6 +88,14 @@ public final class HandshakeLimiter {
 
 	public int maxConcurrent() {
 		return this.maxConcurrent;
+	}
+
+	/**
+	 * Runs {@code afterQueued} in {@link #acquire} each time it has just queued a permit,
+	 * outside the lock, where another thread may grant that permit: tests only.
+	 */
+	void setAfterQueuedForTesting(@Nullable Runnable afterQueued) {
+		this.afterQueued = afterQueued;
 	}
 
 	private void releaseOne() {

@@ -7,7 +7,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -115,27 +114,34 @@ class HandshakeLimiterTests {
 	void aPermitGrantedByAnotherThreadRightAfterItQueuedRunsOnGrantedOnce() throws Exception {
 		// The interleaving that started handshakes twice: acquire queues, another event
 		// loop releases the running permit before acquire's caller looks at its permit.
+		// The hook runs in acquire right after it queued, outside the lock: the other
+		// loop releases there, and acquire returns only once that release is done.
 		HandshakeLimiter limiter = new HandshakeLimiter(1);
 		HandshakeLimiter.Permit running = limiter.acquire(this.executor, (p) -> {
 		});
 		AtomicInteger granted = new AtomicInteger();
-		CountDownLatch queued = new CountDownLatch(1);
-		CountDownLatch released = new CountDownLatch(1);
+		AtomicInteger queuedWhenReleased = new AtomicInteger(-1);
+		AtomicInteger grantedInsideAcquire = new AtomicInteger(-1);
 		// The granted permit's callback runs on the releasing thread, at once.
 		Executor afterRelease = Runnable::run;
 		ExecutorService otherLoop = Executors.newSingleThreadExecutor();
 		try {
-			Future<?> releasing = otherLoop.submit(() -> {
-				queued.await();
-				running.release();
-				released.countDown();
-				return null;
+			limiter.setAfterQueuedForTesting(() -> {
+				try {
+					otherLoop.submit(() -> {
+						queuedWhenReleased.set(limiter.queued());
+						running.release();
+					}).get(10, TimeUnit.SECONDS);
+				}
+				catch (Exception ex) {
+					throw new IllegalStateException(ex);
+				}
+				grantedInsideAcquire.set(granted.get());
 			});
 			HandshakeLimiter.Permit permit = limiter.acquire(afterRelease, (p) -> granted.incrementAndGet());
-			queued.countDown();
-			assertThat(released.await(10, TimeUnit.SECONDS)).isTrue();
-			releasing.get(10, TimeUnit.SECONDS);
-			assertThat(granted).hasValue(1);
+			assertThat(queuedWhenReleased).as("permits queued when the other loop released").hasValue(1);
+			assertThat(grantedInsideAcquire).as("onGranted runs on the other loop, before acquire returns").hasValue(1);
+			assertThat(granted).as("onGranted runs").hasValue(1);
 			assertThat(permit.isGranted()).isTrue();
 			permit.release();
 		}
