@@ -81,9 +81,11 @@ class AltsEndToEndTests {
 			ManagedChannel channel = rig.channel();
 			var call = channel.newCall(EchoService.ECHO, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
 			var response = new java.util.concurrent.CompletableFuture<io.grpc.Attributes>();
+			var closed = new java.util.concurrent.CompletableFuture<io.grpc.Status>();
 			call.start(new io.grpc.ClientCall.Listener<>() {
 				@Override
 				public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
+					closed.complete(status);
 					response.complete(call.getAttributes());
 				}
 			}, new io.grpc.Metadata());
@@ -91,6 +93,8 @@ class AltsEndToEndTests {
 			call.halfClose();
 			call.request(1);
 			io.grpc.Attributes attributes = response.get(10, TimeUnit.SECONDS);
+			io.grpc.Status status = closed.get();
+			assertThat(status.isOk()).as("the echo call succeeded (status %s)", status).isTrue();
 			assertThat(attributes.get(io.github.readyread.grpc.transport.internal.GrpcNettyBridge.securityLevelKey()))
 				.isEqualTo(SecurityLevel.PRIVACY_AND_INTEGRITY);
 			assertThat(AltsPeer.fromAttributes(attributes))
