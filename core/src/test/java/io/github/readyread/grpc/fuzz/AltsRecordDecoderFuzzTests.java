@@ -40,7 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * first);</li>
  * <li>when ours fails first, it is on a frame header (ours checks the length at 4 bytes
  * and the type at 8, stock only once it has 8 header bytes of a frame it is about to
- * read), and stock fails on that header once given 8 more bytes;</li>
+ * read), on a length while stock holds 4 to 7 bytes of that header, and stock, given the
+ * rest of the header as a record's type, fails on that length;</li>
  * <li>ours fails with its precise status: {@code INTERNAL} naming the length, type or
  * authentication failure, or {@code UNAVAILABLE} on a close in the middle of a frame,
  * exactly when the stream (not failed) does not end on a frame boundary;</li>
@@ -60,6 +61,9 @@ class AltsRecordDecoderFuzzTests {
 	}
 
 	private static final ReadPathStats STATS = new ReadPathStats("fuzz");
+
+	/** The type field of a record frame, little-endian. */
+	private static final byte[] RECORD_TYPE = { AltsRecordDecoder.FRAME_TYPE, 0, 0, 0 };
 
 	@FuzzTest(maxDuration = "5m")
 	void recordsSplitMutatedAndTruncated(FuzzedDataProvider data) throws Exception {
@@ -146,9 +150,21 @@ class AltsRecordDecoderFuzzTests {
 						+ "|length \\d+ exceeds the maximum 1048572 \\(frame size 1048576\\)"
 						+ "|type \\d+ is not the record type 6)");
 				if (stockFailure == null) {
-					assertThat(statusOf(() -> stock.unprotect(new byte[AltsRecordDecoder.HEADER_BYTES])))
-						.as("stock fails on the header ours rejected (" + description + ")")
+					// Stock, not failed, holds 4 to 7 bytes of the header ours rejected:
+					// ours rejected its length at 4 bytes, stock checks length and type
+					// once it has all 8. Completed with the record type, the header fails
+					// in stock only if its length does.
+					int held = input.length - lastHeaderAt(input);
+					assertThat(held).as("bytes stock holds of the header ours rejected (" + description + ")")
+						.isBetween(4, AltsRecordDecoder.HEADER_BYTES - 1);
+					byte[] type = Arrays.copyOfRange(RECORD_TYPE, held - 4, 4);
+					Status onHeader = statusOf(() -> stock.unprotect(type));
+					assertThat(onHeader).as("stock fails on the header ours rejected (" + description + ")")
 						.isNotNull();
+					// Stock reads the length as a signed int: from 2^31 on, "too small".
+					assertThat(onHeader.getDescription())
+						.as("stock's failure on the header ours rejected (" + description + ")")
+						.matches(".*Invalid header field: frame size too (small|large)");
 				}
 			}
 		}
@@ -162,6 +178,26 @@ class AltsRecordDecoderFuzzTests {
 		}
 		stock.destroy();
 		FuzzPool.assertNothingHeld(STATS);
+	}
+
+	/**
+	 * Where the header stock is left holding starts in {@code stream}: the first header,
+	 * walking the frames from the start, whose length is out of bounds or whose frame
+	 * does not end within the stream ({@code stream.length} if every frame ends within
+	 * it).
+	 */
+	private static int lastHeaderAt(byte[] stream) {
+		int position = 0;
+		while (stream.length - position >= 4) {
+			long length = Integer.toUnsignedLong((stream[position] & 0xFF) | (stream[position + 1] & 0xFF) << 8
+					| (stream[position + 2] & 0xFF) << 16 | (stream[position + 3] & 0xFF) << 24);
+			if (length < AltsRecordDecoder.MIN_LENGTH_FIELD || length > AltsFrameSizes.HARD_LIMIT - 4
+					|| length > stream.length - position - 4) {
+				return position;
+			}
+			position += 4 + (int) length;
+		}
+		return position;
 	}
 
 	/** Whether the frames of {@code stream} (headers valid) end exactly at its end. */
