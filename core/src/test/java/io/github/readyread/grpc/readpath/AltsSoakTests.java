@@ -55,6 +55,13 @@ class AltsSoakTests {
 
 	private static final int HEADER = 16;
 
+	/**
+	 * The connection a call belongs to, sent in the call's headers: the server checks
+	 * every message against it, not against the connection the message names.
+	 */
+	private static final Metadata.Key<String> CONNECTION = Metadata.Key.of("soak-connection",
+			Metadata.ASCII_STRING_MARSHALLER);
+
 	private final AtomicLong bytesChecked = new AtomicLong();
 
 	private final AtomicLong messagesChecked = new AtomicLong();
@@ -172,6 +179,8 @@ class AltsSoakTests {
 		ClientCall<byte[], byte[]> call = channel.newCall(EchoService.BIDI, CallOptions.DEFAULT);
 		int[] sent = { 0 };
 		boolean[] opened = { false };
+		Metadata headers = new Metadata();
+		headers.put(CONNECTION, Integer.toString(id));
 		call.start(new ClientCall.Listener<>() {
 			@Override
 			public void onMessage(byte[] echo) {
@@ -200,25 +209,33 @@ class AltsSoakTests {
 				}
 				closed.countDown();
 			}
-		}, new Metadata());
+		}, headers);
 		call.request(1);
 		call.sendMessage(message(id, sent[0]++));
 		return call;
 	}
 
-	/** The echo service, checking every message its server receives before echoing it. */
+	/**
+	 * The echo service, checking every message its server receives before echoing it,
+	 * against the connection its call's headers name.
+	 */
 	private ServerServiceDefinition service() {
 		return ServerInterceptors.intercept(new EchoService(), new ServerInterceptor() {
 			@Override
 			public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
 					ServerCallHandler<Q, R> next) {
+				String connection = headers.get(CONNECTION);
+				if (connection == null) {
+					AltsSoakTests.this.problems.add("server got a call without the " + CONNECTION.name() + " header");
+				}
+				int id = (connection != null) ? Integer.parseInt(connection) : -1;
 				int[] expected = { 0 };
 				return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
 						next.startCall(call, headers)) {
 					@Override
 					public void onMessage(Q message) {
 						byte[] bytes = (byte[]) message;
-						check(bytes, ByteBuffer.wrap(bytes).getInt(), expected[0]++, "server");
+						check(bytes, id, expected[0]++, "server");
 						super.onMessage(message);
 					}
 				};
