@@ -475,12 +475,31 @@ public final class SocketRig implements AutoCloseable {
 		}
 
 		/**
+		 * Pool bytes pinned while this side has connections: as {@link #pinnedBytes()},
+		 * after checking that it has at least one live connection (with none registered
+		 * under this side's figures, the allocator check would check nothing). After
+		 * close, when none is right, {@link #pinnedBytes()}.
+		 */
+		public long pinnedBytesWhileConnected() {
+			assertThat(this.stats.liveChannels()).as("live connections of %s", this).isNotEmpty();
+			return pinnedBytes();
+		}
+
+		/**
 		 * Pool bytes pinned outside the read buffer rings (which belong to the event
 		 * loops, not to connections): all of them without rings. Checked as
 		 * {@link #pinnedBytes()}.
 		 */
 		public long pinnedOutsideRings() {
 			return pinnedBytes() - ringBytes();
+		}
+
+		/**
+		 * Pool bytes pinned outside the read buffer rings while this side has
+		 * connections, checked as {@link #pinnedBytesWhileConnected()}.
+		 */
+		public long pinnedOutsideRingsWhileConnected() {
+			return pinnedBytesWhileConnected() - ringBytes();
 		}
 
 		/**

@@ -94,8 +94,8 @@ class AltsReadPathInvariantTests {
 				awaitPinnedAtRest(rig);
 				long clientReadPath = client.stats.pinnedBytes();
 				long serverReadPath = server.stats.pinnedBytes();
-				long clientPool = client.pinnedOutsideRings();
-				long serverPool = server.pinnedOutsideRings();
+				long clientPool = client.pinnedOutsideRingsWhileConnected();
+				long serverPool = server.pinnedOutsideRingsWhileConnected();
 				report(transport + " idle ALTS x" + IDLE_CONNECTIONS, clientReadPath, serverReadPath, clientPool,
 						serverPool, IDLE_CONNECTIONS);
 				assertThat(clientReadPath / IDLE_CONNECTIONS).as("client read path bytes per idle connection")
@@ -145,7 +145,7 @@ class AltsReadPathInvariantTests {
 				long waiting = relay.forwarded() / STALLED_CONNECTIONS;
 				long readPathBytes = client.stats.pinnedBytes();
 				long incomplete = client.stats.incompletePinnedBytes();
-				long pool = client.pinnedOutsideRings();
+				long pool = client.pinnedOutsideRingsWhileConnected();
 				report(config + " stalled ALTS x" + STALLED_CONNECTIONS + " (" + waiting + " B forwarded each)",
 						readPathBytes, -1, pool, -1, STALLED_CONNECTIONS);
 				if (readPath == ReadPath.READY) {
@@ -227,7 +227,7 @@ class AltsReadPathInvariantTests {
 					.until(() -> relay.holding() == STALLED_CONNECTIONS);
 				SocketRig.awaitQuiet("pinned bytes at rest", () -> true, client::pinnedOutsideRings,
 						Duration.ofMillis(500), Duration.ofSeconds(10));
-				long pool = client.pinnedOutsideRings() / STALLED_CONNECTIONS;
+				long pool = client.pinnedOutsideRingsWhileConnected() / STALLED_CONNECTIONS;
 				long readPath = client.stats.pinnedBytes() / STALLED_CONNECTIONS;
 				System.out.printf(
 						"[invariants] %s ALTS stalled inside %d B messages x%d: per connection: client pool %d B, read"

@@ -158,7 +158,7 @@ class ReadyReadStallTests {
 			});
 			SocketRig.awaitQuiet("client pool's pinned bytes at rest for 500 ms", () -> true, rig.client::pinnedBytes,
 					Duration.ofMillis(500), Duration.ofSeconds(10));
-			long pinned = rig.client.pinnedOutsideRings() / CONNECTIONS;
+			long pinned = rig.client.pinnedOutsideRingsWhileConnected() / CONNECTIONS;
 			long readPath = rig.client.stats.pinnedBytes() / CONNECTIONS;
 			long grpcKeeps = pinned - readPath;
 			long incomplete = relay.incompleteMessageBytes() / CONNECTIONS;
@@ -284,7 +284,7 @@ class ReadyReadStallTests {
 			long inKernel = (readPath == ReadPath.READY) ? relay.forwarded() - rig.client.stats.bytesRead() : 0;
 			// The read buffer rings (io_uring) belong to the event loops, not to
 			// connections.
-			Stall stall = new Stall((rig.client.pinnedOutsideRings()) / CONNECTIONS,
+			Stall stall = new Stall((rig.client.pinnedOutsideRingsWhileConnected()) / CONNECTIONS,
 					rig.client.stats.pinnedBytes() / CONNECTIONS, rig.client.stats.incompleteBytes() / CONNECTIONS,
 					(relay.forwardedDataPayload() - warmUp + relay.tailBytes() - inKernel) / CONNECTIONS,
 					relay.tailBytes() / CONNECTIONS, inKernel / CONNECTIONS);

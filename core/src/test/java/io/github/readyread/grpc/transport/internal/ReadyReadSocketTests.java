@@ -81,8 +81,8 @@ class ReadyReadSocketTests {
 								.mapToLong((a) -> a.numAllocations())
 								.sum(),
 					Duration.ofMillis(200), Duration.ofSeconds(10));
-			long[] perConnection = { rig.client.pinnedOutsideRings() / IDLE_CONNECTIONS,
-					rig.server.pinnedOutsideRings() / IDLE_CONNECTIONS };
+			long[] perConnection = { rig.client.pinnedOutsideRingsWhileConnected() / IDLE_CONNECTIONS,
+					rig.server.pinnedOutsideRingsWhileConnected() / IDLE_CONNECTIONS };
 			if (readPath == ReadPath.READY) {
 				assertThat(rig.client.stats.pinnedBytes()).isZero();
 				assertThat(rig.server.stats.pinnedBytes()).isZero();
