@@ -89,7 +89,9 @@ class NettyTransportTests {
 
 	@Test
 	void autoKeepsChoosingEpollWhereIoUringRunsToo() {
-		assumeTrue(Epoll.isAvailable());
+		assumeTrue(Epoll.isAvailable(), "epoll unavailable");
+		Throwable ioUringCause = IoUringSupport.unavailabilityCause();
+		assumeTrue(ioUringCause == null, () -> "io_uring unavailable: " + ioUringCause);
 		try (NettyTransport transport = NettyTransport.select(TransportType.AUTO, 1, QUIET, TIMEOUT)) {
 			assertThat(transport.type()).isEqualTo(TransportType.EPOLL);
 			assertThat(transport.isFallback()).isFalse();
