@@ -33,8 +33,10 @@ import org.jspecify.annotations.Nullable;
  * reads; {@link ReadDemand#awaitFrameRest}): the rest of such a frame and the next header
  * in one read, however large, and while such frames flow each header on its own, so the
  * frame after it comes in one read too and goes on as a slice of it rather than being
- * copied together from several reads; {@value #SMALL_FRAMES_TO_LEAVE} headers of smaller
- * frames in a row return the connection to reads sized from what reads return.
+ * copied together from several reads (the rest of a smaller frame then too, where it and
+ * the next header fit the largest read); {@value #SMALL_FRAMES_TO_LEAVE} headers of
+ * smaller frames in a row return the connection to reads sized from what reads return.
+ * Only a large frame's read goes past the largest read.
  *
  * <p>
  * Owned here: the header of an incomplete frame (in a field) and its payload bytes (a
@@ -349,16 +351,27 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		}
 		finally {
 			in.release();
+			// Also after a failure: a stopped decoder's demand is one small read, not
+			// the rest of a large frame it will never decode.
+			updateDemand();
 		}
-		updateDemand();
 	}
 
 	private void decode(ChannelHandlerContext ctx, ByteBuf in) {
 		if (this.prefixRemaining > 0) {
 			int n = Math.min(this.prefixRemaining, in.readableBytes());
-			partial(ctx).append(in, n);
+			ByteBuf prefix;
+			if (n == this.prefixRemaining && heldPayloadBytes() == 0) {
+				// Whole in this read: a copy of its own (what follows may be held),
+				// never held, so not counted as a frame held incomplete.
+				prefix = ctx.alloc().buffer(n, n).writeBytes(in, n);
+			}
+			else {
+				partial(ctx).append(in, n);
+				prefix = (n == this.prefixRemaining) ? partial(ctx).take() : null;
+			}
 			this.prefixRemaining -= n;
-			if (this.prefixRemaining > 0 || !pass(ctx, partial(ctx).take(), in)) {
+			if (prefix == null || !pass(ctx, prefix, in)) {
 				return;
 			}
 		}
@@ -602,7 +615,10 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		}
 		else {
 			int missing = this.payloadLength - heldPayloadBytes();
-			if (!this.continuing && (missing >= FRAME_REST_MIN || largeFramesFlow())) {
+			// While large frames flow, a small frame's rest is read exactly too, within
+			// the largest read: only a large frame's read goes past it.
+			if (!this.continuing && (missing >= FRAME_REST_MIN
+					|| (largeFramesFlow() && missing + this.headerLength <= this.demand.maxReadSize()))) {
 				this.demand.awaitFrameRest(missing, missing + this.headerLength);
 			}
 			else {

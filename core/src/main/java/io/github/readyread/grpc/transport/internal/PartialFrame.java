@@ -66,8 +66,7 @@ public final class PartialFrame {
 		copy.writeBytes(source, length);
 		add(copy);
 		if (this.parts.size() >= MERGE_THRESHOLD) {
-			ByteBuf merged = mergeAll();
-			add(merged);
+			compact();
 		}
 	}
 
@@ -124,6 +123,23 @@ public final class PartialFrame {
 		}
 		clear(true);
 		return merged;
+	}
+
+	/**
+	 * Copies the held parts into one part of exactly their size: the same frame, still
+	 * held (neither ended nor started again in the figures).
+	 */
+	private void compact() {
+		ByteBuf merged = this.allocator.buffer(this.readableBytes, this.readableBytes);
+		for (ByteBuf part : this.parts) {
+			merged.writeBytes(part, part.readerIndex(), part.readableBytes());
+			part.release();
+		}
+		this.parts.clear();
+		this.parts.add(merged);
+		this.stats.incompleteBytesRemoved(this.readableBytes, this.heldCapacity);
+		this.heldCapacity = merged.capacity();
+		this.stats.incompleteBytesAdded(this.readableBytes, this.heldCapacity);
 	}
 
 	private void add(ByteBuf part) {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Tests for {@link FrameDecoder}, with frames of a 2-byte length and their payload.
@@ -127,6 +128,82 @@ class FrameDecoderTests {
 		assertThat(demand.readSize()).isEqualTo(2);
 	}
 
+	@Test
+	void aFrameHeldInManyPiecesCountsAsOneFrameHeldIncomplete() {
+		decoder();
+		read(0, 1002);
+		// More pieces than PartialFrame keeps apart: they are merged on the way.
+		for (int at = 1002; at < 1002 + 40; at++) {
+			read(at, at + 1);
+		}
+		assertThat(this.stats.incompleteFrames()).isOne();
+		assertThat(this.stats.incompleteBytes()).isEqualTo(1040);
+		read(1042, 5002);
+		assertPayloadPassedOn();
+		assertThat(this.stats.framesHeldIncomplete()).isOne();
+		assertThat(this.stats.incompleteFrames()).isZero();
+	}
+
+	@Test
+	void aPrefixWholeInItsReadGoesOnWithoutCountingAsAFrameHeldIncomplete() {
+		this.channel.config().setAllocator(this.counting);
+		this.channel.pipeline().addLast(new LengthPrefixed(this.stats, null, 3));
+		ByteBuf read = this.pool.directBuffer(3 + 5002).writeBytes(new byte[] { 7, 8, 9 }).writeBytes(this.frame);
+		this.channel.writeInbound(read);
+		ByteBuf prefix = this.channel.readInbound();
+		try {
+			assertThat(ByteBufUtil.getBytes(prefix)).containsExactly(7, 8, 9);
+		}
+		finally {
+			prefix.release();
+		}
+		assertPayloadPassedOn();
+		assertThat(this.stats.framesHeldIncomplete()).isZero();
+	}
+
+	@Test
+	void aDecoderThatFailsInsideALargeFrameAsksForOneSmallReadNotTheFramesRest() {
+		ReadDemand demand = frameRestDemand();
+		byte[] large = frame(40000);
+		byte[] next = frame(50000);
+		this.channel.config().setAllocator(this.counting);
+		this.channel.pipeline().addLast(new LengthPrefixed(this.stats, demand, 0, true));
+		readBytes(large, 0, 1002);
+		assertThat(demand.awaitsFrameRest()).isTrue();
+		// The read completes the frame, which fails, with a large frame's head after it.
+		ByteBuf read = this.pool.directBuffer(39000 + 1002).writeBytes(large, 1002, 39000).writeBytes(next, 0, 1002);
+		assertThatThrownBy(() -> this.channel.writeInbound(read)).hasMessageContaining("refused");
+		assertThat(demand.awaitsFrameRest()).isFalse();
+		assertThat(demand.missingBytes()).isOne();
+		assertThat(demand.readSize()).isLessThanOrEqualTo(4096);
+	}
+
+	@Test
+	void whileLargeFramesFlowASmallFramesRestIsReadWithinTheLargestRead() {
+		ReadDemand demand = new ReadDemand(8192, 1024);
+		demand.frameRestReads(true);
+		byte[] large = frame(40000);
+		byte[] small = frame(20000);
+		decoder(demand);
+		readBytes(large, 0, 40002);
+		assertPassedOn(large, 2, 40000);
+		readBytes(small, 0, 1002);
+		// Its rest and the next header are more than the largest read: asked for as any
+		// read, within it.
+		assertThat(demand.awaitsFrameRest()).isFalse();
+		assertThat(demand.missingBytes()).isEqualTo(8192);
+		assertThat(demand.readSize()).isEqualTo(8192);
+		readBytes(small, 1002, 20002);
+		assertPassedOn(small, 2, 20000);
+		// A small frame whose rest fits the largest read is still read exactly.
+		byte[] fits = frame(5000);
+		readBytes(fits, 0, 1002);
+		assertThat(demand.awaitsFrameRest()).isTrue();
+		assertThat(demand.readSize()).isEqualTo(4002);
+		readBytes(fits, 1002, 5002);
+		assertPassedOn(fits, 2, 5000);
+	}
+
 	private ReadDemand frameRestDemand() {
 		ReadDemand demand = new ReadDemand(65536, 1024);
 		demand.frameRestReads(true);
@@ -184,8 +261,20 @@ class FrameDecoderTests {
 	/** Frames of a 2-byte length and that many payload bytes; passes payloads on. */
 	private static final class LengthPrefixed extends FrameDecoder {
 
+		private final boolean refuseHeldFrames;
+
 		LengthPrefixed(ReadPathStats stats, @Nullable ReadDemand demand) {
-			super(2, 2, 0, demand, stats);
+			this(stats, demand, 0);
+		}
+
+		LengthPrefixed(ReadPathStats stats, @Nullable ReadDemand demand, int prefixLength) {
+			this(stats, demand, prefixLength, false);
+		}
+
+		/** One whose held frames fail (a frame found bad once whole, say). */
+		LengthPrefixed(ReadPathStats stats, @Nullable ReadDemand demand, int prefixLength, boolean refuseHeldFrames) {
+			super(2, 2, prefixLength, demand, stats);
+			this.refuseHeldFrames = refuseHeldFrames;
 		}
 
 		@Override
@@ -201,6 +290,10 @@ class FrameDecoderTests {
 
 		@Override
 		protected void heldFrame(ChannelHandlerContext ctx, ByteBuf header, ByteBuf payload, boolean copied) {
+			if (this.refuseHeldFrames) {
+				payload.release();
+				throw new IllegalStateException("Held frame refused");
+			}
 			ctx.fireChannelRead(payload);
 		}
 
