@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Random;
 
 import io.github.readyread.grpc.Buffers;
+import io.github.readyread.grpc.CountingAllocator;
 import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.internal.Http2FrameAligner;
@@ -13,9 +14,7 @@ import io.github.readyread.grpc.transport.internal.ReadDemand;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.alts.internal.StockAltsRecords;
-import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -517,7 +516,7 @@ class AltsRecordLayerTests {
 		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
 		// Counted as taken, not as still pinned: a buffer taken and released when the
 		// failure closed the channel would leave the pinned figure as it was.
-		assertThat(counting.taken).as("bytes of buffers taken from the channel's allocator").isZero();
+		assertThat(counting.taken()).as("bytes of buffers taken from the channel's allocator").isZero();
 	}
 
 	@Test
@@ -547,7 +546,7 @@ class AltsRecordLayerTests {
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
 		// Both figures above are read after the failure closed the channel, which
 		// releases anything held: what was taken is counted as it is taken.
-		assertThat(counting.taken).as("bytes of buffers taken from the channel's allocator").isZero();
+		assertThat(counting.taken()).as("bytes of buffers taken from the channel's allocator").isZero();
 		assertThat(this.stats.framesHeldIncomplete()).as("frames held incomplete").isZero();
 	}
 
@@ -634,37 +633,6 @@ class AltsRecordLayerTests {
 		finally {
 			frame.release();
 		}
-	}
-
-	/** Counts the capacity of every buffer taken through it. */
-	private static final class CountingAllocator extends AbstractByteBufAllocator {
-
-		private final ByteBufAllocator delegate;
-
-		private long taken;
-
-		CountingAllocator(ByteBufAllocator delegate) {
-			super(true);
-			this.delegate = delegate;
-		}
-
-		@Override
-		protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-			this.taken += initialCapacity;
-			return this.delegate.heapBuffer(initialCapacity, maxCapacity);
-		}
-
-		@Override
-		protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-			this.taken += initialCapacity;
-			return this.delegate.directBuffer(initialCapacity, maxCapacity);
-		}
-
-		@Override
-		public boolean isDirectBufferPooled() {
-			return true;
-		}
-
 	}
 
 	private static byte[] concat(byte[] one, byte[] two) {

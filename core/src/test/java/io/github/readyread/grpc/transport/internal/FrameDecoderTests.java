@@ -2,10 +2,9 @@ package io.github.readyread.grpc.transport.internal;
 
 import java.util.Random;
 
+import io.github.readyread.grpc.CountingAllocator;
 import io.github.readyread.grpc.transport.ReadPathStats;
-import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
@@ -45,10 +44,10 @@ class FrameDecoderTests {
 	void aFrameCompletedByALaterReadCopiesItsLastBytesOnceIntoABufferOfItsSize() {
 		decoder();
 		read(0, 1002);
-		assertThat(this.counting.taken).isEqualTo(1000);
-		this.counting.taken = 0;
+		assertThat(this.counting.taken()).isEqualTo(1000);
+		this.counting.reset();
 		read(1002, 5002);
-		assertThat(this.counting.taken).isEqualTo(5000);
+		assertThat(this.counting.taken()).isEqualTo(5000);
 		assertPayloadPassedOn();
 	}
 
@@ -58,10 +57,10 @@ class FrameDecoderTests {
 		read(0, 1002);
 		read(1002, 2002);
 		assertThat(this.stats.incompleteBytes()).isEqualTo(2000);
-		assertThat(this.counting.taken).isEqualTo(2000);
-		this.counting.taken = 0;
+		assertThat(this.counting.taken()).isEqualTo(2000);
+		this.counting.reset();
 		read(2002, 5002);
-		assertThat(this.counting.taken).isEqualTo(5000);
+		assertThat(this.counting.taken()).isEqualTo(5000);
 		assertPayloadPassedOn();
 	}
 
@@ -98,10 +97,10 @@ class FrameDecoderTests {
 		assertPassedOn(first, 2, 40000);
 		assertThat(demand.awaitsFrameRest()).isTrue();
 		assertThat(demand.readSize()).isEqualTo(50002);
-		this.counting.taken = 0;
+		this.counting.reset();
 		readBytes(second, 2, 50002);
 		// Not copied: a slice of the read that brought it.
-		assertThat(this.counting.taken).isZero();
+		assertThat(this.counting.taken()).isZero();
 		assertPassedOn(second, 2, 50000);
 		// The next header alone, since large frames flow.
 		assertThat(demand.awaitsFrameRest()).isTrue();
@@ -295,37 +294,6 @@ class FrameDecoderTests {
 				throw new IllegalStateException("Held frame refused");
 			}
 			ctx.fireChannelRead(payload);
-		}
-
-	}
-
-	/** Counts the capacity of every buffer taken through it. */
-	private static final class CountingAllocator extends AbstractByteBufAllocator {
-
-		private final ByteBufAllocator delegate;
-
-		private long taken;
-
-		CountingAllocator(ByteBufAllocator delegate) {
-			super(true);
-			this.delegate = delegate;
-		}
-
-		@Override
-		protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-			this.taken += initialCapacity;
-			return this.delegate.heapBuffer(initialCapacity, maxCapacity);
-		}
-
-		@Override
-		protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-			this.taken += initialCapacity;
-			return this.delegate.directBuffer(initialCapacity, maxCapacity);
-		}
-
-		@Override
-		public boolean isDirectBufferPooled() {
-			return true;
 		}
 
 	}
