@@ -93,10 +93,7 @@ public final class PartialFrame {
 			return take();
 		}
 		int size = this.readableBytes + length;
-		ByteBuf whole = this.allocator.buffer(size, size);
-		for (ByteBuf part : this.parts) {
-			whole.writeBytes(part, part.readerIndex(), part.readableBytes());
-		}
+		ByteBuf whole = copyParts(size);
 		whole.writeBytes(source, length);
 		clear(true);
 		return whole;
@@ -117,10 +114,7 @@ public final class PartialFrame {
 			clear(false);
 			return only;
 		}
-		ByteBuf merged = this.allocator.buffer(this.readableBytes, this.readableBytes);
-		for (ByteBuf part : this.parts) {
-			merged.writeBytes(part);
-		}
+		ByteBuf merged = copyParts(this.readableBytes);
 		clear(true);
 		return merged;
 	}
@@ -130,9 +124,8 @@ public final class PartialFrame {
 	 * held (neither ended nor started again in the figures).
 	 */
 	private void compact() {
-		ByteBuf merged = this.allocator.buffer(this.readableBytes, this.readableBytes);
+		ByteBuf merged = copyParts(this.readableBytes);
 		for (ByteBuf part : this.parts) {
-			merged.writeBytes(part, part.readerIndex(), part.readableBytes());
 			part.release();
 		}
 		this.parts.clear();
@@ -140,6 +133,18 @@ public final class PartialFrame {
 		this.stats.incompleteBytesRemoved(this.readableBytes, this.heldCapacity);
 		this.heldCapacity = merged.capacity();
 		this.stats.incompleteBytesAdded(this.readableBytes, this.heldCapacity);
+	}
+
+	/**
+	 * A buffer of exactly {@code capacity} bytes holding a copy of every held byte, the
+	 * parts left as they are.
+	 */
+	private ByteBuf copyParts(int capacity) {
+		ByteBuf copy = this.allocator.buffer(capacity, capacity);
+		for (ByteBuf part : this.parts) {
+			copy.writeBytes(part, part.readerIndex(), part.readableBytes());
+		}
+		return copy;
 	}
 
 	private void add(ByteBuf part) {
