@@ -5,8 +5,12 @@
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
 #   README.md                         results.md copied between its two markers
-# Usage: benchmarks/run.sh            (about 24 minutes on 2 cores; results.md says how long)
+# Usage: benchmarks/run.sh            (about 20-23 minutes on 2 cores; results.md says how long)
+#        ALL=1 benchmarks/run.sh      (conventional's throughput too: about 5 minutes more)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful)
+# The memory scenarios (3-5) run all four configurations. The throughput ones (JMH, the download
+# loop) run ready, stock and io_uring, and conventional (the NIO fallback, for machines without
+# epoll) only with ALL=1, which keeps the whole run inside 25 minutes on a loaded 2-core machine.
 # JMH runs 3 forks of every configuration, one JMH invocation per round of forks (one round with
 # QUICK=1), and reports ops/s with error bars and CPU/op and syscalls/op next to it, from perf
 # through JMH's perfnorm profiler (task-clock, raw_syscalls:sys_enter); where perf cannot read
@@ -53,9 +57,12 @@ step() {
 	echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"
 }
 
-# rounds N: the configurations in round N's order (ready and stock together, first in turn).
+# rounds N: the throughput configurations in round N's order (ready and stock together, first in turn).
 rounds() {
-	if (($1 % 2 == 1)); then echo ready stock io_uring conventional; else echo stock ready conventional io_uring; fi
+	local order
+	if (($1 % 2 == 1)); then order="ready stock io_uring conventional"; else order="stock ready conventional io_uring"; fi
+	if [ "${ALL:-0}" != "1" ]; then order=${order/ conventional/}; fi
+	echo "$order"
 }
 # One JMH invocation per fork: each runs one fork of every configuration; the report pools
 # the forks' iterations (jmh-1.json ...) as JMH pools the forks of one invocation.

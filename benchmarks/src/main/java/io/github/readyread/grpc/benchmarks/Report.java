@@ -160,7 +160,9 @@ public final class Report {
 		for (String method : List.of("largeMessage", "readWrite")) {
 			for (String security : SECURITIES) {
 				double[] stock = this.jmh.get(method + "-stock-" + security);
-				for (String config : CONFIGS) {
+				for (String config : shown(CONFIGS.stream()
+					.filter((c) -> this.jmh.keySet().stream().anyMatch((key) -> key.contains("-" + c + "-")))
+					.toList())) {
 					double[] value = this.jmh.get(method + "-" + config + "-" + security);
 					this.md.append("| ").append(method).append(" | ").append(security).append(" | ").append(config);
 					this.md.append(" | ")
@@ -192,6 +194,17 @@ public final class Report {
 			}
 		}
 		this.md.append('\n');
+	}
+
+	/**
+	 * The configurations a throughput table lists: those {@code measured} in it, and
+	 * ready and stock always (n/a where they failed). {@code run.sh} measures
+	 * conventional's throughput only with {@code ALL=1}.
+	 */
+	private static List<String> shown(List<String> measured) {
+		return CONFIGS.stream()
+			.filter((config) -> measured.contains(config) || config.equals("ready") || config.equals("stock"))
+			.toList();
 	}
 
 	private static String withError(double[] value, int index, int errorIndex, String format) {
@@ -428,7 +441,8 @@ public final class Report {
 			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
 				JsonObject stock = downloadRun("stock", security, size);
 				double stockCpu = medianCpuPerMib("stock", security, size);
-				for (String config : CONFIGS) {
+				for (String config : shown(
+						CONFIGS.stream().filter((c) -> !downloadRuns(c, security, size).isEmpty()).toList())) {
 					JsonObject run = downloadRun(config, security, size);
 					this.md.append("| ").append(security).append(" | ").append(size / 1024).append(" KiB | ");
 					this.md.append(config).append(" | ");
@@ -579,7 +593,10 @@ public final class Report {
 				series.put(panel, lines);
 			}
 		}
-		DownloadChart.write(dir.resolve("download-pinned.png"), panels, CONFIGS, series, machine.get("cpu") + ", "
+		List<String> drawn = shown(CONFIGS.stream()
+			.filter((config) -> series.values().stream().anyMatch((lines) -> lines.containsKey(config)))
+			.toList());
+		DownloadChart.write(dir.resolve("download-pinned.png"), panels, drawn, series, machine.get("cpu") + ", "
 				+ machine.get("cores") + " cores, " + machine.get("kernel") + ", " + machine.get("jdk"));
 	}
 
