@@ -66,6 +66,39 @@ class ReportTests {
 		assertThat(Files.readString(this.dir.resolve("results.json"))).contains("\"cpuMsPerMiBMedian\": 0.55");
 	}
 
+	@Test
+	void aThroughputTableListsTheConfigurationsMeasuredAndReadyAndStockAlways() throws Exception {
+		// run.sh measures conventional's throughput only with ALL=1; here nothing
+		// measured
+		// io_uring or conventional, and readWrite's ready fork failed.
+		Files.writeString(this.dir.resolve("jmh-1.json"),
+				"[" + String.join(",", result("largeMessage", "ready", "[[900, 901, 899, 900]]"),
+						result("largeMessage", "stock", "[[1000, 1001, 999, 1000]]"),
+						result("readWrite", "stock", "[[8400, 9700, 8600, 9500]]")) + "]");
+		Files.createDirectories(this.dir.resolve("rows"));
+		download(1, "ready", 3000, 0.600);
+		download(1, "stock", 2900, 0.520);
+		System.setProperty("java.awt.headless", "true");
+
+		Report.main(new String[] { this.dir.toString() });
+
+		String results = Files.readString(this.dir.resolve("results.md"));
+		String jmh = results.substring(results.indexOf("## 1."), results.indexOf("## 3."));
+		String downloads = results.substring(results.indexOf("## 6."), results.indexOf("## Targets"));
+		assertThat(jmh).contains("| largeMessage | plaintext | ready | 0 |")
+			.contains("| largeMessage | plaintext | stock | 0 |")
+			.contains("| readWrite | plaintext | ready | n/a |")
+			.doesNotContain("conventional |")
+			.doesNotContain("io_uring |");
+		assertThat(downloads).contains("| plaintext | 1024 KiB | ready | 3000.0 |")
+			.contains("| plaintext | 1024 KiB | stock | 2900.0 |")
+			.doesNotContain("conventional |")
+			.doesNotContain("io_uring |");
+		// The memory tables list all four, measured or not.
+		assertThat(results.substring(results.indexOf("## 3."), results.indexOf("## 6.")))
+			.contains("| plaintext | conventional |");
+	}
+
 	private void download(int repetition, String config, double mbPerSecond, double cpuMsPerMib) throws Exception {
 		Files.writeString(
 				this.dir.resolve("rows").resolve("download-r" + repetition + "-" + config + "-plaintext.json"), """
