@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every benchmark side by side: ready (epoll), io_uring (ready, buffer rings), conventional (NIO fallback) and stock
-# grpc-java (grpc-netty-shaded + grpc-alts), plaintext and ALTS, in one run, then writes
+# Runs the benchmarks side by side: ready (epoll), io_uring (ready, buffer rings), conventional (NIO fallback; its
+# throughput only with ALL=1) and stock grpc-java (grpc-netty-shaded + grpc-alts), plaintext and ALTS, in one run,
+# then writes
 #   benchmarks/results/results.json   machine-readable figures, with the machine they ran on
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
@@ -11,12 +12,12 @@
 # The memory scenarios (3-5) run all four configurations. The throughput ones (JMH, the download
 # loop) run ready, stock and io_uring, and conventional (the NIO fallback, for machines without
 # epoll) only with ALL=1, which keeps the whole run inside 25 minutes on a loaded 2-core machine.
-# JMH runs 3 forks of every configuration, one JMH invocation per round of forks (one round with
-# QUICK=1), and reports ops/s with error bars and CPU/op and syscalls/op next to it, from perf
+# JMH runs 3 forks of each throughput configuration, one JMH invocation per round of forks (one
+# round with QUICK=1), and reports ops/s with error bars and CPU/op and syscalls/op next to it, from perf
 # through JMH's perfnorm profiler (task-clock, raw_syscalls:sys_enter); where perf cannot read
 # them (no perf events, a container without tracepoints) those columns are n/a.
-# The download loop (6) runs 3 times per configuration (once with QUICK=1), each in its own JVM,
-# round the configurations; the report gives the median MB/s with the min-max of the repetitions.
+# The download loop (6) runs 3 times per throughput configuration (once with QUICK=1), each in its
+# own JVM, round the configurations; the report gives the median MB/s with the min-max of the repetitions.
 # Both go round with ready next to stock, which of them goes first alternating, so a slow spell
 # of a shared machine falls on both rather than on one configuration's forks or repetitions.
 set -euo pipefail
@@ -64,8 +65,8 @@ rounds() {
 	if [ "${ALL:-0}" != "1" ]; then order=${order/ conventional/}; fi
 	echo "$order"
 }
-# One JMH invocation per fork: each runs one fork of every configuration; the report pools
-# the forks' iterations (jmh-1.json ...) as JMH pools the forks of one invocation.
+# One JMH invocation per fork: each runs one fork of each configuration `rounds` gives; the report
+# pools the forks' iterations (jmh-1.json ...) as JMH pools the forks of one invocation.
 for fork in $(seq 1 "$FORKS"); do
 	order=$(rounds "$fork")
 	step "1-2. JMH fork $fork of $FORKS: LargeMessage and read/write, $order, $JMH, ${PROFILERS[*]}"

@@ -25,7 +25,9 @@ final class DownloadChart {
 
 	private static final int MARGIN = 60;
 
-	private static final Color[] COLORS = { new Color(0x1b9e77), new Color(0xd95f02), new Color(0x7570b3) };
+	/** One colour per configuration, the same whichever configurations a run drew. */
+	private static final Map<String, Color> COLORS = Map.of("ready", new Color(0x1b9e77), "io_uring",
+			new Color(0xd95f02), "conventional", new Color(0xe7298a), "stock", new Color(0x7570b3));
 
 	private DownloadChart() {
 	}
@@ -94,7 +96,7 @@ final class DownloadChart {
 		int legend = 0;
 		for (int c = 0; c < configs.size(); c++) {
 			List<long[]> samples = lines.get(configs.get(c));
-			g.setColor(COLORS[c % COLORS.length]);
+			g.setColor(COLORS.getOrDefault(configs.get(c), Color.GRAY));
 			String label = configs.get(c) + ((samples != null) ? "" : " (n/a)");
 			g.drawString(label, left + 10 + legend, top + plotHeight + 30);
 			legend += 110;

@@ -17,14 +17,15 @@ import org.openjdk.jmh.util.ListStatistics;
 
 /**
  * The JMH figures of a run, from one or more JMH result files ({@code jmh-*.json}, one
- * per invocation): {@code benchmarks/run.sh} runs one fork of every configuration per
- * invocation, so the forks of ready and stock go round together rather than one
- * configuration's forks after the other's, and a slow spell of a shared machine falls on
- * both. The forks of one benchmark and parameters are pooled here as JMH pools the forks
- * of one invocation: the score is the mean over all forks' measurement iterations and the
- * error its 99.9% confidence half-interval ({@link ListStatistics#getMeanErrorAt}, what
- * JMH reports as the score error). Profiler figures that JMH gives once per fork
- * ({@code perfnorm}) are pooled over the forks the same way.
+ * per invocation): {@code benchmarks/run.sh} runs one fork of each configuration it
+ * measures per invocation, so the forks of ready and stock go round together rather than
+ * one configuration's forks after the other's, and a slow spell of a shared machine falls
+ * on both. The forks of one benchmark and parameters are pooled here as JMH pools the
+ * forks of one invocation: the score is the mean over all forks' measurement iterations
+ * and the error its 99.9% confidence half-interval
+ * ({@link ListStatistics#getMeanErrorAt}, what JMH reports as the score error). Profiler
+ * figures that JMH gives once per fork ({@code perfnorm}) are pooled over the forks the
+ * same way.
  *
  * <p>
  * Per key {@code method-config-security}: ops/s, heap B/op, pool B/op, ops/s error, CPU

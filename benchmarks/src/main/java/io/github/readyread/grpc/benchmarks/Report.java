@@ -143,17 +143,19 @@ public final class Report {
 
 	private void jmhTables() {
 		this.md.append("## 1. LargeMessage (1 MiB unary echo) and 2. read/write (16 KiB echo), JMH\n\n");
-		this.md.append("Every configuration in the same run, its forks going round with the others' (one JMH "
-				+ "invocation per round, ready next to stock; see `benchmarks/run.sh` for forks and iterations); "
-				+ "`+-` is the 99.9% confidence interval over all forks' iterations, as JMH computes it (CPU and "
-				+ "syscalls: over the forks' figures). CPU ms/op and "
-				+ "syscalls/op come from `-prof perfnorm` (`task-clock`, `raw_syscalls:sys_enter`): counts of the "
-				+ "whole forked JVM (client, server and JMH) divided by the operations; on a shared or small machine "
-				+ "syscalls/op is the stable figure, ops/s and CPU the noisy ones. Heap B/op: heap allocated per round "
-				+ "trip by the whole process, from -prof gc. Pool B/op: bytes of buffers the client's and server's "
-				+ "channels take from their pools per round trip (read buffers, decrypted records, copies, write "
-				+ "buffers), counted by a counting allocator in front of each pool; in Java the read path's buffers "
-				+ "are pooled direct memory, which the heap figure does not see.\n\n");
+		this.md
+			.append("The configurations measured (conventional only with `ALL=1 benchmarks/run.sh`) in the same run, "
+					+ "their forks going round with the others' (one JMH "
+					+ "invocation per round, ready next to stock; see `benchmarks/run.sh` for forks and iterations); "
+					+ "`+-` is the 99.9% confidence interval over all forks' iterations, as JMH computes it (CPU and "
+					+ "syscalls: over the forks' figures). CPU ms/op and "
+					+ "syscalls/op come from `-prof perfnorm` (`task-clock`, `raw_syscalls:sys_enter`): counts of the "
+					+ "whole forked JVM (client, server and JMH) divided by the operations; on a shared or small machine "
+					+ "syscalls/op is the stable figure, ops/s and CPU the noisy ones. Heap B/op: heap allocated per round "
+					+ "trip by the whole process, from -prof gc. Pool B/op: bytes of buffers the client's and server's "
+					+ "channels take from their pools per round trip (read buffers, decrypted records, copies, write "
+					+ "buffers), counted by a counting allocator in front of each pool; in Java the read path's buffers "
+					+ "are pooled direct memory, which the heap figure does not see.\n\n");
 		this.md
 			.append("| benchmark | security | config | ops/s | x stock | CPU ms/op | x stock | syscalls/op | x stock "
 					+ "| heap B/op | x stock | pool B/op | x stock |\n");
@@ -197,14 +199,12 @@ public final class Report {
 	}
 
 	/**
-	 * The configurations a throughput table lists: those {@code measured} in it, and
-	 * ready and stock always (n/a where they failed). {@code run.sh} measures
-	 * conventional's throughput only with {@code ALL=1}.
+	 * The configurations a throughput table lists: those {@code run.sh} always measures
+	 * (ready, io_uring and stock; n/a where they failed), and conventional where it was
+	 * {@code measured} ({@code run.sh} measures its throughput only with {@code ALL=1}).
 	 */
 	private static List<String> shown(Predicate<String> measured) {
-		return CONFIGS.stream()
-			.filter((config) -> measured.test(config) || config.equals("ready") || config.equals("stock"))
-			.toList();
+		return CONFIGS.stream().filter((config) -> !config.equals("conventional") || measured.test(config)).toList();
 	}
 
 	private static String withError(double[] value, int index, int errorIndex, String format) {
@@ -426,7 +426,7 @@ public final class Report {
 	private void downloadTable() {
 		this.md.append("## 6. Download loop: one channel, 64 MiB per call (client and server in one JVM)\n\n");
 		this.md
-			.append("Each configuration's loop runs several times (see `benchmarks/run.sh`), each in its own JVM, the "
+			.append("Each configuration's loop (conventional's only with `ALL=1`) runs several times (see `benchmarks/run.sh`), each in its own JVM, the "
 					+ "repetitions going round the configurations. MB/s is the median repetition's (the lower middle one "
 					+ "of an even number), with the lowest and highest next to it; x stock compares medians; the memory "
 					+ "columns and the chart are the median repetition's. CPU ms/MiB: CPU time of the whole process "
@@ -441,7 +441,7 @@ public final class Report {
 			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
 				JsonObject stock = downloadRun("stock", security, size);
 				double stockCpu = medianCpuPerMib("stock", security, size);
-				for (String config : shown((c) -> !downloadRuns(c, security, size).isEmpty())) {
+				for (String config : shown(this::downloadMeasured)) {
 					JsonObject run = downloadRun(config, security, size);
 					this.md.append("| ").append(security).append(" | ").append(size / 1024).append(" KiB | ");
 					this.md.append(config).append(" | ");
@@ -533,6 +533,13 @@ public final class Report {
 		return runs;
 	}
 
+	/** Whether {@code config}'s download loop ran, for any security and message size. */
+	private boolean downloadMeasured(String config) {
+		return SECURITIES.stream()
+			.anyMatch((security) -> !downloadRuns(config, security, 1024 * 1024).isEmpty()
+					|| !downloadRuns(config, security, 64 * 1024).isEmpty());
+	}
+
 	/** Median, min and max MB/s of every download loop, for results.json. */
 	private Map<String, Object> downloadSummary() {
 		Map<String, Object> summary = new LinkedHashMap<>();
@@ -592,9 +599,9 @@ public final class Report {
 				series.put(panel, lines);
 			}
 		}
-		List<String> drawn = shown((config) -> series.values().stream().anyMatch((lines) -> lines.containsKey(config)));
-		DownloadChart.write(dir.resolve("download-pinned.png"), panels, drawn, series, machine.get("cpu") + ", "
-				+ machine.get("cores") + " cores, " + machine.get("kernel") + ", " + machine.get("jdk"));
+		DownloadChart.write(dir.resolve("download-pinned.png"), panels, shown(this::downloadMeasured), series,
+				machine.get("cpu") + ", " + machine.get("cores") + " cores, " + machine.get("kernel") + ", "
+						+ machine.get("jdk"));
 	}
 
 	private static boolean na(JsonObject row) {
