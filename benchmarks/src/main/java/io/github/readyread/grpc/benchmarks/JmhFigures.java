@@ -39,6 +39,41 @@ final class JmhFigures {
 	}
 
 	static Map<String, double[]> load(Path dir) throws IOException {
+		Map<String, double[]> figures = new LinkedHashMap<>();
+		results(dir).forEach((key, forks) -> figures.put(key, figures(forks)));
+		return figures;
+	}
+
+	/**
+	 * Per key, the mean ops/s of each result file in turn: with {@code run.sh}'s one JMH
+	 * invocation per round, one figure per round of forks (NaN where a round has none).
+	 */
+	static Map<String, double[]> rounds(Path dir) throws IOException {
+		Map<String, double[]> rounds = new LinkedHashMap<>();
+		results(dir)
+			.forEach((key, forks) -> rounds.put(key, forks.stream().mapToDouble(JmhFigures::meanOps).toArray()));
+		return rounds;
+	}
+
+	/**
+	 * Mean ops/s over one result's measurement iterations (its score where it has none).
+	 */
+	private static double meanOps(JsonObject result) {
+		JsonObject primary = result.getAsJsonObject("primaryMetric");
+		List<Double> iterations = new ArrayList<>();
+		if (primary.has("rawData")) {
+			for (JsonElement fork : primary.getAsJsonArray("rawData")) {
+				for (JsonElement iteration : fork.getAsJsonArray()) {
+					iterations.add(iteration.getAsDouble());
+				}
+			}
+		}
+		return iterations.isEmpty() ? Report.value(primary, "score")
+				: iterations.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+	}
+
+	/** The results of every {@code jmh-*.json} in {@code dir}, per key, in file order. */
+	private static Map<String, List<JsonObject>> results(Path dir) throws IOException {
 		Map<String, List<JsonObject>> results = new LinkedHashMap<>();
 		List<Path> files;
 		try (Stream<Path> listed = Files.list(dir)) {
@@ -56,9 +91,7 @@ final class JmhFigures {
 				results.computeIfAbsent(key, (k) -> new ArrayList<>()).add(result);
 			}
 		}
-		Map<String, double[]> figures = new LinkedHashMap<>();
-		results.forEach((key, forks) -> figures.put(key, figures(forks)));
-		return figures;
+		return results;
 	}
 
 	private static double[] figures(List<JsonObject> results) {

@@ -3,6 +3,7 @@ package io.github.readyread.grpc.benchmarks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,10 +38,40 @@ class ReportTests {
 
 		String results = Files.readString(this.dir.resolve("results.md"));
 		assertThat(results).contains(
-				"| largeMessage plaintext: ops/s >= 1.0x stock | 0.900 | false | apart beyond the 99.9% intervals |");
+				"| largeMessage plaintext: ops/s >= 1.0x stock | 0.900 | false | apart beyond the 99.9% intervals; "
+						+ "by round 0.90, 0.90 |");
 		assertThat(results)
-			.contains("| readWrite plaintext: ops/s >= 1.0x stock | 0.961 | false | inside the 99.9% intervals |");
+			.contains("| readWrite plaintext: ops/s >= 1.0x stock | 0.961 | false | inside the 99.9% intervals; "
+					+ "by round 0.96, 0.96 |");
 		assertThat(results).contains("| readWrite plaintext: CPU ms/op <= 1.05x stock | 1.000 | true |  |");
+	}
+
+	@Test
+	void aThroughputTargetGivesReadyOverStockRoundByRound() throws Exception {
+		// largeMessage: two rounds, ready level with stock in the first and 0.8x in the
+		// second; readWrite: three rounds of stock, ready's fork of the second failed,
+		// so the rounds cannot be paired.
+		Files.writeString(this.dir.resolve("jmh-1.json"),
+				"[" + String.join(",", result("largeMessage", "ready", "[[1000, 1000]]"),
+						result("largeMessage", "stock", "[[990, 1010]]"),
+						result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]"))
+						+ "]");
+		Files.writeString(this.dir.resolve("jmh-2.json"),
+				"[" + String.join(",", result("largeMessage", "stock", "[[1000, 1000]]"),
+						result("largeMessage", "ready", "[[790, 810]]"), result("readWrite", "stock", "[[9000, 9000]]"))
+						+ "]");
+		Files.writeString(this.dir.resolve("jmh-3.json"), "[" + String.join(",",
+				result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]")) + "]");
+		System.setProperty("java.awt.headless", "true");
+
+		Report.main(new String[] { this.dir.toString() });
+
+		String results = Files.readString(this.dir.resolve("results.md"));
+		assertThat(results).contains("| largeMessage plaintext: ops/s >= 1.0x stock | 0.900 | false | "
+				+ "inside the 99.9% intervals; by round 1.00, 0.80 |");
+		assertThat(results.lines().filter((line) -> line.startsWith("| readWrite plaintext: ops/s >= 1.0x stock")))
+			.singleElement(InstanceOfAssertFactories.STRING)
+			.doesNotContain("by round");
 	}
 
 	@Test
