@@ -59,17 +59,29 @@ final class JmhFigures {
 	 * Mean ops/s over one result's measurement iterations (its score where it has none).
 	 */
 	private static double meanOps(JsonObject result) {
-		JsonObject primary = result.getAsJsonObject("primaryMetric");
+		return iterations(result.getAsJsonObject("primaryMetric")).stream()
+			.mapToDouble(Double::doubleValue)
+			.average()
+			.orElse(Double.NaN);
+	}
+
+	/**
+	 * A metric's measurement iterations over its forks, or its score alone where JMH
+	 * keeps no iterations (one figure per fork).
+	 */
+	private static List<Double> iterations(JsonObject figures) {
 		List<Double> iterations = new ArrayList<>();
-		if (primary.has("rawData")) {
-			for (JsonElement fork : primary.getAsJsonArray("rawData")) {
+		if (figures.has("rawData")) {
+			for (JsonElement fork : figures.getAsJsonArray("rawData")) {
 				for (JsonElement iteration : fork.getAsJsonArray()) {
 					iterations.add(iteration.getAsDouble());
 				}
 			}
 		}
-		return iterations.isEmpty() ? Report.value(primary, "score")
-				: iterations.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+		if (iterations.isEmpty()) {
+			iterations.add(Report.value(figures, "score"));
+		}
+		return iterations;
 	}
 
 	/** The results of every {@code jmh-*.json} in {@code dir}, per key, in file order. */
@@ -123,18 +135,7 @@ final class JmhFigures {
 			if (figures == null) {
 				return new double[] { Double.NaN, Double.NaN };
 			}
-			List<Double> iterations = new ArrayList<>();
-			if (figures.has("rawData")) {
-				for (JsonElement fork : figures.getAsJsonArray("rawData")) {
-					for (JsonElement iteration : fork.getAsJsonArray()) {
-						iterations.add(iteration.getAsDouble());
-					}
-				}
-			}
-			if (iterations.isEmpty()) {
-				iterations.add(Report.value(figures, "score"));
-			}
-			values.addAll(iterations);
+			values.addAll(iterations(figures));
 		}
 		ListStatistics statistics = new ListStatistics(values.stream().mapToDouble(Double::doubleValue).toArray());
 		return new double[] { statistics.getMean(),

@@ -165,11 +165,12 @@ public final class Report {
 			.append("| benchmark | security | config | ops/s | x stock | CPU ms/op | x stock | syscalls/op | x stock "
 					+ "| heap B/op | x stock | pool B/op | x stock |\n");
 		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		List<String> configs = shown(
+				(config) -> this.jmh.keySet().stream().anyMatch((key) -> key.contains("-" + config + "-")));
 		for (String method : List.of("largeMessage", "readWrite")) {
 			for (String security : SECURITIES) {
 				double[] stock = this.jmh.get(method + "-stock-" + security);
-				for (String config : shown(
-						(c) -> this.jmh.keySet().stream().anyMatch((key) -> key.contains("-" + c + "-")))) {
+				for (String config : configs) {
 					double[] value = this.jmh.get(method + "-" + config + "-" + security);
 					this.md.append("| ").append(method).append(" | ").append(security).append(" | ").append(config);
 					this.md.append(" | ")
@@ -451,23 +452,23 @@ public final class Report {
 
 	private void downloadTable() {
 		this.md.append("## 6. Download loop: one channel, 64 MiB per call (client and server in one JVM)\n\n");
-		this.md
-			.append("Each configuration's loop (conventional's only with `ALL=1`) runs several times (see `benchmarks/run.sh`), each in its own JVM, the "
-					+ "repetitions going round the configurations. MB/s is the median repetition's (the lower middle one "
-					+ "of an even number), with the lowest and highest next to it; x stock compares medians; the memory "
-					+ "columns and the chart are the median repetition's. CPU ms/MiB: CPU time of the whole process "
-					+ "(client, server and the loop) per MiB downloaded while the loop is measured, the median over the "
-					+ "repetitions; a download that keeps both cores busy runs at the speed its CPU per MiB allows, so "
-					+ "this is the steadier figure, and where it is well under 2 cores' worth the loop also waits.\n\n");
+		this.md.append("Each configuration's loop (conventional's only with `ALL=1`) runs several times (see "
+				+ "`benchmarks/run.sh`), each in its own JVM, the repetitions going round the configurations. MB/s "
+				+ "is the median repetition's (the lower middle one of an even number), with the lowest and highest next to it; x stock compares medians; the memory "
+				+ "columns and the chart are the median repetition's. CPU ms/MiB: CPU time of the whole process "
+				+ "(client, server and the loop) per MiB downloaded while the loop is measured, the median over the "
+				+ "repetitions; a download that keeps both cores busy runs at the speed its CPU per MiB allows, so "
+				+ "this is the steadier figure, and where it is well under 2 cores' worth the loop also waits.\n\n");
 		this.md
 			.append("| security | message | config | MB/s (median) | min-max | runs | x stock | CPU ms/MiB | x stock "
 					+ "| client pinned mean | max | x stock (max) | client reserved max | x stock | RSS mean | RSS max |\n");
 		this.md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		List<String> configs = shown(this::downloadMeasured);
 		for (String security : SECURITIES) {
 			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
 				JsonObject stock = downloadRun("stock", security, size);
 				double stockCpu = medianCpuPerMib("stock", security, size);
-				for (String config : shown(this::downloadMeasured)) {
+				for (String config : configs) {
 					JsonObject run = downloadRun(config, security, size);
 					this.md.append("| ").append(security).append(" | ").append(size / 1024).append(" KiB | ");
 					this.md.append(config).append(" | ");
