@@ -22,16 +22,14 @@ class ReportTests {
 	void aThroughputTargetSaysWhetherReadyAndStockLieApartBeyondTheirIntervals() throws Exception {
 		// largeMessage: ready 10 % below stock, iterations tight (apart); readWrite: 4 %
 		// below, iterations spread wide (inside). Two forks, one JMH invocation each.
-		Files.writeString(this.dir.resolve("jmh-1.json"),
-				"[" + String.join(",", result("largeMessage", "ready", "[[900, 901, 899, 900]]"),
-						result("largeMessage", "stock", "[[1000, 1001, 999, 1000]]"),
-						result("readWrite", "ready", "[[8000, 9400, 8200, 9200]]"),
-						result("readWrite", "stock", "[[8400, 9700, 8600, 9500]]")) + "]");
-		Files.writeString(this.dir.resolve("jmh-2.json"),
-				"[" + String.join(",", result("largeMessage", "ready", "[[902, 898, 900, 900]]"),
-						result("largeMessage", "stock", "[[1002, 998, 1000, 1000]]"),
-						result("readWrite", "ready", "[[8100, 9300, 8300, 9100]]"),
-						result("readWrite", "stock", "[[8500, 9600, 8700, 9400]]")) + "]");
+		jmh(1, result("largeMessage", "ready", "[[900, 901, 899, 900]]"),
+				result("largeMessage", "stock", "[[1000, 1001, 999, 1000]]"),
+				result("readWrite", "ready", "[[8000, 9400, 8200, 9200]]"),
+				result("readWrite", "stock", "[[8400, 9700, 8600, 9500]]"));
+		jmh(2, result("largeMessage", "ready", "[[902, 898, 900, 900]]"),
+				result("largeMessage", "stock", "[[1002, 998, 1000, 1000]]"),
+				result("readWrite", "ready", "[[8100, 9300, 8300, 9100]]"),
+				result("readWrite", "stock", "[[8500, 9600, 8700, 9400]]"));
 		System.setProperty("java.awt.headless", "true");
 
 		Report.main(new String[] { this.dir.toString() });
@@ -51,17 +49,11 @@ class ReportTests {
 		// largeMessage: two rounds, ready level with stock in the first and 0.8x in the
 		// second; readWrite: three rounds of stock, ready's fork of the second failed,
 		// so the rounds cannot be paired.
-		Files.writeString(this.dir.resolve("jmh-1.json"),
-				"[" + String.join(",", result("largeMessage", "ready", "[[1000, 1000]]"),
-						result("largeMessage", "stock", "[[990, 1010]]"),
-						result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]"))
-						+ "]");
-		Files.writeString(this.dir.resolve("jmh-2.json"),
-				"[" + String.join(",", result("largeMessage", "stock", "[[1000, 1000]]"),
-						result("largeMessage", "ready", "[[790, 810]]"), result("readWrite", "stock", "[[9000, 9000]]"))
-						+ "]");
-		Files.writeString(this.dir.resolve("jmh-3.json"), "[" + String.join(",",
-				result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]")) + "]");
+		jmh(1, result("largeMessage", "ready", "[[1000, 1000]]"), result("largeMessage", "stock", "[[990, 1010]]"),
+				result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]"));
+		jmh(2, result("largeMessage", "stock", "[[1000, 1000]]"), result("largeMessage", "ready", "[[790, 810]]"),
+				result("readWrite", "stock", "[[9000, 9000]]"));
+		jmh(3, result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]"));
 		System.setProperty("java.awt.headless", "true");
 
 		Report.main(new String[] { this.dir.toString() });
@@ -101,11 +93,10 @@ class ReportTests {
 	void aThroughputTableListsConventionalOnlyWhereItWasMeasured() throws Exception {
 		// run.sh measures conventional's throughput only with ALL=1. Here JMH measured it
 		// once, its download loop never ran, and neither did io_uring's JMH forks.
-		Files.writeString(this.dir.resolve("jmh-1.json"),
-				"[" + String.join(",", result("largeMessage", "ready", "[[900, 901, 899, 900]]"),
-						result("largeMessage", "conventional", "[[700, 700, 700, 700]]"),
-						result("largeMessage", "stock", "[[1000, 1001, 999, 1000]]"),
-						result("readWrite", "stock", "[[8400, 9700, 8600, 9500]]")) + "]");
+		jmh(1, result("largeMessage", "ready", "[[900, 901, 899, 900]]"),
+				result("largeMessage", "conventional", "[[700, 700, 700, 700]]"),
+				result("largeMessage", "stock", "[[1000, 1001, 999, 1000]]"),
+				result("readWrite", "stock", "[[8400, 9700, 8600, 9500]]"));
 		Files.createDirectories(this.dir.resolve("rows"));
 		download(1, "ready", 3000, 0.600);
 		download(1, "io_uring", 2500, 0.700);
@@ -132,6 +123,13 @@ class ReportTests {
 		// The memory tables list all four, measured or not.
 		assertThat(results.substring(results.indexOf("## 3."), results.indexOf("## 6.")))
 			.contains("| plaintext | conventional |");
+	}
+
+	/**
+	 * Writes round {@code round}'s JMH results, as one JMH invocation of run.sh would.
+	 */
+	private void jmh(int round, String... results) throws Exception {
+		Files.writeString(this.dir.resolve("jmh-" + round + ".json"), "[" + String.join(",", results) + "]");
 	}
 
 	private void download(int repetition, String config, double mbPerSecond, double cpuMsPerMib) throws Exception {
