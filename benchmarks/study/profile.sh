@@ -5,7 +5,8 @@
 # INTERVAL: sampling interval in ns instead; APX: more async-profiler options, each ending in
 # ';' (APX="threads=true;" splits the stacks by thread).
 # Needs libasyncProfiler.so from Maven Central (tools.profiler:async-profiler:3.0, linux-x64/
-# in the jar) at $AP_LIB. Then: python3 benchmarks/study/cats.py OUT... (CPU ms/op by category).
+# in the jar) at $AP_LIB. Then: python3 benchmarks/study/cats.py OUT... (CPU ms/op by category),
+# python3 benchmarks/study/own.py OUT... (share of samples in the core module's own frames).
 cd "$(dirname "$0")/../.."
 CP="${BENCH_CLASSES:-benchmarks/target/classes}:$(cat benchmarks/target/classpath.txt)"
 B=$1; S=$2; C=$3; OUT=$4; shift 4
