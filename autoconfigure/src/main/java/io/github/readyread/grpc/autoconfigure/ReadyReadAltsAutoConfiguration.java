@@ -1,11 +1,12 @@
 package io.github.readyread.grpc.autoconfigure;
 
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Map;
+import java.util.TreeMap;
 
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import net.devh.boot.grpc.client.config.GrpcChannelsProperties;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -41,9 +42,13 @@ public final class ReadyReadAltsAutoConfiguration {
 			if (channels == null) {
 				return new ConfiguredClientChannels(null, "grpc.client.<name>.address");
 			}
-			Set<String> names = new TreeSet<>(channels.getClient().keySet());
-			names.remove(GrpcChannelsProperties.GLOBAL_PROPERTIES_KEY);
-			return new ConfiguredClientChannels(names, "grpc.client.<name>.address");
+			Map<String, @Nullable String> targets = new TreeMap<>();
+			channels.getClient().forEach((name, channel) -> {
+				if (!GrpcChannelsProperties.GLOBAL_PROPERTIES_KEY.equals(name)) {
+					targets.put(name, (channel.getAddress() != null) ? channel.getAddress().toString() : null);
+				}
+			});
+			return new ConfiguredClientChannels(targets, "grpc.client.<name>.address");
 		}
 
 	}

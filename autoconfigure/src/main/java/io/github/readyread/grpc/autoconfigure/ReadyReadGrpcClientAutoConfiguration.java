@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.autoconfigure;
 
+import java.net.URI;
 import java.util.List;
 
 import io.github.readyread.grpc.transport.ChannelSecurity;
@@ -13,7 +14,6 @@ import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
 import net.devh.boot.grpc.client.channelfactory.InProcessChannelFactory;
 import net.devh.boot.grpc.client.channelfactory.InProcessOrAlternativeChannelFactory;
 import net.devh.boot.grpc.client.channelfactory.NettyChannelFactory;
-import net.devh.boot.grpc.client.config.GrpcChannelProperties;
 import net.devh.boot.grpc.client.config.GrpcChannelsProperties;
 import net.devh.boot.grpc.client.interceptor.GlobalClientInterceptorRegistry;
 import org.slf4j.Logger;
@@ -57,10 +57,10 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 			ObjectProvider<GrpcChannelsProperties> channelsProperties,
 			ObjectProvider<ChannelSecurity> channelSecurity) {
 		return (builder, name) -> {
-			GrpcChannelProperties channel = channelsProperties.getObject().getChannel(name);
+			URI address = channelsProperties.getObject().getChannel(name).getAddress();
 			new ReadyReadBuilders(transport, channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE),
 					NetDevhPlatform.INSTANCE)
-				.configureChannel(builder, name, String.valueOf(channel.getAddress()));
+				.configureChannel(builder, name, (address != null) ? address.toString() : name);
 		};
 	}
 

@@ -2,13 +2,24 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.cert.CertificateException;
+import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLException;
 
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelConfigurer;
@@ -20,12 +31,14 @@ import net.devh.boot.grpc.server.serverfactory.GrpcServerConfigurer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Security settings that contradict each other fail at startup, naming both, instead of
@@ -104,6 +117,55 @@ class ReadyReadSecurityConflictTests {
 					.withMessageContaining("gRPC channel 'open'")
 					.withMessageContaining("useTransportSecurity()");
 			});
+	}
+
+	@Test
+	void serverOnADomainSocketStaysOnNetDevhsEventLoopsAndServes(@TempDir Path dir) {
+		assumeTrue(Epoll.isAvailable());
+		Path socket = dir.resolve("grpc.sock");
+		this.contextRunner.withPropertyValues("grpc.server.address=unix:" + socket).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context.getBean(ReadPathRegistry.class).server()).isNull();
+			EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+			ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+				.channelType(EpollDomainSocketChannel.class)
+				.eventLoopGroup(group)
+				.usePlaintext()
+				.build();
+			try {
+				byte[] request = "over a domain socket".getBytes(StandardCharsets.UTF_8);
+				assertThat(EchoService.call(channel, request)).isEqualTo(request);
+			}
+			finally {
+				channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+				group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+			}
+		});
+	}
+
+	@Test
+	void altsServerOnADomainSocketFailsStartup(@TempDir Path dir) {
+		assumeTrue(Epoll.isAvailable());
+		this.contextRunner
+			.withPropertyValues("grpc.server.address=unix:" + dir.resolve("grpc.sock"),
+					"grpc.ready-read.alts.server=true")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.server=true")
+				.hasMessageContaining("Unix domain socket"));
+	}
+
+	@Test
+	void altsChannelToADomainSocketFailsStartup() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.client-channels=*",
+					"grpc.client.local.address=unix:/run/app.sock")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("gRPC channel 'local'")
+				.hasMessageContaining("unix:/run/app.sock"));
 	}
 
 	private static int freePort() throws IOException {

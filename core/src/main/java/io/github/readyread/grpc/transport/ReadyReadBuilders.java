@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
  * Puts the builders a gRPC integration (net.devh, Spring gRPC) hands over on the
  * ready-read transport, keeping the security the application configured: grpc-java's
  * plaintext negotiator is replaced, TLS and the application's own negotiators are kept
- * and reported, and ALTS on a builder that is not plaintext fails at startup. What the
- * integration's properties are called is the {@link Platform}'s to say.
+ * and reported, and ALTS on a builder that is not plaintext fails at startup. A server or
+ * channel on a Unix domain socket is left as the integration built it (the transport
+ * serves TCP), and fails at startup if ALTS was asked for it. What the integration's
+ * properties are called is the {@link Platform}'s to say.
  */
 public final class ReadyReadBuilders {
 
@@ -45,9 +47,12 @@ public final class ReadyReadBuilders {
 	}
 
 	/**
-	 * Puts a server builder on the transport; an in-process builder is left alone.
+	 * Puts a server builder on the transport; an in-process builder and one that listens
+	 * on a Unix domain socket are left alone.
 	 * @param builder the builder the integration created
-	 * @return the server's registration, {@code null} for an in-process builder
+	 * @return the server's registration, {@code null} for a builder left alone
+	 * @throws IllegalStateException if ALTS is asked for a server that has other security
+	 * or listens on a domain socket
 	 */
 	public @Nullable Registration configureServer(ServerBuilder<?> builder) {
 		if (isInProcess(builder)) {
@@ -58,8 +63,18 @@ public final class ReadyReadBuilders {
 					+ ", which the ready-read transport cannot configure; expected io.grpc.netty.NettyServerBuilder"
 					+ " (set grpc.ready-read.enabled=false to use it as it is)");
 		}
-		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
 		TransportSecurity asked = this.security.securityOf(Owner.server());
+		if (GrpcNettyBridge.listensOnDomainSocket(nettyBuilder)) {
+			if (asked instanceof TransportSecurity.Alts) {
+				throw new IllegalStateException("gRPC server has grpc.ready-read.alts.server=true and listens on a"
+						+ " Unix domain socket, which the ready-read transport leaves as the integration built it,"
+						+ " without ALTS; listen on TCP or turn ALTS off for this server");
+			}
+			logger
+				.info("gRPC server listens on a Unix domain socket: left on its own event loops and gRPC's read path");
+			return null;
+		}
+		ConnectionSecurity installed = GrpcNettyBridge.installedSecurity(nettyBuilder);
 		if (asked instanceof TransportSecurity.Alts && installed != ConnectionSecurity.PLAINTEXT) {
 			throw new IllegalStateException("gRPC server has grpc.ready-read.alts.server=true and "
 					+ this.platform.serverSecurity(installed) + "; choose one");
@@ -73,15 +88,23 @@ public final class ReadyReadBuilders {
 	}
 
 	/**
-	 * Puts a client channel builder on the transport; an in-process builder is left
-	 * alone.
+	 * Puts a client channel builder on the transport; an in-process builder and one whose
+	 * target is a Unix domain socket ({@code unix:}) are left alone.
 	 * @param builder the builder the integration created
 	 * @param name the channel's name
 	 * @param target the channel's target address
-	 * @return the channel's registration, {@code null} for an in-process builder
+	 * @return the channel's registration, {@code null} for a builder left alone
+	 * @throws IllegalStateException if ALTS is asked for a channel that has other
+	 * security or connects to a domain socket
 	 */
 	public @Nullable Registration configureChannel(ManagedChannelBuilder<?> builder, String name, String target) {
 		if (isInProcess(builder)) {
+			return null;
+		}
+		if (isDomainSocketTarget(target)) {
+			checkDomainSocketChannel(this.security, name, target);
+			logger.info("gRPC channel '{}' connects to a Unix domain socket: left on its own event loops and"
+					+ " gRPC's read path", name);
 			return null;
 		}
 		if (!(builder instanceof NettyChannelBuilder nettyBuilder)) {
@@ -108,6 +131,36 @@ public final class ReadyReadBuilders {
 					channel.security().displayName(), negotiatorOwner(installed));
 		}
 		return channel;
+	}
+
+	/**
+	 * Whether a client channel's target is a Unix domain socket, which the transport
+	 * leaves as the integration built it.
+	 * @param target the channel's target
+	 * @return {@code true} for a {@code unix:} target
+	 */
+	public static boolean isDomainSocketTarget(String target) {
+		return target.startsWith("unix:");
+	}
+
+	/**
+	 * Fails if ALTS is asked for a channel to a Unix domain socket, which would connect
+	 * without it: integrations check the channels they know at startup, and every channel
+	 * is checked again when it is built.
+	 * @param security which connections ALTS secures
+	 * @param name the channel's name
+	 * @param target the channel's target
+	 * @throws IllegalStateException if the target is a domain socket and ALTS is asked
+	 * for the channel
+	 */
+	public static void checkDomainSocketChannel(ChannelSecurity security, String name, String target) {
+		if (isDomainSocketTarget(target)
+				&& security.securityOf(Owner.channel(name)) instanceof TransportSecurity.Alts) {
+			throw new IllegalStateException("gRPC channel '" + name + "' is covered by"
+					+ " grpc.ready-read.alts.client-channels and connects to a Unix domain socket (" + target
+					+ "), which the ready-read transport leaves as the integration built it, without ALTS;"
+					+ " list the channels to secure by name, without this one");
+		}
 	}
 
 	/**

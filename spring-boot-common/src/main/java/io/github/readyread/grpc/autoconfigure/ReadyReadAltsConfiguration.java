@@ -9,6 +9,7 @@ import io.github.readyread.grpc.alts.embedded.EmbeddedHandshakerService;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,8 +64,16 @@ public class ReadyReadAltsConfiguration {
 			config.checkChannelNames(channels.names(), channels.channelProperty());
 		}
 		EmbeddedHandshaker embedded = embeddedHandshaker.getIfAvailable();
-		return new AltsChannelSecurity(config, eventLoops, pool, (embedded != null) ? embedded.channel() : null,
-				failures);
+		AltsChannelSecurity security = new AltsChannelSecurity(config, eventLoops, pool,
+				(embedded != null) ? embedded.channel() : null, failures);
+		if (channels != null && channels.targets() != null) {
+			channels.targets().forEach((name, target) -> {
+				if (target != null) {
+					ReadyReadBuilders.checkDomainSocketChannel(security, name, target);
+				}
+			});
+		}
+		return security;
 	}
 
 	/** {@code grpc.ready-read.alts.*}. */

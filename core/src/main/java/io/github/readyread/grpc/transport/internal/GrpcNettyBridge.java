@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.transport.internal;
 
 import java.lang.reflect.Field;
+import java.util.List;
 
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.grpc.Attributes;
@@ -18,6 +19,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.ProtocolNegotiationEvent;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
 
@@ -101,6 +103,33 @@ public final class GrpcNettyBridge {
 			case SERVER_TLS -> ConnectionSecurity.TLS;
 			default -> ConnectionSecurity.CUSTOM;
 		};
+	}
+
+	/**
+	 * Whether a server built by {@code builder} listens on a Unix domain socket: one of
+	 * the addresses it was created with or given later is a {@link DomainSocketAddress}.
+	 * @param builder the builder, after the application configured it
+	 * @return {@code true} if any listen address is a domain socket
+	 * @throws IllegalStateException if this grpc-netty version keeps the addresses where
+	 * this bridge cannot read them
+	 */
+	public static boolean listensOnDomainSocket(NettyServerBuilder builder) {
+		Object addresses;
+		try {
+			Field field = NettyServerBuilder.class.getDeclaredField("listenAddresses");
+			field.setAccessible(true);
+			addresses = field.get(builder);
+		}
+		catch (ReflectiveOperationException | RuntimeException ex) {
+			throw new IllegalStateException("The ready-read transport cannot read the listen addresses of this"
+					+ " grpc-netty version's NettyServerBuilder; set grpc.ready-read.enabled=false", ex);
+		}
+		if (!(addresses instanceof List<?> list)) {
+			throw new IllegalStateException("The ready-read transport cannot read the listen addresses of this"
+					+ " grpc-netty version's NettyServerBuilder (not a list: " + addresses
+					+ "); set grpc.ready-read.enabled=false");
+		}
+		return list.stream().anyMatch(DomainSocketAddress.class::isInstance);
 	}
 
 	/**

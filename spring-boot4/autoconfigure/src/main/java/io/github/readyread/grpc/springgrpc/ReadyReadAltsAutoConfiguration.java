@@ -1,12 +1,13 @@
 package io.github.readyread.grpc.springgrpc;
 
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Map;
+import java.util.TreeMap;
 
 import io.github.readyread.grpc.autoconfigure.ConfiguredClientChannels;
 import io.github.readyread.grpc.autoconfigure.ReadyReadAltsConfiguration;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -39,8 +40,12 @@ public final class ReadyReadAltsAutoConfiguration {
 		@Bean
 		ConfiguredClientChannels readyReadConfiguredClientChannels(ObjectProvider<GrpcClientProperties> properties) {
 			GrpcClientProperties client = properties.getIfAvailable();
-			Set<String> names = (client != null) ? new TreeSet<>(client.getChannel().keySet()) : null;
-			return new ConfiguredClientChannels(names, SpringGrpcPlatform.CHANNEL_PROPERTY);
+			if (client == null) {
+				return new ConfiguredClientChannels(null, SpringGrpcPlatform.CHANNEL_PROPERTY);
+			}
+			Map<String, @Nullable String> targets = new TreeMap<>();
+			client.getChannel().forEach((name, channel) -> targets.put(name, channel.getTarget()));
+			return new ConfiguredClientChannels(targets, SpringGrpcPlatform.CHANNEL_PROPERTY);
 		}
 
 	}

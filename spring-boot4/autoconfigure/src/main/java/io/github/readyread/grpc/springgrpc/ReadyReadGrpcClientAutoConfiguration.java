@@ -5,8 +5,6 @@ import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.netty.NettyChannelBuilder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -34,8 +32,6 @@ import org.springframework.grpc.client.GrpcChannelBuilderCustomizer;
 @ConditionalOnBean(ReadyReadTransport.class)
 public final class ReadyReadGrpcClientAutoConfiguration {
 
-	private static final Logger logger = LoggerFactory.getLogger(ReadyReadGrpcClientAutoConfiguration.class);
-
 	/**
 	 * Puts every channel on the shared transport. Runs after the application's
 	 * customizers, so that it sees the security they set; TLS from
@@ -54,7 +50,9 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 	/**
 	 * Not a lambda: Spring Boot calls a customizer only with builders of its type
 	 * argument, and this one must see every builder, to fail on one it cannot configure
-	 * rather than leave it silently off the transport.
+	 * rather than leave it silently off the transport. A channel to a domain socket
+	 * ({@code unix:} target) stays on Spring gRPC's own epoll event loops, and fails with
+	 * ALTS.
 	 */
 	@SuppressWarnings("rawtypes")
 	static final class ReadyReadChannelBuilderCustomizer implements GrpcChannelBuilderCustomizer {
@@ -71,14 +69,7 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 		@Override
 		public void customize(String name, ManagedChannelBuilder builder) {
 			GrpcClientProperties.Channel channel = this.properties.getChannel().get(name);
-			String target = (channel != null) ? channel.getTarget() : name;
-			if (target.startsWith("unix:")) {
-				logger.info(
-						"gRPC channel '{}' connects to a domain socket: left on Spring gRPC's own epoll event loops",
-						name);
-				return;
-			}
-			this.builders.configureChannel(builder, name, target);
+			this.builders.configureChannel(builder, name, (channel != null) ? channel.getTarget() : name);
 		}
 
 	}

@@ -5,16 +5,12 @@ import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
-import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -30,8 +26,6 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
 @ConditionalOnBean(ReadyReadTransport.class)
 public final class ReadyReadGrpcServerAutoConfiguration {
 
-	private static final Logger logger = LoggerFactory.getLogger(ReadyReadGrpcServerAutoConfiguration.class);
-
 	/**
 	 * Puts the server on the shared transport. Runs after the application's customizers,
 	 * so that it sees the security they set; TLS from {@code spring.grpc.server.ssl.*} is
@@ -40,40 +34,29 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 	@Bean
 	@Order(Ordered.LOWEST_PRECEDENCE)
 	ReadyReadServerBuilderCustomizer readyReadServerBuilderCustomizer(ReadyReadTransport transport,
-			ObjectProvider<ChannelSecurity> channelSecurity, ObjectProvider<GrpcServerProperties> properties) {
+			ObjectProvider<ChannelSecurity> channelSecurity) {
 		return new ReadyReadServerBuilderCustomizer(new ReadyReadBuilders(transport,
-				channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE), SpringGrpcPlatform.INSTANCE),
-				isDomainSocket(properties.getIfAvailable()));
-	}
-
-	private static boolean isDomainSocket(@Nullable GrpcServerProperties properties) {
-		return properties != null && properties.getNetty().getDomainSocketPath() != null
-				&& properties.getNetty().getTransport() != GrpcServerProperties.Netty.Transport.TCP;
+				channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE), SpringGrpcPlatform.INSTANCE));
 	}
 
 	/**
 	 * Not a lambda: Spring Boot calls a customizer only with builders of its type
 	 * argument, and this one must see every builder, to fail on one it cannot configure
-	 * rather than leave it silently off the transport.
+	 * rather than leave it silently off the transport. A server on a domain socket
+	 * ({@code spring.grpc.server.netty.domain-socket-path}) stays on Spring gRPC's own
+	 * epoll event loops, and fails with ALTS.
 	 */
 	@SuppressWarnings("rawtypes")
 	static final class ReadyReadServerBuilderCustomizer implements ServerBuilderCustomizer {
 
 		private final ReadyReadBuilders builders;
 
-		private final boolean domainSocket;
-
-		ReadyReadServerBuilderCustomizer(ReadyReadBuilders builders, boolean domainSocket) {
+		ReadyReadServerBuilderCustomizer(ReadyReadBuilders builders) {
 			this.builders = builders;
-			this.domainSocket = domainSocket;
 		}
 
 		@Override
 		public void customize(ServerBuilder builder) {
-			if (this.domainSocket) {
-				logger.info("gRPC server listens on a domain socket: left on Spring gRPC's own epoll event loops");
-				return;
-			}
 			this.builders.configureServer(builder);
 		}
 

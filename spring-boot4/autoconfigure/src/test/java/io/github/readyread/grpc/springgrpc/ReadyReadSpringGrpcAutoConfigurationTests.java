@@ -43,13 +43,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ReadyReadSpringGrpcAutoConfigurationTests {
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+	/** Without a server address, which excludes a domain socket. */
+	private final ApplicationContextRunner anyAddress = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(ReadyReadAutoConfiguration.class, ReadyReadAltsAutoConfiguration.class,
 				ReadyReadGrpcServerAutoConfiguration.class, ReadyReadGrpcClientAutoConfiguration.class,
 				SslAutoConfiguration.class, GrpcServerAutoConfiguration.class, GrpcClientAutoConfiguration.class,
 				CompositeChannelFactoryAutoConfiguration.class))
-		.withBean(EchoService.class)
-		.withPropertyValues("spring.grpc.server.port=0", "spring.grpc.server.address=127.0.0.1");
+		.withBean(EchoService.class);
+
+	private final ApplicationContextRunner runner = this.anyAddress.withPropertyValues("spring.grpc.server.port=0",
+			"spring.grpc.server.address=127.0.0.1");
 
 	@Test
 	void serverAndChannelRunTheReadyReadPathOnEpollThoughShadedNettyIsPresent() {
@@ -175,6 +178,42 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 				.hasMessageContaining("grpc.ready-read.alts.client-channels names 'backnd'")
 				.hasMessageContaining("[backend]")
 				.hasMessageContaining("spring.grpc.client.channel.backnd.target"));
+	}
+
+	@Test
+	void serverOnADomainSocketStaysOnSpringGrpcsEventLoops(@TempDir Path dir) {
+		assumeTrue(Epoll.isAvailable());
+		this.anyAddress.withPropertyValues("spring.grpc.server.netty.domain-socket-path=" + dir.resolve("grpc.sock"))
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(dir.resolve("grpc.sock")).exists();
+				assertThat(context.getBean(ReadPathRegistry.class).server()).isNull();
+			});
+	}
+
+	@Test
+	void altsOnADomainSocketServerFailsAtStartup(@TempDir Path dir) {
+		assumeTrue(Epoll.isAvailable());
+		this.anyAddress
+			.withPropertyValues("spring.grpc.server.netty.domain-socket-path=" + dir.resolve("grpc.sock"),
+					"grpc.ready-read.alts.server=true", "grpc.ready-read.alts.embedded-handshaker.enabled=true")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.server=true")
+				.hasMessageContaining("Unix domain socket"));
+	}
+
+	@Test
+	void altsChannelToADomainSocketFailsAtStartup() {
+		this.runner
+			.withPropertyValues("grpc.ready-read.alts.client-channels=*",
+					"grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1",
+					"spring.grpc.client.channel.local.target=unix:/run/app.sock")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("gRPC channel 'local'")
+				.hasMessageContaining("unix:/run/app.sock"));
 	}
 
 	static int freePort() throws IOException {
