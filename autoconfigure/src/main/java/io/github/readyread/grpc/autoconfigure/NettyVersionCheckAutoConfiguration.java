@@ -4,8 +4,8 @@ import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 
 /**
  * Fails startup with a clear message when grpc-netty runs on Netty 4.1, which Spring Boot
@@ -15,7 +15,7 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration
 @ConditionalOnClass(name = "io.grpc.netty.NettyChannelBuilder")
 @ConditionalOnMissingClass("io.netty.channel.MultiThreadIoEventLoopGroup")
-@ConditionalOnProperty(prefix = "grpc.ready-read", name = "enabled", matchIfMissing = true)
+@Conditional(OnReadyReadSwitchCondition.Enabled.class)
 public final class NettyVersionCheckAutoConfiguration {
 
 	@Bean

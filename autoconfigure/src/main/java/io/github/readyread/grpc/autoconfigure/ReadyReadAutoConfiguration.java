@@ -6,8 +6,8 @@ import io.netty.channel.epoll.Epoll;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Import;
 
 /**
@@ -17,7 +17,7 @@ import org.springframework.context.annotation.Import;
 @AutoConfiguration(beforeName = { "net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration",
 		"net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration" })
 @ConditionalOnClass({ NettyChannelBuilder.class, MultiThreadIoEventLoopGroup.class, Epoll.class })
-@ConditionalOnProperty(prefix = "grpc.ready-read", name = "enabled", matchIfMissing = true)
+@Conditional(OnReadyReadSwitchCondition.Enabled.class)
 @EnableConfigurationProperties(ReadyReadProperties.class)
 @Import(ReadyReadTransportConfiguration.class)
 public final class ReadyReadAutoConfiguration {

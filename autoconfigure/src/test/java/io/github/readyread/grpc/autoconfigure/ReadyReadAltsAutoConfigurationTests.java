@@ -19,6 +19,7 @@ import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.TransportSecurity;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
+import io.grpc.alts.internal.HandshakerServiceGrpc;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -28,6 +29,8 @@ import net.devh.boot.grpc.common.autoconfigure.GrpcCommonCodecAutoConfiguration;
 import net.devh.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
 import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -44,7 +47,8 @@ import static org.awaitility.Awaitility.await;
 class ReadyReadAltsAutoConfigurationTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(ReadyReadAltsAutoConfiguration.class, ReadyReadAutoConfiguration.class,
+		.withConfiguration(AutoConfigurations.of(ReadyReadAltsAutoConfiguration.class,
+				ReadyReadAltsOffAutoConfiguration.class, ReadyReadAutoConfiguration.class,
 				ReadyReadGrpcClientAutoConfiguration.class, ReadyReadGrpcServerAutoConfiguration.class,
 				GrpcCommonCodecAutoConfiguration.class, GrpcClientAutoConfiguration.class,
 				GrpcServerAutoConfiguration.class, GrpcServerFactoryAutoConfiguration.class))
@@ -75,6 +79,55 @@ class ReadyReadAltsAutoConfigurationTests {
 				.rootCause()
 				.hasMessageContaining("grpc.ready-read.alts.handshaker-address")
 				.hasMessageContaining("embedded-handshaker.enabled=true"));
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "false", "0", "no", "off" })
+	void embeddedHandshakerStaysOffForEveryValueThePropertiesBindToFalse(String off) {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=" + off)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context).doesNotHaveBean(EmbeddedHandshaker.class);
+			});
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "true", "1", "yes", "on" })
+	void embeddedHandshakerStartsForEveryValueThePropertiesBindToTrue(String on) {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=" + on)
+			.run((context) -> assertThat(context).hasSingleBean(EmbeddedHandshaker.class));
+	}
+
+	@Test
+	void altsAskedWithTheTransportSwitchedOffFailsStartup() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.enabled=false",
+					"grpc.ready-read.alts.server=true")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.server=true")
+				.hasMessageContaining("grpc.ready-read.enabled=false"));
+	}
+
+	@Test
+	void altsAskedWithoutGrpcAltsFailsStartup() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(HandshakerServiceGrpc.class))
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.client-channels=backend",
+					"grpc.client.backend.address=static://127.0.0.1:1")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.client-channels")
+				.hasMessageContaining("grpc-alts"));
+	}
+
+	@Test
+	void transportSwitchedOffWithoutAltsStartsAsNetDevhAlone() {
+		this.contextRunner.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.enabled=false")
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(ChannelSecurity.class));
 	}
 
 	@Test

@@ -31,6 +31,8 @@ import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguratio
 import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
 import net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -262,6 +264,30 @@ class ReadyReadAutoConfigurationTests {
 			assertThat(context).hasSingleBean(GrpcChannelFactory.class);
 			assertThat(context).hasSingleBean(GrpcServerFactory.class);
 		});
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "false", "0", "no", "OFF" })
+	void killSwitchTakesEveryOffValueThePropertiesBindToFalse(String off) {
+		this.contextRunner.withPropertyValues("grpc.ready-read.enabled=" + off).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context).doesNotHaveBean(ReadyReadTransport.class);
+		});
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "true", "1", "yes", "On" })
+	void killSwitchTakesEveryOnValueThePropertiesBindToTrue(String on) {
+		this.contextRunner.withPropertyValues("grpc.ready-read.enabled=" + on)
+			.run((context) -> assertThat(context).hasSingleBean(ReadyReadTransport.class));
+	}
+
+	@Test
+	void killSwitchThatIsNeitherOnNorOffFailsStartup() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.enabled=maybe")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasStackTraceContaining("grpc.ready-read.enabled"));
 	}
 
 	@Test

@@ -56,8 +56,9 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 	private @Nullable ManagedChannel handshakerChannel;
 
 	/**
-	 * Checks that a handshaker is reachable when anything uses ALTS: fails at startup
-	 * rather than at the first connection.
+	 * Checks that a handshaker is reachable when anything uses ALTS, and that the
+	 * embedded one is not asked for next to a handshaker address: fails at startup rather
+	 * than at the first connection.
 	 * @param config what uses ALTS, and how
 	 * @param eventLoops the shared event loops the handshaker channel runs on
 	 * @param pool the shared pool the handshaker channel allocates from
@@ -73,6 +74,11 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 		this.failures = failures;
 		this.clientLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
 		this.serverLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
+		if (embeddedHandshaker != null && config.handshakerAddress() != null) {
+			throw new IllegalStateException("grpc.ready-read.alts.handshaker-address=" + config.handshakerAddress()
+					+ " and grpc.ready-read.alts.embedded-handshaker.enabled=true both name a handshaker; the embedded"
+					+ " one authenticates nobody and would be used: remove one of the two");
+		}
 		if (embeddedHandshaker == null && config.isUsed()) {
 			handshakerAddress();
 		}

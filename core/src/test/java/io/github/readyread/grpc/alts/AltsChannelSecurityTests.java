@@ -12,11 +12,14 @@ import io.github.readyread.grpc.transport.Owner;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.TransportSecurity;
 import io.github.readyread.grpc.transport.TransportType;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * Tests for {@link AltsChannelSecurity}: which owners it secures, the negotiators it
@@ -90,6 +93,21 @@ class AltsChannelSecurityTests {
 			.isThrownBy(() -> new AltsChannelSecurity.Config(null, true, List.of(), Map.of(), 16 * 1024, Duration.ZERO,
 					32, "me"))
 			.withMessageContaining("grpc.ready-read.alts.handshake-timeout");
+	}
+
+	@Test
+	void anEmbeddedHandshakerNextToAHandshakerAddressFailsNamingBoth() {
+		ManagedChannel embedded = InProcessChannelBuilder.forName("embedded").build();
+		try {
+			assertThatIllegalStateException()
+				.isThrownBy(() -> new AltsChannelSecurity(config(true, List.of()), this.loops, this.pool, embedded,
+						new AltsHandshakeFailures()))
+				.withMessageContaining("grpc.ready-read.alts.handshaker-address=127.0.0.1:1")
+				.withMessageContaining("embedded-handshaker.enabled=true");
+		}
+		finally {
+			embedded.shutdownNow();
+		}
 	}
 
 	@Test

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 
 /**
@@ -33,7 +33,7 @@ public class ReadyReadAltsConfiguration {
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
-	@ConditionalOnProperty(prefix = "grpc.ready-read.alts.embedded-handshaker", name = "enabled")
+	@Conditional(OnReadyReadSwitchCondition.EmbeddedHandshakerEnabled.class)
 	EmbeddedHandshaker embeddedHandshaker(ReadyReadProperties properties) {
 		ReadyReadProperties.Alts.EmbeddedHandshaker embedded = properties.getAlts().getEmbeddedHandshaker();
 		InetSocketAddress tcp = (embedded.getPort() != null)

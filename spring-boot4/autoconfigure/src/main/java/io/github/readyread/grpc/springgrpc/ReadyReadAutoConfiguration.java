@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.springgrpc;
 
+import io.github.readyread.grpc.autoconfigure.OnReadyReadSwitchCondition;
 import io.github.readyread.grpc.autoconfigure.ReadyReadProperties;
 import io.github.readyread.grpc.autoconfigure.ReadyReadTransportConfiguration;
 import io.grpc.netty.NettyChannelBuilder;
@@ -7,10 +8,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Import;
 
 /**
@@ -20,7 +21,7 @@ import org.springframework.context.annotation.Import;
 @AutoConfiguration(beforeName = { "org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration",
 		"org.springframework.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration" })
 @ConditionalOnClass({ NettyChannelBuilder.class, MultiThreadIoEventLoopGroup.class, Epoll.class })
-@ConditionalOnBooleanProperty(name = "grpc.ready-read.enabled", matchIfMissing = true)
+@Conditional(OnReadyReadSwitchCondition.Enabled.class)
 @EnableConfigurationProperties(ReadyReadProperties.class)
 @Import(ReadyReadTransportConfiguration.class)
 public final class ReadyReadAutoConfiguration {

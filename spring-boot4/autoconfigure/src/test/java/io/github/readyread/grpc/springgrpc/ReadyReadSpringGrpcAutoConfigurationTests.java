@@ -20,6 +20,8 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
@@ -46,8 +48,9 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 	/** Without a server address, which excludes a domain socket. */
 	private final ApplicationContextRunner anyAddress = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(ReadyReadAutoConfiguration.class, ReadyReadAltsAutoConfiguration.class,
-				ReadyReadGrpcServerAutoConfiguration.class, ReadyReadGrpcClientAutoConfiguration.class,
-				SslAutoConfiguration.class, GrpcServerAutoConfiguration.class, GrpcClientAutoConfiguration.class,
+				ReadyReadAltsOffAutoConfiguration.class, ReadyReadGrpcServerAutoConfiguration.class,
+				ReadyReadGrpcClientAutoConfiguration.class, SslAutoConfiguration.class,
+				GrpcServerAutoConfiguration.class, GrpcClientAutoConfiguration.class,
 				CompositeChannelFactoryAutoConfiguration.class))
 		.withBean(EchoService.class);
 
@@ -107,6 +110,26 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 			assertThat(context.getBean(GrpcServerFactory.class).getClass().getSimpleName())
 				.isEqualTo("ShadedNettyGrpcServerFactory");
 		});
+	}
+
+	@ParameterizedTest
+	@CsvSource({ "false, false", "0, false", "off, false", "true, true", "yes, true", "1, true" })
+	void killSwitchReadsOnAndOffAsThePropertiesBindThem(String value, boolean on) {
+		this.runner.withPropertyValues("grpc.ready-read.enabled=" + value).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context.getBeansOfType(ReadyReadTransport.class)).hasSize(on ? 1 : 0);
+		});
+	}
+
+	@Test
+	void altsAskedWithTheTransportSwitchedOffFailsAtStartup() {
+		this.runner
+			.withPropertyValues("grpc.ready-read.enabled=false", "grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("grpc.ready-read.alts.client-channels")
+				.hasMessageContaining("grpc.ready-read.enabled=false"));
 	}
 
 	@Test
