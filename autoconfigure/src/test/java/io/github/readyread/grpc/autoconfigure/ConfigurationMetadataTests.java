@@ -10,11 +10,14 @@ import java.util.Locale;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.readyread.grpc.transport.DataFrames;
+import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.TransportType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import org.springframework.util.unit.DataSize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -75,6 +78,14 @@ class ConfigurationMetadataTests {
 		JsonNode enabled = property("grpc.ready-read.enabled");
 		assertThat(enabled.get("defaultValue").asBoolean()).isTrue();
 		assertThat(enabled.get("type").asText()).isEqualTo("java.lang.Boolean");
+	}
+
+	@Test
+	void ioUringRingSettingsShowTheDefaultsTheTransportUses() {
+		assertThat(property("grpc.ready-read.io-uring.ring-entries").get("defaultValue").asInt())
+			.isEqualTo(ReadBufferRing.DEFAULT_ENTRIES);
+		assertThat(DataSize.parse(property("grpc.ready-read.io-uring.ring-buffer-size").get("defaultValue").asText())
+			.toBytes()).isEqualTo(ReadBufferRing.DEFAULT_BUFFER_SIZE);
 	}
 
 	@Test
