@@ -120,31 +120,42 @@ class ReadyReadSecurityConflictTests {
 	}
 
 	@Test
-	void serverOnADomainSocketStaysOnNetDevhsEventLoopsAndServes(@TempDir Path dir) {
+	void serverOnADomainSocketStaysOnItsOwnEventLoopsAndServes(@TempDir Path dir) {
 		assumeTrue(Epoll.isAvailable());
 		Path socket = dir.resolve("grpc.sock");
-		this.contextRunner.withPropertyValues("grpc.server.address=unix:" + socket).run((context) -> {
-			assertThat(context).hasNotFailed();
-			assertThat(context.getBean(ReadPathRegistry.class).server()).isNull();
-			EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-			ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-				.channelType(EpollDomainSocketChannel.class)
-				.eventLoopGroup(group)
-				.usePlaintext()
-				.build();
-			try {
-				byte[] request = "over a domain socket".getBytes(StandardCharsets.UTF_8);
-				assertThat(EchoService.call(channel, request)).isEqualTo(request);
-			}
-			finally {
-				channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-				group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-			}
-		});
+		// The application's own event loops in place of net.devh's, which net.devh never
+		// shuts down (their threads would outlive this test); ours must leave them.
+		EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+		GrpcServerConfigurer ownLoops = (builder) -> ((NettyServerBuilder) builder).bossEventLoopGroup(group)
+			.workerEventLoopGroup(group);
+		try {
+			this.contextRunner.withBean("ownLoops", GrpcServerConfigurer.class, () -> ownLoops)
+				.withPropertyValues("grpc.server.address=unix:" + socket)
+				.run((context) -> {
+					assertThat(context).hasNotFailed();
+					assertThat(context.getBean(ReadPathRegistry.class).server()).isNull();
+					ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+						.channelType(EpollDomainSocketChannel.class)
+						.eventLoopGroup(group)
+						.usePlaintext()
+						.build();
+					try {
+						byte[] request = "over a domain socket".getBytes(StandardCharsets.UTF_8);
+						assertThat(EchoService.call(channel, request)).isEqualTo(request);
+					}
+					finally {
+						channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+					}
+				});
+		}
+		finally {
+			group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+		}
 	}
 
 	@Test
 	void altsServerOnADomainSocketFailsStartup(@TempDir Path dir) {
+		// Startup fails before net.devh's event loops start a thread.
 		assumeTrue(Epoll.isAvailable());
 		this.contextRunner
 			.withPropertyValues("grpc.server.address=unix:" + dir.resolve("grpc.sock"),
