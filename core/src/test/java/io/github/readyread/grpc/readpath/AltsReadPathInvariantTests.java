@@ -111,6 +111,7 @@ class AltsReadPathInvariantTests {
 				rig.shutdownChannels();
 				rig.shutdownServerNow();
 			}
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
@@ -194,6 +195,7 @@ class AltsReadPathInvariantTests {
 			}
 			await("client pool back to its rings").atMost(Duration.ofSeconds(20))
 				.until(() -> client.pinnedOutsideRings() == 0);
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
@@ -253,6 +255,7 @@ class AltsReadPathInvariantTests {
 			}
 			await("client pool back to its rings").atMost(Duration.ofSeconds(20))
 				.until(() -> client.pinnedOutsideRings() == 0);
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
@@ -283,6 +286,7 @@ class AltsReadPathInvariantTests {
 				rig.shutdownChannels();
 				rig.shutdownServerNow();
 			}
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
@@ -315,6 +319,7 @@ class AltsReadPathInvariantTests {
 			finally {
 				rig.shutdownServerNow();
 			}
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 
