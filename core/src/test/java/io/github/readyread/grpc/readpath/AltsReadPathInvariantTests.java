@@ -153,8 +153,15 @@ class AltsReadPathInvariantTests {
 						readPathBytes, -1, pool, -1, STALLED_CONNECTIONS);
 				assertIncompleteFramesPinAtMostWhatTheirFramesReceived(config, client.stats, relay);
 				if (readPath == ReadPath.READY) {
+					// Adaptive reads pass a DATA frame's received bytes on to
+					// gRPC and hold the record's received part at its exact size:
+					// the pool holds about the bytes waiting. Exact reads do the
+					// same on NIO and io_uring (README: "as adaptive") and leave
+					// the record's part in the kernel on epoll: less. A read
+					// buffer kept for those few KiB (a retained slice) would add
+					// the rest of the buffer.
 					assertThat(pool / STALLED_CONNECTIONS).as("pool bytes per stalled connection")
-						.isLessThanOrEqualTo(2 * waiting + 1024);
+						.isLessThanOrEqualTo(waiting + 1024);
 					System.out.printf("[invariants] %s: incomplete frames held in the process: %d%n", config,
 							client.stats.incompleteFrames());
 					if ("epoll".equals(transport) && sizing == ReadSizing.EXACT) {
@@ -171,13 +178,6 @@ class AltsReadPathInvariantTests {
 						assertThat(readPathBytes / STALLED_CONNECTIONS)
 							.as("read path bytes per stalled connection with the low-water mark")
 							.isLessThanOrEqualTo(64);
-					}
-					if (sizing == ReadSizing.ADAPTIVE) {
-						// Adaptive reads take the record's received part too and hold it
-						// at
-						// its exact size: the pool holds about the bytes waiting.
-						assertThat(pool / STALLED_CONNECTIONS).as("pool bytes per stalled connection (adaptive)")
-							.isLessThanOrEqualTo(waiting + 1024);
 					}
 				}
 				else {
