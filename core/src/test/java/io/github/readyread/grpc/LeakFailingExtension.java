@@ -1,7 +1,9 @@
 package io.github.readyread.grpc;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -22,6 +24,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class LeakFailingExtension implements AfterAllCallback {
 
+	/** Rounds of garbage collection a test of this extension waits for its leak. */
+	static final int ROUNDS = 50;
+
 	private static final List<String> leaks = new CopyOnWriteArrayList<>();
 
 	static {
@@ -35,7 +40,67 @@ public final class LeakFailingExtension implements AfterAllCallback {
 
 	/** Collects garbage, lets the detector look, and throws if a leak was reported. */
 	public static void assertNoLeaks(String where) {
-		for (int i = 0; i < 3; i++) {
+		provoke(3);
+		List<String> found = take((leak) -> true);
+		if (!found.isEmpty()) {
+			throw failure(found, where);
+		}
+	}
+
+	/**
+	 * For tests of this extension: waits (up to {@value #ROUNDS} rounds of garbage
+	 * collection) until a leak whose records contain {@code marker} (a hint given with
+	 * {@code touch}) is reported, then takes the reports that contain it and only those.
+	 * Every other report stays, to fail the class as any leak does.
+	 * @param marker text unique to the leak looked for
+	 * @return the reports that contain {@code marker}, empty if none was reported
+	 */
+	static List<String> takeLeaksMarked(String marker) {
+		awaitLeakMarked(marker);
+		return take((leak) -> leak.contains(marker));
+	}
+
+	/**
+	 * For tests of this extension: waits (up to {@value #ROUNDS} rounds of garbage
+	 * collection) until a leak whose records contain {@code marker} is reported, and
+	 * takes nothing.
+	 * @param marker text unique to the leak looked for
+	 * @return whether it was reported
+	 */
+	static boolean awaitLeakMarked(String marker) {
+		for (int round = 0; round < ROUNDS; round++) {
+			if (leaks.stream().anyMatch((leak) -> leak.contains(marker))) {
+				return true;
+			}
+			provoke(1);
+		}
+		return leaks.stream().anyMatch((leak) -> leak.contains(marker));
+	}
+
+	/** For tests of this extension: the reports not taken yet. */
+	static List<String> pendingLeaks() {
+		return List.copyOf(leaks);
+	}
+
+	/** The error {@link #assertNoLeaks} throws for {@code found}. */
+	static AssertionError failure(List<String> found, String where) {
+		return new AssertionError(found.size() + " Netty buffer leak(s) detected by the end of " + where + ":\n"
+				+ String.join("\n\n", found));
+	}
+
+	private static List<String> take(Predicate<String> which) {
+		List<String> taken = new ArrayList<>();
+		for (String leak : leaks) {
+			if (which.test(leak) && leaks.remove(leak)) {
+				taken.add(leak);
+			}
+		}
+		return taken;
+	}
+
+	/** Collects garbage and has the detector poll its queue, {@code rounds} times. */
+	private static void provoke(int rounds) {
+		for (int i = 0; i < rounds; i++) {
 			System.gc();
 			System.runFinalization();
 			// The detector polls its reference queue when a new buffer is tracked.
@@ -46,14 +111,8 @@ public final class LeakFailingExtension implements AfterAllCallback {
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
-				break;
+				return;
 			}
-		}
-		if (!leaks.isEmpty()) {
-			List<String> found = List.copyOf(leaks);
-			leaks.clear();
-			throw new AssertionError(found.size() + " Netty buffer leak(s) detected by the end of " + where + ":\n"
-					+ String.join("\n\n", found));
 		}
 	}
 

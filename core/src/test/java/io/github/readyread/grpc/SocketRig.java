@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -232,16 +234,22 @@ public final class SocketRig implements AutoCloseable {
 
 	/**
 	 * Closes the rig (event loops included, so nothing allocates any more), then checks
-	 * that neither pool has a byte pinned, nor a ring a buffer.
+	 * that neither pool has a byte pinned, direct or heap (the pools have heap arenas
+	 * too), nor a ring a buffer. Every figure of both sides is reported at once.
 	 */
 	public void closeAndAssertPoolsEmpty() throws InterruptedException {
 		close();
+		Map<String, Long> pinned = new LinkedHashMap<>();
 		for (Side side : List.of(this.client, this.server)) {
-			assertThat(side.pool.pinnedDirectBytes()).as("%s pool pinned after close", side).isZero();
+			pinned.put(side + " pool direct bytes", side.pool.pinnedDirectBytes());
+			pinned.put(side + " pool heap bytes", side.pool.pinnedHeapBytes());
 			if (side.ring != null) {
-				assertThat(side.ring.bytesInRings()).as("%s rings' bytes after close", side).isZero();
+				pinned.put(side + " rings' bytes", side.ring.bytesInRings());
 			}
 		}
+		Map<String, Long> none = new LinkedHashMap<>();
+		pinned.keySet().forEach((figure) -> none.put(figure, 0L));
+		assertThat(pinned).as("bytes pinned after close").isEqualTo(none);
 	}
 
 	/** Skips the test where {@code transport} cannot run. */

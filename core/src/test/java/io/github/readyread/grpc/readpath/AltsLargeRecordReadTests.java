@@ -70,6 +70,7 @@ class AltsLargeRecordReadTests {
 			else {
 				assertThat(held).isGreaterThan(records / 2);
 			}
+			rig.closeAndAssertPoolsEmpty();
 		}
 	}
 

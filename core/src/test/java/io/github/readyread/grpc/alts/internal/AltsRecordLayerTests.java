@@ -50,6 +50,7 @@ class AltsRecordLayerTests {
 		}
 		this.alloc.trimCurrentThreadCache();
 		assertThat(this.alloc.pinnedDirectMemory()).isZero();
+		assertThat(this.alloc.pinnedHeapMemory()).isZero();
 		assertThat(this.stats.incompleteBytes()).isZero();
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
 	}
@@ -510,9 +511,10 @@ class AltsRecordLayerTests {
 		CountingAllocator counting = new CountingAllocator(this.alloc);
 		channel.config().setAllocator(counting);
 		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
-		assertFailed(channel,
-				() -> channel.writeInbound(Unpooled.buffer().writeIntLE(AltsFrameSizes.HARD_LIMIT - 3).writeIntLE(6)),
-				Status.Code.INTERNAL, "ALTS frame length 1048573 exceeds the maximum 1048572 (frame size 1048576)");
+		ByteBuf header = this.alloc.heapBuffer().writeIntLE(AltsFrameSizes.HARD_LIMIT - 3).writeIntLE(6);
+		assertFailed(channel, () -> channel.writeInbound(header), Status.Code.INTERNAL,
+				"ALTS frame length 1048573 exceeds the maximum 1048572 (frame size 1048576)");
+		assertReleased(header);
 		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
 		// Counted as taken, not as still pinned: a buffer taken and released when the
 		// failure closed the channel would leave the pinned figure as it was.
@@ -522,15 +524,19 @@ class AltsRecordLayerTests {
 	@Test
 	void wrongFrameTypeFailsTheConnection() {
 		EmbeddedChannel channel = decoderChannel();
-		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeIntLE(7).writeZero(20)),
-				Status.Code.INTERNAL, "ALTS frame type 7 is not the record type 6");
+		ByteBuf frame = this.alloc.heapBuffer().writeIntLE(100).writeIntLE(7).writeZero(20);
+		assertFailed(channel, () -> channel.writeInbound(frame), Status.Code.INTERNAL,
+				"ALTS frame type 7 is not the record type 6");
+		assertReleased(frame);
 	}
 
 	@Test
 	void lengthBelowTheTagFailsTheConnection() {
 		EmbeddedChannel channel = decoderChannel();
-		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(19).writeIntLE(6).writeZero(15)),
-				Status.Code.INTERNAL, "ALTS frame length 19 is below the minimum 20");
+		ByteBuf frame = this.alloc.heapBuffer().writeIntLE(19).writeIntLE(6).writeZero(15);
+		assertFailed(channel, () -> channel.writeInbound(frame), Status.Code.INTERNAL,
+				"ALTS frame length 19 is below the minimum 20");
+		assertReleased(frame);
 	}
 
 	@Test
@@ -540,8 +546,10 @@ class AltsRecordLayerTests {
 		channel.config().setAllocator(counting);
 		long pinnedBefore = this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory();
 		// Only the length field has arrived: rejected at once.
-		assertFailed(channel, () -> channel.writeInbound(Unpooled.buffer().writeIntLE(2_000_000)), Status.Code.INTERNAL,
+		ByteBuf length = this.alloc.heapBuffer().writeIntLE(2_000_000);
+		assertFailed(channel, () -> channel.writeInbound(length), Status.Code.INTERNAL,
 				"ALTS frame length 2000000 exceeds the maximum 1048572 (frame size 1048576)");
+		assertReleased(length);
 		assertThat(this.alloc.pinnedDirectMemory() + this.alloc.pinnedHeapMemory()).isEqualTo(pinnedBefore);
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
 		// Both figures above are read after the failure closed the channel, which
@@ -565,9 +573,19 @@ class AltsRecordLayerTests {
 	@Test
 	void truncatedHeaderAtEndOfStreamFailsTheConnection() {
 		EmbeddedChannel channel = decoderChannel();
-		channel.writeInbound(Unpooled.buffer().writeIntLE(100).writeByte(6));
+		ByteBuf header = this.alloc.heapBuffer().writeIntLE(100).writeByte(6);
+		channel.writeInbound(header);
+		assertReleased(header);
 		assertFailed(channel, channel::close, Status.Code.UNAVAILABLE,
 				"ALTS connection closed in the middle of a frame header: 5 of 8 header bytes received");
+	}
+
+	/**
+	 * The decoder released {@code input}, a read from the checked pool, in the read that
+	 * brought it, failed or not.
+	 */
+	private static void assertReleased(ByteBuf input) {
+		assertThat(input.refCnt()).as("reference count of the read given to the decoder").isZero();
 	}
 
 	private void assertFailed(EmbeddedChannel channel, Runnable action, Status.Code code, String description) {
