@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,6 +16,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.google.protobuf.ByteString;
 import io.github.readyread.grpc.EchoService;
@@ -28,7 +30,16 @@ import io.github.readyread.grpc.alts.internal.AltsRpcVersions;
 import io.github.readyread.grpc.alts.internal.AltsSettings;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ConnectivityState;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.alts.internal.HandshakeProtocol;
@@ -54,7 +65,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A raw socket that completes a real ALTS handshake with our server and then sends
  * records by hand: bad records end the connection with a precise status, everything is
- * released and the server keeps serving others.
+ * released and the server keeps serving others: a connection opened before the fault
+ * still serves, never closed, and a new one is served too.
  */
 class AltsBadPeerTests {
 
@@ -65,6 +77,8 @@ class AltsBadPeerTests {
 	private EmbeddedHandshaker handshaker;
 
 	private SocketRig rig;
+
+	private Bystander bystander;
 
 	@BeforeEach
 	void startServer() throws IOException {
@@ -82,15 +96,16 @@ class AltsBadPeerTests {
 			.serverSecurity((side) -> AltsNegotiator.server(settings))
 			.clientSecurity((side) -> AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), side.stats)))
 			.start();
+		// A healthy connection to the same server, open before each test's fault.
+		this.bystander = new Bystander(this.rig.channel());
 	}
 
 	@AfterEach
 	void healthyClientStillServedAndNothingPinned() throws Exception {
 		ManagedChannel channel = this.rig.channel();
 		try {
-			assertThat(ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
-					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 9 }))
-				.containsExactly(9);
+			this.bystander.assertUntouched();
+			assertThat(Bystander.echo(channel)).as("a connection opened after the fault").isNotNull();
 		}
 		finally {
 			this.rig.shutdownChannels();
@@ -215,7 +230,9 @@ class AltsBadPeerTests {
 					});
 			}
 			finally {
-				this.rig.shutdownChannels();
+				// This channel only: the bystander's is checked after the test.
+				channel.shutdownNow();
+				channel.awaitTermination(10, TimeUnit.SECONDS);
 			}
 			fakeServer.get(10, TimeUnit.SECONDS);
 		}
@@ -302,6 +319,67 @@ class AltsBadPeerTests {
 
 	private static byte[] header(int length, int type) {
 		return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(length).putInt(type).array();
+	}
+
+	/**
+	 * A healthy connection to the rig's server, opened and used before a test's fault:
+	 * after it, a call on it must succeed over the same connection (same local address),
+	 * and its channel must never have left {@code READY} (a closed connection sends it to
+	 * {@code IDLE}, and a call would quietly reconnect).
+	 */
+	private static final class Bystander {
+
+		private final ManagedChannel channel;
+
+		private final SocketAddress connection;
+
+		private final AtomicReference<ConnectivityState> left = new AtomicReference<>();
+
+		Bystander(ManagedChannel channel) {
+			this.channel = channel;
+			this.connection = echo(channel);
+			assertThat(this.connection).as("local address of the bystander's connection").isNotNull();
+			assertThat(channel.getState(false)).as("bystander channel").isEqualTo(ConnectivityState.READY);
+			channel.notifyWhenStateChanged(ConnectivityState.READY, () -> this.left.set(channel.getState(false)));
+		}
+
+		void assertUntouched() {
+			assertThat(echo(this.channel)).as("local address of the bystander's connection after the fault")
+				.isEqualTo(this.connection);
+			assertThat(this.left.get()).as("state the bystander channel left READY for").isNull();
+		}
+
+		/**
+		 * Echoes one byte; returns the local address of the connection that carried it.
+		 */
+		static SocketAddress echo(ManagedChannel channel) {
+			AtomicReference<SocketAddress> local = new AtomicReference<>();
+			ClientInterceptor capture = new ClientInterceptor() {
+				@Override
+				public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+						io.grpc.Channel next) {
+					return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+						@Override
+						public void start(Listener<R> listener, Metadata headers) {
+							ClientCall<Q, R> call = delegate();
+							super.start(
+									new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+										@Override
+										public void onHeaders(Metadata received) {
+											local.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
+											super.onHeaders(received);
+										}
+									}, headers);
+						}
+					};
+				}
+			};
+			assertThat(ClientCalls.blockingUnaryCall(ClientInterceptors.intercept(channel, capture), EchoService.ECHO,
+					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 9 }))
+				.containsExactly(9);
+			return local.get();
+		}
+
 	}
 
 	@FunctionalInterface
