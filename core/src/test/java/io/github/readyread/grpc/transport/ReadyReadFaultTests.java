@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
@@ -42,6 +43,19 @@ import static org.awaitility.Awaitility.await;
  */
 class ReadyReadFaultTests {
 
+	/**
+	 * Bytes of the 24-byte client preface trickled in when the slowloris connection's
+	 * pinned bytes are checked: the read path holds them until the preface is whole.
+	 */
+	private static final int TRICKLED_PREFACE_BYTES = 20;
+
+	/**
+	 * The pool's smallest buffer (Netty's smallest size class): each byte trickled in is
+	 * copied into a buffer of its own, of at most this many pooled bytes, until the
+	 * copies are merged.
+	 */
+	private static final long SMALLEST_POOLED_BUFFER = 16;
+
 	private static final byte[] PREFACE_AND_SETTINGS = concat(
 			"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
 			new byte[] { 0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100 });
@@ -52,6 +66,9 @@ class ReadyReadFaultTests {
 		try (SocketRig rig = rig(transport)) {
 			ManagedChannel healthy = rig.channel();
 			assertThat(echo(healthy, 100)).hasSize(100);
+			// What the server pins with the healthy connection alone, at rest.
+			awaitServerAtRest(rig, "the server at rest before the slowloris", () -> true);
+			long pinnedBefore = rig.server.pinnedOutsideRingsWhileConnected();
 			long readsBefore = rig.server.stats.readBuffersTaken();
 			int sent = 0;
 			try (Socket slow = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
@@ -62,6 +79,9 @@ class ReadyReadFaultTests {
 					Thread.sleep(100);
 					if (sent % 10 == 0) {
 						assertThat(echo(healthy, 4096)).as("healthy connection during the slowloris").hasSize(4096);
+					}
+					if (sent + 1 == TRICKLED_PREFACE_BYTES) {
+						assertPinsWhatItHolds(rig, sent + 1, pinnedBefore);
 					}
 				}
 				long reads = rig.server.stats.readBuffersTaken() - readsBefore;
@@ -75,6 +95,40 @@ class ReadyReadFaultTests {
 			assertThat(echo(healthy, 10)).hasSize(10);
 			rig.closeAndAssertPoolsEmpty();
 		}
+	}
+
+	/**
+	 * Waits, {@code trickled} bytes of the preface into the slowloris connection, until
+	 * the server reads nothing and holds still; then what its read path pins for the
+	 * waiting connection is what it holds, not read buffers: its own figures, and the
+	 * pool's pinned bytes above {@code pinnedBefore} (the healthy connection at rest).
+	 */
+	private static void assertPinsWhatItHolds(SocketRig rig, int trickled, long pinnedBefore) {
+		// NIO and io_uring read each byte, and the read path copies it out to wait: all
+		// of them are held once the server is at rest. epoll's low-water mark keeps the
+		// rest of a trickled preface in the kernel (a byte or two read before the mark
+		// was set are held).
+		boolean readEachByte = rig.transport() != TransportType.EPOLL;
+		awaitServerAtRest(rig, "the slowloris connection waiting, " + trickled + " bytes sent",
+				() -> !readEachByte || rig.server.stats.incompleteBytes() == trickled);
+		long held = rig.server.stats.incompleteBytes();
+		long pinned = rig.server.pinnedOutsideRingsWhileConnected() - pinnedBefore;
+		assertThat(held).as("bytes held for the slowloris peer, %d sent", trickled).isLessThanOrEqualTo(trickled);
+		assertThat(rig.server.stats.incompletePinnedBytes()).as("pool bytes counted for the %d bytes held", held)
+			.isEqualTo(held);
+		assertThat(pinned).as("server pool bytes pinned for the waiting slowloris connection, holding %d bytes", held)
+			.isLessThanOrEqualTo(SMALLEST_POOLED_BUFFER * held);
+	}
+
+	/**
+	 * Waits until {@code condition} holds, no read is in progress and the server's reads,
+	 * pool allocations and pinned bytes have stood still for a while.
+	 */
+	private static void awaitServerAtRest(SocketRig rig, String what, BooleanSupplier condition) {
+		SocketRig.awaitQuiet(what, () -> rig.server.stats.readBuffersPinnedBytes() == 0 && condition.getAsBoolean(),
+				() -> rig.server.stats.bytesRead() + rig.server.stats.readBuffersTaken() + rig.server.pinnedBytes()
+						+ rig.server.pool.metric().directArenas().stream().mapToLong((a) -> a.numAllocations()).sum(),
+				Duration.ofMillis(200), Duration.ofSeconds(10));
 	}
 
 	@ParameterizedTest
