@@ -125,9 +125,21 @@ class ReadyReadFaultTests {
 	 * pool allocations and pinned bytes have stood still for a while.
 	 */
 	private static void awaitServerAtRest(SocketRig rig, String what, BooleanSupplier condition) {
-		SocketRig.awaitQuiet(what, () -> rig.server.stats.readBuffersPinnedBytes() == 0 && condition.getAsBoolean(),
-				() -> rig.server.stats.bytesRead() + rig.server.stats.readBuffersTaken() + rig.server.pinnedBytes()
-						+ rig.server.pool.metric().directArenas().stream().mapToLong((a) -> a.numAllocations()).sum(),
+		awaitAtRest(what, condition, List.of(rig.server));
+	}
+
+	/**
+	 * Waits until {@code condition} holds, no read is in progress on {@code sides} and
+	 * their reads, pool allocations and pinned bytes have stood still for a while.
+	 */
+	private static void awaitAtRest(String what, BooleanSupplier condition, List<SocketRig.Side> sides) {
+		SocketRig.awaitQuiet(what,
+				() -> sides.stream().allMatch((side) -> side.stats.readBuffersPinnedBytes() == 0)
+						&& condition.getAsBoolean(),
+				() -> sides.stream()
+					.mapToLong((side) -> side.stats.bytesRead() + side.stats.readBuffersTaken() + side.pinnedBytes()
+							+ side.pool.metric().directArenas().stream().mapToLong((a) -> a.numAllocations()).sum())
+					.sum(),
 				Duration.ofMillis(200), Duration.ofSeconds(10));
 	}
 
@@ -161,12 +173,34 @@ class ReadyReadFaultTests {
 	void clientCancellingMidStreamReleasesEverythingAndTheConnectionCarriesOn(String transport) throws Exception {
 		try (SocketRig rig = rig(transport)) {
 			ManagedChannel channel = rig.channel();
+			assertThat(echo(channel, 10)).hasSize(10);
+			List<SocketRig.Side> sides = List.of(rig.client, rig.server);
+			// What each side pins with the connection open and idle.
+			awaitAtRest("the connection at rest before the download", () -> true, sides);
+			long clientBefore = rig.client.pinnedOutsideRingsWhileConnected();
+			long serverBefore = rig.server.pinnedOutsideRingsWhileConnected();
+			List<Channel> connection = rig.client.stats.liveChannels();
+			assertThat(connection).as("client connections").hasSize(1);
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			CompletableFuture<Void> first = new CompletableFuture<>();
 			ClientCall<byte[], byte[]> call = download(channel, first, closed);
 			first.get(20, TimeUnit.SECONDS);
 			call.cancel("enough", null);
 			assertThat(closed.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+			// Once the cancel has settled (the frames in flight read, the server's stream
+			// reset), with the connection still open: nothing of the download is pinned.
+			awaitAtRest("the connection at rest after the cancel", () -> true, sides);
+			assertThat(rig.client.stats.liveChannels()).as("client connections after the cancel")
+				.isEqualTo(connection)
+				.allMatch(Channel::isActive);
+			assertThat(rig.client.stats.pinnedBytes()).as("client read path pinned bytes after the cancel").isZero();
+			assertThat(rig.server.stats.pinnedBytes()).as("server read path pinned bytes after the cancel").isZero();
+			assertThat(rig.client.pinnedOutsideRingsWhileConnected())
+				.as("client pool pinned bytes after the cancel, connection open")
+				.isLessThanOrEqualTo(clientBefore);
+			assertThat(rig.server.pinnedOutsideRingsWhileConnected())
+				.as("server pool pinned bytes after the cancel, connection open")
+				.isLessThanOrEqualTo(serverBefore);
 			assertThat(echo(channel, 1000)).as("same connection after the cancel").hasSize(1000);
 			rig.closeAndAssertPoolsEmpty();
 		}
