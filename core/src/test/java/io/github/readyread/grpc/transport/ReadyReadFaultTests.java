@@ -3,20 +3,33 @@ package io.github.readyread.grpc.transport;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ConnectivityState;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,6 +43,19 @@ import static org.awaitility.Awaitility.await;
  */
 class ReadyReadFaultTests {
 
+	/**
+	 * Bytes of the 24-byte client preface trickled in when the slowloris connection's
+	 * pinned bytes are checked: the read path holds them until the preface is whole.
+	 */
+	private static final int TRICKLED_PREFACE_BYTES = 20;
+
+	/**
+	 * The pool's smallest buffer (Netty's smallest size class): each byte trickled in is
+	 * copied into a buffer of its own, of at most this many pooled bytes, until the
+	 * copies are merged.
+	 */
+	private static final long SMALLEST_POOLED_BUFFER = 16;
+
 	private static final byte[] PREFACE_AND_SETTINGS = concat(
 			"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
 			new byte[] { 0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100 });
@@ -40,6 +66,9 @@ class ReadyReadFaultTests {
 		try (SocketRig rig = rig(transport)) {
 			ManagedChannel healthy = rig.channel();
 			assertThat(echo(healthy, 100)).hasSize(100);
+			// What the server pins with the healthy connection alone, at rest.
+			awaitServerAtRest(rig, "the server at rest before the slowloris", () -> true);
+			long pinnedBefore = rig.server.pinnedOutsideRingsWhileConnected();
 			long readsBefore = rig.server.stats.readBuffersTaken();
 			int sent = 0;
 			try (Socket slow = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
@@ -50,6 +79,9 @@ class ReadyReadFaultTests {
 					Thread.sleep(100);
 					if (sent % 10 == 0) {
 						assertThat(echo(healthy, 4096)).as("healthy connection during the slowloris").hasSize(4096);
+					}
+					if (sent + 1 == TRICKLED_PREFACE_BYTES) {
+						assertPinsWhatItHolds(rig, sent + 1, pinnedBefore);
 					}
 				}
 				long reads = rig.server.stats.readBuffersTaken() - readsBefore;
@@ -63,6 +95,52 @@ class ReadyReadFaultTests {
 			assertThat(echo(healthy, 10)).hasSize(10);
 			rig.closeAndAssertPoolsEmpty();
 		}
+	}
+
+	/**
+	 * Waits, {@code trickled} bytes of the preface into the slowloris connection, until
+	 * the server reads nothing and holds still; then what its read path pins for the
+	 * waiting connection is what it holds, not read buffers: its own figures, and the
+	 * pool's pinned bytes above {@code pinnedBefore} (the healthy connection at rest).
+	 */
+	private static void assertPinsWhatItHolds(SocketRig rig, int trickled, long pinnedBefore) {
+		// NIO and io_uring read each byte, and the read path copies it out to wait: all
+		// of them are held once the server is at rest. epoll's low-water mark keeps the
+		// rest of a trickled preface in the kernel (a byte or two read before the mark
+		// was set are held).
+		boolean readEachByte = rig.transport() != TransportType.EPOLL;
+		awaitServerAtRest(rig, "the slowloris connection waiting, " + trickled + " bytes sent",
+				() -> !readEachByte || rig.server.stats.incompleteBytes() == trickled);
+		long held = rig.server.stats.incompleteBytes();
+		long pinned = rig.server.pinnedOutsideRingsWhileConnected() - pinnedBefore;
+		assertThat(held).as("bytes held for the slowloris peer, %d sent", trickled).isLessThanOrEqualTo(trickled);
+		assertThat(rig.server.stats.incompletePinnedBytes()).as("pool bytes counted for the %d bytes held", held)
+			.isEqualTo(held);
+		assertThat(pinned).as("server pool bytes pinned for the waiting slowloris connection, holding %d bytes", held)
+			.isLessThanOrEqualTo(SMALLEST_POOLED_BUFFER * held);
+	}
+
+	/**
+	 * Waits until {@code condition} holds, no read is in progress and the server's reads,
+	 * pool allocations and pinned bytes have stood still for a while.
+	 */
+	private static void awaitServerAtRest(SocketRig rig, String what, BooleanSupplier condition) {
+		awaitAtRest(what, condition, List.of(rig.server));
+	}
+
+	/**
+	 * Waits until {@code condition} holds, no read is in progress on {@code sides} and
+	 * their reads, pool allocations and pinned bytes have stood still for a while.
+	 */
+	private static void awaitAtRest(String what, BooleanSupplier condition, List<SocketRig.Side> sides) {
+		SocketRig.awaitQuiet(what,
+				() -> sides.stream().allMatch((side) -> side.stats.readBuffersPinnedBytes() == 0)
+						&& condition.getAsBoolean(),
+				() -> sides.stream()
+					.mapToLong((side) -> side.stats.bytesRead() + side.stats.readBuffersTaken() + side.pinnedBytes()
+							+ side.pool.metric().directArenas().stream().mapToLong((a) -> a.numAllocations()).sum())
+					.sum(),
+				Duration.ofMillis(200), Duration.ofSeconds(10));
 	}
 
 	@ParameterizedTest
@@ -95,12 +173,34 @@ class ReadyReadFaultTests {
 	void clientCancellingMidStreamReleasesEverythingAndTheConnectionCarriesOn(String transport) throws Exception {
 		try (SocketRig rig = rig(transport)) {
 			ManagedChannel channel = rig.channel();
+			assertThat(echo(channel, 10)).hasSize(10);
+			List<SocketRig.Side> sides = List.of(rig.client, rig.server);
+			// What each side pins with the connection open and idle.
+			awaitAtRest("the connection at rest before the download", () -> true, sides);
+			long clientBefore = rig.client.pinnedOutsideRingsWhileConnected();
+			long serverBefore = rig.server.pinnedOutsideRingsWhileConnected();
+			List<Channel> connection = rig.client.stats.liveChannels();
+			assertThat(connection).as("client connections").hasSize(1);
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			CompletableFuture<Void> first = new CompletableFuture<>();
 			ClientCall<byte[], byte[]> call = download(channel, first, closed);
 			first.get(20, TimeUnit.SECONDS);
 			call.cancel("enough", null);
 			assertThat(closed.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+			// Once the cancel has settled (the frames in flight read, the server's stream
+			// reset), with the connection still open: nothing of the download is pinned.
+			awaitAtRest("the connection at rest after the cancel", () -> true, sides);
+			assertThat(rig.client.stats.liveChannels()).as("client connections after the cancel")
+				.isEqualTo(connection)
+				.allMatch(Channel::isActive);
+			assertThat(rig.client.stats.pinnedBytes()).as("client read path pinned bytes after the cancel").isZero();
+			assertThat(rig.server.stats.pinnedBytes()).as("server read path pinned bytes after the cancel").isZero();
+			assertThat(rig.client.pinnedOutsideRingsWhileConnected())
+				.as("client pool pinned bytes after the cancel, connection open")
+				.isLessThanOrEqualTo(clientBefore);
+			assertThat(rig.server.pinnedOutsideRingsWhileConnected())
+				.as("server pool pinned bytes after the cancel, connection open")
+				.isLessThanOrEqualTo(serverBefore);
 			assertThat(echo(channel, 1000)).as("same connection after the cancel").hasSize(1000);
 			rig.closeAndAssertPoolsEmpty();
 		}
@@ -140,7 +240,8 @@ class ReadyReadFaultTests {
 	// frame: gRPC fails the call exactly as on its own read path, and nothing leaks. The
 	// ready path cuts the frame before it only if the stream still waits once the read is
 	// done (Http2FrameAlignerTests#anAbsurdLengthPrefixIsCutHarmlessly...): whether the
-	// trailers come in the same read is up to the event loops, so not asserted here.
+	// trailers come in the same read is up to the event loops, so not asserted here. A
+	// connection to the same server opened before the fault carries on untouched.
 	@ParameterizedTest
 	@ValueSource(strings = { "epoll", "nio", "io_uring" })
 	void anAbsurdMessageLengthFailsTheCallAsOnGrpcsOwnReadPath(String transport) throws Exception {
@@ -157,6 +258,9 @@ class ReadyReadFaultTests {
 	private static Forged forged(TransportType transport, ReadPath readPath) throws Exception {
 		try (SocketRig rig = SocketRig.on(transport).readPath(readPath).start();
 				StallingRelay relay = new StallingRelay(rig.port(), Long.MAX_VALUE, 0, 5)) {
+			// A healthy connection to the same server (not through the relay), open
+			// before the fault.
+			Bystander bystander = new Bystander(rig);
 			ManagedChannel channel = rig.channel(relay.port());
 			CompletableFuture<Status> closed = new CompletableFuture<>();
 			java.util.concurrent.atomic.AtomicInteger messages = new java.util.concurrent.atomic.AtomicInteger();
@@ -177,6 +281,7 @@ class ReadyReadFaultTests {
 			call.halfClose();
 			call.request(1);
 			Status status = closed.get(20, TimeUnit.SECONDS);
+			bystander.assertUntouched();
 			rig.shutdownChannels();
 			rig.closeAndAssertPoolsEmpty();
 			return new Forged(status, messages.get());
@@ -184,6 +289,97 @@ class ReadyReadFaultTests {
 	}
 
 	private record Forged(Status status, int messages) {
+	}
+
+	/**
+	 * A healthy connection to the rig's server, opened and used before a fault: after it,
+	 * both its ends must still be open, a call on it must succeed over the same
+	 * connection (same local address), and its channel must never have left {@code READY}
+	 * (a closed connection sends it to {@code IDLE}, and a call would quietly reconnect).
+	 */
+	private static final class Bystander {
+
+		private final SocketRig rig;
+
+		private final ManagedChannel channel;
+
+		private final SocketAddress connection;
+
+		private final List<Channel> ends;
+
+		private final AtomicReference<ConnectivityState> left = new AtomicReference<>();
+
+		Bystander(SocketRig rig) {
+			assertThat(rig.client.stats.liveChannels()).as("client connections before the bystander").isEmpty();
+			assertThat(rig.server.stats.liveChannels()).as("server connections before the bystander").isEmpty();
+			this.rig = rig;
+			this.channel = rig.channel();
+			this.connection = echoOver(this.channel);
+			assertThat(this.connection).as("local address of the bystander's connection").isNotNull();
+			assertThat(rig.client.stats.liveChannels()).as("client end of the bystander's connection").hasSize(1);
+			assertThat(rig.server.stats.liveChannels()).as("server end of the bystander's connection").hasSize(1);
+			this.ends = List.of(rig.client.stats.liveChannels().get(0), rig.server.stats.liveChannels().get(0));
+			assertThat(this.channel.getState(false)).as("bystander channel").isEqualTo(ConnectivityState.READY);
+			this.channel.notifyWhenStateChanged(ConnectivityState.READY,
+					() -> this.left.set(this.channel.getState(false)));
+		}
+
+		void assertUntouched() throws Exception {
+			drainEventLoops(this.rig);
+			assertThat(echoOver(this.channel)).as("local address of the bystander's connection after the fault")
+				.isEqualTo(this.connection);
+			assertThat(this.ends).as("client and server end of the bystander's connection after the fault")
+				.allMatch(Channel::isActive);
+			assertThat(this.left.get()).as("state the bystander channel left READY for").isNull();
+		}
+
+		/**
+		 * Runs a no-op task on every event loop of both sides and waits for it, three
+		 * times over: what a fault set off from one loop on another (a close queued to
+		 * the bystander's loop, then its inactive event) has run by then.
+		 */
+		private static void drainEventLoops(SocketRig rig) throws Exception {
+			for (int pass = 0; pass < 3; pass++) {
+				for (NettyTransport side : List.of(rig.client.loops, rig.server.loops)) {
+					for (EventExecutor loop : side.workerGroup()) {
+						loop.submit(() -> {
+						}).get(10, TimeUnit.SECONDS);
+					}
+				}
+			}
+		}
+
+		/**
+		 * Echoes one byte; returns the local address of the connection that carried it.
+		 */
+		private static SocketAddress echoOver(ManagedChannel channel) {
+			AtomicReference<SocketAddress> local = new AtomicReference<>();
+			ClientInterceptor capture = new ClientInterceptor() {
+				@Override
+				public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+						io.grpc.Channel next) {
+					return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+						@Override
+						public void start(Listener<R> listener, Metadata headers) {
+							ClientCall<Q, R> call = delegate();
+							super.start(
+									new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+										@Override
+										public void onHeaders(Metadata received) {
+											local.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
+											super.onHeaders(received);
+										}
+									}, headers);
+						}
+					};
+				}
+			};
+			assertThat(ClientCalls.blockingUnaryCall(ClientInterceptors.intercept(channel, capture), EchoService.ECHO,
+					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 9 }))
+				.containsExactly(9);
+			return local.get();
+		}
+
 	}
 
 	private static SocketRig rig(String transport) throws Exception {
