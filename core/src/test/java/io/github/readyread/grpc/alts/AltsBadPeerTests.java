@@ -5,21 +5,19 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import com.google.protobuf.ByteString;
+import io.github.readyread.grpc.Bystander;
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
@@ -29,19 +27,9 @@ import io.github.readyread.grpc.alts.internal.AltsNegotiator;
 import io.github.readyread.grpc.alts.internal.AltsRecordDecoder;
 import io.github.readyread.grpc.alts.internal.AltsRpcVersions;
 import io.github.readyread.grpc.alts.internal.AltsSettings;
-import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.ClientInterceptors;
-import io.grpc.ConnectivityState;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.alts.internal.HandshakeProtocol;
@@ -57,7 +45,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,7 +87,7 @@ class AltsBadPeerTests {
 			.clientSecurity((side) -> AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), side.stats)))
 			.start();
 		// A healthy connection to the same server, open before each test's fault.
-		this.bystander = new Bystander(this.rig);
+		this.bystander = Bystander.withoutEnds(this.rig);
 	}
 
 	@AfterEach
@@ -322,88 +309,6 @@ class AltsBadPeerTests {
 
 	private static byte[] header(int length, int type) {
 		return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(length).putInt(type).array();
-	}
-
-	/**
-	 * A healthy connection to the rig's server, opened and used before a test's fault:
-	 * after it, a call on it must succeed over the same connection (same local address),
-	 * and its channel must never have left {@code READY} (a closed connection sends it to
-	 * {@code IDLE}, and a call would quietly reconnect).
-	 */
-	private static final class Bystander {
-
-		private final SocketRig rig;
-
-		private final ManagedChannel channel;
-
-		private final SocketAddress connection;
-
-		private final AtomicReference<ConnectivityState> left = new AtomicReference<>();
-
-		Bystander(SocketRig rig) {
-			this.rig = rig;
-			ManagedChannel channel = rig.channel();
-			this.channel = channel;
-			this.connection = echo(channel);
-			assertThat(this.connection).as("local address of the bystander's connection").isNotNull();
-			assertThat(channel.getState(false)).as("bystander channel").isEqualTo(ConnectivityState.READY);
-			channel.notifyWhenStateChanged(ConnectivityState.READY, () -> this.left.set(channel.getState(false)));
-		}
-
-		void assertUntouched() throws Exception {
-			drainEventLoops(this.rig);
-			assertThat(echo(this.channel)).as("local address of the bystander's connection after the fault")
-				.isEqualTo(this.connection);
-			assertThat(this.left.get()).as("state the bystander channel left READY for").isNull();
-		}
-
-		/**
-		 * Runs a no-op task on every event loop of both sides and waits for it, three
-		 * times over: what a fault set off from one loop on another (a close queued to
-		 * the bystander's loop, then its inactive event) has run by then.
-		 */
-		private static void drainEventLoops(SocketRig rig) throws Exception {
-			for (int pass = 0; pass < 3; pass++) {
-				for (NettyTransport side : List.of(rig.client.loops, rig.server.loops)) {
-					for (EventExecutor loop : side.workerGroup()) {
-						loop.submit(() -> {
-						}).get(10, TimeUnit.SECONDS);
-					}
-				}
-			}
-		}
-
-		/**
-		 * Echoes one byte; returns the local address of the connection that carried it.
-		 */
-		static SocketAddress echo(ManagedChannel channel) {
-			AtomicReference<SocketAddress> local = new AtomicReference<>();
-			ClientInterceptor capture = new ClientInterceptor() {
-				@Override
-				public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
-						io.grpc.Channel next) {
-					return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
-						@Override
-						public void start(Listener<R> listener, Metadata headers) {
-							ClientCall<Q, R> call = delegate();
-							super.start(
-									new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-										@Override
-										public void onHeaders(Metadata received) {
-											local.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
-											super.onHeaders(received);
-										}
-									}, headers);
-						}
-					};
-				}
-			};
-			assertThat(ClientCalls.blockingUnaryCall(ClientInterceptors.intercept(channel, capture), EchoService.ECHO,
-					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 9 }))
-				.containsExactly(9);
-			return local.get();
-		}
-
 	}
 
 	@FunctionalInterface

@@ -5,7 +5,6 @@ import java.io.EOFException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,30 +12,18 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import io.github.readyread.grpc.Bystander;
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
-import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.ClientInterceptors;
-import io.grpc.ConnectivityState;
-import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingClientCallListener;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import io.netty.channel.Channel;
-import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -248,97 +235,6 @@ class ReadyReadSocketTests {
 			bystander.assertUntouched();
 			rig.closeAndAssertPoolsEmpty();
 		}
-	}
-
-	/**
-	 * A healthy connection to the rig's server, opened and used before a fault: after it,
-	 * both its ends must still be open, a call on it must succeed over the same
-	 * connection (same local address), and its channel must never have left {@code READY}
-	 * (a closed connection sends it to {@code IDLE}, and a call would quietly reconnect).
-	 */
-	private static final class Bystander {
-
-		private final SocketRig rig;
-
-		private final ManagedChannel channel;
-
-		private final SocketAddress connection;
-
-		private final List<Channel> ends;
-
-		private final AtomicReference<ConnectivityState> left = new AtomicReference<>();
-
-		Bystander(SocketRig rig) {
-			assertThat(rig.client.stats.liveChannels()).as("client connections before the bystander").isEmpty();
-			assertThat(rig.server.stats.liveChannels()).as("server connections before the bystander").isEmpty();
-			this.rig = rig;
-			this.channel = rig.channel();
-			this.connection = echo(this.channel);
-			assertThat(this.connection).as("local address of the bystander's connection").isNotNull();
-			assertThat(rig.client.stats.liveChannels()).as("client end of the bystander's connection").hasSize(1);
-			assertThat(rig.server.stats.liveChannels()).as("server end of the bystander's connection").hasSize(1);
-			this.ends = List.of(rig.client.stats.liveChannels().get(0), rig.server.stats.liveChannels().get(0));
-			assertThat(this.channel.getState(false)).as("bystander channel").isEqualTo(ConnectivityState.READY);
-			this.channel.notifyWhenStateChanged(ConnectivityState.READY,
-					() -> this.left.set(this.channel.getState(false)));
-		}
-
-		void assertUntouched() throws Exception {
-			drainEventLoops(this.rig);
-			assertThat(echo(this.channel)).as("local address of the bystander's connection after the fault")
-				.isEqualTo(this.connection);
-			assertThat(this.ends).as("client and server end of the bystander's connection after the fault")
-				.allMatch(Channel::isActive);
-			assertThat(this.left.get()).as("state the bystander channel left READY for").isNull();
-		}
-
-		/**
-		 * Runs a no-op task on every event loop of both sides and waits for it, three
-		 * times over: what a fault set off from one loop on another (a close queued to
-		 * the bystander's loop, then its inactive event) has run by then.
-		 */
-		private static void drainEventLoops(SocketRig rig) throws Exception {
-			for (int pass = 0; pass < 3; pass++) {
-				for (NettyTransport side : List.of(rig.client.loops, rig.server.loops)) {
-					for (EventExecutor loop : side.workerGroup()) {
-						loop.submit(() -> {
-						}).get(10, TimeUnit.SECONDS);
-					}
-				}
-			}
-		}
-
-		/**
-		 * Echoes one byte; returns the local address of the connection that carried it.
-		 */
-		private static SocketAddress echo(ManagedChannel channel) {
-			AtomicReference<SocketAddress> local = new AtomicReference<>();
-			ClientInterceptor capture = new ClientInterceptor() {
-				@Override
-				public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
-						io.grpc.Channel next) {
-					return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
-						@Override
-						public void start(Listener<R> listener, Metadata headers) {
-							ClientCall<Q, R> call = delegate();
-							super.start(
-									new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-										@Override
-										public void onHeaders(Metadata received) {
-											local.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
-											super.onHeaders(received);
-										}
-									}, headers);
-						}
-					};
-				}
-			};
-			assertThat(ClientCalls.blockingUnaryCall(ClientInterceptors.intercept(channel, capture), EchoService.ECHO,
-					CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] { 9 }))
-				.containsExactly(9);
-			return local.get();
-		}
-
 	}
 
 	private static byte[] upload(ManagedChannel channel, byte[]... messages) throws Exception {
