@@ -2,6 +2,7 @@ package io.github.readyread.grpc.fuzz;
 
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
@@ -22,6 +23,7 @@ import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.alts.internal.HandshakerReq;
 import io.grpc.alts.internal.HandshakerResp;
 import io.grpc.alts.internal.HandshakerResult;
@@ -45,17 +47,26 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code bytes_consumed} short of what it was sent, the rest being records) or broken:
  * error statuses, more bytes consumed than sent, results with the wrong key length,
  * protocols, RPC versions or missing fields, huge {@code out_frames}, silence, a stream
- * that ends or fails.
+ * that ends or fails. The handshaker's answers are held back and handed to the handler at
+ * fuzzer-chosen points between the reads, so the peer's bytes also arrive while a request
+ * is with the handshaker; the peer may close while one is.
  *
  * <p>
- * What must hold: the handshaker sees the peer's handshake bytes exactly, in order; the
- * peer gets exactly the {@code out_frames} of the answers the handler accepted; the
- * handshake succeeds exactly when an honest result arrives or a broken one passes the
- * checks an independent reading of the protocol makes, and otherwise fails once, with a
- * precise status, closing the connection; after an honest handshake the records behind
- * the handshake bytes (the {@code bytes_consumed} leftover, bytes that arrived while the
- * handshaker was busy, bytes after the end) decode to exactly their plaintext; every
- * permit is returned, nothing stays pinned in the pool.
+ * What must hold, worked out from the script and the peer's bytes, never from what the
+ * handler did: each request carries the peer's bytes that follow those the handshaker
+ * consumed so far, in order; the peer gets exactly the {@code out_frames} of the answers
+ * the handler accepted; a handshake the handshaker did not decide (it answered every
+ * request and was not silent) can end only by the peer's close, so a handler that holds
+ * bytes back fails the input; with an honest handshaker the handshake succeeds whenever
+ * the peer sent its bytes and did not close while the handshaker was busy; otherwise it
+ * succeeds exactly when a result passes the checks an independent reading of the protocol
+ * makes, and else fails once, with the exact status and description, closing the
+ * connection; after an honest result the bytes behind those consumed (the
+ * {@code bytes_consumed} leftover, bytes that arrived while the handshaker was busy,
+ * bytes after the end) decode to exactly their plaintext, after an accepted broken result
+ * (its key is not the peer's) they fail the record layer with its precise status, and
+ * nothing at all follows when no byte is left; no other exception escapes; every permit
+ * is returned, nothing stays pinned in the pool.
  */
 class AltsHandshakeFuzzTests {
 
@@ -78,16 +89,20 @@ class AltsHandshakeFuzzTests {
 	private static final AltsSettings SETTINGS = AltsSettings.of(HANDSHAKER, STATS)
 		.withHandshakeTimeout(Duration.ofMinutes(10));
 
+	/** What the record layer reports about bytes that are not records of its key. */
+	private static final String RECORD_LAYER_FAILURE = "ALTS (frame length \\d+ is below the minimum \\d+ \\(type and tag\\)"
+			+ "|frame length \\d+ exceeds the maximum .*|frame type \\d+ is not the record type 6"
+			+ "|record authentication failed .*|connection closed in the middle of a frame.*)";
+
 	@FuzzTest(maxDuration = "5m")
 	void peerBytesAndHandshakerAnswers(FuzzedDataProvider data) throws Exception {
 		boolean client = data.consumeBoolean();
-		Script script = new Script(data, data.consumeBoolean(), data.consumeInt(0, 300));
-		script.client = client;
-		HANDSHAKER.script = script;
+		boolean broken = data.consumeBoolean();
+		int handshakeLength = data.consumeInt(0, 300);
 
 		// The peer: handshake bytes, then records sealed with the key the honest result
 		// holds.
-		byte[] handshake = data.consumeBytes(script.handshakeLength);
+		byte[] handshake = data.consumeBytes(handshakeLength);
 		AltsCrypter peerSender = AltsCrypter.forSending(KEY, !client);
 		ByteArrayOutputStream records = new ByteArrayOutputStream();
 		ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
@@ -99,28 +114,52 @@ class AltsHandshakeFuzzTests {
 		}
 		byte[] peerBytes = AltsRecordDecoderFuzzTests.concat(handshake, records.toByteArray());
 		List<byte[]> reads = AltsRecordDecoderFuzzTests.splitIntoReads(peerBytes, data, 400);
+		// The handshake as the peer sent it: the fuzzer may have had fewer bytes than
+		// asked for.
+		Script script = new Script(data, broken, client, handshake.length, peerBytes);
+		HANDSHAKER.script = script;
 
 		Capture next = new Capture();
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(FuzzPool.ALLOC);
 		channel.pipeline().addLast(AltsFuzzAccess.handshakeHandler(client, SETTINGS, LIMITER, FAILURES, next));
 		// What grpc's negotiation fires once the connection is active.
-		Status failure = AltsRecordDecoderFuzzTests
-			.statusOf(() -> channel.pipeline().fireUserEventTriggered(InternalProtocolNegotiationEvent.getDefault()));
-		// The handshaker's answers run as tasks of the event loop.
-		failure = (failure != null) ? failure : AltsRecordDecoderFuzzTests.statusOf(channel::runPendingTasks);
+		Status failure = step(channel,
+				() -> channel.pipeline().fireUserEventTriggered(InternalProtocolNegotiationEvent.getDefault()));
 		ByteArrayOutputStream sentToPeer = new ByteArrayOutputStream();
+		drainOutbound(channel, sentToPeer);
+		// Reads and the handshaker's answers, interleaved as the fuzzer says; the peer
+		// may close while the handshaker has a request.
 		int read = 0;
-		for (; read < reads.size() && failure == null && channel.isOpen(); read++) {
-			byte[] bytes = reads.get(read);
-			failure = AltsRecordDecoderFuzzTests
-				.statusOf(() -> channel.writeInbound(FuzzPool.ALLOC.directBuffer(bytes.length).writeBytes(bytes)));
+		boolean closedWhileHandshakerBusy = false;
+		while (failure == null && channel.isOpen()) {
+			boolean canRead = read < reads.size();
+			boolean canAnswer = script.held != null;
+			if (!canRead && !canAnswer) {
+				break;
+			}
+			if (canAnswer && !canRead && data.consumeBoolean()) {
+				closedWhileHandshakerBusy = true;
+				break;
+			}
+			if (canAnswer && (!canRead || data.consumeBoolean())) {
+				failure = step(channel, script::release);
+			}
+			else {
+				byte[] bytes = reads.get(read++);
+				script.delivered += bytes.length;
+				failure = step(channel,
+						() -> channel.writeInbound(FuzzPool.ALLOC.directBuffer(bytes.length).writeBytes(bytes)));
+			}
 			drainOutbound(channel, sentToPeer);
 		}
 		drainOutbound(channel, sentToPeer);
 		boolean negotiated = next.peer != null;
-		Status atClose = AltsRecordDecoderFuzzTests.statusOf(channel::close);
-		Status atFinish = AltsRecordDecoderFuzzTests.statusOf(channel::finishAndReleaseAll);
+		Status atClose = statusOf(channel::close);
+		Status atFinish = statusOf(channel::finishAndReleaseAll);
+		// The handshaker call ends with the handshake: finished, or cancelled (which
+		// drops an answer still held when the peer closed).
+		assertThat(script.call == null || script.call.closed).as("handshaker call ended with the connection").isTrue();
 		if (failure == null) {
 			failure = (atClose != null) ? atClose : atFinish;
 		}
@@ -129,42 +168,103 @@ class AltsHandshakeFuzzTests {
 			assertThat(atFinish).as("a second failure after " + failure).isNull();
 		}
 
-		// What the handler did must be what the script leads to.
+		// What the handler did must be what the script and the peer's bytes lead to.
+		assertThat(script.problems).as("requests the handshaker got").isEmpty();
 		if (client) {
 			assertThat(script.requests).as("a client starts its handshake at once").isPositive();
 		}
 		assertThat(sentToPeer.toByteArray()).as("bytes sent to the peer: the accepted out_frames")
 			.isEqualTo(script.acceptedOutFrames.toByteArray());
-		assertThat(negotiated).as("handshake succeeded (script: " + script.outcome + ", failure: " + failure + ")")
-			.isEqualTo(script.outcome == Outcome.ACCEPTABLE_RESULT);
-		if (!script.broken) {
-			byte[] seen = script.handshakeSeen.toByteArray();
-			assertThat(seen).as("handshake bytes the handshaker saw")
-				.isEqualTo(java.util.Arrays.copyOf(handshake, seen.length));
+		// A server starts its handshake with the client's first bytes.
+		boolean started = client || peerBytes.length > 0;
+		String state = "script: " + script.outcome + (script.silent ? ", silent" : "") + ", consumed " + script.consumed
+				+ " of " + peerBytes.length + " peer bytes (" + handshake.length
+				+ " handshake), closed while the handshaker was busy: " + closedWhileHandshakerBusy + ", failure: "
+				+ failure;
+		if (started && !closedWhileHandshakerBusy) {
+			// Every byte was read and every answer handed over: a handshaker that was
+			// neither silent nor done consumed the whole handshake and decided.
+			assertThat(script.outcome != Outcome.PEER_CLOSED || script.silent)
+				.as("handshake decided once the peer's bytes and the handshaker's answers were all in (" + state + ")")
+				.isTrue();
 		}
+		if (!broken) {
+			assertThat(negotiated).as("honest handshake succeeded (" + state + ")")
+				.isEqualTo(started && !closedWhileHandshakerBusy);
+		}
+		assertThat(negotiated).as("handshake succeeded (" + state + ")")
+			.isEqualTo(script.outcome == Outcome.ACCEPTABLE_RESULT);
 		if (negotiated) {
 			assertThat(next.peer.recordProtocol()).isEqualTo(AltsProtocol.RECORD_PROTOCOL);
-			if (!script.broken) {
+			if (script.honestResult) {
+				assertThat(script.consumed).as("bytes the handshaker consumed: the handshake")
+					.isEqualTo(handshake.length);
 				assertThat(next.plaintext.toByteArray()).as("records behind the handshake bytes")
 					.isEqualTo(plaintext.toByteArray());
 				assertThat(failure).as("no failure after an honest handshake").isNull();
 			}
+			else {
+				// The broken result's key is not the peer's: no record behind the
+				// consumed bytes is authentic.
+				assertThat(next.plaintext.size()).as("plaintext after a broken result").isZero();
+				if (script.consumed == peerBytes.length) {
+					assertThat(failure).as("failure with no byte behind the broken result").isNull();
+				}
+				else {
+					assertThat(failure)
+						.as("failure with " + (peerBytes.length - script.consumed) + " bytes behind the broken result")
+						.isNotNull();
+					assertThat(failure.getDescription()).matches(RECORD_LAYER_FAILURE);
+					assertThat(failure.getCode())
+						.isEqualTo(failure.getDescription().startsWith("ALTS connection closed")
+								? Status.Code.UNAVAILABLE : Status.Code.INTERNAL);
+				}
+			}
 		}
 		else {
 			assertThat(next.plaintext.size()).isZero();
-			assertThat(failure).as("failure of a handshake that did not succeed").isNotNull();
-			assertThat(failure.getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.INTERNAL);
-			assertThat(failure.getDescription()).startsWith("ALTS ");
-			if (script.outcome == Outcome.UNUSABLE_RESULT) {
-				assertThat(failure.getDescription()).isEqualTo(script.unusable);
+			assertThat(failure).as("failure of a handshake that did not succeed (" + state + ")").isNotNull();
+			assertThat(failure.getCode()).as("status code of " + failure).isEqualTo(script.outcome.code);
+			if (script.expectedFailure != null) {
+				assertThat(failure.getDescription()).isEqualTo(script.expectedFailure);
 			}
 			else {
-				assertThat(failure.getDescription()).contains(script.outcome.failure);
+				assertThat(failure.getDescription()).startsWith(script.outcome.failure);
 			}
 		}
 		assertThat(LIMITER.active()).as("permits in use after the input").isZero();
 		assertThat(LIMITER.queued()).as("handshakes queued after the input").isZero();
 		FuzzPool.assertNothingHeld(STATS);
+	}
+
+	/**
+	 * Runs {@code action} and the tasks it queued on the channel's event loop (the
+	 * handshaker's answers, a granted permit), then surfaces what reached the end of the
+	 * pipeline.
+	 */
+	private static Status step(EmbeddedChannel channel, AltsRecordDecoderFuzzTests.ThrowingRunnable action)
+			throws Exception {
+		return statusOf(() -> {
+			action.run();
+			channel.runPendingTasks();
+			channel.checkException();
+		});
+	}
+
+	/**
+	 * The status {@code action} failed with, {@code null} if it did not fail. Only a gRPC
+	 * status is a failure the handler may report: any other exception (a null pointer, a
+	 * buffer released twice) fails the input.
+	 */
+	private static Status statusOf(AltsRecordDecoderFuzzTests.ThrowingRunnable action) throws Exception {
+		try {
+			action.run();
+			return null;
+		}
+		catch (StatusRuntimeException ex) {
+			assertThat(ex.getStatus().getDescription()).as("failure description").isNotBlank();
+			return ex.getStatus();
+		}
 	}
 
 	private static void drainOutbound(EmbeddedChannel channel, ByteArrayOutputStream into) {
@@ -176,16 +276,30 @@ class AltsHandshakeFuzzTests {
 	}
 
 	/**
-	 * Whether {@code result} can be used, read from the protocol rather than from the
-	 * handler: the record and application protocols we asked for, 44 bytes of key data or
-	 * more, and an RPC version range that includes our 2.1.
+	 * Why {@code result} cannot be used, {@code null} if it can, read from the protocol
+	 * rather than from the handler's checks: the record and application protocols we
+	 * asked for, 44 bytes of key data or more, and an RPC version range that includes our
+	 * 2.1 (an unset range is 0.0-0.0), checked in that order.
 	 */
-	static boolean usable(HandshakerResult result) {
+	static String refusal(HandshakerResult result) {
+		if (!"ALTSRP_GCM_AES128_REKEY".equals(result.getRecordProtocol())) {
+			return "ALTS handshake result has record protocol '" + result.getRecordProtocol()
+					+ "', expected ALTSRP_GCM_AES128_REKEY";
+		}
+		if (!"grpc".equals(result.getApplicationProtocol())) {
+			return "ALTS handshake result has application protocol '" + result.getApplicationProtocol()
+					+ "', expected grpc";
+		}
+		if (result.getKeyData().size() < 44) {
+			return "ALTS handshake result has " + result.getKeyData().size() + " bytes of key data, need 44";
+		}
 		RpcProtocolVersions peer = result.getPeerRpcVersions();
-		return AltsProtocol.RECORD_PROTOCOL.equals(result.getRecordProtocol())
-				&& AltsProtocol.APPLICATION_PROTOCOL.equals(result.getApplicationProtocol())
-				&& result.getKeyData().size() >= AltsProtocol.KEY_LENGTH && atLeast21(peer.getMaxRpcVersion())
-				&& atMost21(peer.getMinRpcVersion());
+		if (!atLeast21(peer.getMaxRpcVersion()) || !atMost21(peer.getMinRpcVersion())) {
+			return "ALTS peer RPC protocol versions " + peer.getMinRpcVersion().getMajor() + "."
+					+ peer.getMinRpcVersion().getMinor() + "-" + peer.getMaxRpcVersion().getMajor() + "."
+					+ peer.getMaxRpcVersion().getMinor() + " are not compatible with local 2.1-2.1";
+		}
+		return null;
 	}
 
 	private static boolean atLeast21(RpcProtocolVersions.Version version) {
@@ -196,20 +310,34 @@ class AltsHandshakeFuzzTests {
 		return version.getMajor() < 2 || (version.getMajor() == 2 && version.getMinor() <= 1);
 	}
 
-	/** How an input's handshake ends, as the script decided it. */
+	/** How an input's handshake ends, as the handshaker's answers decided it. */
 	enum Outcome {
 
-		PEER_CLOSED("connection closed by the peer"), ACCEPTABLE_RESULT(""), UNUSABLE_RESULT(null),
-		HANDSHAKER_STATUS("handshaker service error: code"), OVERCONSUMED("handshaker consumed"),
-		HANDSHAKER_COMPLETED("ended the handshake without a result"),
-		HANDSHAKER_FAILED("handshaker service failed: UNAVAILABLE");
+		PEER_CLOSED(Status.Code.UNAVAILABLE, "ALTS handshake failed: connection closed by the peer"),
+		ACCEPTABLE_RESULT(null, null), UNUSABLE_RESULT(Status.Code.UNAVAILABLE, null),
+		HANDSHAKER_STATUS(Status.Code.UNAVAILABLE, null), OVERCONSUMED(Status.Code.INTERNAL, null),
+		HANDSHAKER_COMPLETED(Status.Code.UNAVAILABLE, null), HANDSHAKER_FAILED(Status.Code.UNAVAILABLE, null);
 
+		final Status.Code code;
+
+		/**
+		 * How the failure's description starts, where the script does not know it whole.
+		 */
 		final String failure;
 
-		Outcome(String failure) {
+		Outcome(Status.Code code, String failure) {
+			this.code = code;
 			this.failure = failure;
 		}
 
+	}
+
+	/**
+	 * An answer the handshaker decided on and holds until the fuzzer hands it over; what
+	 * it means for the handshake counts only once it is handed over.
+	 */
+	record Answer(Call call, Outcome outcome, String expectedFailure, boolean honestResult, int consumed,
+			byte[] acceptedOutFrames, Runnable deliver) {
 	}
 
 	/** The handshaker service's answers for one input. */
@@ -219,38 +347,63 @@ class AltsHandshakeFuzzTests {
 
 		final boolean broken;
 
+		final boolean client;
+
 		final int handshakeLength;
 
-		final ByteArrayOutputStream handshakeSeen = new ByteArrayOutputStream();
+		/** Everything the peer sends: the handshake, then records. */
+		final byte[] peerBytes;
 
 		final ByteArrayOutputStream acceptedOutFrames = new ByteArrayOutputStream();
 
+		/** What was wrong with the requests, as they came. */
+		final List<String> problems = new ArrayList<>();
+
+		/** Peer bytes read by the handler so far. */
+		int delivered;
+
+		/** Peer bytes the handshaker consumed, as the answers handed over say. */
+		int consumed;
+
+		/** The handshake's call to the handshaker, {@code null} before one is made. */
+		Call call;
+
+		/** The answer decided and not handed over yet, {@code null} if none. */
+		Answer held;
+
 		Outcome outcome = Outcome.PEER_CLOSED;
 
-		/** Why the handler must refuse the result it was given. */
-		String unusable;
+		/**
+		 * The failure's exact description, {@code null} where the outcome's prefix says
+		 * it.
+		 */
+		String expectedFailure;
+
+		/** Whether the result handed over was the honest one, with the peer's key. */
+		boolean honestResult;
+
+		/** Whether the handshaker went silent (it answers nothing from then on). */
+		boolean silent;
 
 		int requests;
 
-		boolean client;
-
-		Script(FuzzedDataProvider data, boolean broken, int handshakeLength) {
+		Script(FuzzedDataProvider data, boolean broken, boolean client, int handshakeLength, byte[] peerBytes) {
 			this.data = data;
 			this.broken = broken;
+			this.client = client;
 			this.handshakeLength = handshakeLength;
+			this.peerBytes = peerBytes;
 		}
 
-		/** Answers one request, or nothing. */
-		void answer(HandshakerReq request, ClientCall.Listener<HandshakerResp> listener) {
+		/** Takes one request and decides its answer, or silence; holds the answer. */
+		void request(HandshakerReq request, Call call) {
 			this.requests++;
-			if (this.outcome != Outcome.PEER_CLOSED) {
-				throw new AssertionError("request after the handshake ended (" + this.outcome + "): " + request);
-			}
 			ByteString in = switch (request.getReqOneofCase()) {
 				case SERVER_START -> request.getServerStart().getInBytes();
 				case NEXT -> request.getNext().getInBytes();
 				default -> ByteString.EMPTY;
 			};
+			check(request, in);
 			int behaviour = this.broken ? this.data.consumeInt(0, 7) : 0;
 			byte[] outFrames = this.data.consumeBytes(this.data.consumeInt(0, 64));
 			if (behaviour == 7) {
@@ -259,60 +412,110 @@ class AltsHandshakeFuzzTests {
 			HandshakerResp.Builder response = HandshakerResp.newBuilder()
 				.setOutFrames(ByteString.copyFrom(outFrames))
 				.setStatus(HandshakerStatus.newBuilder().setCode(0));
-			int seen = this.handshakeSeen.size();
 			switch (behaviour) {
 				case 1 -> {
-					response.setStatus(HandshakerStatus.newBuilder()
-						.setCode(this.data.consumeInt(1, 16))
-						.setDetails(this.data.consumeAsciiString(20)));
-					this.outcome = Outcome.HANDSHAKER_STATUS;
-					listener.onMessage(response.build());
+					int code = this.data.consumeInt(1, 16);
+					String details = this.data.consumeAsciiString(20);
+					response.setStatus(HandshakerStatus.newBuilder().setCode(code).setDetails(details));
+					hold(call, Outcome.HANDSHAKER_STATUS,
+							"ALTS handshaker service error: code " + code + ": " + details, 0, null, response.build());
 					return;
 				}
 				case 2 -> {
-					response.setBytesConsumed(in.size() + this.data.consumeInt(1, 1000));
-					this.outcome = Outcome.OVERCONSUMED;
-					listener.onMessage(response.build());
+					int consumed = in.size() + this.data.consumeInt(1, 1000);
+					response.setBytesConsumed(consumed);
+					hold(call, Outcome.OVERCONSUMED, "ALTS handshaker consumed " + consumed + " bytes of " + in.size(),
+							0, null, response.build());
 					return;
 				}
 				case 3 -> {
 					HandshakerResult result = brokenResult();
-					response.setBytesConsumed(this.data.consumeInt(0, in.size())).setResult(result);
-					this.outcome = usable(result) ? Outcome.ACCEPTABLE_RESULT : Outcome.UNUSABLE_RESULT;
-					this.unusable = AltsFuzzAccess.checkResult(result, this.client);
-					this.acceptedOutFrames.writeBytes(outFrames);
-					listener.onMessage(response.build());
+					int consumed = this.data.consumeInt(0, in.size());
+					response.setBytesConsumed(consumed).setResult(result);
+					String refusal = refusal(result);
+					hold(call, (refusal != null) ? Outcome.UNUSABLE_RESULT : Outcome.ACCEPTABLE_RESULT, refusal,
+							consumed, outFrames, response.build());
 					return;
 				}
 				case 4 -> {
 					// silence: the handshake waits until the peer closes
-					this.outcome = Outcome.PEER_CLOSED;
+					this.silent = true;
 					return;
 				}
 				case 5 -> {
-					this.outcome = Outcome.HANDSHAKER_COMPLETED;
-					listener.onClose(Status.OK, new Metadata());
+					this.held = new Answer(call, Outcome.HANDSHAKER_COMPLETED,
+							"ALTS handshaker service ended the handshake without a result", false, 0, null,
+							() -> call.close(Status.OK));
 					return;
 				}
 				case 6 -> {
-					this.outcome = Outcome.HANDSHAKER_FAILED;
-					listener.onClose(Status.UNAVAILABLE.withDescription("handshaker gone"), new Metadata());
+					this.held = new Answer(call, Outcome.HANDSHAKER_FAILED,
+							"ALTS handshaker service failed: UNAVAILABLE: handshaker gone", false, 0, null,
+							() -> call.close(Status.UNAVAILABLE.withDescription("handshaker gone")));
 					return;
 				}
 				default -> {
 					// honest (behaviour 0, or 7: honest with huge out_frames)
 				}
 			}
-			int consumed = Math.min(in.size(), this.handshakeLength - seen);
-			this.handshakeSeen.writeBytes(in.substring(0, consumed).toByteArray());
+			int consumed = Math.min(in.size(), this.handshakeLength - this.consumed);
 			response.setBytesConsumed(consumed);
-			this.acceptedOutFrames.writeBytes(outFrames);
-			if (this.handshakeSeen.size() == this.handshakeLength
+			if (this.consumed + consumed == this.handshakeLength
 					&& (request.hasNext() || request.hasServerStart() || this.handshakeLength == 0)) {
 				response.setResult(honestResult());
-				this.outcome = Outcome.ACCEPTABLE_RESULT;
+				this.held = new Answer(call, Outcome.ACCEPTABLE_RESULT, null, true, consumed, outFrames,
+						() -> call.deliver(response.build()));
+				return;
 			}
-			listener.onMessage(response.build());
+			this.held = new Answer(call, null, null, false, consumed, outFrames, () -> call.deliver(response.build()));
+		}
+
+		/**
+		 * A request must come while no answer is held, before the handshake is decided,
+		 * and carry the peer's bytes that follow those consumed, in order.
+		 */
+		private void check(HandshakerReq request, ByteString in) {
+			if (this.held != null) {
+				this.problems.add("request while the handshaker held an answer: " + request.getReqOneofCase());
+			}
+			if (this.outcome != Outcome.PEER_CLOSED || this.silent) {
+				this.problems
+					.add("request after the handshake was decided (" + this.outcome + ", silent " + this.silent + ")");
+			}
+			int end = this.consumed + in.size();
+			if (end > this.delivered || !in.equals(ByteString.copyFrom(this.peerBytes, this.consumed, in.size()))) {
+				this.problems.add("in_bytes of " + request.getReqOneofCase() + ": " + in.size()
+						+ " bytes that are not the peer's bytes " + this.consumed + " to " + end + " (" + this.delivered
+						+ " read)");
+			}
+		}
+
+		private void hold(Call call, Outcome outcome, String expectedFailure, int consumed, byte[] acceptedOutFrames,
+				HandshakerResp response) {
+			this.held = new Answer(call, outcome, expectedFailure, false, consumed, acceptedOutFrames,
+					() -> call.deliver(response));
+		}
+
+		/**
+		 * Hands the held answer over, unless the handler cancelled the call meanwhile
+		 * (grpc delivers nothing after a cancel).
+		 */
+		void release() {
+			Answer answer = this.held;
+			this.held = null;
+			if (answer.call().closed) {
+				return;
+			}
+			if (answer.outcome() != null) {
+				this.outcome = answer.outcome();
+				this.expectedFailure = answer.expectedFailure();
+				this.honestResult = answer.honestResult();
+			}
+			this.consumed += answer.consumed();
+			if (answer.acceptedOutFrames() != null) {
+				this.acceptedOutFrames.writeBytes(answer.acceptedOutFrames());
+			}
+			answer.deliver().run();
 		}
 
 		private HandshakerResult honestResult() {
@@ -367,7 +570,9 @@ class AltsHandshakeFuzzTests {
 		@Override
 		@SuppressWarnings("unchecked")
 		public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
-			return (ClientCall<Q, R>) new Call(this.script);
+			Call call = new Call(this.script);
+			this.script.call = call;
+			return (ClientCall<Q, R>) call;
 		}
 
 		@Override
@@ -377,13 +582,13 @@ class AltsHandshakeFuzzTests {
 
 	}
 
-	private static final class Call extends ClientCall<HandshakerReq, HandshakerResp> {
+	static final class Call extends ClientCall<HandshakerReq, HandshakerResp> {
 
 		private final Script script;
 
 		private Listener<HandshakerResp> listener;
 
-		private boolean closed;
+		boolean closed;
 
 		Call(Script script) {
 			this.script = script;
@@ -411,21 +616,15 @@ class AltsHandshakeFuzzTests {
 		@Override
 		public void sendMessage(HandshakerReq message) {
 			if (!this.closed) {
-				this.script.answer(message, new Listener<>() {
-					@Override
-					public void onMessage(HandshakerResp response) {
-						Call.this.listener.onMessage(response);
-					}
-
-					@Override
-					public void onClose(Status status, Metadata trailers) {
-						close(status);
-					}
-				});
+				this.script.request(message, this);
 			}
 		}
 
-		private void close(Status status) {
+		void deliver(HandshakerResp response) {
+			this.listener.onMessage(response);
+		}
+
+		void close(Status status) {
 			if (!this.closed) {
 				this.closed = true;
 				this.listener.onClose(status, new Metadata());
