@@ -34,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * rig's sides must have no connection before it and exactly its one after, whose Netty
  * channels must both be active after the fault. {@link #withoutEnds(SocketRig)} checks no
  * ends, for a rig whose sides' figures do not see its connections (a server secured with
- * figures of the test's own, say).
+ * figures of the test's own, say); {@link #on(SocketRig, ManagedChannel)} neither, on a
+ * channel of the test's choosing.
  */
 public final class Bystander {
 
@@ -55,16 +56,16 @@ public final class Bystander {
 	 * @param rig the rig whose server the bystander connects to
 	 */
 	public Bystander(SocketRig rig) {
-		this(rig, true);
+		this(rig, rig.channel(), true);
 	}
 
-	private Bystander(SocketRig rig, boolean checkEnds) {
+	private Bystander(SocketRig rig, ManagedChannel channel, boolean checkEnds) {
 		if (checkEnds) {
 			assertThat(rig.client.stats.liveChannels()).as("client connections before the bystander").isEmpty();
 			assertThat(rig.server.stats.liveChannels()).as("server connections before the bystander").isEmpty();
 		}
 		this.rig = rig;
-		this.channel = rig.channel();
+		this.channel = channel;
 		this.connection = echo(this.channel);
 		assertThat(this.connection).as("local address of the bystander's connection").isNotNull();
 		if (checkEnds) {
@@ -86,7 +87,18 @@ public final class Bystander {
 	 * @return the bystander
 	 */
 	public static Bystander withoutEnds(SocketRig rig) {
-		return new Bystander(rig, false);
+		return new Bystander(rig, rig.channel(), false);
+	}
+
+	/**
+	 * Opens the bystander on {@code channel} without checking its ends: for a channel
+	 * secured otherwise than the rig's client side, or to another server of the rig.
+	 * @param rig the rig whose event loops run the channel and its server
+	 * @param channel a channel of {@code rig} that has not connected yet
+	 * @return the bystander
+	 */
+	public static Bystander on(SocketRig rig, ManagedChannel channel) {
+		return new Bystander(rig, channel, false);
 	}
 
 	/**

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import io.github.readyread.grpc.Bystander;
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.SocketRig;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
@@ -45,7 +46,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Handshake concurrency and failures: every failure ends the connection with a precise
- * status, releases everything, and leaves the server serving healthy connections.
+ * status, releases everything, and leaves the server serving healthy connections, the one
+ * opened before the fault included.
  */
 class AltsHandshakeTests {
 
@@ -108,6 +110,7 @@ class AltsHandshakeTests {
 
 	@Test
 	void handshakerErrorStatusFailsTheConnectionWithItsDetails() throws Exception {
+		Bystander healthy = openHealthyConnection();
 		io.grpc.Channel failing = handshakerChannel(new HandshakerServiceGrpc.HandshakerServiceImplBase() {
 			@Override
 			public StreamObserver<HandshakerReq> doHandshake(StreamObserver<HandshakerResp> responses) {
@@ -117,19 +120,23 @@ class AltsHandshakeTests {
 			}
 		});
 		assertCallFails(failing, Duration.ofSeconds(10), "ALTS handshaker service error: code 7: denied by test");
-		assertHealthyConnectionWorks();
+		healthy.assertUntouched();
+		assertNewConnectionWorks();
 	}
 
 	@Test
 	void unreachableHandshakerFailsTheConnection() throws Exception {
+		Bystander healthy = openHealthyConnection();
 		ManagedChannel nowhere = InProcessChannelBuilder.forName("no-such-handshaker-" + UUID.randomUUID()).build();
 		this.closeables.add(() -> nowhere.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
 		assertCallFails(nowhere, Duration.ofSeconds(10), "ALTS handshaker service failed: UNAVAILABLE");
-		assertHealthyConnectionWorks();
+		healthy.assertUntouched();
+		assertNewConnectionWorks();
 	}
 
 	@Test
 	void slowHandshakerTimesTheHandshakeOut() throws Exception {
+		Bystander healthy = openHealthyConnection();
 		io.grpc.Channel silent = handshakerChannel(new HandshakerServiceGrpc.HandshakerServiceImplBase() {
 			@Override
 			public StreamObserver<HandshakerReq> doHandshake(StreamObserver<HandshakerResp> responses) {
@@ -139,11 +146,13 @@ class AltsHandshakeTests {
 		});
 		assertCallFails(silent, Duration.ofMillis(300),
 				"ALTS handshake timed out after 300 ms (waiting for the handshaker service)");
-		assertHealthyConnectionWorks();
+		healthy.assertUntouched();
+		assertNewConnectionWorks();
 	}
 
 	@Test
 	void peerClosingDuringTheHandshakeFailsTheConnection() throws Exception {
+		Bystander healthy = openHealthyConnection();
 		try (ServerSocket closer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
 			Thread acceptor = new Thread(() -> {
 				try (Socket socket = closer.accept()) {
@@ -167,7 +176,8 @@ class AltsHandshakeTests {
 			acceptor.join(5000);
 			assertThat(client.limiter().active()).isZero();
 		}
-		assertHealthyConnectionWorks();
+		healthy.assertUntouched();
+		assertNewConnectionWorks();
 	}
 
 	@Test
@@ -176,12 +186,15 @@ class AltsHandshakeTests {
 			.withHandshakeTimeout(Duration.ofMillis(300))
 			.withMaxConcurrentHandshakes(1));
 		Server timing = this.rig.startServer(quickServer);
+		// Its handshake done, it holds no permit: the silent client gets the only one.
+		Bystander healthy = openHealthyConnection(timing.getPort());
 		try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), timing.getPort())) {
 			silent.setSoTimeout(5000);
 			// The server closes the connection once its handshake times out.
 			assertThat(silent.getInputStream().read()).isEqualTo(-1);
 		}
 		assertThat(quickServer.limiter().active()).isZero();
+		healthy.assertUntouched();
 		AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
 		ManagedChannel channel = channel(client, timing.getPort());
 		assertThat(ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
@@ -197,6 +210,7 @@ class AltsHandshakeTests {
 			.withHandshakeTimeout(Duration.ofSeconds(2))
 			.withMaxConcurrentHandshakes(2));
 		Server guarded = this.rig.startServer(limited);
+		Bystander healthy = openHealthyConnection(guarded.getPort());
 		List<Socket> tricklers = new ArrayList<>();
 		ExecutorService threads = Executors.newCachedThreadPool();
 		this.closeables.add(threads::shutdownNow);
@@ -244,6 +258,7 @@ class AltsHandshakeTests {
 		await().atMost(Duration.ofSeconds(20)).until(() -> closedByServer.stream().allMatch(Future::isDone));
 		assertThat(call.get(30, TimeUnit.SECONDS)).containsExactly(3);
 		await().atMost(Duration.ofSeconds(10)).until(() -> limited.limiter().active() == 0);
+		healthy.assertUntouched();
 	}
 
 	@Test
@@ -252,6 +267,7 @@ class AltsHandshakeTests {
 			.withHandshakeTimeout(Duration.ofSeconds(30))
 			.withMaxConcurrentHandshakes(1));
 		Server guarded = this.rig.startServer(limited);
+		Bystander healthy = openHealthyConnection(guarded.getPort());
 		ExecutorService threads = Executors.newCachedThreadPool();
 		this.closeables.add(threads::shutdownNow);
 		// Holds the only permit: a handshake message announced and never finished.
@@ -300,6 +316,7 @@ class AltsHandshakeTests {
 		flooder.setSoTimeout(10_000);
 		await().atMost(Duration.ofSeconds(10)).until(() -> isClosedByServer(flooder));
 		assertThat(limited.limiter().active()).isZero();
+		healthy.assertUntouched();
 	}
 
 	private static boolean isClosedByServer(Socket socket) {
@@ -330,7 +347,22 @@ class AltsHandshakeTests {
 		assertThat(client.limiter().active()).isZero();
 	}
 
-	private void assertHealthyConnectionWorks() {
+	/** A connection to the rig's server, opened before a fault. */
+	private Bystander openHealthyConnection() {
+		return openHealthyConnection(this.rig.port());
+	}
+
+	/**
+	 * A connection to {@code port}, opened before a fault, with a client of its own (its
+	 * own permits, the embedded handshaker).
+	 */
+	private Bystander openHealthyConnection(int port) {
+		AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
+		return Bystander.on(this.rig, channel(client, port));
+	}
+
+	/** A connection made after the fault works too: the server still handshakes. */
+	private void assertNewConnectionWorks() {
 		AltsNegotiator client = AltsNegotiator.client(AltsSettings.of(this.handshaker.channel(), this.stats));
 		ManagedChannel channel = channel(client);
 		assertThat(ClientCalls.blockingUnaryCall(channel, EchoService.ECHO,
