@@ -9,6 +9,7 @@ import io.netty.util.ResourceLeakDetector;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Proves that a leaked buffer fails the build rather than only logging: each test plants
@@ -36,6 +37,19 @@ class LeakFailingExtensionTests {
 		assertThat(LeakFailingExtension.failure(mine, "leakedBufferIsReportedAsFailure"))
 			.hasMessageStartingWith("1 Netty buffer leak(s) detected by the end of leakedBufferIsReportedAsFailure")
 			.hasMessageContaining(marker);
+	}
+
+	@Test
+	void aLeakFailsTheClassThatLeftIt() {
+		String marker = marker();
+		leak(marker);
+		assertThat(LeakFailingExtension.awaitLeakMarked(marker)).as("leak %s reported", marker).isTrue();
+		// What afterAll runs. "1 leak": a report another class left pending fails here
+		// too, so none is swallowed.
+		assertThatExceptionOfType(AssertionError.class)
+			.isThrownBy(() -> LeakFailingExtension.assertNoLeaks("aLeakFailsTheClassThatLeftIt"))
+			.withMessageStartingWith("1 Netty buffer leak(s) detected by the end of aLeakFailsTheClassThatLeftIt")
+			.withMessageContaining(marker);
 	}
 
 	@Test

@@ -1,6 +1,6 @@
 package io.github.readyread.grpc.autoconfigure;
 
-import org.springframework.beans.factory.InitializingBean;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
@@ -18,8 +18,12 @@ import org.springframework.context.annotation.Conditional;
 @Conditional(OnReadyReadSwitchCondition.Enabled.class)
 public final class NettyVersionCheckAutoConfiguration {
 
+	/**
+	 * A {@link SmartInitializingSingleton}: Spring Boot's lazy initialization leaves it
+	 * eager, so the check runs before any server starts.
+	 */
 	@Bean
-	InitializingBean readyReadNettyVersionCheck() {
+	static SmartInitializingSingleton readyReadNettyVersionCheck() {
 		return () -> {
 			throw new IllegalStateException("grpc-ready-read needs Netty 4.2 but found "
 					+ io.netty.util.Version.identify().getOrDefault("netty-common", null)

@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.autoconfigure;
 
+import java.net.URI;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -43,11 +44,13 @@ public final class ReadyReadAltsAutoConfiguration {
 				return new ConfiguredClientChannels(null, "grpc.client.<name>.address");
 			}
 			Map<String, @Nullable String> targets = new TreeMap<>();
-			channels.getClient().forEach((name, channel) -> {
+			for (String name : channels.getClient().keySet()) {
 				if (!GrpcChannelsProperties.GLOBAL_PROPERTIES_KEY.equals(name)) {
-					targets.put(name, (channel.getAddress() != null) ? channel.getAddress().toString() : null);
+					// With the GLOBAL channel's defaults, as net.devh builds the channel.
+					URI address = channels.getChannel(name).getAddress();
+					targets.put(name, (address != null) ? address.toString() : null);
 				}
-			});
+			}
 			return new ConfiguredClientChannels(targets, "grpc.client.<name>.address");
 		}
 

@@ -3,6 +3,7 @@ package io.github.readyread.grpc.autoconfigure;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -28,9 +29,20 @@ class NettyVersionCheckAutoConfigurationTests {
 		this.contextRunner.withClassLoader(new FilteredClassLoader(MultiThreadIoEventLoopGroup.class))
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
-				.rootCause()
+				.isInstanceOf(IllegalStateException.class)
 				.hasMessageContaining("needs Netty 4.2")
 				.hasMessageContaining("netty.version"));
+	}
+
+	@Test
+	void netty41FailsStartupUnderLazyInitializationToo() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(MultiThreadIoEventLoopGroup.class))
+			.withInitializer(
+					(context) -> context.addBeanFactoryPostProcessor(new LazyInitializationBeanFactoryPostProcessor()))
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.isInstanceOf(IllegalStateException.class)
+				.hasMessageContaining("needs Netty 4.2"));
 	}
 
 	@Test

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -107,8 +108,32 @@ class ReadyReadAltsAutoConfigurationTests {
 					"grpc.ready-read.alts.server=true")
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
-				.rootCause()
+				.isInstanceOf(IllegalStateException.class)
 				.hasMessageContaining("grpc.ready-read.alts.server=true")
+				.hasMessageContaining("grpc.ready-read.enabled=false"));
+	}
+
+	@Test
+	void altsAskedWithTheTransportSwitchedOffFailsStartupThoughTheApplicationDefinesChannelSecurity() {
+		this.contextRunner.withBean(ChannelSecurity.class, () -> ChannelSecurity.NONE)
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.enabled=false",
+					"grpc.ready-read.alts.server=true")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.isInstanceOf(IllegalStateException.class)
+				.hasMessageContaining("grpc.ready-read.enabled=false"));
+	}
+
+	@Test
+	void altsAskedWithTheTransportSwitchedOffFailsStartupUnderLazyInitialization() {
+		this.contextRunner
+			.withInitializer(
+					(context) -> context.addBeanFactoryPostProcessor(new LazyInitializationBeanFactoryPostProcessor()))
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.enabled=false",
+					"grpc.ready-read.alts.server=true")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.isInstanceOf(IllegalStateException.class)
 				.hasMessageContaining("grpc.ready-read.enabled=false"));
 	}
 
@@ -119,7 +144,7 @@ class ReadyReadAltsAutoConfigurationTests {
 					"grpc.client.backend.address=static://127.0.0.1:1")
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
-				.rootCause()
+				.isInstanceOf(IllegalStateException.class)
 				.hasMessageContaining("grpc.ready-read.alts.client-channels")
 				.hasMessageContaining("grpc-alts"));
 	}

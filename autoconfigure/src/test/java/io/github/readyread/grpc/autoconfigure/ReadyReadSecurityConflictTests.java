@@ -179,6 +179,18 @@ class ReadyReadSecurityConflictTests {
 				.hasMessageContaining("unix:/run/app.sock"));
 	}
 
+	@Test
+	void altsChannelToADomainSocketSetOnlyOnTheGlobalChannelFailsStartup() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.client-channels=*",
+					"grpc.client.GLOBAL.address=unix:/run/app.sock", "grpc.client.local.negotiation-type=plaintext")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("gRPC channel 'local'")
+				.hasMessageContaining("unix:/run/app.sock"));
+	}
+
 	private static int freePort() throws IOException {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();

@@ -6,9 +6,8 @@ import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
@@ -18,21 +17,26 @@ import org.springframework.core.io.ResourceLoader;
 import org.springframework.util.ClassUtils;
 
 /**
- * Fails startup when {@code grpc.ready-read.alts.*} asks for ALTS but nothing provides it
- * (the transport is off or missing, or {@code grpc-alts} is not on the classpath), where
- * the server and channels would otherwise run in plaintext without a word. Each Spring
- * Boot integration imports it after its ALTS auto-configuration.
+ * Fails startup when {@code grpc.ready-read.alts.*} asks for ALTS but nothing applies it
+ * (the transport is off or missing, {@code grpc-alts} is not on the classpath, or no
+ * {@link ChannelSecurity} bean says which connections ALTS secures), where the server and
+ * channels would otherwise run in plaintext without a word. Each Spring Boot integration
+ * imports it after its ALTS auto-configuration. The check runs once every singleton is
+ * created and before any server starts, lazy initialization or not.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnMissingBean(ChannelSecurity.class)
 public class ReadyReadAltsOffConfiguration {
 
 	private static final String HANDSHAKER_PROTOS = "io.grpc.alts.internal.HandshakerServiceGrpc";
 
 	@Bean
-	static InitializingBean readyReadAltsOffCheck(Environment environment, ResourceLoader resourceLoader,
-			ObjectProvider<ReadyReadTransport> transport) {
+	static SmartInitializingSingleton readyReadAltsOffCheck(Environment environment, ResourceLoader resourceLoader,
+			ObjectProvider<ReadyReadTransport> transport, ObjectProvider<ChannelSecurity> channelSecurity) {
 		return () -> {
+			boolean installed = transport.getIfAvailable() != null;
+			if (installed && channelSecurity.getIfAvailable() != null) {
+				return;
+			}
 			Binder binder = Binder.get(environment);
 			boolean server = binder.bind("grpc.ready-read.alts.server", Boolean.class).orElse(false);
 			List<String> channels = binder.bind("grpc.ready-read.alts.client-channels", Bindable.listOf(String.class))
@@ -41,8 +45,8 @@ public class ReadyReadAltsOffConfiguration {
 				return;
 			}
 			String asked = server ? "grpc.ready-read.alts.server=true" : "grpc.ready-read.alts.client-channels";
-			throw new IllegalStateException(asked + " asks for ALTS, which the ready-read transport provides, but "
-					+ why(binder, transport.getIfAvailable() != null, resourceLoader.getClassLoader())
+			throw new IllegalStateException(asked + " asks for ALTS, which the ready-read transport applies, but "
+					+ why(binder, installed, resourceLoader.getClassLoader())
 					+ ": the connections would run in plaintext. Remove the grpc.ready-read.alts.* settings or"
 					+ " turn the transport on");
 		};
@@ -52,12 +56,12 @@ public class ReadyReadAltsOffConfiguration {
 		if (!binder.bind("grpc.ready-read.enabled", Boolean.class).orElse(true)) {
 			return "grpc.ready-read.enabled=false";
 		}
-		if (!ClassUtils.isPresent(HANDSHAKER_PROTOS, classLoader)) {
-			return "io.grpc:grpc-alts (its handshaker protos) is not on the classpath";
-		}
 		if (!transport) {
 			return "the transport is not configured (unshaded grpc-netty, Netty 4.2 or Netty's epoll classes missing;"
 					+ " run with --debug for the conditions report)";
+		}
+		if (!ClassUtils.isPresent(HANDSHAKER_PROTOS, classLoader)) {
+			return "io.grpc:grpc-alts (its handshaker protos) is not on the classpath";
 		}
 		return "no ChannelSecurity bean was defined";
 	}

@@ -5,6 +5,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
@@ -16,7 +17,11 @@ import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.github.readyread.grpc.transport.ReadyReadMode;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +39,7 @@ import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.grpc.client.NettyGrpcChannelFactory;
 import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.NettyGrpcServerFactory;
+import org.springframework.grpc.server.ServerBuilderCustomizer;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -127,7 +133,7 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 			.withPropertyValues("grpc.ready-read.enabled=false", "grpc.ready-read.alts.client-channels=backend",
 					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
 			.run((context) -> assertThat(context).getFailure()
-				.rootCause()
+				.isInstanceOf(IllegalStateException.class)
 				.hasMessageContaining("grpc.ready-read.alts.client-channels")
 				.hasMessageContaining("grpc.ready-read.enabled=false"));
 	}
@@ -204,14 +210,25 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 	}
 
 	@Test
-	void serverOnADomainSocketStaysOnSpringGrpcsEventLoops(@TempDir Path dir) {
+	void serverOnADomainSocketStaysOnItsOwnEventLoops(@TempDir Path dir) {
 		assumeTrue(Epoll.isAvailable());
-		this.anyAddress.withPropertyValues("spring.grpc.server.netty.domain-socket-path=" + dir.resolve("grpc.sock"))
-			.run((context) -> {
-				assertThat(context).hasNotFailed();
-				assertThat(dir.resolve("grpc.sock")).exists();
-				assertThat(context.getBean(ReadPathRegistry.class).server()).isNull();
-			});
+		// The application's own event loops in place of Spring gRPC's, which grpc-java
+		// never shuts down (their threads would outlive this test); ours must leave them.
+		EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+		ServerBuilderCustomizer<NettyServerBuilder> ownLoops = (builder) -> builder.bossEventLoopGroup(group)
+			.workerEventLoopGroup(group);
+		try {
+			this.anyAddress.withBean("ownLoops", ServerBuilderCustomizer.class, () -> ownLoops)
+				.withPropertyValues("spring.grpc.server.netty.domain-socket-path=" + dir.resolve("grpc.sock"))
+				.run((context) -> {
+					assertThat(context).hasNotFailed();
+					assertThat(dir.resolve("grpc.sock")).exists();
+					assertThat(context.getBean(ReadPathRegistry.class).server()).isNull();
+				});
+		}
+		finally {
+			group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+		}
 	}
 
 	@Test

@@ -26,7 +26,8 @@ class IoUringTransportTests {
 
 	@Test
 	void ioUringRunsTheReadyReadPathWhereTheKernelHasIt(CapturedOutput output) {
-		assumeTrue(IoUring.isAvailable(), () -> "io_uring unavailable here: " + IoUring.unavailabilityCause());
+		assumeTrue(IoUring.isAvailable() && IoUring.isRegisterBufferRingSupported(),
+				() -> "io_uring or its provided buffer rings unavailable here: " + IoUring.unavailabilityCause());
 		assertThat(this.transport.eventLoops().type().displayName()).isEqualTo("io_uring");
 		assertThat(output.getOut()).contains("gRPC ready-read: mode=ready-read, transport=io_uring, read-path=ready");
 	}
