@@ -40,7 +40,13 @@ public final class AltsHandshakeFailures {
 		 * The handshake broke the protocol: too many bytes before its end, an unusable
 		 * result.
 		 */
-		PROTOCOL;
+		PROTOCOL,
+
+		/**
+		 * The server's service account is not one of the client's target service
+		 * accounts.
+		 */
+		PEER_IDENTITY;
 
 		/** Lowercase tag value, e.g. {@code peer-closed}. */
 		public String tag() {

@@ -14,6 +14,7 @@ import io.github.readyread.grpc.alts.internal.AltsSettings;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.SecurityLevel;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
@@ -21,6 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Our ALTS client talking to our ALTS server over real loopback sockets, on epoll and
@@ -64,6 +66,31 @@ class AltsEndToEndTests {
 			rig.shutdownServerNow();
 			assertThat(rig.server.stats.incompletePinnedBytes()).isZero();
 			assertThat(rig.client.stats.incompletePinnedBytes()).isZero();
+			rig.closeAndAssertPoolsEmpty();
+		}
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@CsvSource({ "epoll", "nio" })
+	void aServerOutsideTheTargetServiceAccountsIsRefusedWhateverTheHandshakerAccepts(String transport)
+			throws Exception {
+		// The embedded handshaker checks no identity: the client's own check must refuse.
+		try (EmbeddedHandshaker handshaker = EmbeddedHandshaker.start("default@test");
+				SocketRig rig = SocketRig.on(transport)
+					.serverSecurity((side) -> AltsNegotiator.server(
+							AltsSettings.of(handshaker.channel(), side.stats).withLocalServiceAccount("impostor@test")))
+					.clientSecurity((side) -> AltsNegotiator.client(AltsSettings.of(handshaker.channel(), side.stats)
+						.withLocalServiceAccount("client@test")
+						.withTargetServiceAccounts(List.of("server@test", "backup@test"))))
+					.start()) {
+			ManagedChannel channel = rig.channel();
+			assertThatExceptionOfType(StatusRuntimeException.class)
+				.isThrownBy(() -> ClientCalls.blockingUnaryCall(channel, EchoService.ECHO, CallOptions.DEFAULT,
+						new byte[] { 1 }))
+				.satisfies((ex) -> assertThat(ex.getStatus().getDescription())
+					.contains("'impostor@test' is not one of the target service accounts [server@test, backup@test]"));
+			rig.shutdownChannels();
+			rig.shutdownServerNow();
 			rig.closeAndAssertPoolsEmpty();
 		}
 	}

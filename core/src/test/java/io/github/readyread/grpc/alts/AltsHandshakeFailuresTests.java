@@ -134,7 +134,7 @@ class AltsHandshakeFailuresTests {
 	@Test
 	void reasonTagsAreLowercaseWords() {
 		assertThat(AltsHandshakeFailures.Reason.values()).extracting(AltsHandshakeFailures.Reason::tag)
-			.containsExactly("timeout", "peer-closed", "handshaker-error", "protocol");
+			.containsExactly("timeout", "peer-closed", "handshaker-error", "protocol", "peer-identity");
 	}
 
 	private Socket connect() throws IOException {

@@ -422,9 +422,12 @@ class AltsHandshakeFuzzTests {
 					return;
 				}
 				case 2 -> {
-					int consumed = in.size() + this.data.consumeInt(1, 1000);
+					// bytes_consumed is a uint32: 2^31 and above reach Java negative.
+					int consumed = this.data.consumeBoolean() ? in.size() + this.data.consumeInt(1, 1000)
+							: Integer.MIN_VALUE + this.data.consumeInt(0, Integer.MAX_VALUE);
 					response.setBytesConsumed(consumed);
-					hold(call, Outcome.OVERCONSUMED, "ALTS handshaker consumed " + consumed + " bytes of " + in.size(),
+					hold(call, Outcome.OVERCONSUMED,
+							"ALTS handshaker consumed " + Integer.toUnsignedLong(consumed) + " bytes of " + in.size(),
 							0, null, response.build());
 					return;
 				}

@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.alts.internal;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -289,10 +290,12 @@ public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 					null);
 			return;
 		}
+		// uint32 on the wire: 2^31 and above arrive negative.
 		int consumed = response.getBytesConsumed();
-		if (consumed > this.sentIn.size()) {
+		if (consumed < 0 || consumed > this.sentIn.size()) {
 			fail(AltsHandshakeFailures.Reason.PROTOCOL, Status.INTERNAL,
-					"ALTS handshaker consumed " + consumed + " bytes of " + this.sentIn.size(), null);
+					"ALTS handshaker consumed " + Integer.toUnsignedLong(consumed) + " bytes of " + this.sentIn.size(),
+					null);
 			return;
 		}
 		ByteString leftover = this.sentIn.substring(consumed);
@@ -345,6 +348,15 @@ public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		String problem = AltsRpcVersions.checkResult(result, this.client);
 		if (problem != null) {
 			fail(AltsHandshakeFailures.Reason.PROTOCOL, Status.UNAVAILABLE, problem, null);
+			return;
+		}
+		// The handshaker was asked to accept only these; checked here too, whatever the
+		// handshaker (the embedded one checks no identity).
+		List<String> targets = this.settings.targetServiceAccounts();
+		String peerAccount = result.getPeerIdentity().getServiceAccount();
+		if (this.client && !targets.isEmpty() && !targets.contains(peerAccount)) {
+			fail(AltsHandshakeFailures.Reason.PEER_IDENTITY, Status.UNAVAILABLE, "ALTS server's service account '"
+					+ peerAccount + "' is not one of the target service accounts " + targets, null);
 			return;
 		}
 		int frameSize = AltsFrameSizes.resolve(result.getMaxFrameSize(), this.settings.maxFrameSize());

@@ -201,7 +201,8 @@ public final class AltsRecordDecoder extends FrameDecoder {
 	@Override
 	protected boolean endOfWholeFrames(ChannelHandlerContext ctx, ByteBuf in) {
 		ByteBuf plaintext = takeDecrypted(ctx);
-		return (plaintext == null) || pass(ctx, plaintext, in);
+		// Null also when the record just decrypted failed: then nothing more is decoded.
+		return (plaintext != null) ? pass(ctx, plaintext, in) : stillDecoding(ctx, in);
 	}
 
 	/**

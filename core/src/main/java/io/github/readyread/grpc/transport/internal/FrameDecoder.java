@@ -481,7 +481,11 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	 * Whether decoding goes on after a frame was handed over: if the decoder was removed
 	 * meanwhile, the rest of {@code in} is passed on; if it stopped, dropped.
 	 */
-	private boolean stillDecoding(ChannelHandlerContext ctx, ByteBuf in) {
+	/**
+	 * Whether decoding goes on after a subclass passed something on or failed; if not,
+	 * the rest of {@code in} is passed on (decoder removed) or dropped (closed).
+	 */
+	protected final boolean stillDecoding(ChannelHandlerContext ctx, ByteBuf in) {
 		if (ctx.isRemoved()) {
 			if (in.isReadable()) {
 				ctx.fireChannelRead(in.readRetainedSlice(in.readableBytes()));

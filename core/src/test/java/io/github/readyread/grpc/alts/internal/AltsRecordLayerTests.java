@@ -443,6 +443,32 @@ class AltsRecordLayerTests {
 	}
 
 	@Test
+	void aForgedRecordCompletedByAReadStopsDecodingTheRestOfThatRead() throws Exception {
+		// The read that completes the forged record ends inside the next one: the forged
+		// record is decrypted at the end of the read, and nothing of the next one may be
+		// held for the failed connection.
+		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
+		byte[] forged = stock.protect(bytes(1000));
+		forged[forged.length - 1] ^= 0x40;
+		byte[] next = stock.protect(bytes(1000));
+		EmbeddedChannel channel = decoderChannel();
+		channel.writeInbound(this.alloc.directBuffer().writeBytes(forged, 0, 500));
+		long held = this.stats.framesHeldIncomplete();
+		ByteBuf read = this.alloc.directBuffer().writeBytes(forged, 500, forged.length - 500).writeBytes(next, 0, 100);
+		assertFailed(channel, () -> channel.writeInbound(read), Status.Code.INTERNAL,
+				"ALTS record authentication failed (frame of length 1020)");
+		assertThat(read.refCnt()).isZero();
+		// The close releases whatever is held a moment later; holding the next record's
+		// head at all, after the failure, is the defect.
+		assertThat(this.stats.framesHeldIncomplete()).as("frames held incomplete after the forged record")
+			.isEqualTo(held);
+		assertThat(this.stats.incompletePinnedBytes()).as("pool bytes held for the record after the forged one")
+			.isZero();
+		assertThat((Object) channel.readInbound()).isNull();
+		stock.destroy();
+	}
+
+	@Test
 	void corruptedTagFailsTheConnection() throws Exception {
 		StockAltsRecords stock = new StockAltsRecords(this.key, true, AltsFrameSizes.DEFAULT);
 		byte[] frame = stock.protect(bytes(1000));
