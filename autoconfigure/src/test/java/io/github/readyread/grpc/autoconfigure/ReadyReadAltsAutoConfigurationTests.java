@@ -285,7 +285,8 @@ class ReadyReadAltsAutoConfigurationTests {
 						.tags("side", "server", "reason", "peer-closed")
 						.functionCounter()
 						.count()).isEqualTo(1));
-				assertThat(registry.get(AltsHandshakeMetrics.FAILURES).functionCounters()).hasSize(8);
+				// Two sides, five reasons.
+				assertThat(registry.get(AltsHandshakeMetrics.FAILURES).functionCounters()).hasSize(10);
 			});
 	}
 
