@@ -1,6 +1,9 @@
 package io.github.readyread.grpc;
 
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.reflect.Modifier;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +52,11 @@ class ApiBoundaryTests {
 	private static final List<String> SPRING_MODULES = List.of("autoconfigure", "spring-boot4/autoconfigure",
 			"spring-boot-common", "micrometer");
 
+	/**
+	 * A grpc-java type named in a class file ({@code io/grpc/netty/NettyServerBuilder}).
+	 */
+	private static final Pattern GRPC_TYPE = Pattern.compile("L?(io/grpc/[\\w/$]+?)[;<\\x01\\x00-\\x1f]");
+
 	/** A reference to a core internal package, in an import or a qualified name. */
 	private static final Pattern INTERNAL = Pattern.compile("io\\.github\\.readyread\\.grpc(\\.\\w+)*\\.internal\\b");
 
@@ -80,6 +88,33 @@ class ApiBoundaryTests {
 			.isEmpty();
 	}
 
+	/**
+	 * grpc-java's internal API ({@code io.grpc.internal}, or types annotated
+	 * {@code @io.grpc.Internal}, such as {@code GrpcHttp2ConnectionHandler} and the
+	 * {@code Internal*} accessors) may change in any grpc-java release: core reaches it
+	 * only through {@code GrpcNettyBridge}, so an upgrade touches one class. Read from
+	 * the compiled classes, which name every type they use.
+	 */
+	@Test
+	void grpcJavasInternalApiIsUsedOnlyThroughGrpcNettyBridge() throws IOException, URISyntaxException {
+		Path classes = coreClasses();
+		List<String> uses = new ArrayList<>();
+		List<String> bridgeUses = new ArrayList<>();
+		try (Stream<Path> files = Files.walk(classes)) {
+			for (Path file : files.filter((path) -> path.toString().endsWith(".class")).toList()) {
+				String name = classes.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+				boolean bridge = name.startsWith("io/github/readyread/grpc/transport/internal/GrpcNettyBridge");
+				for (String used : grpcInternalTypes(Files.readAllBytes(file))) {
+					(bridge ? bridgeUses : uses).add(name + " -> " + used);
+				}
+			}
+		}
+		assertThat(bridgeUses).as("what the bridge reaches (the detector finds grpc's internals)")
+			.anyMatch((use) -> use.endsWith("io.grpc.netty.GrpcHttp2ConnectionHandler"))
+			.anyMatch((use) -> use.contains("io.grpc.internal."));
+		assertThat(uses).as("grpc-java internal API used outside GrpcNettyBridge").isEmpty();
+	}
+
 	@Test
 	void internalReferenceIsFoundInAnImportAndAQualifiedName() throws IOException {
 		Path file = Files.createTempFile("Planted", ".java");
@@ -108,6 +143,85 @@ class ApiBoundaryTests {
 			}
 		}
 		return references;
+	}
+
+	/** The grpc-java types a class file names that are internal API. */
+	private static Set<String> grpcInternalTypes(byte[] classFile) throws IOException {
+		Set<String> internal = new TreeSet<>();
+		Matcher names = GRPC_TYPE.matcher(new String(classFile, StandardCharsets.ISO_8859_1));
+		while (names.find()) {
+			String type = names.group(1).replace('/', '.');
+			if (type.startsWith("io.grpc.internal.") || isAnnotatedInternal(names.group(1))) {
+				internal.add(type);
+			}
+		}
+		return internal;
+	}
+
+	/**
+	 * Whether grpc-java annotates the type itself {@code @io.grpc.Internal} (a CLASS
+	 * retention annotation: read from the class attributes of its class file; methods
+	 * annotated so in a public type do not count).
+	 */
+	private static boolean isAnnotatedInternal(String binaryName) throws IOException {
+		try (InputStream in = ApiBoundaryTests.class.getClassLoader().getResourceAsStream(binaryName + ".class")) {
+			if (in == null) {
+				return false;
+			}
+			DataInputStream data = new DataInputStream(new ByteArrayInputStream(in.readAllBytes()));
+			data.skipBytes(8);
+			String[] utf8 = new String[data.readUnsignedShort()];
+			for (int i = 1; i < utf8.length; i++) {
+				int tag = data.readUnsignedByte();
+				switch (tag) {
+					case 1 -> utf8[i] = data.readUTF();
+					case 7, 8, 16, 19, 20 -> data.skipBytes(2);
+					case 15 -> data.skipBytes(3);
+					case 3, 4, 9, 10, 11, 12, 17, 18 -> data.skipBytes(4);
+					case 5, 6 -> {
+						data.skipBytes(8);
+						i++;
+					}
+					default -> throw new IOException("constant pool tag " + tag + " in " + binaryName);
+				}
+			}
+			data.skipBytes(6);
+			data.skipBytes(2 * data.readUnsignedShort());
+			for (int members = 0; members < 2; members++) {
+				for (int count = data.readUnsignedShort(); count > 0; count--) {
+					data.skipBytes(6);
+					skipAttributes(data);
+				}
+			}
+			for (int count = data.readUnsignedShort(); count > 0; count--) {
+				String attribute = utf8[data.readUnsignedShort()];
+				byte[] body = data.readNBytes(data.readInt());
+				if (!"RuntimeInvisibleAnnotations".equals(attribute)
+						&& !"RuntimeVisibleAnnotations".equals(attribute)) {
+					continue;
+				}
+				DataInputStream annotations = new DataInputStream(new ByteArrayInputStream(body));
+				for (int n = annotations.readUnsignedShort(); n > 0; n--) {
+					if ("Lio/grpc/Internal;".equals(utf8[annotations.readUnsignedShort()])) {
+						return true;
+					}
+					// Internal has no elements; past an annotation that has some, the
+					// rest
+					// of the list cannot be read without parsing them: stop there.
+					if (annotations.readUnsignedShort() != 0) {
+						break;
+					}
+				}
+			}
+			return false;
+		}
+	}
+
+	private static void skipAttributes(DataInputStream data) throws IOException {
+		for (int count = data.readUnsignedShort(); count > 0; count--) {
+			data.skipBytes(2);
+			data.skipBytes(data.readInt());
+		}
 	}
 
 	private static Set<String> publicTypes(Path classes) throws IOException {

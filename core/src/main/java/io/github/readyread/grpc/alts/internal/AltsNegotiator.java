@@ -4,8 +4,6 @@ import io.github.readyread.grpc.alts.AltsHandshakeFailures;
 import io.github.readyread.grpc.transport.internal.GrpcNettyBridge;
 import io.github.readyread.grpc.transport.internal.ReadDemand;
 import io.github.readyread.grpc.transport.internal.RecordLayerNegotiator;
-import io.grpc.ChannelLogger;
-import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
 import org.jspecify.annotations.Nullable;
 
@@ -84,11 +82,10 @@ public final class AltsNegotiator implements RecordLayerNegotiator {
 	}
 
 	@Override
-	public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, @Nullable ReadDemand demand) {
-		ChannelLogger logger = grpcHandler.getNegotiationLogger();
+	public ChannelHandler newHandler(GrpcNettyBridge.GrpcHandler grpc, @Nullable ReadDemand demand) {
 		AltsHandshakeHandler handshake = new AltsHandshakeHandler(this.client, this.settings, demand, this.limiter,
-				this.failures, GrpcNettyBridge.grpcNegotiationHandler(grpcHandler));
-		return GrpcNettyBridge.waitUntilActive(handshake, logger);
+				this.failures, grpc.negotiationHandler());
+		return GrpcNettyBridge.waitUntilActive(handshake, grpc.negotiationLogger());
 	}
 
 }

@@ -250,14 +250,6 @@ public final class GrpcNettyBridge {
 		return InternalProtocolNegotiators.waitUntilActiveHandler(next, logger);
 	}
 
-	/**
-	 * The handler that, on the negotiation event, replaces itself with grpc's HTTP/2
-	 * handler and hands it the event's attributes.
-	 */
-	public static ChannelHandler grpcNegotiationHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-		return InternalProtocolNegotiators.grpcNegotiationHandler(grpcHandler);
-	}
-
 	/** Whether {@code event} is grpc's protocol negotiation event. */
 	public static boolean isNegotiationEvent(Object event) {
 		return event instanceof ProtocolNegotiationEvent;
@@ -287,7 +279,7 @@ public final class GrpcNettyBridge {
 
 			@Override
 			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				return negotiator.newHandler(grpcHandler);
+				return negotiator.newHandler(new GrpcHandler(grpcHandler));
 			}
 
 			@Override
@@ -305,14 +297,46 @@ public final class GrpcNettyBridge {
 
 		/**
 		 * Builds the handler of one new connection.
-		 * @param grpcHandler grpc's HTTP/2 handler, to be put in place once negotiation
-		 * is done (see {@link #grpcNegotiationHandler})
+		 * @param grpc grpc's HTTP/2 handler, to be put in place once negotiation is done
+		 * ({@link GrpcHandler#negotiationHandler})
 		 * @return the handler grpc-netty adds to the new channel's pipeline
 		 */
-		ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler);
+		ChannelHandler newHandler(GrpcHandler grpc);
 
 		/** Called once the channel or server is shut down. */
 		default void close() {
+		}
+
+	}
+
+	/**
+	 * grpc's HTTP/2 handler of one new connection ({@code GrpcHttp2ConnectionHandler}, an
+	 * internal grpc-netty type), as the negotiators see it: what they put in place once
+	 * their negotiation is done, and where they log it.
+	 */
+	public static final class GrpcHandler {
+
+		private final GrpcHttp2ConnectionHandler handler;
+
+		GrpcHandler(GrpcHttp2ConnectionHandler handler) {
+			this.handler = handler;
+		}
+
+		/**
+		 * The handler that, on the negotiation event, replaces itself with grpc's HTTP/2
+		 * handler and hands it the event's attributes.
+		 * @return a new handler
+		 */
+		public ChannelHandler negotiationHandler() {
+			return InternalProtocolNegotiators.grpcNegotiationHandler(this.handler);
+		}
+
+		/**
+		 * Where grpc logs this connection's negotiation.
+		 * @return the logger
+		 */
+		public ChannelLogger negotiationLogger() {
+			return this.handler.getNegotiationLogger();
 		}
 
 	}

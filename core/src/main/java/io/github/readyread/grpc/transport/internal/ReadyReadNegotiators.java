@@ -6,7 +6,6 @@ import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPath;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadSizing;
-import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
@@ -56,12 +55,10 @@ public final class ReadyReadNegotiators {
 		}
 		if (readPath == ReadPath.CONVENTIONAL) {
 			return counted(
-					(grpcHandler) -> GrpcNettyBridge.waitUntilActive(
-							GrpcNettyBridge.grpcNegotiationHandler(grpcHandler), grpcHandler.getNegotiationLogger()),
+					(grpc) -> GrpcNettyBridge.waitUntilActive(grpc.negotiationHandler(), grpc.negotiationLogger()),
 					stats);
 		}
-		return (grpcHandler) -> new ReadyReadSetupHandler(server, stats, maxReadSize, sizing, dataFrames, lowWaterMark,
-				grpcHandler);
+		return (grpc) -> new ReadyReadSetupHandler(server, stats, maxReadSize, sizing, dataFrames, lowWaterMark, grpc);
 	}
 
 	/**
@@ -111,7 +108,7 @@ public final class ReadyReadNegotiators {
 		}
 		return new GrpcNettyBridge.Negotiator() {
 			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+			public ChannelHandler newHandler(GrpcNettyBridge.GrpcHandler grpc) {
 				return new ChannelHandlerAdapter() {
 					@Override
 					public void handlerAdded(ChannelHandlerContext ctx) {
@@ -119,7 +116,7 @@ public final class ReadyReadNegotiators {
 						// Handshake messages are small and come whole; the record decoder
 						// sizes reads to records once the handshake is done.
 						demand.await(1, HANDSHAKE_READ_SIZE);
-						ctx.pipeline().replace(this, null, negotiator.newHandler(grpcHandler, demand));
+						ctx.pipeline().replace(this, null, negotiator.newHandler(grpc, demand));
 					}
 				};
 			}
@@ -160,8 +157,8 @@ public final class ReadyReadNegotiators {
 			boolean afterHandler) {
 		return new GrpcNettyBridge.Negotiator() {
 			@Override
-			public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-				ChannelHandler next = negotiator.newHandler(grpcHandler);
+			public ChannelHandler newHandler(GrpcNettyBridge.GrpcHandler grpc) {
+				ChannelHandler next = negotiator.newHandler(grpc);
 				return new ChannelHandlerAdapter() {
 					@Override
 					public void handlerAdded(ChannelHandlerContext ctx) {
@@ -202,17 +199,17 @@ public final class ReadyReadNegotiators {
 
 		private final boolean lowWaterMark;
 
-		private final GrpcHttp2ConnectionHandler grpcHandler;
+		private final GrpcNettyBridge.GrpcHandler grpc;
 
 		ReadyReadSetupHandler(boolean server, ReadPathStats stats, int maxReadSize, ReadSizing sizing,
-				DataFrames dataFrames, boolean lowWaterMark, GrpcHttp2ConnectionHandler grpcHandler) {
+				DataFrames dataFrames, boolean lowWaterMark, GrpcNettyBridge.GrpcHandler grpc) {
 			this.server = server;
 			this.stats = stats;
 			this.maxReadSize = maxReadSize;
 			this.sizing = sizing;
 			this.dataFrames = dataFrames;
 			this.lowWaterMark = lowWaterMark;
-			this.grpcHandler = grpcHandler;
+			this.grpc = grpc;
 		}
 
 		@Override
@@ -224,8 +221,8 @@ public final class ReadyReadNegotiators {
 					? Http2FrameAligner.outermostOnSharedBuffers(this.server, demand, this.stats)
 					: Http2FrameAligner.outermost(this.server, demand, this.stats, this.dataFrames);
 			ctx.pipeline().addBefore(ctx.name(), null, aligner);
-			ChannelHandler next = GrpcNettyBridge.waitUntilActive(
-					GrpcNettyBridge.grpcNegotiationHandler(this.grpcHandler), this.grpcHandler.getNegotiationLogger());
+			ChannelHandler next = GrpcNettyBridge.waitUntilActive(this.grpc.negotiationHandler(),
+					this.grpc.negotiationLogger());
 			ctx.pipeline().replace(this, null, next);
 		}
 

@@ -5,7 +5,6 @@ import java.util.function.Supplier;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.github.readyread.grpc.transport.TransportSecurity;
-import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.netty.channel.ChannelHandler;
 import org.jspecify.annotations.Nullable;
 
@@ -18,16 +17,16 @@ public interface RecordLayerNegotiator extends GrpcNettyBridge.Negotiator {
 
 	/**
 	 * Builds the handshake handler of one connection.
-	 * @param grpcHandler grpc's HTTP/2 handler
+	 * @param grpc grpc's HTTP/2 handler
 	 * @param demand the connection's demand, or {@code null} on the conventional read
 	 * path
 	 * @return the handler grpc-netty adds to the new channel's pipeline
 	 */
-	ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler, @Nullable ReadDemand demand);
+	ChannelHandler newHandler(GrpcNettyBridge.GrpcHandler grpc, @Nullable ReadDemand demand);
 
 	@Override
-	default ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-		return newHandler(grpcHandler, null);
+	default ChannelHandler newHandler(GrpcNettyBridge.GrpcHandler grpc) {
+		return newHandler(grpc, null);
 	}
 
 	/**
