@@ -114,20 +114,10 @@ public final class GrpcNettyBridge {
 	 * this bridge cannot read them
 	 */
 	public static boolean listensOnDomainSocket(NettyServerBuilder builder) {
-		Object addresses;
-		try {
-			Field field = NettyServerBuilder.class.getDeclaredField("listenAddresses");
-			field.setAccessible(true);
-			addresses = field.get(builder);
-		}
-		catch (ReflectiveOperationException | RuntimeException ex) {
-			throw new IllegalStateException("The ready-read transport cannot read the listen addresses of this"
-					+ " grpc-netty version's NettyServerBuilder; set grpc.ready-read.enabled=false", ex);
-		}
+		Object addresses = field(NettyServerBuilder.class, builder, "listenAddresses");
 		if (!(addresses instanceof List<?> list)) {
-			throw new IllegalStateException("The ready-read transport cannot read the listen addresses of this"
-					+ " grpc-netty version's NettyServerBuilder (not a list: " + addresses
-					+ "); set grpc.ready-read.enabled=false");
+			throw unsupported(NettyServerBuilder.class.getName() + ".listenAddresses is not a list: " + addresses,
+					null);
 		}
 		return list.stream().anyMatch(DomainSocketAddress.class::isInstance);
 	}
@@ -196,8 +186,9 @@ public final class GrpcNettyBridge {
 	}
 
 	private static IllegalStateException unsupported(String what, @Nullable Throwable cause) {
-		return new IllegalStateException("The ready-read transport cannot tell which security a grpc-netty "
-				+ GrpcUtil.getGrpcBuildVersion().getImplementationVersion() + " builder has (" + what
+		return new IllegalStateException("The ready-read transport cannot read the settings of a grpc-netty "
+				+ GrpcUtil.getGrpcBuildVersion().getImplementationVersion() + " builder (its security or listen"
+				+ " addresses: " + what
 				+ "): this grpc-java version is not supported; use the grpc-java version the starter names,"
 				+ " or set grpc.ready-read.enabled=false", cause);
 	}
