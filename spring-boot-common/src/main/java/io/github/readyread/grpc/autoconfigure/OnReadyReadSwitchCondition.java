@@ -1,5 +1,7 @@
 package io.github.readyread.grpc.autoconfigure;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.boot.autoconfigure.condition.ConditionMessage;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
@@ -29,12 +31,28 @@ public abstract class OnReadyReadSwitchCondition extends SpringBootCondition {
 
 	@Override
 	public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-		Boolean value = Binder.get(context.getEnvironment()).bind(this.name, Boolean.class).orElse(null);
-		boolean on = (value != null) ? value : this.ifMissing;
+		Boolean value = bound(Binder.get(context.getEnvironment()));
 		ConditionMessage.Builder message = ConditionMessage.forCondition(getClass().getSimpleName());
 		String because = this.name + ((value != null) ? " is " + value : " is not set, " + this.ifMissing);
-		return on ? ConditionOutcome.match(message.because(because))
+		return isOn(value) ? ConditionOutcome.match(message.because(because))
 				: ConditionOutcome.noMatch(message.because(because));
+	}
+
+	/**
+	 * Whether the switch is on where {@code binder} reads from, as the condition decides.
+	 * @param binder the environment's binder
+	 * @return whether it is on
+	 */
+	boolean isOn(Binder binder) {
+		return isOn(bound(binder));
+	}
+
+	private boolean isOn(@Nullable Boolean value) {
+		return (value != null) ? value : this.ifMissing;
+	}
+
+	private @Nullable Boolean bound(Binder binder) {
+		return binder.bind(this.name, Boolean.class).orElse(null);
 	}
 
 	/** {@code grpc.ready-read.enabled}, on when not set. */

@@ -53,7 +53,7 @@ public class ReadyReadAltsOffConfiguration {
 	}
 
 	private static String why(Binder binder, boolean transport, @Nullable ClassLoader classLoader) {
-		if (!binder.bind("grpc.ready-read.enabled", Boolean.class).orElse(true)) {
+		if (!new OnReadyReadSwitchCondition.Enabled().isOn(binder)) {
 			return "grpc.ready-read.enabled=false";
 		}
 		if (!transport) {
