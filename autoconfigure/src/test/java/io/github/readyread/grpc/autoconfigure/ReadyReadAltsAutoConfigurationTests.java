@@ -35,6 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,6 +47,10 @@ import static org.awaitility.Awaitility.await;
  * properties, through the embedded handshaker, on real sockets.
  */
 class ReadyReadAltsAutoConfigurationTests {
+
+	/** An ALTS server asked for with the transport switched off. */
+	private static final String[] ALTS_SERVER_WITH_THE_TRANSPORT_OFF = { "grpc.server.port=-1",
+			"grpc.ready-read.enabled=false", "grpc.ready-read.alts.server=true" };
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(ReadyReadAltsAutoConfiguration.class,
@@ -103,25 +108,16 @@ class ReadyReadAltsAutoConfigurationTests {
 
 	@Test
 	void altsAskedWithTheTransportSwitchedOffFailsStartup() {
-		this.contextRunner
-			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.enabled=false",
-					"grpc.ready-read.alts.server=true")
-			.run((context) -> assertThat(context).hasFailed()
-				.getFailure()
-				.isInstanceOf(IllegalStateException.class)
-				.hasMessageContaining("grpc.ready-read.alts.server=true")
-				.hasMessageContaining("grpc.ready-read.enabled=false"));
+		this.contextRunner.withPropertyValues(ALTS_SERVER_WITH_THE_TRANSPORT_OFF)
+			.run((context) -> assertStartupFailedNaming(context, "grpc.ready-read.alts.server=true",
+					"grpc.ready-read.enabled=false"));
 	}
 
 	@Test
 	void altsAskedWithTheTransportSwitchedOffFailsStartupThoughTheApplicationDefinesChannelSecurity() {
 		this.contextRunner.withBean(ChannelSecurity.class, () -> ChannelSecurity.NONE)
-			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.enabled=false",
-					"grpc.ready-read.alts.server=true")
-			.run((context) -> assertThat(context).hasFailed()
-				.getFailure()
-				.isInstanceOf(IllegalStateException.class)
-				.hasMessageContaining("grpc.ready-read.enabled=false"));
+			.withPropertyValues(ALTS_SERVER_WITH_THE_TRANSPORT_OFF)
+			.run((context) -> assertStartupFailedNaming(context, "grpc.ready-read.enabled=false"));
 	}
 
 	@Test
@@ -129,12 +125,8 @@ class ReadyReadAltsAutoConfigurationTests {
 		this.contextRunner
 			.withInitializer(
 					(context) -> context.addBeanFactoryPostProcessor(new LazyInitializationBeanFactoryPostProcessor()))
-			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.enabled=false",
-					"grpc.ready-read.alts.server=true")
-			.run((context) -> assertThat(context).hasFailed()
-				.getFailure()
-				.isInstanceOf(IllegalStateException.class)
-				.hasMessageContaining("grpc.ready-read.enabled=false"));
+			.withPropertyValues(ALTS_SERVER_WITH_THE_TRANSPORT_OFF)
+			.run((context) -> assertStartupFailedNaming(context, "grpc.ready-read.enabled=false"));
 	}
 
 	@Test
@@ -142,11 +134,18 @@ class ReadyReadAltsAutoConfigurationTests {
 		this.contextRunner.withClassLoader(new FilteredClassLoader(HandshakerServiceGrpc.class))
 			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.client-channels=backend",
 					"grpc.client.backend.address=static://127.0.0.1:1")
-			.run((context) -> assertThat(context).hasFailed()
-				.getFailure()
-				.isInstanceOf(IllegalStateException.class)
-				.hasMessageContaining("grpc.ready-read.alts.client-channels")
-				.hasMessageContaining("grpc-alts"));
+			.run((context) -> assertStartupFailedNaming(context, "grpc.ready-read.alts.client-channels", "grpc-alts"));
+	}
+
+	/**
+	 * The check that ALTS asked for is applied: an IllegalStateException naming each of
+	 * {@code parts}.
+	 */
+	private static void assertStartupFailedNaming(AssertableApplicationContext context, String... parts) {
+		assertThat(context).hasFailed().getFailure().isInstanceOf(IllegalStateException.class);
+		for (String part : parts) {
+			assertThat(context.getStartupFailure()).hasMessageContaining(part);
+		}
 	}
 
 	@Test
