@@ -20,7 +20,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Netty's leak detector factory before any buffer class is initialised, so every report
  * is recorded here as well as logged; after each class it collects garbage, provokes the
  * detector and throws if anything was reported. Surefire runs with
- * {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked.
+ * {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked and every
+ * report names where the leaked buffer was allocated. Where it was used after that (its
+ * access records, one stack trace per touch, the costliest part of PARANOID) is recorded
+ * only when asked for: {@code -Dleak.records=8} on the Maven command line.
  */
 public final class LeakFailingExtension implements AfterAllCallback {
 
@@ -28,6 +31,12 @@ public final class LeakFailingExtension implements AfterAllCallback {
 	static final int ROUNDS = 50;
 
 	private static final List<String> leaks = new CopyOnWriteArrayList<>();
+
+	/** Netty's property for the number of access records kept per tracked buffer. */
+	static final String TARGET_RECORDS = "io.netty.leakDetection.targetRecords";
+
+	/** The hint the creation record of a buffer allocated on this thread gets. */
+	private static final ThreadLocal<String> creationHint = new ThreadLocal<>();
 
 	static {
 		ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new RecordingFactory());
@@ -77,6 +86,23 @@ public final class LeakFailingExtension implements AfterAllCallback {
 		return leaks.stream().anyMatch((leak) -> leak.contains(marker));
 	}
 
+	/**
+	 * For tests of this extension: runs {@code allocation} with {@code hint} in the
+	 * creation record of every buffer it allocates, which a report of that buffer's leak
+	 * shows whether access records are kept or not.
+	 * @param hint the hint
+	 * @param allocation what allocates the buffers
+	 */
+	static void withCreationHint(String hint, Runnable allocation) {
+		creationHint.set(hint);
+		try {
+			allocation.run();
+		}
+		finally {
+			creationHint.remove();
+		}
+	}
+
 	/** For tests of this extension: the reports not taken yet. */
 	static List<String> pendingLeaks() {
 		return List.copyOf(leaks);
@@ -84,8 +110,11 @@ public final class LeakFailingExtension implements AfterAllCallback {
 
 	/** The error {@link #assertNoLeaks} throws for {@code found}. */
 	static AssertionError failure(List<String> found, String where) {
+		String records = (Integer.getInteger(TARGET_RECORDS, 4) > 0) ? ""
+				: "\n(Access records are off, so each report shows only where the buffer was allocated: run again"
+						+ " with -Dleak.records=8 to see where it was last used.)";
 		return new AssertionError(found.size() + " Netty buffer leak(s) detected by the end of " + where + ":\n"
-				+ String.join("\n\n", found));
+				+ String.join("\n\n", found) + records);
 	}
 
 	private static List<String> take(Predicate<String> which) {
@@ -131,6 +160,11 @@ public final class LeakFailingExtension implements AfterAllCallback {
 
 		RecordingDetector(Class<T> resource, int samplingInterval) {
 			super(resource, samplingInterval);
+		}
+
+		@Override
+		protected Object getInitialHint(String resourceType) {
+			return creationHint.get();
 		}
 
 		@Override

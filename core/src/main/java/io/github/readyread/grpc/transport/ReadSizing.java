@@ -25,7 +25,7 @@ public enum ReadSizing {
 	/**
 	 * One frame per read and, on epoll, one read per wakeup with {@code SO_RCVLOWAT} at
 	 * the bytes still missing, so an incomplete frame waits in the kernel (nothing in the
-	 * pool), at about 3 to 4 times the system calls of {@link #ADAPTIVE}.
+	 * pool), at about 2 to 4 times the system calls of {@link #ADAPTIVE}.
 	 */
 	EXACT
 

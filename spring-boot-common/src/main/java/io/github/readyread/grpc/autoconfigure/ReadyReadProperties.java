@@ -51,7 +51,7 @@ public class ReadyReadProperties {
 	 * How large the ready read path's reads are: adaptive (large reads while bytes come,
 	 * about stock gRPC's system calls; an incomplete frame is held at its exact size) or
 	 * exact (one frame per read except on io_uring, whose receives take what is queued;
-	 * on epoll an incomplete frame waits in the kernel, at 3 to 4 times the system
+	 * on epoll an incomplete frame waits in the kernel, at 2 to 4 times the system
 	 * calls).
 	 */
 	private ReadSizing readSizing = ReadSizing.ADAPTIVE;
