@@ -35,6 +35,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,24 +51,33 @@ import static org.assertj.core.api.Assertions.assertThat;
  * protocols, RPC versions or missing fields, huge {@code out_frames}, silence, a stream
  * that ends or fails. The handshaker's answers are held back and handed to the handler at
  * fuzzer-chosen points between the reads, so the peer's bytes also arrive while a request
- * is with the handshaker; the peer may close while one is.
+ * is with the handshaker; the peer may close while one is. The answer out at that close
+ * may still be with the handshaker (the handler's cancel drops it), or already handed to
+ * the handler and queued on its event loop: behind the task of a read that saw the close
+ * (the socket is closed, then the answer's task runs, then {@code channelInactive}), or
+ * arriving from grpc while the handler, closed, cancels the call (its task runs after
+ * {@code channelInactive}).
  *
  * <p>
  * What must hold, worked out from the script and the peer's bytes, never from what the
  * handler did: each request carries the peer's bytes that follow those the handshaker
  * consumed so far, in order; the peer gets exactly the {@code out_frames} of the answers
- * the handler accepted; a handshake the handshaker did not decide (it answered every
- * request and was not silent) can end only by the peer's close, so a handler that holds
- * bytes back fails the input; with an honest handshaker the handshake succeeds whenever
- * the peer sent its bytes and did not close while the handshaker was busy; otherwise it
- * succeeds exactly when a result passes the checks an independent reading of the protocol
- * makes, and else fails once, with the exact status and description, closing the
- * connection; after an honest result the bytes behind those consumed (the
- * {@code bytes_consumed} leftover, bytes that arrived while the handshaker was busy,
- * bytes after the end) decode to exactly their plaintext, after an accepted broken result
- * (its key is not the peer's) they fail the record layer with its precise status, and
- * nothing at all follows when no byte is left; no other exception escapes; every permit
- * is returned, nothing stays pinned in the pool.
+ * the handler accepted, and nothing else is written towards it, not even after it closed;
+ * an answer queued when the peer closed counts for nothing: the handshake fails as the
+ * peer's close, as when the answer was still with the handshaker; a handshake the
+ * handshaker did not decide (it answered every request and was not silent) can end only
+ * by the peer's close, so a handler that holds bytes back fails the input; with an honest
+ * handshaker the handshake succeeds whenever the peer sent its bytes and did not close
+ * while the handshaker was busy; otherwise it succeeds exactly when a result passes the
+ * checks an independent reading of the protocol makes, and else fails once (one failure
+ * recorded), with the exact status and description, closing the connection; after an
+ * honest result the bytes behind those consumed (the {@code bytes_consumed} leftover,
+ * bytes that arrived while the handshaker was busy, bytes after the end) decode to
+ * exactly their plaintext, after an accepted broken result (its key is not the peer's)
+ * they fail the record layer with its precise status, and nothing at all follows when no
+ * byte is left; no other exception escapes, and the handshaker call is not used after the
+ * handler cancelled it (grpc would throw); every permit is returned, nothing stays pinned
+ * in the pool.
  */
 class AltsHandshakeFuzzTests {
 
@@ -120,9 +131,13 @@ class AltsHandshakeFuzzTests {
 		HANDSHAKER.script = script;
 
 		Capture next = new Capture();
+		Wire wire = new Wire();
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.config().setAllocator(FuzzPool.ALLOC);
+		channel.pipeline().addLast(wire);
 		channel.pipeline().addLast(AltsFuzzAccess.handshakeHandler(client, SETTINGS, LIMITER, FAILURES, next));
+		long failuresBefore = FAILURES.total();
+		long peerClosedBefore = FAILURES.count(client, AltsHandshakeFailures.Reason.PEER_CLOSED);
 		// What grpc's negotiation fires once the connection is active.
 		Status failure = step(channel,
 				() -> channel.pipeline().fireUserEventTriggered(InternalProtocolNegotiationEvent.getDefault()));
@@ -132,6 +147,7 @@ class AltsHandshakeFuzzTests {
 		// may close while the handshaker has a request.
 		int read = 0;
 		boolean closedWhileHandshakerBusy = false;
+		LateAnswer lateAnswer = LateAnswer.NONE;
 		while (failure == null && channel.isOpen()) {
 			boolean canRead = read < reads.size();
 			boolean canAnswer = script.held != null;
@@ -140,6 +156,9 @@ class AltsHandshakeFuzzTests {
 			}
 			if (canAnswer && !canRead && data.consumeBoolean()) {
 				closedWhileHandshakerBusy = true;
+				// Chosen last: an input that ends here leaves the answer with the
+				// handshaker, as before this choice existed.
+				lateAnswer = data.pickValue(LateAnswer.values());
 				break;
 			}
 			if (canAnswer && (!canRead || data.consumeBoolean())) {
@@ -154,8 +173,19 @@ class AltsHandshakeFuzzTests {
 			drainOutbound(channel, sentToPeer);
 		}
 		drainOutbound(channel, sentToPeer);
+		Status atClose = switch (lateAnswer) {
+			case NONE -> statusOf(channel::close);
+			case QUEUED_BEFORE_CLOSE -> step(channel, () -> {
+				script.handOverLate();
+				peerCloses(channel);
+			});
+			case QUEUED_AFTER_CLOSE -> step(channel, () -> {
+				peerCloses(channel);
+				script.handOverLate();
+			});
+		};
+		drainOutbound(channel, sentToPeer);
 		boolean negotiated = next.peer != null;
-		Status atClose = statusOf(channel::close);
 		Status atFinish = statusOf(channel::finishAndReleaseAll);
 		// The handshaker call ends with the handshake: finished, or cancelled (which
 		// drops an answer still held when the peer closed).
@@ -175,12 +205,17 @@ class AltsHandshakeFuzzTests {
 		}
 		assertThat(sentToPeer.toByteArray()).as("bytes sent to the peer: the accepted out_frames")
 			.isEqualTo(script.acceptedOutFrames.toByteArray());
+		// Also what the handler wrote after the close, which the closed channel dropped.
+		assertThat(wire.written.size()).as("bytes written towards the peer: the accepted out_frames' length")
+			.isEqualTo(script.acceptedOutFrames.size());
+		assertThat(wire.written.toByteArray()).as("bytes written towards the peer: the accepted out_frames")
+			.isEqualTo(script.acceptedOutFrames.toByteArray());
 		// A server starts its handshake with the client's first bytes.
 		boolean started = client || peerBytes.length > 0;
 		String state = "script: " + script.outcome + (script.silent ? ", silent" : "") + ", consumed " + script.consumed
 				+ " of " + peerBytes.length + " peer bytes (" + handshake.length
-				+ " handshake), closed while the handshaker was busy: " + closedWhileHandshakerBusy + ", failure: "
-				+ failure;
+				+ " handshake), closed while the handshaker was busy: " + closedWhileHandshakerBusy + ", late answer: "
+				+ lateAnswer + ", failure: " + failure;
 		if (started && !closedWhileHandshakerBusy) {
 			// Every byte was read and every answer handed over: a handshaker that was
 			// neither silent nor done consumed the whole handshake and decided.
@@ -232,6 +267,13 @@ class AltsHandshakeFuzzTests {
 				assertThat(failure.getDescription()).startsWith(script.outcome.failure);
 			}
 		}
+		assertThat(FAILURES.total() - failuresBefore).as("handshake failures recorded (" + state + ")")
+			.isEqualTo(negotiated ? 0 : 1);
+		if (lateAnswer != LateAnswer.NONE) {
+			assertThat(FAILURES.count(client, AltsHandshakeFailures.Reason.PEER_CLOSED) - peerClosedBefore)
+				.as("a late answer's handshake fails as the peer's close (" + state + ")")
+				.isEqualTo(1);
+		}
 		assertThat(LIMITER.active()).as("permits in use after the input").isZero();
 		assertThat(LIMITER.queued()).as("handshakes queued after the input").isZero();
 		FuzzPool.assertNothingHeld(STATS);
@@ -265,6 +307,19 @@ class AltsHandshakeFuzzTests {
 			assertThat(ex.getStatus().getDescription()).as("failure description").isNotBlank();
 			return ex.getStatus();
 		}
+	}
+
+	/**
+	 * The peer's close as the event loop sees it when a read ends the stream: the socket
+	 * is closed at once and {@code channelInactive} runs as a task behind those already
+	 * queued (unlike {@link EmbeddedChannel#close()}, which runs them first). The
+	 * embedded channel also runs queued tasks inside other operations (a write, turning
+	 * auto-read on), so a handler that acts on a late answer may meet
+	 * {@code channelInactive} and the pipeline's teardown in the middle of it; either way
+	 * the input fails.
+	 */
+	private static void peerCloses(EmbeddedChannel channel) {
+		channel.unsafe().close(channel.voidPromise());
 	}
 
 	private static void drainOutbound(EmbeddedChannel channel, ByteArrayOutputStream into) {
@@ -329,6 +384,29 @@ class AltsHandshakeFuzzTests {
 			this.code = code;
 			this.failure = failure;
 		}
+
+	}
+
+	/**
+	 * Where the handshaker's held answer is when the peer closes while a request is out.
+	 */
+	enum LateAnswer {
+
+		/** Still with the handshaker: the handler's cancel drops it. */
+		NONE,
+
+		/**
+		 * Handed to the handler's event loop and queued there when the peer's close is
+		 * read: the socket closes first, then the answer's task runs, then
+		 * {@code channelInactive}.
+		 */
+		QUEUED_BEFORE_CLOSE,
+
+		/**
+		 * On its way from grpc when the handler, closed by the peer, cancels the call:
+		 * its task runs after {@code channelInactive}.
+		 */
+		QUEUED_AFTER_CLOSE
 
 	}
 
@@ -521,6 +599,18 @@ class AltsHandshakeFuzzTests {
 			answer.deliver().run();
 		}
 
+		/**
+		 * Hands the held answer over after the peer's close: grpc delivers it whether or
+		 * not the handler cancelled the call meanwhile (a message already on its way; a
+		 * stream end only if the call had not ended). It comes too late to count: nothing
+		 * of it is expected.
+		 */
+		void handOverLate() {
+			Answer answer = this.held;
+			this.held = null;
+			answer.deliver().run();
+		}
+
 		private HandshakerResult honestResult() {
 			byte[] key = java.util.Arrays.copyOf(KEY, KEY.length + this.data.pickValue(new int[] { 0, 0, 1, 84 }));
 			return HandshakerResult.newBuilder()
@@ -593,6 +683,9 @@ class AltsHandshakeFuzzTests {
 
 		boolean closed;
 
+		/** Whether the handler cancelled the call: grpc then refuses to go on with it. */
+		private boolean cancelled;
+
 		Call(Script script) {
 			this.script = script;
 		}
@@ -608,18 +701,32 @@ class AltsHandshakeFuzzTests {
 
 		@Override
 		public void cancel(String message, Throwable cause) {
+			this.cancelled = true;
 			close(Status.CANCELLED.withDescription(message).withCause(cause));
 		}
 
 		@Override
 		public void halfClose() {
+			refuseIfCancelled("half-close");
 			close(Status.OK);
 		}
 
 		@Override
 		public void sendMessage(HandshakerReq message) {
+			refuseIfCancelled("request " + message.getReqOneofCase());
 			if (!this.closed) {
 				this.script.request(message, this);
+			}
+		}
+
+		/**
+		 * Throws as grpc's {@code ClientCallImpl} does after a cancel, and notes it: an
+		 * exception thrown on the event loop may not reach the test.
+		 */
+		private void refuseIfCancelled(String what) {
+			if (this.cancelled) {
+				this.script.problems.add(what + " after the handler cancelled the call");
+				throw new IllegalStateException("call was cancelled");
 			}
 		}
 
@@ -632,6 +739,24 @@ class AltsHandshakeFuzzTests {
 				this.closed = true;
 				this.listener.onClose(status, new Metadata());
 			}
+		}
+
+	}
+
+	/**
+	 * Next to the channel's head: records every byte the handler writes towards the peer,
+	 * also what a closed channel then drops.
+	 */
+	static final class Wire extends ChannelOutboundHandlerAdapter {
+
+		final ByteArrayOutputStream written = new ByteArrayOutputStream();
+
+		@Override
+		public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+			if (msg instanceof ByteBuf buf) {
+				this.written.writeBytes(ByteBufUtil.getBytes(buf));
+			}
+			ctx.write(msg, promise);
 		}
 
 	}

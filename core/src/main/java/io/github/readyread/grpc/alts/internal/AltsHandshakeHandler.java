@@ -453,9 +453,20 @@ public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		this.pendingIn = ByteString.EMPTY;
 	}
 
+	/**
+	 * Runs a handshaker event on the event loop, unless the connection has closed by
+	 * then. A peer's close can come between the event and its task: the socket closes at
+	 * once, {@code channelInactive} runs as a task behind those already queued. The
+	 * handshake then fails as the peer's close; the late event is ignored, so that it
+	 * neither writes to the closed connection nor finishes the handshake on it.
+	 */
 	private void onEventLoop(Runnable task) {
 		try {
-			this.ctx.executor().execute(task);
+			this.ctx.executor().execute(() -> {
+				if (this.ctx.channel().isActive()) {
+					task.run();
+				}
+			});
 		}
 		catch (RejectedExecutionException ex) {
 			// The event loop is shutting down; the channel is gone with it.
