@@ -4,11 +4,18 @@ import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 
 /**
- * How net.devh's starter names the settings behind a security conflict.
+ * How net.devh's starter names the settings behind a security conflict, and the factory
+ * and configurers that build a server without the transport.
  */
 final class NetDevhPlatform implements ReadyReadBuilders.Platform {
 
 	static final NetDevhPlatform INSTANCE = new NetDevhPlatform();
+
+	/** For {@link AltsAppliedCheck#serverStarted}. */
+	static final String SERVER_NOT_CONFIGURED = "a GrpcServerFactory bean of the application's own that does not"
+			+ " apply the GrpcServerConfigurer beans. Give that factory every GrpcServerConfigurer bean (net.devh's"
+			+ " NettyGrpcServerFactory applies those it is given), leave the server factory to the starter, or set"
+			+ " grpc.ready-read.alts.server=false";
 
 	private NetDevhPlatform() {
 	}

@@ -3,8 +3,11 @@ package io.github.readyread.grpc.springgrpc;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.github.readyread.grpc.autoconfigure.AltsAppliedCheck;
 import io.github.readyread.grpc.autoconfigure.ConfiguredClientChannels;
 import io.github.readyread.grpc.autoconfigure.ReadyReadAltsConfiguration;
+import io.github.readyread.grpc.autoconfigure.ReadyReadProperties;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import org.jspecify.annotations.Nullable;
@@ -14,9 +17,12 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.Ordered;
+import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 
 /**
  * Auto-configuration of ALTS for the client channels and the server that
@@ -27,6 +33,21 @@ import org.springframework.context.annotation.Import;
 @ConditionalOnBean(ReadyReadTransport.class)
 @Import(ReadyReadAltsConfiguration.class)
 public final class ReadyReadAltsAutoConfiguration {
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(GrpcServerStartedEvent.class)
+	static class SpringGrpcServerCheckConfiguration {
+
+		/**
+		 * Checks that the server ALTS is asked for was built through the transport, as a
+		 * server factory of the application's own may not.
+		 */
+		@Bean
+		AltsServerCheck readyReadAltsServerCheck(ReadPathRegistry registry, ReadyReadProperties properties) {
+			return new AltsServerCheck(new AltsAppliedCheck(registry, properties.getAlts()));
+		}
+
+	}
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(GrpcClientProperties.class)
@@ -46,6 +67,32 @@ public final class ReadyReadAltsAutoConfiguration {
 			Map<String, @Nullable String> targets = new TreeMap<>();
 			client.getChannel().forEach((name, channel) -> targets.put(name, channel.getTarget()));
 			return new ConfiguredClientChannels(targets, SpringGrpcPlatform.CHANNEL_PROPERTY);
+		}
+
+	}
+
+	/**
+	 * Checks each server as it starts, before any other listener announces it: Spring
+	 * gRPC publishes the event from the server's lifecycle, so a failure fails the
+	 * context's start.
+	 */
+	static final class AltsServerCheck implements ApplicationListener<GrpcServerStartedEvent>, Ordered {
+
+		private final AltsAppliedCheck check;
+
+		AltsServerCheck(AltsAppliedCheck check) {
+			this.check = check;
+		}
+
+		@Override
+		public void onApplicationEvent(GrpcServerStartedEvent event) {
+			this.check.serverStarted(event.getServer(), event.getAddress() + ":" + event.getPort(),
+					SpringGrpcPlatform.SERVER_NOT_CONFIGURED);
+		}
+
+		@Override
+		public int getOrder() {
+			return Ordered.HIGHEST_PRECEDENCE;
 		}
 
 	}

@@ -4,7 +4,8 @@ import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 
 /**
- * How Spring Boot's gRPC support names the settings behind a security conflict.
+ * How Spring Boot's gRPC support names the settings behind a security conflict, and the
+ * factory and customizers that build a server without the transport.
  */
 final class SpringGrpcPlatform implements ReadyReadBuilders.Platform {
 
@@ -12,6 +13,14 @@ final class SpringGrpcPlatform implements ReadyReadBuilders.Platform {
 
 	/** The property that makes a client channel known at startup. */
 	static final String CHANNEL_PROPERTY = "spring.grpc.client.channel.<name>.target";
+
+	/**
+	 * For {@link io.github.readyread.grpc.autoconfigure.AltsAppliedCheck#serverStarted}.
+	 */
+	static final String SERVER_NOT_CONFIGURED = "a GrpcServerFactory bean of the application's own that does not"
+			+ " apply the ServerBuilderCustomizer beans. Give that factory every ServerBuilderCustomizer bean (Spring"
+			+ " gRPC's NettyGrpcServerFactory applies those it is given), customize Spring Boot's factory with a"
+			+ " GrpcServerFactoryCustomizer instead of replacing it, or set grpc.ready-read.alts.server=false";
 
 	private SpringGrpcPlatform() {
 	}

@@ -1,0 +1,134 @@
+package io.github.readyread.grpc.autoconfigure;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.github.readyread.grpc.transport.ConnectionSecurity;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
+import io.grpc.Server;
+import io.grpc.inprocess.AnonymousInProcessSocketAddress;
+import io.grpc.inprocess.InProcessSocketAddress;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fails when a gRPC server or client channel that {@code grpc.ready-read.alts.*} secures
+ * with ALTS was built without the ready-read transport, as a server or channel factory of
+ * the application's own builds them when it does not apply the integration's configurers:
+ * ALTS is applied only by the transport, so it would run without it. Each integration
+ * calls {@link #serverStarted} when a server has started; one whose channel factories
+ * list the channels they created calls {@link #channelsCreated} once the application is
+ * ready.
+ *
+ * <p>
+ * The record is the {@link ReadPathRegistry}: the transport registers the server each
+ * time it configures a server builder (a new {@link Registration} each time). A network
+ * server is accepted only against a registration that no server started before it was
+ * accepted against, and only if that registration runs ALTS; so every server built
+ * without the transport fails, also beside one built with it. (Two servers whose builders
+ * are both configured before either starts, which only a concurrent lifecycle start does,
+ * leave one registration for the two: the second fails, never passes.)
+ */
+public final class AltsAppliedCheck {
+
+	private static final Logger logger = LoggerFactory.getLogger(AltsAppliedCheck.class);
+
+	private static final long SHUTDOWN_SECONDS = 10;
+
+	private final ReadPathRegistry registry;
+
+	private final boolean server;
+
+	/** The server registration the last started network server was accepted against. */
+	private @Nullable Registration acceptedServer;
+
+	/**
+	 * Creates the check of one application context.
+	 * @param registry the transport's registry
+	 * @param alts what {@code grpc.ready-read.alts.*} asks for
+	 */
+	public AltsAppliedCheck(ReadPathRegistry registry, ReadyReadProperties.Alts alts) {
+		this.registry = registry;
+		this.server = alts.isServer();
+	}
+
+	/**
+	 * Checks a server that has just started: with
+	 * {@code grpc.ready-read.alts.server=true} a server on a network address must have
+	 * been built through the transport with ALTS. An in-process server is left alone.
+	 * @param server the started server
+	 * @param announced where the integration says it listens, for a server that does not
+	 * tell its listen sockets
+	 * @param notConfigured what builds a server without the transport on this integration
+	 * and how to fix it, after "probably "
+	 * @throws IllegalStateException if it was not, after shutting the server down
+	 */
+	public void serverStarted(Server server, String announced, String notConfigured) {
+		if (!this.server) {
+			return;
+		}
+		List<? extends SocketAddress> addresses = listenSockets(server);
+		if (!addresses.isEmpty() && addresses.stream().allMatch(AltsAppliedCheck::isInProcess)) {
+			return;
+		}
+		String problem = serverProblem(notConfigured);
+		if (problem == null) {
+			return;
+		}
+		shutDown(server);
+		boolean domainSocket = addresses.stream()
+			.anyMatch((address) -> !(address instanceof InetSocketAddress) && !isInProcess(address));
+		throw new IllegalStateException("grpc.ready-read.alts.server=true, but the gRPC server listening on "
+				+ (addresses.isEmpty() ? announced : addresses.toString())
+				+ (domainSocket ? " (a Unix domain socket, which ALTS cannot secure: listen on TCP)" : "") + " "
+				+ problem + ". The server has been shut down");
+	}
+
+	/**
+	 * Why the server that has just started does not run ALTS, taking the registration it
+	 * is accepted against.
+	 * @return {@code null} if it runs ALTS
+	 */
+	private synchronized @Nullable String serverProblem(String notConfigured) {
+		Registration registration = this.registry.server();
+		if (registration == null || registration == this.acceptedServer) {
+			return "was not built through the ready-read transport, so it runs without ALTS: probably " + notConfigured;
+		}
+		this.acceptedServer = registration;
+		if (registration.security() == ConnectionSecurity.ALTS) {
+			return null;
+		}
+		return "was put on the ready-read transport with " + registration.security().displayName()
+				+ " instead of ALTS (does a ChannelSecurity bean of the application's own leave the server out?)";
+	}
+
+	private static List<? extends SocketAddress> listenSockets(Server server) {
+		try {
+			return server.getListenSockets();
+		}
+		catch (UnsupportedOperationException | IllegalStateException ex) {
+			return List.of();
+		}
+	}
+
+	private static boolean isInProcess(SocketAddress address) {
+		return address instanceof InProcessSocketAddress || address instanceof AnonymousInProcessSocketAddress;
+	}
+
+	private static void shutDown(Server server) {
+		server.shutdownNow();
+		try {
+			if (!server.awaitTermination(SHUTDOWN_SECONDS, TimeUnit.SECONDS)) {
+				logger.warn("gRPC server did not terminate within {} s of its shutdown", SHUTDOWN_SECONDS);
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}
