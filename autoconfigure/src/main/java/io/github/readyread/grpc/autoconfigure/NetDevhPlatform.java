@@ -4,8 +4,8 @@ import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 
 /**
- * How net.devh's starter names the settings behind a security conflict, and the factory
- * and configurers that build a server without the transport.
+ * How net.devh's starter names the settings behind a security conflict, and the factories
+ * and configurers that build a server or channel without the transport.
  */
 final class NetDevhPlatform implements ReadyReadBuilders.Platform {
 
@@ -16,6 +16,12 @@ final class NetDevhPlatform implements ReadyReadBuilders.Platform {
 			+ " apply the GrpcServerConfigurer beans. Give that factory every GrpcServerConfigurer bean (net.devh's"
 			+ " NettyGrpcServerFactory applies those it is given), leave the server factory to the starter, or set"
 			+ " grpc.ready-read.alts.server=false";
+
+	/** For {@link AltsAppliedCheck#channelsCreated}. */
+	static final String CHANNELS_NOT_CONFIGURED = "a GrpcChannelFactory bean of the application's own that does not"
+			+ " apply the GrpcChannelConfigurer beans. Give that factory every GrpcChannelConfigurer bean (net.devh's"
+			+ " NettyChannelFactory applies those it is given), leave the channel factory to the starter, or drop the"
+			+ " channels from grpc.ready-read.alts.client-channels";
 
 	private NetDevhPlatform() {
 	}

@@ -1,20 +1,29 @@
 package io.github.readyread.grpc.autoconfigure;
 
 import java.net.URI;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
+import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
+import net.devh.boot.grpc.client.config.GrpcChannelProperties;
 import net.devh.boot.grpc.client.config.GrpcChannelsProperties;
 import net.devh.boot.grpc.server.event.GrpcServerStartedEvent;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -33,8 +42,8 @@ import org.springframework.core.Ordered;
 public final class ReadyReadAltsAutoConfiguration {
 
 	/**
-	 * Checks that the server ALTS is asked for was built through the transport, as a
-	 * server factory of the application's own may not.
+	 * Checks that the server and the channels ALTS is asked for were built through the
+	 * transport, as a server or channel factory of the application's own may not.
 	 */
 	@Bean
 	AltsAppliedCheck readyReadAltsAppliedCheck(ReadPathRegistry registry, ReadyReadProperties properties) {
@@ -48,6 +57,18 @@ public final class ReadyReadAltsAutoConfiguration {
 		@Bean
 		AltsServerCheck readyReadAltsServerCheck(AltsAppliedCheck check) {
 			return new AltsServerCheck(check);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass({ GrpcChannelFactory.class, GrpcChannelsProperties.class })
+	static class NetDevhChannelCheckConfiguration {
+
+		@Bean
+		AltsChannelCheck readyReadAltsChannelCheck(AltsAppliedCheck check, ConfigurableListableBeanFactory beanFactory,
+				ObjectProvider<GrpcChannelsProperties> channelsProperties) {
+			return new AltsChannelCheck(check, beanFactory, channelsProperties);
 		}
 
 	}
@@ -102,6 +123,100 @@ public final class ReadyReadAltsAutoConfiguration {
 		@Override
 		public int getOrder() {
 			return Ordered.HIGHEST_PRECEDENCE;
+		}
+
+	}
+
+	/**
+	 * Checks, once the application is ready, the channels each channel factory created so
+	 * far and lists in {@link GrpcChannelFactory#getConnectivityState()} (net.devh's own
+	 * factories list every channel they created). A factory not created yet has created
+	 * no channel, and is left uncreated; one that keeps the interface's default, which
+	 * lists none, is named in a warning.
+	 */
+	static final class AltsChannelCheck implements ApplicationListener<ApplicationReadyEvent> {
+
+		private static final Logger logger = LoggerFactory.getLogger(AltsChannelCheck.class);
+
+		private static final String IN_PROCESS = "in-process";
+
+		private final AltsAppliedCheck check;
+
+		private final ConfigurableListableBeanFactory beanFactory;
+
+		private final ObjectProvider<GrpcChannelsProperties> channelsProperties;
+
+		AltsChannelCheck(AltsAppliedCheck check, ConfigurableListableBeanFactory beanFactory,
+				ObjectProvider<GrpcChannelsProperties> channelsProperties) {
+			this.check = check;
+			this.beanFactory = beanFactory;
+			this.channelsProperties = channelsProperties;
+		}
+
+		@Override
+		public void onApplicationEvent(ApplicationReadyEvent event) {
+			if (!this.check.coversChannels()) {
+				return;
+			}
+			GrpcChannelsProperties properties = this.channelsProperties.getIfAvailable();
+			Predicate<String> inProcess = (properties != null) ? inProcess(properties) : (name) -> false;
+			for (String name : this.beanFactory.getBeanNamesForType(GrpcChannelFactory.class, false, false)) {
+				if (this.beanFactory.containsSingleton(name)) {
+					GrpcChannelFactory factory = this.beanFactory.getBean(name, GrpcChannelFactory.class);
+					if (!listsItsChannels(factory)) {
+						logger.warn("grpc.ready-read.alts.client-channels is set and the GrpcChannelFactory bean '{}'"
+								+ " ({}) does not list the channels it creates (getConnectivityState()), so whether"
+								+ " they run ALTS cannot be checked: it must apply the GrpcChannelConfigurer beans",
+								name, factory.getClass().getName());
+					}
+					this.check.channelsCreated(factory.getConnectivityState().keySet(), inProcess,
+							NetDevhPlatform.CHANNELS_NOT_CONFIGURED);
+				}
+			}
+		}
+
+		private static boolean listsItsChannels(GrpcChannelFactory factory) {
+			try {
+				return factory.getClass()
+					.getMethod("getConnectivityState")
+					.getDeclaringClass() != GrpcChannelFactory.class;
+			}
+			catch (NoSuchMethodException ex) {
+				return false;
+			}
+		}
+
+		/**
+		 * Whether a name a factory lists is that of an in-process channel. net.devh's
+		 * InProcessOrAlternativeChannelFactory lists an in-process channel under the name
+		 * of the in-process server it connects to (its address
+		 * {@code in-process:<server>}) or, with an in-process default scheme, under its
+		 * own name; net.devh gives each name it lists properties, without an address
+		 * unless one was configured. So a name is taken for an in-process channel if its
+		 * address is in-process, or if it has no address and is in-process by default or
+		 * names a configured in-process server (a network channel of that name without an
+		 * address of its own is taken for it too). Properties are read without net.devh's
+		 * getChannel, which would add the name.
+		 */
+		private static Predicate<String> inProcess(GrpcChannelsProperties properties) {
+			Set<String> servers = new HashSet<>();
+			properties.getClient().values().forEach((channel) -> {
+				URI address = channel.getAddress();
+				if (address != null && IN_PROCESS.equals(address.getScheme())) {
+					servers.add(address.getSchemeSpecificPart());
+				}
+			});
+			URI globalAddress = properties.getGlobalChannel().getAddress();
+			String defaultScheme = properties.getDefaultScheme();
+			boolean inProcessByDefault = defaultScheme != null && defaultScheme.startsWith(IN_PROCESS);
+			return (name) -> {
+				GrpcChannelProperties channel = properties.getClient().get(name);
+				URI address = (channel != null && channel.getAddress() != null) ? channel.getAddress() : globalAddress;
+				if (address == null) {
+					return inProcessByDefault || servers.contains(name);
+				}
+				return IN_PROCESS.equals(address.getScheme());
+			};
 		}
 
 	}

@@ -11,8 +11,15 @@ import java.util.List;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
 import net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
+import net.devh.boot.grpc.client.channelfactory.GrpcChannelConfigurer;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
+import net.devh.boot.grpc.client.channelfactory.InProcessChannelFactory;
+import net.devh.boot.grpc.client.channelfactory.InProcessOrAlternativeChannelFactory;
+import net.devh.boot.grpc.client.channelfactory.NettyChannelFactory;
+import net.devh.boot.grpc.client.config.GrpcChannelsProperties;
+import net.devh.boot.grpc.client.interceptor.GlobalClientInterceptorRegistry;
 import net.devh.boot.grpc.common.autoconfigure.GrpcCommonCodecAutoConfiguration;
 import net.devh.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
 import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration;
@@ -22,22 +29,34 @@ import net.devh.boot.grpc.server.serverfactory.GrpcServerLifecycle;
 import net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory;
 import net.devh.boot.grpc.server.service.GrpcServiceDiscoverer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
+import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
- * ALTS asked for a server that a factory of the application's own builds: startup fails
- * unless the factory applies the starter's configurers, since ALTS is applied only
- * through them.
+ * ALTS asked for a server or channel that a factory of the application's own builds:
+ * startup fails unless the factory applies the starter's configurers, since ALTS is
+ * applied only through them.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ReadyReadAltsOwnFactoryTests {
 
 	private static final Class<?>[] AUTO_CONFIGURATIONS = { ReadyReadAltsAutoConfiguration.class,
@@ -124,6 +143,96 @@ class ReadyReadAltsOwnFactoryTests {
 			});
 	}
 
+	@Test
+	void altsChannelFromAnOwnFactoryWithoutTheConfigurersFailsStartupOnceReady() throws IOException {
+		int port = freePort();
+		SpringApplicationBuilder application = withNetworkChannels(
+				application(OwnChannelFactoryWithoutConfigurers.class, port, "grpc.ready-read.alts.server=true",
+						"grpc.ready-read.alts.client-channels=secure"),
+				port);
+		assertThatIllegalStateException().isThrownBy(application::run)
+			.withMessageContaining("grpc.ready-read.alts.client-channels")
+			.withMessageContaining("[secure]")
+			.withMessageNotContaining("open")
+			.withMessageContaining("a GrpcChannelFactory bean of the application's own")
+			.withMessageContaining("GrpcChannelConfigurer");
+		// The context was closed: its ALTS server with it.
+		assertClosed(port);
+	}
+
+	@Test
+	void altsChannelFromAnOwnFactoryThatAppliesTheConfigurersRunsAlts() throws IOException {
+		int port = freePort();
+		try (ConfigurableApplicationContext context = withNetworkChannels(
+				application(OwnChannelFactoryWithConfigurers.class, port, "grpc.ready-read.alts.server=true",
+						"grpc.ready-read.alts.client-channels=secure"),
+				port)
+			.run()) {
+			ReadPathRegistry registry = context.getBean(ReadPathRegistry.class);
+			assertThat(registry.channel("secure").security()).isEqualTo(ConnectionSecurity.ALTS);
+			assertThat(registry.channel("open").security()).isEqualTo(ConnectionSecurity.PLAINTEXT);
+			Channel secure = context.getBean(GrpcChannelFactory.class).createChannel("secure");
+			assertThat(EchoService.call(secure, new byte[] { 7 })).containsExactly(7);
+		}
+	}
+
+	/**
+	 * Not covered: a factory that keeps GrpcChannelFactory's default
+	 * getConnectivityState() lists no channel, so its plaintext channel goes unseen; it
+	 * is named in a warning.
+	 */
+	@Test
+	void anOwnFactoryThatDoesNotListItsChannelsIsNamedInAWarning(CapturedOutput output) throws IOException {
+		int port = freePort();
+		try (ConfigurableApplicationContext context = withNetworkChannels(application(
+				OwnChannelFactoryThatListsNothing.class, port, "grpc.ready-read.alts.client-channels=secure"), port)
+			.run()) {
+			assertThat(context.getBean(ReadPathRegistry.class).channels()).isEmpty();
+			assertThat(output).contains("GrpcChannelFactory bean 'ownChannelFactory' ("
+					+ OwnChannelFactoryThatListsNothing.Factory.class.getName() + ") does not list the channels");
+		}
+	}
+
+	/**
+	 * net.devh lists an in-process channel under its in-process server's name: as a
+	 * channel's address, or as the GLOBAL one.
+	 */
+	@ParameterizedTest
+	@ValueSource(
+			strings = { "grpc.client.secure.address=in-process:nowhere,grpc.client.open.address=in-process:nowhere",
+					"grpc.client.GLOBAL.address=in-process:nowhere" })
+	void inProcessChannelsFromAnOwnFactoryWithoutTheConfigurersAreLeftAlone(String addresses) throws IOException {
+		int port = freePort();
+		try (ConfigurableApplicationContext context = application(OwnChannelFactoryWithoutConfigurers.class, port,
+				addresses.split(","))
+			.properties("grpc.ready-read.alts.client-channels=*")
+			.run()) {
+			assertThat(context.getBean(GrpcChannelFactory.class).getConnectivityState()).containsOnlyKeys("nowhere");
+			assertThat(context.getBean(ReadPathRegistry.class).channels()).isEmpty();
+		}
+	}
+
+	/**
+	 * A SpringApplication, which publishes ApplicationReadyEvent, with its server at
+	 * {@code port}; a runner creates the channels {@code secure} and {@code open}.
+	 */
+	private static SpringApplicationBuilder application(Class<?> channelFactory, int port, String... properties) {
+		return new SpringApplicationBuilder(Application.class, channelFactory).web(WebApplicationType.NONE)
+			.properties("grpc.server.address=127.0.0.1", "grpc.server.port=" + port,
+					"grpc.ready-read.event-loop.threads=2", "grpc.ready-read.alts.embedded-handshaker.enabled=true")
+			.properties(properties);
+	}
+
+	/**
+	 * The channel {@code secure} to the application's server at {@code port}, and the
+	 * channel {@code open} elsewhere, both plaintext as net.devh builds them.
+	 */
+	private static SpringApplicationBuilder withNetworkChannels(SpringApplicationBuilder application, int port) {
+		return application.properties("grpc.client.secure.address=static://127.0.0.1:" + port,
+				"grpc.client.secure.negotiation-type=plaintext", "grpc.client.open.address=static://127.0.0.1:1",
+				"grpc.client.open.negotiation-type=plaintext");
+	}
+
 	private static void assertClosed(int port) {
 		assertThatExceptionOfType(ConnectException.class)
 			.isThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close());
@@ -133,6 +242,29 @@ class ReadyReadAltsOwnFactoryTests {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
 		}
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ ReadyReadAltsAutoConfiguration.class, ReadyReadAltsOffAutoConfiguration.class,
+			ReadyReadAutoConfiguration.class, ReadyReadGrpcClientAutoConfiguration.class,
+			ReadyReadGrpcServerAutoConfiguration.class, GrpcCommonCodecAutoConfiguration.class,
+			GrpcClientAutoConfiguration.class, GrpcServerAutoConfiguration.class,
+			GrpcServerFactoryAutoConfiguration.class })
+	static class Application {
+
+		@Bean
+		EchoService echoService() {
+			return new EchoService();
+		}
+
+		@Bean
+		ApplicationRunner createsTheChannels(GrpcChannelFactory factory) {
+			return (arguments) -> {
+				factory.createChannel("secure");
+				factory.createChannel("open");
+			};
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)
@@ -166,6 +298,62 @@ class ReadyReadAltsOwnFactoryTests {
 		@Bean
 		GrpcServerLifecycle ownServerLifecycle(NettyGrpcServerFactory factory, ApplicationEventPublisher publisher) {
 			return new GrpcServerLifecycle(factory, Duration.ZERO, publisher);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OwnChannelFactoryWithoutConfigurers {
+
+		@Bean
+		GrpcChannelFactory ownChannelFactory(GrpcChannelsProperties properties,
+				GlobalClientInterceptorRegistry interceptors) {
+			return new InProcessOrAlternativeChannelFactory(properties,
+					new InProcessChannelFactory(properties, interceptors, List.of()),
+					new NettyChannelFactory(properties, interceptors, List.of()));
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OwnChannelFactoryWithConfigurers {
+
+		@Bean
+		GrpcChannelFactory ownChannelFactory(GrpcChannelsProperties properties,
+				GlobalClientInterceptorRegistry interceptors, List<GrpcChannelConfigurer> configurers) {
+			return new NettyChannelFactory(properties, interceptors, configurers);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OwnChannelFactoryThatListsNothing {
+
+		@Bean
+		GrpcChannelFactory ownChannelFactory(GrpcChannelsProperties properties,
+				GlobalClientInterceptorRegistry interceptors) {
+			return new Factory(new NettyChannelFactory(properties, interceptors, List.of()));
+		}
+
+		/** Implements the interface anew, keeping its getConnectivityState(). */
+		static final class Factory implements GrpcChannelFactory {
+
+			private final GrpcChannelFactory delegate;
+
+			Factory(GrpcChannelFactory delegate) {
+				this.delegate = delegate;
+			}
+
+			@Override
+			public Channel createChannel(String name, List<ClientInterceptor> interceptors, boolean sortInterceptors) {
+				return this.delegate.createChannel(name, interceptors, sortInterceptors);
+			}
+
+			@Override
+			public void close() {
+				this.delegate.close();
+			}
+
 		}
 
 	}

@@ -2,8 +2,12 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
@@ -43,6 +47,8 @@ public final class AltsAppliedCheck {
 
 	private final boolean server;
 
+	private final List<String> clientChannels;
+
 	/** The server registration the last started network server was accepted against. */
 	private @Nullable Registration acceptedServer;
 
@@ -54,6 +60,7 @@ public final class AltsAppliedCheck {
 	public AltsAppliedCheck(ReadPathRegistry registry, ReadyReadProperties.Alts alts) {
 		this.registry = registry;
 		this.server = alts.isServer();
+		this.clientChannels = List.copyOf(alts.getClientChannels());
 	}
 
 	/**
@@ -104,6 +111,58 @@ public final class AltsAppliedCheck {
 		}
 		return "was put on the ready-read transport with " + registration.security().displayName()
 				+ " instead of ALTS (does a ChannelSecurity bean of the application's own leave the server out?)";
+	}
+
+	/**
+	 * Whether {@code grpc.ready-read.alts.client-channels} covers any channel.
+	 * @return {@code true} if it names one, or {@code *}
+	 */
+	public boolean coversChannels() {
+		return !this.clientChannels.isEmpty();
+	}
+
+	/**
+	 * Checks the client channels a factory has created: each that
+	 * {@code grpc.ready-read.alts.client-channels} covers must have been built through
+	 * the transport with ALTS.
+	 * @param names the names of the channels created
+	 * @param inProcess whether a channel is in-process, which is left alone
+	 * @param notConfigured what builds channels without the transport on this integration
+	 * and how to fix it, after "probably "
+	 * @throws IllegalStateException if one was not
+	 */
+	public void channelsCreated(Collection<String> names, Predicate<String> inProcess, String notConfigured) {
+		if (this.clientChannels.isEmpty()) {
+			return;
+		}
+		List<String> without = new ArrayList<>();
+		List<String> other = new ArrayList<>();
+		for (String name : new TreeSet<>(names)) {
+			if (!isAltsChannel(name) || inProcess.test(name)) {
+				continue;
+			}
+			Registration channel = this.registry.channel(name);
+			if (channel == null) {
+				without.add(name);
+			}
+			else if (channel.security() != ConnectionSecurity.ALTS) {
+				other.add(name + " (" + channel.security().displayName() + ")");
+			}
+		}
+		if (!without.isEmpty()) {
+			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channels " + without
+					+ ", which were created without the ready-read transport, so they run without ALTS: probably "
+					+ notConfigured);
+		}
+		if (!other.isEmpty()) {
+			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channels " + other
+					+ ", which the ready-read transport configured without ALTS (does a ChannelSecurity bean of the"
+					+ " application's own leave them out?)");
+		}
+	}
+
+	private boolean isAltsChannel(String name) {
+		return this.clientChannels.contains(name) || this.clientChannels.contains("*");
 	}
 
 	private static List<? extends SocketAddress> listenSockets(Server server) {
