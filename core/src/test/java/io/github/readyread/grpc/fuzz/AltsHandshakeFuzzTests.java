@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.fuzz;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +57,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the handler and queued on its event loop: behind the task of a read that saw the close
  * (the socket is closed, then the answer's task runs, then {@code channelInactive}), or
  * arriving from grpc while the handler, closed, cancels the call (its task runs after
- * {@code channelInactive}).
+ * {@code channelInactive}). The write of an accepted answer's {@code out_frames} may fail
+ * at once on the open connection, as a reset during the flush or an outbound handler
+ * failing its promise does: the wire releases the bytes and passes nothing on.
  *
  * <p>
  * What must hold, worked out from the script and the peer's bytes, never from what the
@@ -64,20 +67,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  * consumed so far, in order; the peer gets exactly the {@code out_frames} of the answers
  * the handler accepted, and nothing else is written towards it, not even after it closed;
  * an answer queued when the peer closed counts for nothing: the handshake fails as the
- * peer's close, as when the answer was still with the handshaker; a handshake the
- * handshaker did not decide (it answered every request and was not silent) can end only
- * by the peer's close, so a handler that holds bytes back fails the input; with an honest
- * handshaker the handshake succeeds whenever the peer sent its bytes and did not close
- * while the handshaker was busy; otherwise it succeeds exactly when a result passes the
- * checks an independent reading of the protocol makes, and else fails once (one failure
- * recorded), with the exact status and description, closing the connection; after an
- * honest result the bytes behind those consumed (the {@code bytes_consumed} leftover,
- * bytes that arrived while the handshaker was busy, bytes after the end) decode to
- * exactly their plaintext, after an accepted broken result (its key is not the peer's)
- * they fail the record layer with its precise status, and nothing at all follows when no
- * byte is left; no other exception escapes, and the handshaker call is not used after the
- * handler cancelled it (grpc would throw); every permit is returned, nothing stays pinned
- * in the pool.
+ * peer's close, as when the answer was still with the handshaker; an answer whose
+ * {@code out_frames} could not be written counts for nothing either, whatever else it
+ * held (a result too): the handshake fails once as the peer's close ({@code UNAVAILABLE},
+ * "could not send handshake bytes", the write's exception as cause), no negotiation
+ * event, no record layer, no plaintext, the handshaker call cancelled once; a handshake
+ * the handshaker did not decide (it answered every request and was not silent) can end
+ * only by the peer's close, so a handler that holds bytes back fails the input; with an
+ * honest handshaker the handshake succeeds whenever the peer sent its bytes and did not
+ * close while the handshaker was busy, and every write went through; otherwise it
+ * succeeds exactly when a result passes the checks an independent reading of the protocol
+ * makes, and else fails once (one failure recorded), with the exact status and
+ * description, closing the connection; after an honest result the bytes behind those
+ * consumed (the {@code bytes_consumed} leftover, bytes that arrived while the handshaker
+ * was busy, bytes after the end) decode to exactly their plaintext, after an accepted
+ * broken result (its key is not the peer's) they fail the record layer with its precise
+ * status, and nothing at all follows when no byte is left; no other exception escapes,
+ * and the handshaker call is not used after the handler cancelled it (grpc would throw);
+ * every permit is returned, nothing stays pinned in the pool.
  */
 class AltsHandshakeFuzzTests {
 
@@ -88,6 +95,12 @@ class AltsHandshakeFuzzTests {
 			KEY[i] = (byte) (i * 7 + 3);
 		}
 	}
+
+	/**
+	 * A step's byte shifted right by one (its lowest bit chooses the step) that fails the
+	 * write of the out_frames of the answer handed over.
+	 */
+	private static final int FAILING_WRITE = 0x7E;
 
 	private static final ReadPathStats STATS = new ReadPathStats("fuzz");
 
@@ -154,15 +167,28 @@ class AltsHandshakeFuzzTests {
 			if (!canRead && !canAnswer) {
 				break;
 			}
-			if (canAnswer && !canRead && data.consumeBoolean()) {
+			// One byte per step with an answer held, read as the boolean it was before
+			// the failing write existed: its lowest bit chooses (with nothing left to
+			// read, odd: the peer closes, even: the answer is handed over; else odd: the
+			// answer, even: the next read). Its other bits, unused before, can fail the
+			// write of the out_frames of the answer it hands over: the byte is 252 or
+			// 253, which no committed input from before reads at such a step (47 steps
+			// in 20 of them), so they all decode and run as before.
+			int choice = canAnswer ? data.consumeInt(0, 255) : 0;
+			boolean odd = (choice & 1) == 1;
+			if (canAnswer && !canRead && odd) {
 				closedWhileHandshakerBusy = true;
 				// Chosen last: an input that ends here leaves the answer with the
 				// handshaker, as before this choice existed.
 				lateAnswer = data.pickValue(LateAnswer.values());
 				break;
 			}
-			if (canAnswer && (!canRead || data.consumeBoolean())) {
-				failure = step(channel, script::release);
+			if (canAnswer && (!canRead || odd)) {
+				boolean writeFails = (choice >> 1) == FAILING_WRITE && script.held.writesOutFrames()
+						&& !script.held.call().closed;
+				wire.failNextWrite = writeFails;
+				failure = step(channel, () -> script.release(writeFails));
+				wire.failNextWrite = false;
 			}
 			else {
 				byte[] bytes = reads.get(read++);
@@ -190,6 +216,8 @@ class AltsHandshakeFuzzTests {
 		// The handshaker call ends with the handshake: finished, or cancelled (which
 		// drops an answer still held when the peer closed).
 		assertThat(script.call == null || script.call.closed).as("handshaker call ended with the connection").isTrue();
+		assertThat((script.call != null) ? script.call.cancels : 0).as("cancels of the handshaker call")
+			.isLessThanOrEqualTo(1);
 		if (failure == null) {
 			failure = (atClose != null) ? atClose : atFinish;
 		}
@@ -210,12 +238,15 @@ class AltsHandshakeFuzzTests {
 			.isEqualTo(script.acceptedOutFrames.size());
 		assertThat(wire.written.toByteArray()).as("bytes written towards the peer: the accepted out_frames")
 			.isEqualTo(script.acceptedOutFrames.toByteArray());
+		assertThat(wire.failed.toByteArray()).as("bytes of the write that failed: the out_frames of its answer")
+			.isEqualTo(script.failedOutFrames.toByteArray());
+		boolean writeFailed = script.outcome == Outcome.SEND_FAILED;
 		// A server starts its handshake with the client's first bytes.
 		boolean started = client || peerBytes.length > 0;
 		String state = "script: " + script.outcome + (script.silent ? ", silent" : "") + ", consumed " + script.consumed
 				+ " of " + peerBytes.length + " peer bytes (" + handshake.length
 				+ " handshake), closed while the handshaker was busy: " + closedWhileHandshakerBusy + ", late answer: "
-				+ lateAnswer + ", failure: " + failure;
+				+ lateAnswer + ", write failed: " + writeFailed + ", failure: " + failure;
 		if (started && !closedWhileHandshakerBusy) {
 			// Every byte was read and every answer handed over: a handshaker that was
 			// neither silent nor done consumed the whole handshake and decided.
@@ -225,10 +256,11 @@ class AltsHandshakeFuzzTests {
 		}
 		if (!broken) {
 			assertThat(negotiated).as("honest handshake succeeded (" + state + ")")
-				.isEqualTo(started && !closedWhileHandshakerBusy);
+				.isEqualTo(started && !closedWhileHandshakerBusy && !writeFailed);
 		}
 		assertThat(negotiated).as("handshake succeeded (" + state + ")")
 			.isEqualTo(script.outcome == Outcome.ACCEPTABLE_RESULT);
+		assertThat(next.added).as("record layer installed (" + state + ")").isEqualTo(negotiated);
 		if (negotiated) {
 			assertThat(next.peer.recordProtocol()).isEqualTo(AltsProtocol.RECORD_PROTOCOL);
 			if (script.honestResult) {
@@ -273,6 +305,13 @@ class AltsHandshakeFuzzTests {
 			assertThat(FAILURES.count(client, AltsHandshakeFailures.Reason.PEER_CLOSED) - peerClosedBefore)
 				.as("a late answer's handshake fails as the peer's close (" + state + ")")
 				.isEqualTo(1);
+		}
+		if (writeFailed) {
+			assertThat(FAILURES.count(client, AltsHandshakeFailures.Reason.PEER_CLOSED) - peerClosedBefore)
+				.as("a failed write's handshake fails as the peer's close (" + state + ")")
+				.isEqualTo(1);
+			assertThat(failure.getCause()).as("cause of " + failure).isSameAs(wire.failure);
+			assertThat(script.call.cancels).as("cancels of the handshaker call (" + state + ")").isEqualTo(1);
 		}
 		assertThat(LIMITER.active()).as("permits in use after the input").isZero();
 		assertThat(LIMITER.queued()).as("handshakes queued after the input").isZero();
@@ -371,7 +410,13 @@ class AltsHandshakeFuzzTests {
 		PEER_CLOSED(Status.Code.UNAVAILABLE, "ALTS handshake failed: connection closed by the peer"),
 		ACCEPTABLE_RESULT(null, null), UNUSABLE_RESULT(Status.Code.UNAVAILABLE, null),
 		HANDSHAKER_STATUS(Status.Code.UNAVAILABLE, null), OVERCONSUMED(Status.Code.INTERNAL, null),
-		HANDSHAKER_COMPLETED(Status.Code.UNAVAILABLE, null), HANDSHAKER_FAILED(Status.Code.UNAVAILABLE, null);
+		HANDSHAKER_COMPLETED(Status.Code.UNAVAILABLE, null), HANDSHAKER_FAILED(Status.Code.UNAVAILABLE, null),
+
+		/**
+		 * The write of an answer's {@code out_frames} failed on the open connection:
+		 * whatever else the answer held (a result too) counts for nothing.
+		 */
+		SEND_FAILED(Status.Code.UNAVAILABLE, "ALTS handshake failed: could not send handshake bytes");
 
 		final Status.Code code;
 
@@ -416,6 +461,12 @@ class AltsHandshakeFuzzTests {
 	 */
 	record Answer(Call call, Outcome outcome, String expectedFailure, boolean honestResult, int consumed,
 			byte[] acceptedOutFrames, Runnable deliver) {
+
+		/** Whether the handler, accepting this answer, writes out_frames to the peer. */
+		boolean writesOutFrames() {
+			return this.acceptedOutFrames != null && this.acceptedOutFrames.length > 0;
+		}
+
 	}
 
 	/** The handshaker service's answers for one input. */
@@ -433,6 +484,9 @@ class AltsHandshakeFuzzTests {
 		final byte[] peerBytes;
 
 		final ByteArrayOutputStream acceptedOutFrames = new ByteArrayOutputStream();
+
+		/** The out_frames of the answer whose write failed. */
+		final ByteArrayOutputStream failedOutFrames = new ByteArrayOutputStream();
 
 		/** What was wrong with the requests, as they came. */
 		final List<String> problems = new ArrayList<>();
@@ -579,22 +633,33 @@ class AltsHandshakeFuzzTests {
 
 		/**
 		 * Hands the held answer over, unless the handler cancelled the call meanwhile
-		 * (grpc delivers nothing after a cancel).
+		 * (grpc delivers nothing after a cancel). If {@code writeFails} (the answer has
+		 * out_frames), their write fails on the open connection: the peer gets none of
+		 * them and the handshake fails as the peer's close, whatever else the answer
+		 * said.
 		 */
-		void release() {
+		void release(boolean writeFails) {
 			Answer answer = this.held;
 			this.held = null;
 			if (answer.call().closed) {
 				return;
 			}
-			if (answer.outcome() != null) {
-				this.outcome = answer.outcome();
-				this.expectedFailure = answer.expectedFailure();
-				this.honestResult = answer.honestResult();
-			}
 			this.consumed += answer.consumed();
-			if (answer.acceptedOutFrames() != null) {
-				this.acceptedOutFrames.writeBytes(answer.acceptedOutFrames());
+			if (writeFails) {
+				this.outcome = Outcome.SEND_FAILED;
+				this.expectedFailure = Outcome.SEND_FAILED.failure;
+				this.honestResult = false;
+				this.failedOutFrames.writeBytes(answer.acceptedOutFrames());
+			}
+			else {
+				if (answer.outcome() != null) {
+					this.outcome = answer.outcome();
+					this.expectedFailure = answer.expectedFailure();
+					this.honestResult = answer.honestResult();
+				}
+				if (answer.acceptedOutFrames() != null) {
+					this.acceptedOutFrames.writeBytes(answer.acceptedOutFrames());
+				}
 			}
 			answer.deliver().run();
 		}
@@ -686,6 +751,8 @@ class AltsHandshakeFuzzTests {
 		/** Whether the handler cancelled the call: grpc then refuses to go on with it. */
 		private boolean cancelled;
 
+		int cancels;
+
 		Call(Script script) {
 			this.script = script;
 		}
@@ -701,6 +768,7 @@ class AltsHandshakeFuzzTests {
 
 		@Override
 		public void cancel(String message, Throwable cause) {
+			this.cancels++;
 			this.cancelled = true;
 			close(Status.CANCELLED.withDescription(message).withCause(cause));
 		}
@@ -745,14 +813,33 @@ class AltsHandshakeFuzzTests {
 
 	/**
 	 * Next to the channel's head: records every byte the handler writes towards the peer,
-	 * also what a closed channel then drops.
+	 * also what a closed channel then drops; fails the write it is told to fail.
 	 */
 	static final class Wire extends ChannelOutboundHandlerAdapter {
 
 		final ByteArrayOutputStream written = new ByteArrayOutputStream();
 
+		/**
+		 * Whether the next write fails at once on the open connection, as a reset during
+		 * the flush or an outbound handler failing its promise does.
+		 */
+		boolean failNextWrite;
+
+		/** The bytes of the failed write, released and not passed on. */
+		final ByteArrayOutputStream failed = new ByteArrayOutputStream();
+
+		IOException failure;
+
 		@Override
 		public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+			if (this.failNextWrite && msg instanceof ByteBuf buf) {
+				this.failNextWrite = false;
+				this.failed.writeBytes(ByteBufUtil.getBytes(buf));
+				buf.release();
+				this.failure = new IOException("Connection reset by peer");
+				promise.setFailure(this.failure);
+				return;
+			}
 			if (msg instanceof ByteBuf buf) {
 				this.written.writeBytes(ByteBufUtil.getBytes(buf));
 			}
@@ -768,7 +855,15 @@ class AltsHandshakeFuzzTests {
 
 		AltsPeer peer;
 
+		/** Whether the handler put the record layer in front of this handler. */
+		boolean added;
+
 		final ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
+
+		@Override
+		public void handlerAdded(ChannelHandlerContext ctx) {
+			this.added = true;
+		}
 
 		@Override
 		public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {

@@ -309,6 +309,14 @@ public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 							"ALTS handshake failed: could not send handshake bytes", f.cause());
 				}
 			});
+			// A write can fail at once on an open connection (a reset during the flush,
+			// an outbound handler failing it): the listener has then failed the handshake
+			// (call cancelled, permit returned, connection closing). Nothing of this
+			// answer may follow: a result would use the cancelled call and install the
+			// record layer on the failed connection.
+			if (this.done) {
+				return;
+			}
 		}
 		if (response.hasResult()) {
 			finish(response.getResult(), leftover.concat(this.pendingIn));
