@@ -9,6 +9,7 @@ import java.util.function.Predicate;
 
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.grpc.ConnectivityState;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
 import net.devh.boot.grpc.client.config.GrpcChannelProperties;
@@ -169,8 +170,21 @@ public final class ReadyReadAltsAutoConfiguration {
 								+ " they run ALTS cannot be checked: it must apply the GrpcChannelConfigurer beans",
 								name, factory.getClass().getName());
 					}
-					this.check.channelsCreated(factory.getConnectivityState().keySet(), inProcess,
-							NetDevhPlatform.CHANNELS_NOT_CONFIGURED);
+					Map<String, ConnectivityState> channels;
+					try {
+						channels = factory.getConnectivityState();
+					}
+					catch (RuntimeException ex) {
+						// InProcessOrAlternativeChannelFactory throws when an in-process
+						// server's name is also that of a network channel (a duplicate
+						// key).
+						logger.warn("grpc.ready-read.alts.client-channels is set and the GrpcChannelFactory bean '{}'"
+								+ " ({}) could not list the channels it created (getConnectivityState() threw {}),"
+								+ " so whether they run ALTS cannot be checked", name, factory.getClass().getName(),
+								ex.toString());
+						continue;
+					}
+					this.check.channelsCreated(channels.keySet(), inProcess, NetDevhPlatform.CHANNELS_NOT_CONFIGURED);
 				}
 			}
 		}
@@ -191,11 +205,13 @@ public final class ReadyReadAltsAutoConfiguration {
 		 * InProcessOrAlternativeChannelFactory lists an in-process channel under the name
 		 * of the in-process server it connects to (its address
 		 * {@code in-process:<server>}) or, with an in-process default scheme, under its
-		 * own name; net.devh gives each name it lists properties, without an address
-		 * unless one was configured. So a name is taken for an in-process channel if its
-		 * address is in-process, or if it has no address and is in-process by default or
-		 * names a configured in-process server (a network channel of that name without an
-		 * address of its own is taken for it too). Properties are read without net.devh's
+		 * own name. Creating an in-process channel gives its server's name properties
+		 * with the GLOBAL channel's defaults (GLOBAL's address among them, which may be a
+		 * network one), so a name that a configured channel's in-process address names is
+		 * taken for an in-process channel before any address is looked at (a network
+		 * channel of that name is taken for it too, and goes unchecked). Any other name
+		 * is in-process if its address (its own, else GLOBAL's) is, or if it has none and
+		 * the default scheme is in-process. Properties are read without net.devh's
 		 * getChannel, which would add the name.
 		 */
 		private static Predicate<String> inProcess(GrpcChannelsProperties properties) {
@@ -210,10 +226,13 @@ public final class ReadyReadAltsAutoConfiguration {
 			String defaultScheme = properties.getDefaultScheme();
 			boolean inProcessByDefault = defaultScheme != null && defaultScheme.startsWith(IN_PROCESS);
 			return (name) -> {
+				if (servers.contains(name)) {
+					return true;
+				}
 				GrpcChannelProperties channel = properties.getClient().get(name);
 				URI address = (channel != null && channel.getAddress() != null) ? channel.getAddress() : globalAddress;
 				if (address == null) {
-					return inProcessByDefault || servers.contains(name);
+					return inProcessByDefault;
 				}
 				return IN_PROCESS.equals(address.getScheme());
 			};

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.WebApplicationType;
@@ -49,6 +50,7 @@ import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
@@ -213,6 +215,44 @@ class ReadyReadAltsOwnFactoryTests {
 	}
 
 	/**
+	 * net.devh lists an in-process channel under its in-process server's name, and
+	 * creating it gives that name properties with the GLOBAL channel's defaults: a
+	 * network GLOBAL address must not make the in-process channel look like a network
+	 * one, also with the starter's own channel factory.
+	 */
+	@Test
+	void anInProcessChannelBesideANetworkGlobalAddressStartsWithTheStartersFactory() throws IOException {
+		int port = freePort();
+		try (ConfigurableApplicationContext context = application(StartersChannelFactory.class, port,
+				"grpc.ready-read.alts.client-channels=*", "grpc.client.GLOBAL.address=static://127.0.0.1:" + port,
+				"grpc.client.GLOBAL.negotiation-type=plaintext", "grpc.client.local.address=in-process:nowhere",
+				"test.runner-channels=local")
+			.run()) {
+			assertThat(context.getBean(GrpcChannelFactory.class).getConnectivityState()).containsOnlyKeys("nowhere");
+		}
+	}
+
+	/**
+	 * net.devh's InProcessOrAlternativeChannelFactory cannot list its channels when an
+	 * in-process server's name is also that of a network channel (a duplicate key): the
+	 * factory is named in a warning and left unchecked.
+	 */
+	@Test
+	void aFactoryThatFailsToListItsChannelsIsNamedInAWarning(CapturedOutput output) throws IOException {
+		int port = freePort();
+		try (ConfigurableApplicationContext context = application(StartersChannelFactory.class, port,
+				"grpc.ready-read.alts.client-channels=*", "grpc.client.GLOBAL.address=static://127.0.0.1:" + port,
+				"grpc.client.GLOBAL.negotiation-type=plaintext", "grpc.client.local.address=in-process:twice",
+				"test.runner-channels=local,twice")
+			.run()) {
+			assertThatIllegalArgumentException()
+				.isThrownBy(() -> context.getBean(GrpcChannelFactory.class).getConnectivityState());
+			assertThat(output).contains("GrpcChannelFactory bean 'readyReadGrpcChannelFactory' ("
+					+ InProcessOrAlternativeChannelFactory.class.getName() + ") could not list the channels");
+		}
+	}
+
+	/**
 	 * A SpringApplication, which publishes ApplicationReadyEvent, with its server at
 	 * {@code port}; a runner creates the channels {@code secure} and {@code open}.
 	 */
@@ -258,12 +298,16 @@ class ReadyReadAltsOwnFactoryTests {
 		}
 
 		@Bean
-		ApplicationRunner createsTheChannels(GrpcChannelFactory factory) {
-			return (arguments) -> {
-				factory.createChannel("secure");
-				factory.createChannel("open");
-			};
+		ApplicationRunner createsTheChannels(GrpcChannelFactory factory,
+				@Value("${test.runner-channels:secure,open}") List<String> names) {
+			return (arguments) -> names.forEach(factory::createChannel);
 		}
+
+	}
+
+	/** No channel factory of its own: the starter's, which applies the configurers. */
+	@Configuration(proxyBeanMethods = false)
+	static class StartersChannelFactory {
 
 	}
 
