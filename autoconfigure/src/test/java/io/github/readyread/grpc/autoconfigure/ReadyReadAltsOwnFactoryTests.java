@@ -47,6 +47,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.support.GenericApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -143,6 +144,66 @@ class ReadyReadAltsOwnFactoryTests {
 				assertThat(context).hasNotFailed();
 				assertThat(context.getBean(ReadPathRegistry.class).server()).isNull();
 			});
+	}
+
+	/**
+	 * Contexts that share a parent's ReadPathRegistry share its server registration: the
+	 * own factory's server of one child must not be accepted against the registration of
+	 * the other child's server, which its own check never saw.
+	 */
+	@Test
+	void altsServerFromAnOwnFactoryBesideASiblingContextsServerFailsStartup() throws IOException {
+		int port = freePort();
+		int other = freePort();
+		try (GenericApplicationContext parent = new GenericApplicationContext()) {
+			parent.registerBean(ReadPathRegistry.class);
+			parent.refresh();
+			this.contextRunner.withParent(parent)
+				.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=" + port,
+						"grpc.ready-read.alts.server=true")
+				.run((sibling) -> {
+					assertThat(sibling).hasNotFailed();
+					assertThat(parent.getBean(ReadPathRegistry.class).server().security())
+						.isEqualTo(ConnectionSecurity.ALTS);
+					this.contextRunner.withParent(parent)
+						.withUserConfiguration(OwnServerFactoryWithoutConfigurers.class)
+						.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=" + other,
+								"grpc.ready-read.alts.server=true")
+						.run((context) -> {
+							assertThat(context).hasFailed()
+								.getFailure()
+								.rootCause()
+								.hasMessageContaining("127.0.0.1:" + other)
+								.hasMessageContaining("was not built through the ready-read transport");
+							assertClosed(other);
+						});
+				});
+		}
+	}
+
+	/**
+	 * A child context's event reaches the parent's listeners: the parent's check sees the
+	 * child's server after the child's own check accepted it, and accepts it again.
+	 */
+	@Test
+	void altsServerOfAChildContextIsAcceptedByTheParentsCheckToo() throws IOException {
+		int port = freePort();
+		ReadyReadProperties.Alts alts = new ReadyReadProperties().getAlts();
+		alts.setServer(true);
+		try (GenericApplicationContext parent = new GenericApplicationContext()) {
+			ReadPathRegistry registry = new ReadPathRegistry();
+			parent.registerBean(ReadPathRegistry.class, () -> registry);
+			parent.registerBean(ReadyReadAltsAutoConfiguration.AltsServerCheck.class,
+					() -> new ReadyReadAltsAutoConfiguration.AltsServerCheck(new AltsAppliedCheck(registry, alts)));
+			parent.refresh();
+			this.contextRunner.withParent(parent)
+				.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=" + port,
+						"grpc.ready-read.alts.server=true")
+				.run((context) -> {
+					assertThat(context).hasNotFailed();
+					assertThat(registry.server().security()).isEqualTo(ConnectionSecurity.ALTS);
+				});
+		}
 	}
 
 	@Test

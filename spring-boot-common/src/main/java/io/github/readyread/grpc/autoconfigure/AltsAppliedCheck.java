@@ -1,11 +1,14 @@
 package io.github.readyread.grpc.autoconfigure;
 
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -31,11 +34,15 @@ import org.slf4j.LoggerFactory;
  * <p>
  * The record is the {@link ReadPathRegistry}: the transport registers the server each
  * time it configures a server builder (a new {@link Registration} each time). A network
- * server is accepted only against a registration that no server started before it was
- * accepted against, and only if that registration runs ALTS; so every server built
- * without the transport fails, also beside one built with it. (Two servers whose builders
- * are both configured before either starts, which only a concurrent lifecycle start does,
- * leave one registration for the two: the second fails, never passes.)
+ * server is accepted only against a registration that no other server was accepted
+ * against, and only if that registration runs ALTS; so every server built without the
+ * transport fails, also beside one built with it. (Two servers whose builders are both
+ * configured before either starts, which only a concurrent lifecycle start does, leave
+ * one registration for the two: the second fails, never passes.) Which server a
+ * registration was accepted for is kept with the registry, not with the check: contexts
+ * that share a registry (a child context takes its parent's) each have a check of their
+ * own, and the event of a child's server reaches the parent's check too, which accepts
+ * the same server again.
  */
 public final class AltsAppliedCheck {
 
@@ -49,8 +56,12 @@ public final class AltsAppliedCheck {
 
 	private final List<String> clientChannels;
 
-	/** The server registration the last started network server was accepted against. */
-	private @Nullable Registration acceptedServer;
+	/**
+	 * Per registry, the server registration the last started network server was accepted
+	 * against, and that server. Weak keys: a registry is forgotten with its context.
+	 * Guarded by itself.
+	 */
+	private static final Map<ReadPathRegistry, Accepted> accepted = new WeakHashMap<>();
 
 	/**
 	 * Creates the check of one application context.
@@ -82,7 +93,7 @@ public final class AltsAppliedCheck {
 		if (!addresses.isEmpty() && addresses.stream().allMatch(AltsAppliedCheck::isInProcess)) {
 			return;
 		}
-		String problem = serverProblem(notConfigured);
+		String problem = serverProblem(server, notConfigured);
 		if (problem == null) {
 			return;
 		}
@@ -100,12 +111,18 @@ public final class AltsAppliedCheck {
 	 * is accepted against.
 	 * @return {@code null} if it runs ALTS
 	 */
-	private synchronized @Nullable String serverProblem(String notConfigured) {
-		Registration registration = this.registry.server();
-		if (registration == null || registration == this.acceptedServer) {
-			return "was not built through the ready-read transport, so it runs without ALTS: probably " + notConfigured;
+	private @Nullable String serverProblem(Server server, String notConfigured) {
+		Registration registration;
+		synchronized (accepted) {
+			registration = this.registry.server();
+			Accepted last = accepted.get(this.registry);
+			if (registration == null
+					|| (last != null && last.registration() == registration && last.server().get() != server)) {
+				return "was not built through the ready-read transport, so it runs without ALTS: probably "
+						+ notConfigured;
+			}
+			accepted.put(this.registry, new Accepted(registration, new WeakReference<>(server)));
 		}
-		this.acceptedServer = registration;
 		if (registration.security() == ConnectionSecurity.ALTS) {
 			return null;
 		}
@@ -172,6 +189,13 @@ public final class AltsAppliedCheck {
 		catch (UnsupportedOperationException | IllegalStateException ex) {
 			return List.of();
 		}
+	}
+
+	/**
+	 * A server registration and the server accepted against it (weakly: the server holds
+	 * the registry through its transport).
+	 */
+	private record Accepted(Registration registration, WeakReference<Server> server) {
 	}
 
 	private static boolean isInProcess(SocketAddress address) {
