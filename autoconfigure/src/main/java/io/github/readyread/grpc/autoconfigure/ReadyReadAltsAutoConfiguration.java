@@ -24,7 +24,6 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -105,7 +104,9 @@ public final class ReadyReadAltsAutoConfiguration {
 	/**
 	 * Checks each server as it starts, before any other listener announces it: net.devh
 	 * publishes the event from the server's lifecycle, so a failure fails the context's
-	 * start.
+	 * start. Never run asynchronously (a SimpleApplicationEventMulticaster with a task
+	 * executor runs it on the publishing thread); a multicaster whose error handler drops
+	 * the failure leaves it to the check's {@link AltsCheckRunListener} run.
 	 */
 	static final class AltsServerCheck implements ApplicationListener<GrpcServerStartedEvent>, Ordered {
 
@@ -122,6 +123,11 @@ public final class ReadyReadAltsAutoConfiguration {
 		}
 
 		@Override
+		public boolean supportsAsyncExecution() {
+			return false;
+		}
+
+		@Override
 		public int getOrder() {
 			return Ordered.HIGHEST_PRECEDENCE;
 		}
@@ -129,13 +135,15 @@ public final class ReadyReadAltsAutoConfiguration {
 	}
 
 	/**
-	 * Checks, once the application is ready, the channels each channel factory created so
-	 * far and lists in {@link GrpcChannelFactory#getConnectivityState()} (net.devh's own
-	 * factories list every channel they created). A factory not created yet has created
-	 * no channel, and is left uncreated; one that keeps the interface's default, which
-	 * lists none, is named in a warning.
+	 * Checks the channels each channel factory created so far and lists in
+	 * {@link GrpcChannelFactory#getConnectivityState()} (net.devh's own factories list
+	 * every channel they created), from {@link AltsCheckRunListener}: after the context's
+	 * refresh, before the runners, and again after the runners, before the application is
+	 * reported ready. A factory not created yet has created no channel, and is left
+	 * uncreated; one that keeps the interface's default, which lists none, or whose list
+	 * fails, is named in a warning.
 	 */
-	static final class AltsChannelCheck implements ApplicationListener<ApplicationReadyEvent> {
+	static final class AltsChannelCheck implements AltsCheckRunListener.Check {
 
 		private static final Logger logger = LoggerFactory.getLogger(AltsChannelCheck.class);
 
@@ -155,7 +163,7 @@ public final class ReadyReadAltsAutoConfiguration {
 		}
 
 		@Override
-		public void onApplicationEvent(ApplicationReadyEvent event) {
+		public void check() {
 			if (!this.check.coversChannels()) {
 				return;
 			}

@@ -30,13 +30,19 @@ class AltsAppliedCheckTests {
 			.start();
 		try {
 			int port = server.getPort();
+			AltsAppliedCheck check = new AltsAppliedCheck(new ReadPathRegistry(), alts);
+			check.check();
 			assertThatIllegalStateException()
-				.isThrownBy(() -> new AltsAppliedCheck(new ReadPathRegistry(), alts).serverStarted(server, "announced",
-						"a factory of its own"))
+				.isThrownBy(() -> check.serverStarted(server, "announced", "a factory of its own"))
 				.withMessageContaining("127.0.0.1:" + port)
 				.withMessageContaining("probably a factory of its own")
 				.withMessageNotContaining("announced");
 			assertThat(server.isTerminated()).isTrue();
+			// Once more for AltsCheckRunListener, in case the event multicaster dropped
+			// it.
+			assertThatIllegalStateException().isThrownBy(check::check)
+				.withMessageContaining("127.0.0.1:" + port)
+				.withMessageContaining("has been shut down");
 			assertThatExceptionOfType(ConnectException.class)
 				.isThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close());
 		}

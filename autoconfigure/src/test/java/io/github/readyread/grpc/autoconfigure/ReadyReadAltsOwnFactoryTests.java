@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
@@ -47,7 +48,11 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.SimpleApplicationEventMulticaster;
+import org.springframework.context.support.AbstractApplicationContext;
 import org.springframework.context.support.GenericApplicationContext;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.scheduling.support.TaskUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -223,6 +228,54 @@ class ReadyReadAltsOwnFactoryTests {
 		assertClosed(port);
 	}
 
+	/**
+	 * Whatever the application's event multicaster does with what a listener throws (runs
+	 * it on another thread, or logs it), SpringApplication's run fails.
+	 */
+	@ParameterizedTest
+	@ValueSource(classes = { AsynchronousEventMulticaster.class, LoggingEventMulticaster.class })
+	void altsServerFromAnOwnFactoryWithoutTheConfigurersFailsStartupWhateverTheEventMulticaster(Class<?> multicaster)
+			throws IOException {
+		int port = freePort();
+		SpringApplicationBuilder application = application(OwnServerFactoryWithoutConfigurers.class, port,
+				"grpc.ready-read.alts.server=true")
+			.sources(multicaster);
+		assertThatExceptionOfType(RuntimeException.class).isThrownBy(application::run)
+			.havingRootCause()
+			.isInstanceOf(IllegalStateException.class)
+			.withMessageContaining("grpc.ready-read.alts.server=true")
+			.withMessageContaining("127.0.0.1:" + port)
+			.withMessageContaining("has been shut down");
+		assertClosed(port);
+	}
+
+	@Test
+	void altsChannelFromAnOwnFactoryWithoutTheConfigurersFailsStartupWithAnAsynchronousEventMulticaster()
+			throws IOException {
+		int port = freePort();
+		SpringApplicationBuilder application = withNetworkChannels(
+				application(OwnChannelFactoryWithoutConfigurers.class, port, "grpc.ready-read.alts.server=true",
+						"grpc.ready-read.alts.client-channels=secure"),
+				port)
+			.sources(AsynchronousEventMulticaster.class);
+		assertThatIllegalStateException().isThrownBy(application::run)
+			.withMessageContaining("grpc.ready-read.alts.client-channels")
+			.withMessageContaining("[secure]");
+		assertClosed(port);
+	}
+
+	/** A channel created during the refresh fails startup before the runners run. */
+	@Test
+	void altsChannelFromAnOwnFactoryCreatedDuringTheRefreshFailsStartupBeforeTheRunners() throws IOException {
+		int port = freePort();
+		ChannelDuringTheRefresh.runnerRan.set(false);
+		SpringApplicationBuilder application = withNetworkChannels(application(
+				OwnChannelFactoryWithoutConfigurers.class, port, "grpc.ready-read.alts.client-channels=secure"), port)
+			.sources(ChannelDuringTheRefresh.class);
+		assertThatIllegalStateException().isThrownBy(application::run).withMessageContaining("[secure]");
+		assertThat(ChannelDuringTheRefresh.runnerRan).isFalse();
+	}
+
 	@Test
 	void altsChannelFromAnOwnFactoryThatAppliesTheConfigurersRunsAlts() throws IOException {
 		int port = freePort();
@@ -366,6 +419,51 @@ class ReadyReadAltsOwnFactoryTests {
 
 	}
 
+	/** Runs every listener on a thread of its own. */
+	@Configuration(proxyBeanMethods = false)
+	static class AsynchronousEventMulticaster {
+
+		@Bean(AbstractApplicationContext.APPLICATION_EVENT_MULTICASTER_BEAN_NAME)
+		static SimpleApplicationEventMulticaster applicationEventMulticaster() {
+			SimpleApplicationEventMulticaster multicaster = new SimpleApplicationEventMulticaster();
+			multicaster.setTaskExecutor(new SimpleAsyncTaskExecutor("test-events-"));
+			return multicaster;
+		}
+
+	}
+
+	/** Logs what a listener throws, and goes on. */
+	@Configuration(proxyBeanMethods = false)
+	static class LoggingEventMulticaster {
+
+		@Bean(AbstractApplicationContext.APPLICATION_EVENT_MULTICASTER_BEAN_NAME)
+		static SimpleApplicationEventMulticaster applicationEventMulticaster() {
+			SimpleApplicationEventMulticaster multicaster = new SimpleApplicationEventMulticaster();
+			multicaster.setErrorHandler(TaskUtils.LOG_AND_SUPPRESS_ERROR_HANDLER);
+			return multicaster;
+		}
+
+	}
+
+	/** Creates the channel {@code secure} as a bean, and records whether a runner ran. */
+	@Configuration(proxyBeanMethods = false)
+	static class ChannelDuringTheRefresh {
+
+		static final AtomicBoolean runnerRan = new AtomicBoolean();
+
+		@Bean
+		Channel secureChannel(GrpcChannelFactory factory) {
+			return factory.createChannel("secure");
+		}
+
+		@Bean
+		ApplicationRunner recordsThatItRan() {
+			return (arguments) -> runnerRan.set(true);
+		}
+
+	}
+
+	/** No channel factory of its own: the starter's, which applies the configurers. */
 	/** No channel factory of its own: the starter's, which applies the configurers. */
 	@Configuration(proxyBeanMethods = false)
 	static class StartersChannelFactory {

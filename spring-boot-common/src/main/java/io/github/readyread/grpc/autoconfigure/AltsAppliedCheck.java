@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * the application's own builds them when it does not apply the integration's configurers:
  * ALTS is applied only by the transport, so it would run without it. Each integration
  * calls {@link #serverStarted} when a server has started; one whose channel factories
- * list the channels they created calls {@link #channelsCreated} once the application is
- * ready.
+ * list the channels they created calls {@link #channelsCreated} from an
+ * {@link AltsCheckRunListener.Check} (after the context's refresh and again after the
+ * runners). As a check itself, it throws again the first failure of a server, which the
+ * caller of {@link #serverStarted} (an application event listener) may have dropped.
  *
  * <p>
  * The record is the {@link ReadPathRegistry}: the transport registers the server each
@@ -44,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * own, and the event of a child's server reaches the parent's check too, which accepts
  * the same server again.
  */
-public final class AltsAppliedCheck {
+public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 
 	private static final Logger logger = LoggerFactory.getLogger(AltsAppliedCheck.class);
 
@@ -62,6 +64,9 @@ public final class AltsAppliedCheck {
 	 * Guarded by itself.
 	 */
 	private static final Map<ReadPathRegistry, Accepted> accepted = new WeakHashMap<>();
+
+	/** The first failure {@link #serverStarted} threw. */
+	private volatile @Nullable IllegalStateException serverFailure;
 
 	/**
 	 * Creates the check of one application context.
@@ -100,10 +105,31 @@ public final class AltsAppliedCheck {
 		shutDown(server);
 		boolean domainSocket = addresses.stream()
 			.anyMatch((address) -> !(address instanceof InetSocketAddress) && !isInProcess(address));
-		throw new IllegalStateException("grpc.ready-read.alts.server=true, but the gRPC server listening on "
-				+ (addresses.isEmpty() ? announced : addresses.toString())
-				+ (domainSocket ? " (a Unix domain socket, which ALTS cannot secure: listen on TCP)" : "") + " "
-				+ problem + ". The server has been shut down");
+		IllegalStateException failure = new IllegalStateException(
+				"grpc.ready-read.alts.server=true, but the gRPC server listening on "
+						+ (addresses.isEmpty() ? announced : addresses.toString())
+						+ (domainSocket ? " (a Unix domain socket, which ALTS cannot secure: listen on TCP)" : "") + " "
+						+ problem + ". The server has been shut down");
+		synchronized (this) {
+			if (this.serverFailure == null) {
+				this.serverFailure = failure;
+			}
+		}
+		throw failure;
+	}
+
+	/**
+	 * Throws again, as a new exception with the same message, the first failure that
+	 * {@link #serverStarted} threw: an application event multicaster may have dropped it
+	 * (one whose error handler logs what a listener throws).
+	 * @throws IllegalStateException if a server failed the check
+	 */
+	@Override
+	public void check() {
+		IllegalStateException failure = this.serverFailure;
+		if (failure != null) {
+			throw new IllegalStateException(failure.getMessage(), failure);
+		}
 	}
 
 	/**

@@ -34,17 +34,24 @@ import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 @Import(ReadyReadAltsConfiguration.class)
 public final class ReadyReadAltsAutoConfiguration {
 
+	/**
+	 * Checks that the server ALTS is asked for was built through the transport, as a
+	 * server factory of the application's own may not; as an
+	 * {@link io.github.readyread.grpc.autoconfigure.AltsCheckRunListener.Check} it fails
+	 * startup with a server's failure that the event multicaster dropped.
+	 */
+	@Bean
+	AltsAppliedCheck readyReadAltsAppliedCheck(ReadPathRegistry registry, ReadyReadProperties properties) {
+		return new AltsAppliedCheck(registry, properties.getAlts());
+	}
+
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(GrpcServerStartedEvent.class)
 	static class SpringGrpcServerCheckConfiguration {
 
-		/**
-		 * Checks that the server ALTS is asked for was built through the transport, as a
-		 * server factory of the application's own may not.
-		 */
 		@Bean
-		AltsServerCheck readyReadAltsServerCheck(ReadPathRegistry registry, ReadyReadProperties properties) {
-			return new AltsServerCheck(new AltsAppliedCheck(registry, properties.getAlts()));
+		AltsServerCheck readyReadAltsServerCheck(AltsAppliedCheck check) {
+			return new AltsServerCheck(check);
 		}
 
 	}
@@ -74,7 +81,9 @@ public final class ReadyReadAltsAutoConfiguration {
 	/**
 	 * Checks each server as it starts, before any other listener announces it: Spring
 	 * gRPC publishes the event from the server's lifecycle, so a failure fails the
-	 * context's start.
+	 * context's start. Never run asynchronously (a SimpleApplicationEventMulticaster with
+	 * a task executor runs it on the publishing thread); a multicaster whose error
+	 * handler drops the failure leaves it to the check's AltsCheckRunListener run.
 	 */
 	static final class AltsServerCheck implements ApplicationListener<GrpcServerStartedEvent>, Ordered {
 
@@ -88,6 +97,11 @@ public final class ReadyReadAltsAutoConfiguration {
 		public void onApplicationEvent(GrpcServerStartedEvent event) {
 			this.check.serverStarted(event.getServer(), event.getAddress() + ":" + event.getPort(),
 					SpringGrpcPlatform.SERVER_NOT_CONFIGURED);
+		}
+
+		@Override
+		public boolean supportsAsyncExecution() {
+			return false;
 		}
 
 		@Override

@@ -21,24 +21,34 @@ import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
+import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.grpc.client.autoconfigure.CompositeChannelFactoryAutoConfiguration;
 import org.springframework.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.context.event.SimpleApplicationEventMulticaster;
+import org.springframework.context.support.AbstractApplicationContext;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.NettyGrpcServerFactory;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
+import org.springframework.scheduling.support.TaskUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -94,6 +104,42 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 					.hasMessageContaining("grpc.ready-read.alts.server=true");
 				assertClosed(port);
 			});
+	}
+
+	/**
+	 * Whatever the application's event multicaster does with what a listener throws (runs
+	 * it on another thread, or logs it), SpringApplication's run fails.
+	 */
+	@ParameterizedTest
+	@ValueSource(classes = { AsynchronousEventMulticaster.class, LoggingEventMulticaster.class })
+	void altsServerFromAnOwnFactoryWithoutTheCustomizersFailsStartupWhateverTheEventMulticaster(Class<?> multicaster)
+			throws IOException {
+		int port = ReadyReadSpringGrpcAutoConfigurationTests.freePort();
+		SpringApplicationBuilder application = new SpringApplicationBuilder(Application.class,
+				OwnFactoryWithoutCustomizers.class, multicaster)
+			.web(WebApplicationType.NONE)
+			.properties("own.port=" + port, "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.server=true");
+		// This module's test classpath pairs logback-classic 1.5.20 with logback-core
+		// 1.5.38, which SpringApplication's logging initialization cannot use.
+		String loggingSystem = System.setProperty(LoggingSystem.SYSTEM_PROPERTY, LoggingSystem.NONE);
+		try {
+			assertThatExceptionOfType(RuntimeException.class).isThrownBy(application::run)
+				.havingRootCause()
+				.isInstanceOf(IllegalStateException.class)
+				.withMessageContaining("grpc.ready-read.alts.server=true")
+				.withMessageContaining("127.0.0.1:" + port)
+				.withMessageContaining("has been shut down");
+		}
+		finally {
+			if (loggingSystem != null) {
+				System.setProperty(LoggingSystem.SYSTEM_PROPERTY, loggingSystem);
+			}
+			else {
+				System.clearProperty(LoggingSystem.SYSTEM_PROPERTY);
+			}
+		}
+		assertClosed(port);
 	}
 
 	@Test
@@ -189,6 +235,55 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 			.isThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close());
 	}
 
+	/** The auto-configurations of the runner, for a SpringApplication. */
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ ReadyReadAutoConfiguration.class, ReadyReadAltsAutoConfiguration.class,
+			ReadyReadAltsOffAutoConfiguration.class, ReadyReadGrpcServerAutoConfiguration.class,
+			ReadyReadGrpcClientAutoConfiguration.class, SslAutoConfiguration.class, GrpcServerAutoConfiguration.class,
+			GrpcClientAutoConfiguration.class, CompositeChannelFactoryAutoConfiguration.class })
+	static class Application {
+
+	}
+
+	/** Runs every listener on a thread of its own. */
+	@Configuration(proxyBeanMethods = false)
+	static class AsynchronousEventMulticaster {
+
+		@Bean(AbstractApplicationContext.APPLICATION_EVENT_MULTICASTER_BEAN_NAME)
+		static SimpleApplicationEventMulticaster applicationEventMulticaster() {
+			SimpleApplicationEventMulticaster multicaster = new SimpleApplicationEventMulticaster();
+			multicaster.setTaskExecutor(new SimpleAsyncTaskExecutor("test-events-"));
+			return multicaster;
+		}
+
+	}
+
+	/** Logs what a listener throws, and goes on. */
+	@Configuration(proxyBeanMethods = false)
+	static class LoggingEventMulticaster {
+
+		@Bean(AbstractApplicationContext.APPLICATION_EVENT_MULTICASTER_BEAN_NAME)
+		static SimpleApplicationEventMulticaster applicationEventMulticaster() {
+			SimpleApplicationEventMulticaster multicaster = new SimpleApplicationEventMulticaster();
+			multicaster.setErrorHandler(TaskUtils.LOG_AND_SUPPRESS_ERROR_HANDLER);
+			return multicaster;
+		}
+
+	}
+
+	/** A factory of its own that applies no customizer, with its lifecycle. */
+	@Configuration(proxyBeanMethods = false)
+	@Import(LifecycleOfTheFactory.class)
+	static class OwnFactoryWithoutCustomizers {
+
+		@Bean
+		GrpcServerFactory ownServerFactory(@Value("${own.port}") int port) {
+			return ownFactory(port, List.of());
+		}
+
+	}
+
+	/** The lifecycle of the one GrpcServerFactory bean. */
 	/** The lifecycle of the one GrpcServerFactory bean. */
 	@Configuration(proxyBeanMethods = false)
 	static class LifecycleOfTheFactory {
