@@ -35,7 +35,6 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.grpc.client.autoconfigure.CompositeChannelFactoryAutoConfiguration;
 import org.springframework.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
-import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
@@ -120,25 +119,12 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 			.web(WebApplicationType.NONE)
 			.properties("own.port=" + port, "grpc.ready-read.alts.embedded-handshaker.enabled=true",
 					"grpc.ready-read.alts.server=true");
-		// This module's test classpath pairs logback-classic 1.5.20 with logback-core
-		// 1.5.38, which SpringApplication's logging initialization cannot use.
-		String loggingSystem = System.setProperty(LoggingSystem.SYSTEM_PROPERTY, LoggingSystem.NONE);
-		try {
-			assertThatExceptionOfType(RuntimeException.class).isThrownBy(application::run)
-				.havingRootCause()
-				.isInstanceOf(IllegalStateException.class)
-				.withMessageContaining("grpc.ready-read.alts.server=true")
-				.withMessageContaining("127.0.0.1:" + port)
-				.withMessageContaining("has been shut down");
-		}
-		finally {
-			if (loggingSystem != null) {
-				System.setProperty(LoggingSystem.SYSTEM_PROPERTY, loggingSystem);
-			}
-			else {
-				System.clearProperty(LoggingSystem.SYSTEM_PROPERTY);
-			}
-		}
+		assertThatExceptionOfType(RuntimeException.class).isThrownBy(application::run)
+			.havingRootCause()
+			.isInstanceOf(IllegalStateException.class)
+			.withMessageContaining("grpc.ready-read.alts.server=true")
+			.withMessageContaining("127.0.0.1:" + port)
+			.withMessageContaining("has been shut down");
 		assertClosed(port);
 	}
 
