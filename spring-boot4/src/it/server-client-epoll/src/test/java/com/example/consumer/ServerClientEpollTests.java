@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
@@ -104,7 +105,16 @@ class ServerClientEpollTests {
 		assertThat(channel.statusCode()).isEqualTo(200);
 		assertThat(channel.body()).contains("\"name\":\"backend\"").contains("\"target\":\"static://127.0.0.1:19193\"");
 		assertThat(get("/actuator/bufferpool/nosuch").statusCode()).isEqualTo(404);
-		assertThat(get("/actuator/metrics/grpc.ready-read.read.buffers.taken").statusCode()).isEqualTo(200);
+		// The read-path meters of a server or channel appear when it does: at binding, then
+		// by a check every second (ReadPathMetrics.REFRESH_INTERVAL).
+		String meter = "/actuator/metrics/grpc.ready-read.read.buffers.taken";
+		HttpResponse<String> metric = get(meter);
+		for (long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos(); metric.statusCode() == 404
+				&& System.nanoTime() < deadline;) {
+			Thread.sleep(100);
+			metric = get(meter);
+		}
+		assertThat(metric.statusCode()).isEqualTo(200);
 	}
 
 	private HttpResponse<String> get(String path) throws Exception {
