@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 import io.github.readyread.grpc.transport.ReadPathRegistry;
@@ -12,6 +13,7 @@ import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ConnectivityState;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
+import net.devh.boot.grpc.client.channelfactory.InProcessChannelFactory;
 import net.devh.boot.grpc.client.config.GrpcChannelProperties;
 import net.devh.boot.grpc.client.config.GrpcChannelsProperties;
 import net.devh.boot.grpc.server.event.GrpcServerStartedEvent;
@@ -155,6 +157,9 @@ public final class ReadyReadAltsAutoConfiguration {
 
 		private final ObjectProvider<GrpcChannelsProperties> channelsProperties;
 
+		/** Warnings logged so far (the check runs twice per start): each once. */
+		private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
 		AltsChannelCheck(AltsAppliedCheck check, ConfigurableListableBeanFactory beanFactory,
 				ObjectProvider<GrpcChannelsProperties> channelsProperties) {
 			this.check = check;
@@ -172,7 +177,12 @@ public final class ReadyReadAltsAutoConfiguration {
 			for (String name : this.beanFactory.getBeanNamesForType(GrpcChannelFactory.class, false, false)) {
 				if (this.beanFactory.containsSingleton(name)) {
 					GrpcChannelFactory factory = this.beanFactory.getBean(name, GrpcChannelFactory.class);
-					if (!listsItsChannels(factory)) {
+					if (factory instanceof InProcessChannelFactory) {
+						// Every channel it makes is in-process, whatever the properties
+						// say.
+						continue;
+					}
+					if (!listsItsChannels(factory) && this.warned.add(name + " lists nothing")) {
 						logger.warn("grpc.ready-read.alts.client-channels is set and the GrpcChannelFactory bean '{}'"
 								+ " ({}) does not list the channels it creates (getConnectivityState()), so whether"
 								+ " they run ALTS cannot be checked: it must apply the GrpcChannelConfigurer beans",
@@ -186,6 +196,9 @@ public final class ReadyReadAltsAutoConfiguration {
 						// InProcessOrAlternativeChannelFactory throws when an in-process
 						// server's name is also that of a network channel (a duplicate
 						// key).
+						if (!this.warned.add(name + " failed to list")) {
+							continue;
+						}
 						logger.warn("grpc.ready-read.alts.client-channels is set and the GrpcChannelFactory bean '{}'"
 								+ " ({}) could not list the channels it created (getConnectivityState() threw {}),"
 								+ " so whether they run ALTS cannot be checked", name, factory.getClass().getName(),

@@ -334,6 +334,21 @@ class ReadyReadAltsOwnFactoryTests {
 	 * network GLOBAL address must not make the in-process channel look like a network
 	 * one, also with the starter's own channel factory.
 	 */
+	/**
+	 * An InProcessChannelFactory of the application's own (as a test might define) makes
+	 * every channel in-process, whatever address the properties give it.
+	 */
+	@Test
+	void channelsOfAnOwnInProcessChannelFactoryAreLeftAloneWhateverTheirAddress() throws IOException {
+		int port = freePort();
+		SpringApplicationBuilder application = withNetworkChannels(
+				application(OwnInProcessChannelFactory.class, port, "grpc.ready-read.alts.client-channels=secure"),
+				port);
+		try (ConfigurableApplicationContext context = application.run()) {
+			assertThat(context.getBean(GrpcChannelFactory.class).getConnectivityState()).containsKey("secure");
+		}
+	}
+
 	@Test
 	void anInProcessChannelBesideANetworkGlobalAddressStartsWithTheStartersFactory() throws IOException {
 		int port = freePort();
@@ -464,7 +479,6 @@ class ReadyReadAltsOwnFactoryTests {
 	}
 
 	/** No channel factory of its own: the starter's, which applies the configurers. */
-	/** No channel factory of its own: the starter's, which applies the configurers. */
 	@Configuration(proxyBeanMethods = false)
 	static class StartersChannelFactory {
 
@@ -514,6 +528,17 @@ class ReadyReadAltsOwnFactoryTests {
 			return new InProcessOrAlternativeChannelFactory(properties,
 					new InProcessChannelFactory(properties, interceptors, List.of()),
 					new NettyChannelFactory(properties, interceptors, List.of()));
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OwnInProcessChannelFactory {
+
+		@Bean
+		GrpcChannelFactory ownChannelFactory(GrpcChannelsProperties properties,
+				GlobalClientInterceptorRegistry interceptors) {
+			return new InProcessChannelFactory(properties, interceptors, List.of());
 		}
 
 	}

@@ -1,11 +1,15 @@
 package io.github.readyread.grpc.autoconfigure;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringApplicationRunListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.Ordered;
+import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 
 /**
  * Runs the {@link Check} beans of the context a {@link SpringApplication} has started:
@@ -40,8 +44,15 @@ public final class AltsCheckRunListener implements SpringApplicationRunListener,
 		check(context);
 	}
 
+	/**
+	 * Runs the checks of this context only: a parent's are run by the parent's own start
+	 * (a child started after it must not fail for what the parent built since).
+	 */
 	private static void check(ConfigurableApplicationContext context) {
-		context.getBeanProvider(Check.class).orderedStream().forEach(Check::check);
+		ConfigurableListableBeanFactory beanFactory = context.getBeanFactory();
+		List<Check> checks = new ArrayList<>(beanFactory.getBeansOfType(Check.class, false, true).values());
+		AnnotationAwareOrderComparator.sort(checks);
+		checks.forEach(Check::check);
 	}
 
 	@Override

@@ -270,7 +270,6 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 	}
 
 	/** The lifecycle of the one GrpcServerFactory bean. */
-	/** The lifecycle of the one GrpcServerFactory bean. */
 	@Configuration(proxyBeanMethods = false)
 	static class LifecycleOfTheFactory {
 
