@@ -11,6 +11,7 @@ import java.util.function.Predicate;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ConnectivityState;
+import io.grpc.Server;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
 import net.devh.boot.grpc.client.channelfactory.InProcessChannelFactory;
@@ -26,11 +27,9 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
-import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
-import org.springframework.core.Ordered;
 
 /**
  * Auto-configuration of ALTS for the client channels and the server that
@@ -103,35 +102,21 @@ public final class ReadyReadAltsAutoConfiguration {
 
 	}
 
-	/**
-	 * Checks each server as it starts, before any other listener announces it: net.devh
-	 * publishes the event from the server's lifecycle, so a failure fails the context's
-	 * start. Never run asynchronously (a SimpleApplicationEventMulticaster with a task
-	 * executor runs it on the publishing thread); a multicaster whose error handler drops
-	 * the failure leaves it to the check's {@link AltsCheckRunListener} run.
-	 */
-	static final class AltsServerCheck implements ApplicationListener<GrpcServerStartedEvent>, Ordered {
-
-		private final AltsAppliedCheck check;
+	/** The ALTS check of each net.devh server as it starts. */
+	static final class AltsServerCheck extends AltsServerStartedCheck<GrpcServerStartedEvent> {
 
 		AltsServerCheck(AltsAppliedCheck check) {
-			this.check = check;
+			super(check, NetDevhPlatform.SERVER_NOT_CONFIGURED);
 		}
 
 		@Override
-		public void onApplicationEvent(GrpcServerStartedEvent event) {
-			this.check.serverStarted(event.getServer(), event.getAddress() + ":" + event.getPort(),
-					NetDevhPlatform.SERVER_NOT_CONFIGURED);
+		protected Server server(GrpcServerStartedEvent event) {
+			return event.getServer();
 		}
 
 		@Override
-		public boolean supportsAsyncExecution() {
-			return false;
-		}
-
-		@Override
-		public int getOrder() {
-			return Ordered.HIGHEST_PRECEDENCE;
+		protected String announcedAddress(GrpcServerStartedEvent event) {
+			return event.getAddress() + ":" + event.getPort();
 		}
 
 	}

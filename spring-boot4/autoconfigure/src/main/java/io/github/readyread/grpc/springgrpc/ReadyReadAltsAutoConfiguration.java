@@ -4,11 +4,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import io.github.readyread.grpc.autoconfigure.AltsAppliedCheck;
+import io.github.readyread.grpc.autoconfigure.AltsServerStartedCheck;
 import io.github.readyread.grpc.autoconfigure.ConfiguredClientChannels;
 import io.github.readyread.grpc.autoconfigure.ReadyReadAltsConfiguration;
 import io.github.readyread.grpc.autoconfigure.ReadyReadProperties;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
+import io.grpc.Server;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
 import org.jspecify.annotations.Nullable;
 
@@ -17,11 +19,9 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
-import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
-import org.springframework.core.Ordered;
 import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 
 /**
@@ -78,35 +78,21 @@ public final class ReadyReadAltsAutoConfiguration {
 
 	}
 
-	/**
-	 * Checks each server as it starts, before any other listener announces it: Spring
-	 * gRPC publishes the event from the server's lifecycle, so a failure fails the
-	 * context's start. Never run asynchronously (a SimpleApplicationEventMulticaster with
-	 * a task executor runs it on the publishing thread); a multicaster whose error
-	 * handler drops the failure leaves it to the check's AltsCheckRunListener run.
-	 */
-	static final class AltsServerCheck implements ApplicationListener<GrpcServerStartedEvent>, Ordered {
-
-		private final AltsAppliedCheck check;
+	/** The ALTS check of each Spring gRPC server as it starts. */
+	static final class AltsServerCheck extends AltsServerStartedCheck<GrpcServerStartedEvent> {
 
 		AltsServerCheck(AltsAppliedCheck check) {
-			this.check = check;
+			super(check, SpringGrpcPlatform.SERVER_NOT_CONFIGURED);
 		}
 
 		@Override
-		public void onApplicationEvent(GrpcServerStartedEvent event) {
-			this.check.serverStarted(event.getServer(), event.getAddress() + ":" + event.getPort(),
-					SpringGrpcPlatform.SERVER_NOT_CONFIGURED);
+		protected Server server(GrpcServerStartedEvent event) {
+			return event.getServer();
 		}
 
 		@Override
-		public boolean supportsAsyncExecution() {
-			return false;
-		}
-
-		@Override
-		public int getOrder() {
-			return Ordered.HIGHEST_PRECEDENCE;
+		protected String announcedAddress(GrpcServerStartedEvent event) {
+			return event.getAddress() + ":" + event.getPort();
 		}
 
 	}
