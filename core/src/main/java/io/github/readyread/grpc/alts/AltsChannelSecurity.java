@@ -205,7 +205,18 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 		 * @return whether it is listed, or {@code *} is
 		 */
 		public boolean isAltsChannel(String channelName) {
-			return this.clientChannels.contains(channelName) || this.clientChannels.contains("*");
+			return covers(this.clientChannels, channelName);
+		}
+
+		/**
+		 * Whether a {@code client-channels} list covers the named channel, the rule
+		 * {@link #isAltsChannel} applies, for callers that hold only the list.
+		 * @param clientChannels channel names, or {@code *} for all
+		 * @param channelName the channel name
+		 * @return whether it is listed, or {@code *} is
+		 */
+		public static boolean covers(List<String> clientChannels, String channelName) {
+			return clientChannels.contains(channelName) || clientChannels.contains("*");
 		}
 
 		/**

@@ -12,6 +12,7 @@ import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import io.github.readyread.grpc.alts.AltsChannelSecurity;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
@@ -205,7 +206,7 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 	}
 
 	private boolean isAltsChannel(String name) {
-		return this.clientChannels.contains(name) || this.clientChannels.contains("*");
+		return AltsChannelSecurity.Config.covers(this.clientChannels, name);
 	}
 
 	private static List<? extends SocketAddress> listenSockets(Server server) {
