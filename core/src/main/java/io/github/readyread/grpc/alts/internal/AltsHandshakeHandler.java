@@ -26,10 +26,11 @@ import io.grpc.alts.internal.StartServerHandshakeReq;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.jspecify.annotations.Nullable;
@@ -57,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * granted (a server also waits for the client's first bytes) is bounded by one timeout,
  * the handshake from its permit on by another, whatever the peer trickles.
  */
-public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
+public final class AltsHandshakeHandler extends ChannelDuplexHandler {
 
 	private static final Logger logger = LoggerFactory.getLogger(AltsHandshakeHandler.class);
 
@@ -107,6 +108,9 @@ public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 	private String stage = "waiting for the connection";
 
 	private boolean done;
+
+	/** Whether this side closed the connection through the pipeline. */
+	private boolean closedHere;
 
 	AltsHandshakeHandler(boolean client, AltsSettings settings, @Nullable ReadDemand demand, HandshakeLimiter limiter,
 			AltsHandshakeFailures failures, ChannelHandler next) {
@@ -411,16 +415,22 @@ public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		pipeline.remove(this);
 	}
 
-	private void fail(AltsHandshakeFailures.Reason reason, Status status, String description,
+	/**
+	 * Ends the handshake with {@code status}; counted as a failure for {@code reason},
+	 * not at all if it is {@code null} (the handshake was abandoned by this side).
+	 */
+	private void fail(AltsHandshakeFailures.@Nullable Reason reason, Status status, String description,
 			@Nullable Throwable cause) {
 		if (this.done) {
 			return;
 		}
 		this.done = true;
 		// One line per connection only at DEBUG: a port scanner must not flood the log.
-		logger.debug("{} ALTS handshake with {} failed ({}): {}", this.client ? "Client" : "Server",
-				this.ctx.channel().remoteAddress(), reason.tag(), description);
-		this.failures.record(this.client, reason, description, this.ctx.executor());
+		logger.debug("{} ALTS handshake with {} ended ({}): {}", this.client ? "Client" : "Server",
+				this.ctx.channel().remoteAddress(), (reason != null) ? reason.tag() : "abandoned", description);
+		if (reason != null) {
+			this.failures.record(this.client, reason, description, this.ctx.executor());
+		}
 		cleanUp();
 		if (this.requests != null) {
 			this.requests.cancel("ALTS handshake failed", null);
@@ -439,12 +449,26 @@ public final class AltsHandshakeHandler extends ChannelInboundHandlerAdapter {
 		}
 	}
 
+	/**
+	 * A close from this side, through the pipeline (gRPC shutting its transport down, a
+	 * handler after this one): the handshake ends then without a failure to count.
+	 */
+	@Override
+	public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+		this.closedHere = true;
+		ctx.close(promise);
+	}
+
 	@Override
 	public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-		fail(AltsHandshakeFailures.Reason.PEER_CLOSED, Status.UNAVAILABLE,
-				"ALTS handshake failed: connection closed by the peer (" + this.stage + ", " + this.bytesFromPeer
-						+ " handshake bytes received)",
-				null);
+		String progress = " (" + this.stage + ", " + this.bytesFromPeer + " handshake bytes received)";
+		if (this.closedHere) {
+			fail(null, Status.UNAVAILABLE, "ALTS handshake abandoned: connection closed by this side" + progress, null);
+		}
+		else {
+			fail(AltsHandshakeFailures.Reason.PEER_CLOSED, Status.UNAVAILABLE,
+					"ALTS handshake failed: connection closed by the peer" + progress, null);
+		}
 		ctx.fireChannelInactive();
 	}
 

@@ -44,8 +44,8 @@ public record AltsSettings(io.grpc.Channel handshakerChannel, @Nullable String l
 	}
 
 	/**
-	 * Defaults: handshaker's identity, 16 KiB frames, 32 concurrent handshakes, 20 s
-	 * timeout, no plaintext stage.
+	 * Defaults: handshaker's identity, 128 KiB frames offered, 32 concurrent handshakes,
+	 * 20 s timeout, no plaintext stage.
 	 */
 	public static AltsSettings of(io.grpc.Channel handshakerChannel, ReadPathStats readPathStats) {
 		return new AltsSettings(handshakerChannel, null, List.of(), AltsFrameSizes.OFFERED_BY_DEFAULT, 32,

@@ -114,8 +114,12 @@ public final class HandshakeLimiter {
 				return;
 			}
 			catch (RejectedExecutionException ex) {
-				// Its event loop is gone: the permit goes to the next in line.
+				// Its event loop is gone: the permit goes to the next in line, unless its
+				// owner released it meanwhile, which passed the place on already.
 				synchronized (this) {
+					if (next.released) {
+						return;
+					}
 					next.released = true;
 					next.granted = false;
 				}

@@ -46,15 +46,24 @@ final class ReadPlan {
 
 	private static final int PADDED_DATA = 2;
 
-	private @Nullable MessageBoundaries.Stream[] streams = new MessageBoundaries.Stream[8];
+	private static final int INITIAL_SLOTS = 8;
 
-	private int[] kinds = new int[8];
+	/**
+	 * Most frames the plan keeps room for once a read is done: a read of more frames
+	 * (thousands of empty ones fit in one 64 KiB read) grows the arrays for itself only,
+	 * so a connection's heap does not stay at what its largest read ever carried.
+	 */
+	static final int KEPT_SLOTS = 128;
 
-	private int[] starts = new int[8];
+	private @Nullable MessageBoundaries.Stream[] streams = new MessageBoundaries.Stream[INITIAL_SLOTS];
 
-	private int[] ends = new int[8];
+	private int[] kinds = new int[INITIAL_SLOTS];
 
-	private int[] decisions = new int[8];
+	private int[] starts = new int[INITIAL_SLOTS];
+
+	private int[] ends = new int[INITIAL_SLOTS];
+
+	private int[] decisions = new int[INITIAL_SLOTS];
 
 	private int count;
 
@@ -65,10 +74,20 @@ final class ReadPlan {
 
 	/** Forgets the last read's frames. */
 	void clear() {
-		Arrays.fill(this.streams, 0, this.count, null);
+		if (this.kinds.length > KEPT_SLOTS) {
+			allocate(INITIAL_SLOTS);
+		}
+		else {
+			Arrays.fill(this.streams, 0, this.count, null);
+		}
 		this.count = 0;
 		this.next = 0;
 		this.dataBytes = 0;
+	}
+
+	/** Frames the plan has room for without growing. */
+	int slots() {
+		return this.kinds.length;
 	}
 
 	/** A frame other than DATA: it goes on as it came. */
@@ -126,9 +145,27 @@ final class ReadPlan {
 		return trail - start;
 	}
 
-	/** The next frame's decision, or {@link #UNPLANNED}. */
+	/**
+	 * The next frame's decision, or {@link #UNPLANNED}. The last one taken, the plan is
+	 * cleared, and shrinks if the read grew it past {@link #KEPT_SLOTS}.
+	 */
 	int next() {
-		return (this.next < this.count) ? this.decisions[this.next++] : UNPLANNED;
+		if (this.next == this.count) {
+			return UNPLANNED;
+		}
+		int decision = this.decisions[this.next++];
+		if (this.next == this.count) {
+			clear();
+		}
+		return decision;
+	}
+
+	private void allocate(int slots) {
+		this.streams = new MessageBoundaries.Stream[slots];
+		this.kinds = new int[slots];
+		this.starts = new int[slots];
+		this.ends = new int[slots];
+		this.decisions = new int[slots];
 	}
 
 	private void add(MessageBoundaries.@Nullable Stream stream, int kind, int start, int end) {

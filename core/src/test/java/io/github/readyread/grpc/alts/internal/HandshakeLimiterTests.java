@@ -111,6 +111,39 @@ class HandshakeLimiterTests {
 	}
 
 	@Test
+	void aPermitItsOwnerReleasesWhileItsExecutorRejectsTheGrantPassesItsPlaceOnOnce() {
+		// A dying event loop: its closing channel releases the permit after the limiter
+		// granted it and before the loop's execute rejects the grant (the owner's release
+		// passes the place on; the rejection must not pass it on again).
+		HandshakeLimiter limiter = new HandshakeLimiter(1);
+		HandshakeLimiter.Permit running = limiter.acquire(this.executor, (p) -> {
+		});
+		HandshakeLimiter.Permit[] dying = new HandshakeLimiter.Permit[1];
+		Executor shuttingDown = (task) -> {
+			dying[0].release();
+			throw new RejectedExecutionException("event loop shut down");
+		};
+		dying[0] = limiter.acquire(shuttingDown, (p) -> {
+		});
+		HandshakeLimiter.Permit second = limiter.acquire(this.executor, (p) -> {
+		});
+		HandshakeLimiter.Permit third = limiter.acquire(this.executor, (p) -> {
+		});
+		running.release();
+		this.executor.runAll();
+		assertThat(second.isGranted()).isTrue();
+		assertThat(third.isGranted()).isFalse();
+		assertThat(limiter.active()).isEqualTo(1);
+		assertThat(limiter.queued()).isEqualTo(1);
+		second.release();
+		this.executor.runAll();
+		assertThat(third.isGranted()).isTrue();
+		third.release();
+		assertThat(limiter.active()).isZero();
+		assertThat(limiter.queued()).isZero();
+	}
+
+	@Test
 	void aPermitGrantedByAnotherThreadRightAfterItQueuedRunsOnGrantedOnce() throws Exception {
 		// The interleaving that started handshakes twice: acquire queues, another event
 		// loop releases the running permit before acquire's caller looks at its permit.

@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.transport.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -62,6 +63,37 @@ class Http2FrameAlignerTests {
 		this.pool.trimCurrentThreadCache();
 		assertThat(this.pool.pinnedDirectMemory()).isZero();
 		assertThat(this.stats.incompletePinnedBytes()).isZero();
+	}
+
+	/**
+	 * Thousands of empty frames of an unknown type (which HTTP/2 says to ignore) fit in
+	 * one 64 KiB read; the plan grows for that read, then shrinks, so the connection
+	 * keeps no heap sized for its largest read.
+	 */
+	@Test
+	void aReadOfThousandsOfFramesLeavesNoPlanSizedForIt() throws ReflectiveOperationException {
+		EmbeddedChannel channel = client();
+		ByteArrayOutputStream frames = new ByteArrayOutputStream();
+		for (int i = 0; i < 7000; i++) {
+			frames.writeBytes(frame((byte) 0x20, 0, new byte[0]));
+		}
+		// Ends inside a DATA frame, whose head goes on as a piece of its own.
+		frames.write(frame(DATA, 1, new byte[] { 0, 0, 0, 0, 100 }), 0, 9 + 3);
+		byte[] sent = frames.toByteArray();
+		channel.writeInbound(read(sent, 65536));
+		byte[] passed = concat(drain(channel).toArray(new byte[0][]));
+		assertThat(passed).hasSize(7000 * 9 + 9 + 3);
+		assertThat(planSlots(channel)).isLessThanOrEqualTo(ReadPlan.KEPT_SLOTS);
+		// The DATA frame's last two bytes, then a SETTINGS frame.
+		channel.writeInbound(read(concat(new byte[] { 0, 100 }, frame(SETTINGS, 0, new byte[0])), 64));
+		assertThat(concat(drain(channel).toArray(new byte[0][]))).endsWith(frame(SETTINGS, 0, new byte[0]));
+		assertThat(planSlots(channel)).isLessThanOrEqualTo(ReadPlan.KEPT_SLOTS);
+	}
+
+	private static int planSlots(EmbeddedChannel channel) throws ReflectiveOperationException {
+		Field plan = Http2FrameAligner.class.getDeclaredField("plan");
+		plan.setAccessible(true);
+		return ((ReadPlan) plan.get(channel.pipeline().get(Http2FrameAligner.class))).slots();
 	}
 
 	@Test
