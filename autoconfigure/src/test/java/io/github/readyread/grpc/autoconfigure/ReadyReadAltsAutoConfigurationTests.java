@@ -34,6 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -135,6 +136,46 @@ class ReadyReadAltsAutoConfigurationTests {
 			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.client-channels=backend",
 					"grpc.client.backend.address=static://127.0.0.1:1")
 			.run((context) -> assertStartupFailedNaming(context, "grpc.ready-read.alts.client-channels", "grpc-alts"));
+	}
+
+	@Test
+	void anApplicationsOwnChannelSecurityTakesThePlaceOfOurs() {
+		this.contextRunner.withBean("mySecurity", ChannelSecurity.class, () -> ChannelSecurity.NONE)
+			.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=0")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context).getBean(ChannelSecurity.class).isSameAs(context.getBean("mySecurity"));
+				assertThat(context).doesNotHaveBean(AltsChannelSecurity.class);
+				assertThat(context.getBean(ReadPathRegistry.class).server().security())
+					.isEqualTo(ConnectionSecurity.PLAINTEXT);
+			});
+	}
+
+	@Test
+	void anApplicationsOwnChannelSecurityFailsStartupWhereAltsIsAskedFor() {
+		this.contextRunner.withBean("mySecurity", ChannelSecurity.class, () -> ChannelSecurity.NONE)
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.server=true")
+			.run((context) -> assertStartupFailedNaming(context, "grpc.ready-read.alts.server=true",
+					"the application's own ChannelSecurity bean", "AltsChannelSecurity"));
+	}
+
+	@Test
+	void altsSettingsAreNotCheckedWhereNothingAsksForAlts() {
+		this.contextRunner.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.max-concurrent-handshakes=0")
+			.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(AltsChannelSecurity.class));
+	}
+
+	@Test
+	void aBadAltsSettingFailsStartupNamingTheProperty() {
+		this.contextRunner
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.server=true",
+					"grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.max-concurrent-handshakes=0")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("grpc.ready-read.alts.max-concurrent-handshakes"));
 	}
 
 	/**

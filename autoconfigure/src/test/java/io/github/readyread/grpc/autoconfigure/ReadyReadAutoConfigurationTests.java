@@ -32,9 +32,11 @@ import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
 import net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -220,13 +222,44 @@ class ReadyReadAutoConfigurationTests {
 		});
 	}
 
-	@Test
-	void invalidChunkSizeFailsStartupWithClearMessage() {
-		this.contextRunner.withPropertyValues("grpc.ready-read.pool.chunk-size=3MB")
+	@ParameterizedTest
+	@CsvSource(delimiter = '|',
+			textBlock = """
+					grpc.ready-read.pool.chunk-size=3MB                  | pool.chunk-size
+					grpc.ready-read.pool.arenas=0                        | pool.arenas
+					grpc.ready-read.pool.cache-trim-interval=-1s         | pool.cache-trim-interval
+					grpc.ready-read.read-buffer-size=512B                | read-buffer-size
+					grpc.ready-read.event-loop.threads=-1                | event-loop.threads
+					grpc.ready-read.event-loop.shutdown-quiet-period=-1s | event-loop.shutdown-quiet-period
+					grpc.ready-read.event-loop.shutdown-quiet-period=10s | event-loop.shutdown-timeout
+					grpc.ready-read.event-loop.shutdown-timeout=50ms     | event-loop.shutdown-timeout
+					grpc.ready-read.alts.max-concurrent-handshakes=0,grpc.ready-read.alts.client-channels=* | alts.max-concurrent-handshakes
+					grpc.ready-read.transport=io_uring,grpc.ready-read.io-uring.ring-entries=3 | io-uring.ring-entries
+					grpc.ready-read.transport=io_uring,grpc.ready-read.io-uring.ring-buffer-size=100B | io-uring.ring-buffer-size
+					""")
+	void anInvalidValueFailsStartupNamingTheProperty(String properties, String property) {
+		this.contextRunner.withPropertyValues(properties.split(","))
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
 				.rootCause()
-				.hasMessageContaining("chunk size must be a power of two"));
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("grpc.ready-read." + property));
+	}
+
+	@Test
+	void ioUringSettingsAreNotCheckedOnAnotherTransport() {
+		this.contextRunner
+			.withPropertyValues("grpc.ready-read.transport=nio", "grpc.ready-read.io-uring.ring-entries=3",
+					"grpc.ready-read.io-uring.ring-buffer-size=100B")
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	@Test
+	void aQuietPeriodAsLongAsTheTimeoutIsAccepted() {
+		this.contextRunner
+			.withPropertyValues("grpc.ready-read.event-loop.shutdown-quiet-period=200ms",
+					"grpc.ready-read.event-loop.shutdown-timeout=200ms")
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	@Test

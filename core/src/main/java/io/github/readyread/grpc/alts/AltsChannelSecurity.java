@@ -72,8 +72,10 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 		this.pool = pool;
 		this.embeddedHandshaker = embeddedHandshaker;
 		this.failures = failures;
-		this.clientLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
-		this.serverLimiter = new HandshakeLimiter(config.maxConcurrentHandshakes());
+		// Checked by the config where ALTS is used; unused, any value does.
+		int permits = Math.max(1, config.maxConcurrentHandshakes());
+		this.clientLimiter = new HandshakeLimiter(permits);
+		this.serverLimiter = new HandshakeLimiter(permits);
 		if (embeddedHandshaker != null && config.handshakerAddress() != null) {
 			throw new IllegalStateException("grpc.ready-read.alts.handshaker-address=" + config.handshakerAddress()
 					+ " and grpc.ready-read.alts.embedded-handshaker.enabled=true both name a handshaker; the embedded"
@@ -187,6 +189,11 @@ public final class AltsChannelSecurity implements ChannelSecurity, AutoCloseable
 				if (handshakeTimeout == null || handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
 					throw new IllegalArgumentException(
 							"grpc.ready-read.alts.handshake-timeout must be positive, was " + handshakeTimeout);
+				}
+				if (maxConcurrentHandshakes < 1) {
+					throw new IllegalArgumentException(
+							"grpc.ready-read.alts.max-concurrent-handshakes must be positive, was "
+									+ maxConcurrentHandshakes);
 				}
 			}
 		}

@@ -21,10 +21,13 @@ public record PoolSettings(int chunkSize, int arenas, boolean threadCaches, Dura
 
 	private static final int MAX_ORDER = 14;
 
+	/** Largest chunk, 128 MiB. */
+	public static final int MAX_CHUNK_SIZE = PAGE_SIZE << MAX_ORDER;
+
 	public PoolSettings {
-		if (chunkSize < PAGE_SIZE || Integer.bitCount(chunkSize) != 1 || chunkSize > (PAGE_SIZE << MAX_ORDER)) {
+		if (chunkSize < PAGE_SIZE || Integer.bitCount(chunkSize) != 1 || chunkSize > MAX_CHUNK_SIZE) {
 			throw new IllegalArgumentException("Pool chunk size must be a power of two between " + PAGE_SIZE + " and "
-					+ (PAGE_SIZE << MAX_ORDER) + " bytes, was " + chunkSize);
+					+ MAX_CHUNK_SIZE + " bytes, was " + chunkSize);
 		}
 		if (arenas < 1) {
 			throw new IllegalArgumentException("Pool arenas must be at least 1, was " + arenas);

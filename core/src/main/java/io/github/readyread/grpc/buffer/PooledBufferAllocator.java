@@ -22,8 +22,12 @@ public final class PooledBufferAllocator {
 		this.settings = settings;
 		int cache = settings.threadCaches() ? PooledByteBufAllocator.defaultSmallCacheSize() : 0;
 		int normalCache = settings.threadCaches() ? PooledByteBufAllocator.defaultNormalCacheSize() : 0;
+		// Caches on event loop threads only, as Netty's default: another thread that
+		// takes
+		// buffers (the application's, serializing a message) would keep what it freed in
+		// a cache of its own, which the event loops' cache trim never reaches.
 		this.allocator = new PooledByteBufAllocator(settings.preferDirect(), settings.arenas(), settings.arenas(),
-				PoolSettings.PAGE_SIZE, settings.maxOrder(), cache, normalCache, settings.threadCaches(), 0);
+				PoolSettings.PAGE_SIZE, settings.maxOrder(), cache, normalCache, false, 0);
 	}
 
 	/** The Netty allocator to set as {@code ChannelOption.ALLOCATOR}. */

@@ -84,12 +84,15 @@ public final class NettyTransport implements AutoCloseable {
 	 * @param ringAllocator the pool io_uring read buffer rings take their buffers from
 	 * @return the started transport
 	 * @throws IllegalStateException if epoll is requested where it is unavailable
-	 * @throws IllegalArgumentException if the ring settings are out of range
+	 * @throws IllegalArgumentException if io_uring is asked for and the ring settings are
+	 * out of range
 	 */
 	public static NettyTransport select(TransportSettings settings, ByteBufAllocator ringAllocator) {
+		// Rings only for io_uring: other transports neither use nor check their settings.
+		ReadBufferRing ring = (settings.transport() == TransportType.IO_URING)
+				? new ReadBufferRing(ringAllocator, settings.ringEntries(), settings.ringBufferSize()) : null;
 		return select(settings.transport(), settings.workerThreads(), settings.shutdownQuietPeriod(),
-				settings.shutdownTimeout(),
-				new ReadBufferRing(ringAllocator, settings.ringEntries(), settings.ringBufferSize()));
+				settings.shutdownTimeout(), ring);
 	}
 
 	/**
@@ -309,8 +312,12 @@ public final class NettyTransport implements AutoCloseable {
 	public void close() {
 		long quiet = this.shutdownQuietPeriod.toMillis();
 		long timeout = this.shutdownTimeout.toMillis();
-		this.bossGroup.shutdownGracefully(quiet, timeout, TimeUnit.MILLISECONDS);
-		this.workerGroup.shutdownGracefully(quiet, timeout, TimeUnit.MILLISECONDS);
+		try {
+			this.bossGroup.shutdownGracefully(quiet, timeout, TimeUnit.MILLISECONDS);
+		}
+		finally {
+			this.workerGroup.shutdownGracefully(quiet, timeout, TimeUnit.MILLISECONDS);
+		}
 		try {
 			this.bossGroup.terminationFuture().await(timeout + 1000);
 			this.workerGroup.terminationFuture().await(timeout + 1000);

@@ -35,6 +35,12 @@ public record TransportSettings(TransportType transport, int workerThreads, Dura
 			throw new NullPointerException(
 					"transport, shutdown durations, readPath, readSizing and dataFrames are required");
 		}
+		if (shutdownQuietPeriod.isNegative() || shutdownTimeout.compareTo(shutdownQuietPeriod) < 0) {
+			// Netty refuses such a shutdown, which would leave the event loops running.
+			throw new IllegalArgumentException(
+					"The event loops' shutdown timeout (" + shutdownTimeout + ") must be at least their quiet period ("
+							+ shutdownQuietPeriod + "), which must not be negative");
+		}
 		if (readBufferSize < 1024) {
 			throw new IllegalArgumentException("Read buffer size must be at least 1KB, was " + readBufferSize);
 		}

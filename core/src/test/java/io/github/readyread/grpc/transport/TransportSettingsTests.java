@@ -61,14 +61,37 @@ class TransportSettingsTests {
 	}
 
 	@Test
-	void selectBuildsTheRingFromTheSettings() {
+	void selectBuildsTheRingFromTheSettingsForIoUring() {
 		TransportSettings settings = TransportSettings.builder()
-			.transport(TransportType.NIO)
+			.transport(TransportType.IO_URING)
 			.readBufferRing(3, 4096)
 			.build();
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> NettyTransport.select(settings, io.netty.buffer.ByteBufAllocator.DEFAULT))
 			.withMessageContaining("Ring entries must be a power of two");
+	}
+
+	@Test
+	void anotherTransportNeitherBuildsNorChecksARing() {
+		TransportSettings settings = TransportSettings.builder()
+			.transport(TransportType.NIO)
+			.readBufferRing(3, 4096)
+			.build();
+		try (NettyTransport transport = NettyTransport.select(settings, io.netty.buffer.ByteBufAllocator.DEFAULT)) {
+			assertThat(transport.readBufferRing()).isNull();
+		}
+	}
+
+	@Test
+	void aShutdownTimeoutUnderTheQuietPeriodIsRejected() {
+		assertThatIllegalArgumentException()
+			.isThrownBy(
+					() -> TransportSettings.builder().shutdown(Duration.ofMillis(200), Duration.ofMillis(100)).build())
+			.withMessageContaining("shutdown timeout");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> TransportSettings.builder().shutdown(Duration.ofMillis(-1), Duration.ZERO).build());
+		assertThat(TransportSettings.builder().shutdown(Duration.ZERO, Duration.ZERO).build().shutdownTimeout())
+			.isZero();
 	}
 
 }

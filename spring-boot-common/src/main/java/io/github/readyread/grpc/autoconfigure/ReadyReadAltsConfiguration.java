@@ -8,6 +8,7 @@ import io.github.readyread.grpc.alts.embedded.EmbeddedHandshaker;
 import io.github.readyread.grpc.alts.embedded.EmbeddedHandshakerService;
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
+import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import org.slf4j.Logger;
@@ -53,8 +54,14 @@ public class ReadyReadAltsConfiguration {
 		return new AltsHandshakeFailures();
 	}
 
+	/**
+	 * The transport's security: ALTS where {@code grpc.ready-read.alts.*} asks for it,
+	 * plaintext elsewhere. A {@link ChannelSecurity} bean of the application's own takes
+	 * its place, which {@link ReadyReadAltsOffConfiguration} refuses while
+	 * {@code grpc.ready-read.alts.*} asks for ALTS.
+	 */
 	@Bean
-	@ConditionalOnMissingBean
+	@ConditionalOnMissingBean(ChannelSecurity.class)
 	AltsChannelSecurity altsChannelSecurity(ReadyReadProperties properties, NettyTransport eventLoops,
 			PooledBufferAllocator pool, ObjectProvider<EmbeddedHandshaker> embeddedHandshaker,
 			AltsHandshakeFailures failures, ObjectProvider<ConfiguredClientChannels> configuredChannels) {

@@ -18,23 +18,28 @@ import org.springframework.util.ClassUtils;
 
 /**
  * Fails startup when {@code grpc.ready-read.alts.*} asks for ALTS but nothing applies it
- * (the transport is off or missing, {@code grpc-alts} is not on the classpath, or no
- * {@link ChannelSecurity} bean says which connections ALTS secures), where the server and
- * channels would otherwise run in plaintext without a word. Each Spring Boot integration
- * imports it after its ALTS auto-configuration. The check runs once every singleton is
- * created and before any server starts, lazy initialization or not.
+ * (the transport is off or missing, {@code grpc-alts} is not on the classpath, no
+ * {@link ChannelSecurity} bean says which connections ALTS secures, or one of the
+ * application's own takes the place of the starter's {@code AltsChannelSecurity}), where
+ * the server and channels would otherwise run without ALTS without a word. Each Spring
+ * Boot integration imports it after its ALTS auto-configuration. The check runs once
+ * every singleton is created and before any server starts, lazy initialization or not.
  */
 @Configuration(proxyBeanMethods = false)
 public class ReadyReadAltsOffConfiguration {
 
 	private static final String HANDSHAKER_PROTOS = "io.grpc.alts.internal.HandshakerServiceGrpc";
 
+	/** Named, not referenced: the class needs grpc-alts, which may be absent. */
+	private static final String ALTS_SECURITY = "io.github.readyread.grpc.alts.AltsChannelSecurity";
+
 	@Bean
 	static SmartInitializingSingleton readyReadAltsOffCheck(Environment environment, ResourceLoader resourceLoader,
 			ObjectProvider<ReadyReadTransport> transport, ObjectProvider<ChannelSecurity> channelSecurity) {
 		return () -> {
 			boolean installed = transport.getIfAvailable() != null;
-			if (installed && channelSecurity.getIfAvailable() != null) {
+			ChannelSecurity security = channelSecurity.getIfAvailable();
+			if (installed && security != null && ALTS_SECURITY.equals(security.getClass().getName())) {
 				return;
 			}
 			Binder binder = Binder.get(environment);
@@ -45,6 +50,15 @@ public class ReadyReadAltsOffConfiguration {
 				return;
 			}
 			String asked = server ? "grpc.ready-read.alts.server=true" : "grpc.ready-read.alts.client-channels";
+			if (installed && security != null
+					&& ClassUtils.isPresent(HANDSHAKER_PROTOS, resourceLoader.getClassLoader())) {
+				throw new IllegalStateException(asked
+						+ " asks for ALTS, but the application's own ChannelSecurity bean ("
+						+ security.getClass().getName() + ") takes the place of the starter's AltsChannelSecurity,"
+						+ " which applies grpc.ready-read.alts.*: the connections would not run ALTS as asked. Remove"
+						+ " that bean, define an AltsChannelSecurity instead, or remove the grpc.ready-read.alts.*"
+						+ " settings");
+			}
 			throw new IllegalStateException(asked + " asks for ALTS, which the ready-read transport applies, but "
 					+ why(binder, installed, resourceLoader.getClassLoader())
 					+ ": the connections would run in plaintext. Remove the grpc.ready-read.alts.* settings or"

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.github.readyread.grpc.buffer.PoolSettings;
 import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPath;
@@ -13,14 +14,16 @@ import io.github.readyread.grpc.transport.ReadSizing;
 import io.github.readyread.grpc.transport.TransportType;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration properties of the ready-read gRPC transport.
  */
 @ConfigurationProperties("grpc.ready-read")
-public class ReadyReadProperties {
+public class ReadyReadProperties implements InitializingBean {
 
 	/**
 	 * Whether the ready-read transport is installed; when false, the gRPC starter's
@@ -137,6 +140,57 @@ public class ReadyReadProperties {
 
 	public Alts getAlts() {
 		return this.alts;
+	}
+
+	/**
+	 * Fails startup on a value the transport cannot run with, naming the property (as
+	 * Spring Boot's failure analysis reports it, with where the value came from).
+	 * Settings of what is not in use are left alone: {@code io-uring.*} on another
+	 * transport, {@code alts.*} when nothing asks for ALTS.
+	 * @throws InvalidConfigurationPropertyValueException for the first invalid value
+	 */
+	@Override
+	public void afterPropertiesSet() {
+		check(between(this.readBufferSize, 1024, Integer.MAX_VALUE), "read-buffer-size", this.readBufferSize,
+				"must be at least 1KB");
+		DataSize chunk = this.pool.getChunkSize();
+		check(between(chunk, PoolSettings.PAGE_SIZE, PoolSettings.MAX_CHUNK_SIZE)
+				&& Long.bitCount(chunk.toBytes()) == 1, "pool.chunk-size", chunk,
+				"must be a power of two between 8KB and 128MB");
+		check(this.pool.getArenas() == null || this.pool.getArenas() >= 1, "pool.arenas", this.pool.getArenas(),
+				"must be at least 1");
+		check(!this.pool.getCacheTrimInterval().isNegative(), "pool.cache-trim-interval",
+				this.pool.getCacheTrimInterval(), "must not be negative (0 for never)");
+		check(this.eventLoop.getThreads() >= 0, "event-loop.threads", this.eventLoop.getThreads(),
+				"must not be negative (0 for twice the number of cores)");
+		Duration quiet = this.eventLoop.getShutdownQuietPeriod();
+		check(!quiet.isNegative(), "event-loop.shutdown-quiet-period", quiet, "must not be negative");
+		check(this.eventLoop.getShutdownTimeout().compareTo(quiet) >= 0, "event-loop.shutdown-timeout",
+				this.eventLoop.getShutdownTimeout(), "must be at least the shutdown quiet period (" + quiet
+						+ "), or Netty refuses the shutdown and the event loops keep running");
+		if (this.transport == TransportType.IO_URING) {
+			int entries = this.ioUring.getRingEntries();
+			check(entries >= 2 && entries <= 16384 && Integer.bitCount(entries) == 1, "io-uring.ring-entries", entries,
+					"must be a power of two between 2 and 16384");
+			check(between(this.ioUring.getRingBufferSize(), 1024, Integer.MAX_VALUE), "io-uring.ring-buffer-size",
+					this.ioUring.getRingBufferSize(), "must be at least 1KB");
+		}
+		if (this.alts.isServer() || !this.alts.getClientChannels().isEmpty()) {
+			check(this.alts.getMaxConcurrentHandshakes() >= 1, "alts.max-concurrent-handshakes",
+					this.alts.getMaxConcurrentHandshakes(), "must be at least 1");
+			// max-frame-size and handshake-timeout: checked, by name, where ALTS is set
+			// up.
+		}
+	}
+
+	private static boolean between(DataSize size, long min, long max) {
+		return size.toBytes() >= min && size.toBytes() <= max;
+	}
+
+	private static void check(boolean valid, String property, @Nullable Object value, String reason) {
+		if (!valid) {
+			throw new InvalidConfigurationPropertyValueException("grpc.ready-read." + property, value, reason);
+		}
 	}
 
 	/**

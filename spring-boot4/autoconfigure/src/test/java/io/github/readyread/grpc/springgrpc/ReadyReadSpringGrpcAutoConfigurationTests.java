@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.alts.AltsChannelSecurity;
+import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.DataFrames;
 import io.github.readyread.grpc.transport.ReadPath;
@@ -30,6 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.grpc.client.autoconfigure.CompositeChannelFactoryAutoConfiguration;
 import org.springframework.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
@@ -136,6 +138,36 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 				.isInstanceOf(IllegalStateException.class)
 				.hasMessageContaining("grpc.ready-read.alts.client-channels")
 				.hasMessageContaining("grpc.ready-read.enabled=false"));
+	}
+
+	@Test
+	void anApplicationsOwnChannelSecurityTakesThePlaceOfOurs() {
+		this.runner.withBean("mySecurity", ChannelSecurity.class, () -> ChannelSecurity.NONE).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context).getBean(ChannelSecurity.class).isSameAs(context.getBean("mySecurity"));
+			assertThat(context.getBean(ReadPathRegistry.class).server().security())
+				.isEqualTo(ConnectionSecurity.PLAINTEXT);
+		});
+	}
+
+	@Test
+	void anApplicationsOwnChannelSecurityFailsStartupWhereAltsIsAskedFor() {
+		this.runner.withBean("mySecurity", ChannelSecurity.class, () -> ChannelSecurity.NONE)
+			.withPropertyValues("grpc.ready-read.alts.server=true")
+			.run((context) -> assertThat(context).getFailure()
+				.isInstanceOf(IllegalStateException.class)
+				.hasMessageContaining("grpc.ready-read.alts.server=true")
+				.hasMessageContaining("the application's own ChannelSecurity bean"));
+	}
+
+	@Test
+	void aShutdownTimeoutUnderTheQuietPeriodFailsStartupNamingIt() {
+		this.runner.withPropertyValues("grpc.ready-read.event-loop.shutdown-quiet-period=10s")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("grpc.ready-read.event-loop.shutdown-timeout"));
 	}
 
 	@Test
