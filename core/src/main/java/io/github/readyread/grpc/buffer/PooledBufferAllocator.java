@@ -22,8 +22,7 @@ public final class PooledBufferAllocator {
 		this.settings = settings;
 		int cache = settings.threadCaches() ? PooledByteBufAllocator.defaultSmallCacheSize() : 0;
 		int normalCache = settings.threadCaches() ? PooledByteBufAllocator.defaultNormalCacheSize() : 0;
-		// Caches on event loop threads only, as Netty's default: another thread that
-		// takes
+		// Caches on event loop threads only, as Netty's default: another thread taking
 		// buffers (the application's, serializing a message) would keep what it freed in
 		// a cache of its own, which the event loops' cache trim never reaches.
 		this.allocator = new PooledByteBufAllocator(settings.preferDirect(), settings.arenas(), settings.arenas(),
