@@ -178,8 +178,7 @@ public class ReadyReadProperties implements InitializingBean {
 		if (this.alts.isServer() || !this.alts.getClientChannels().isEmpty()) {
 			check(this.alts.getMaxConcurrentHandshakes() >= 1, "alts.max-concurrent-handshakes",
 					this.alts.getMaxConcurrentHandshakes(), "must be at least 1");
-			// max-frame-size and handshake-timeout: checked, by name, where ALTS is set
-			// up.
+			// max-frame-size and handshake-timeout: checked by name where ALTS is built.
 		}
 	}
 
