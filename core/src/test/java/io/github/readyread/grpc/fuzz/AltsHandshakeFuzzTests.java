@@ -558,9 +558,14 @@ class AltsHandshakeFuzzTests {
 					return;
 				}
 				case 2 -> {
-					// bytes_consumed is a uint32: 2^31 and above reach Java negative.
+					// bytes_consumed is a uint32: 2^31 and above reach Java negative. The
+					// sign bit is set with |, not +: Jazzer's consumeInt(0, MAX_VALUE)
+					// can
+					// return MIN_VALUE (a full-range quirk), which + turned into 0, an
+					// honest
+					// answer the script counted as over-consumption.
 					int consumed = this.data.consumeBoolean() ? in.size() + this.data.consumeInt(1, 1000)
-							: Integer.MIN_VALUE + this.data.consumeInt(0, Integer.MAX_VALUE);
+							: Integer.MIN_VALUE | this.data.consumeInt(0, Integer.MAX_VALUE);
 					response.setBytesConsumed(consumed);
 					hold(call, Outcome.OVERCONSUMED,
 							"ALTS handshaker consumed " + Integer.toUnsignedLong(consumed) + " bytes of " + in.size(),
