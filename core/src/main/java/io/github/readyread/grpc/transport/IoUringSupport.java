@@ -3,6 +3,7 @@ package io.github.readyread.grpc.transport;
 import java.util.Map;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.WrappedByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -87,6 +88,9 @@ final class IoUringSupport {
 
 		private final ReadBufferRing ring;
 
+		/** Pool bytes one ring buffer takes: its size class, 0 until the first buffer. */
+		private int footprint;
+
 		PoolRingAllocator(ReadBufferRing ring) {
 			this.ring = ring;
 		}
@@ -94,9 +98,27 @@ final class IoUringSupport {
 		@Override
 		public ByteBuf allocate() {
 			int size = this.ring.bufferSize();
+			if (this.footprint == 0) {
+				this.footprint = footprint(this.ring.allocator(), size);
+			}
 			ByteBuf buffer = this.ring.allocator().directBuffer(size, size);
-			this.ring.bufferProvided(buffer.capacity());
-			return new RingBuffer(buffer, this.ring);
+			this.ring.bufferProvided(this.footprint);
+			return new RingBuffer(buffer, this.ring, this.footprint);
+		}
+
+		/**
+		 * What a buffer of {@code size} takes from the pool: the pool serves it from a
+		 * size class (33,000 bytes take 40 KiB), which a buffer of unbounded maximum
+		 * capacity shows as its fast writable bytes.
+		 */
+		private static int footprint(ByteBufAllocator allocator, int size) {
+			ByteBuf probe = allocator.directBuffer(size);
+			try {
+				return Math.max(size, probe.maxFastWritableBytes());
+			}
+			finally {
+				probe.release();
+			}
 		}
 
 		@Override
@@ -114,14 +136,14 @@ final class IoUringSupport {
 
 		private final ReadBufferRing ring;
 
-		private final int capacity;
+		private final int footprint;
 
 		private boolean returned;
 
-		RingBuffer(ByteBuf buffer, ReadBufferRing ring) {
+		RingBuffer(ByteBuf buffer, ReadBufferRing ring, int footprint) {
 			super(buffer);
 			this.ring = ring;
-			this.capacity = buffer.capacity();
+			this.footprint = footprint;
 		}
 
 		@Override
@@ -139,7 +161,7 @@ final class IoUringSupport {
 		private void returned() {
 			if (!this.returned) {
 				this.returned = true;
-				this.ring.bufferReturned(this.capacity);
+				this.ring.bufferReturned(this.footprint);
 			}
 		}
 

@@ -107,10 +107,13 @@ public final class ReadBufferRing {
 
 	/** Buffers the rings hold now, waiting for the kernel to fill them. */
 	public long buffersInRings() {
-		return this.provided.sum() - this.returned.sum();
+		// Returned first: a buffer is provided before it is returned, so read in this
+		// order the difference is never negative while other threads count.
+		long returned = this.returned.sum();
+		return this.provided.sum() - returned;
 	}
 
-	/** Pool bytes the rings hold now. */
+	/** Pool bytes the rings hold now (each buffer's size class in the pool). */
 	public long bytesInRings() {
 		return this.bytesInRings.get();
 	}
