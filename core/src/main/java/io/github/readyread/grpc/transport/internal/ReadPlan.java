@@ -146,15 +146,15 @@ final class ReadPlan {
 	}
 
 	/**
-	 * The next frame's decision, or {@link #UNPLANNED}. The last one taken, the plan is
-	 * cleared, and shrinks if the read grew it past {@link #KEPT_SLOTS}.
+	 * The next frame's decision, or {@link #UNPLANNED}. The last one taken, a plan the
+	 * read grew past {@link #KEPT_SLOTS} shrinks back ({@link #clear}).
 	 */
 	int next() {
 		if (this.next == this.count) {
 			return UNPLANNED;
 		}
 		int decision = this.decisions[this.next++];
-		if (this.next == this.count) {
+		if (this.next == this.count && this.kinds.length > KEPT_SLOTS) {
 			clear();
 		}
 		return decision;
