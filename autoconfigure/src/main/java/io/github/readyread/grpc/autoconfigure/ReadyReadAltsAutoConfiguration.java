@@ -8,7 +8,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
-import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.ConnectivityState;
 import io.grpc.Server;
@@ -41,15 +40,6 @@ import org.springframework.context.annotation.Import;
 @ConditionalOnBean(ReadyReadTransport.class)
 @Import(ReadyReadAltsConfiguration.class)
 public final class ReadyReadAltsAutoConfiguration {
-
-	/**
-	 * Checks that the server and the channels ALTS is asked for were built through the
-	 * transport, as a server or channel factory of the application's own may not.
-	 */
-	@Bean
-	AltsAppliedCheck readyReadAltsAppliedCheck(ReadPathRegistry registry, ReadyReadProperties properties) {
-		return new AltsAppliedCheck(registry, properties.getAlts());
-	}
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(GrpcServerStartedEvent.class)

@@ -10,6 +10,7 @@ import io.github.readyread.grpc.buffer.PooledBufferAllocator;
 import io.github.readyread.grpc.micrometer.AltsHandshakeMetrics;
 import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.NettyTransport;
+import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,18 @@ public class ReadyReadAltsConfiguration {
 						+ " It authenticates nobody; use it for development and tests only{}",
 				(tcp != null) ? ", listening on " + handshaker.target() : "");
 		return handshaker;
+	}
+
+	/**
+	 * Checks that the server and the channels ALTS is asked for were built through the
+	 * transport, as a server or channel factory of the application's own may not; each
+	 * integration runs it on its own server-started event and channel listing. As an
+	 * {@link AltsCheckRunListener.Check} it also fails startup with a server's failure
+	 * that the event multicaster dropped.
+	 */
+	@Bean
+	AltsAppliedCheck readyReadAltsAppliedCheck(ReadPathRegistry registry, ReadyReadProperties properties) {
+		return new AltsAppliedCheck(registry, properties.getAlts());
 	}
 
 	@Bean

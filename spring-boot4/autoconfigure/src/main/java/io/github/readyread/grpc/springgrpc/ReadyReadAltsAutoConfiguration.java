@@ -7,8 +7,6 @@ import io.github.readyread.grpc.autoconfigure.AltsAppliedCheck;
 import io.github.readyread.grpc.autoconfigure.AltsServerStartedCheck;
 import io.github.readyread.grpc.autoconfigure.ConfiguredClientChannels;
 import io.github.readyread.grpc.autoconfigure.ReadyReadAltsConfiguration;
-import io.github.readyread.grpc.autoconfigure.ReadyReadProperties;
-import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Server;
 import io.grpc.alts.internal.HandshakerServiceGrpc;
@@ -33,17 +31,6 @@ import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 @ConditionalOnBean(ReadyReadTransport.class)
 @Import(ReadyReadAltsConfiguration.class)
 public final class ReadyReadAltsAutoConfiguration {
-
-	/**
-	 * Checks that the server ALTS is asked for was built through the transport, as a
-	 * server factory of the application's own may not; as an
-	 * {@link io.github.readyread.grpc.autoconfigure.AltsCheckRunListener.Check} it fails
-	 * startup with a server's failure that the event multicaster dropped.
-	 */
-	@Bean
-	AltsAppliedCheck readyReadAltsAppliedCheck(ReadPathRegistry registry, ReadyReadProperties properties) {
-		return new AltsAppliedCheck(registry, properties.getAlts());
-	}
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(GrpcServerStartedEvent.class)
