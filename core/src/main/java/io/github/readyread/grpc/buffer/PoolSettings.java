@@ -25,7 +25,7 @@ public record PoolSettings(int chunkSize, int arenas, boolean threadCaches, Dura
 	public static final int MAX_CHUNK_SIZE = PAGE_SIZE << MAX_ORDER;
 
 	public PoolSettings {
-		if (chunkSize < PAGE_SIZE || Integer.bitCount(chunkSize) != 1 || chunkSize > MAX_CHUNK_SIZE) {
+		if (!isValidChunkSize(chunkSize)) {
 			throw new IllegalArgumentException("Pool chunk size must be a power of two between " + PAGE_SIZE + " and "
 					+ MAX_CHUNK_SIZE + " bytes, was " + chunkSize);
 		}
@@ -35,6 +35,16 @@ public record PoolSettings(int chunkSize, int arenas, boolean threadCaches, Dura
 		if (cacheTrimInterval == null || cacheTrimInterval.isNegative()) {
 			throw new IllegalArgumentException("Pool cache trim interval must be zero or positive");
 		}
+	}
+
+	/**
+	 * Whether the pool can take chunks of this size: a power of two from
+	 * {@link #PAGE_SIZE} to {@link #MAX_CHUNK_SIZE}.
+	 * @param chunkSize bytes per chunk
+	 * @return whether it is valid
+	 */
+	public static boolean isValidChunkSize(long chunkSize) {
+		return chunkSize >= PAGE_SIZE && chunkSize <= MAX_CHUNK_SIZE && Long.bitCount(chunkSize) == 1;
 	}
 
 	/**

@@ -65,7 +65,7 @@ public final class ReadBufferRing {
 		if (allocator == null) {
 			throw new NullPointerException("allocator is required");
 		}
-		if (entries < 2 || entries > 16384 || Integer.bitCount(entries) != 1) {
+		if (!isValidEntries(entries)) {
 			throw new IllegalArgumentException(
 					"Ring entries must be a power of two between 2 and 16384, was " + entries);
 		}
@@ -75,6 +75,15 @@ public final class ReadBufferRing {
 		this.allocator = allocator;
 		this.entries = entries;
 		this.bufferSize = bufferSize;
+	}
+
+	/**
+	 * Whether a ring can have this many buffers: a power of two from 2 to 16384.
+	 * @param entries buffers per ring
+	 * @return whether it is valid
+	 */
+	public static boolean isValidEntries(int entries) {
+		return entries >= 2 && entries <= 16384 && Integer.bitCount(entries) == 1;
 	}
 
 	/** A ring of the default size on {@code allocator}. */

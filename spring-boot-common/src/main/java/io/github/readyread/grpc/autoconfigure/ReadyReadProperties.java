@@ -154,8 +154,7 @@ public class ReadyReadProperties implements InitializingBean {
 		check(between(this.readBufferSize, 1024, Integer.MAX_VALUE), "read-buffer-size", this.readBufferSize,
 				"must be at least 1KB");
 		DataSize chunk = this.pool.getChunkSize();
-		check(between(chunk, PoolSettings.PAGE_SIZE, PoolSettings.MAX_CHUNK_SIZE)
-				&& Long.bitCount(chunk.toBytes()) == 1, "pool.chunk-size", chunk,
+		check(PoolSettings.isValidChunkSize(chunk.toBytes()), "pool.chunk-size", chunk,
 				"must be a power of two between 8KB and 128MB");
 		check(this.pool.getArenas() == null || this.pool.getArenas() >= 1, "pool.arenas", this.pool.getArenas(),
 				"must be at least 1");
@@ -170,7 +169,7 @@ public class ReadyReadProperties implements InitializingBean {
 						+ "), or Netty refuses the shutdown and the event loops keep running");
 		if (this.transport == TransportType.IO_URING) {
 			int entries = this.ioUring.getRingEntries();
-			check(entries >= 2 && entries <= 16384 && Integer.bitCount(entries) == 1, "io-uring.ring-entries", entries,
+			check(ReadBufferRing.isValidEntries(entries), "io-uring.ring-entries", entries,
 					"must be a power of two between 2 and 16384");
 			check(between(this.ioUring.getRingBufferSize(), 1024, Integer.MAX_VALUE), "io-uring.ring-buffer-size",
 					this.ioUring.getRingBufferSize(), "must be at least 1KB");
