@@ -1,7 +1,11 @@
 package io.github.readyread.grpc.autoconfigure;
 
+import java.util.Set;
+
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How net.devh's starter names the settings behind a security conflict, and the factories
@@ -23,7 +27,45 @@ final class NetDevhPlatform implements ReadyReadBuilders.Platform {
 			+ " NettyChannelFactory applies those it is given), leave the channel factory to the starter, or drop the"
 			+ " channels from grpc.ready-read.alts.client-channels";
 
+	/** net.devh's server factories that build servers on a network address. */
+	private static final Set<String> NETWORK_SERVER_FACTORIES = Set.of(
+			"net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory",
+			"net.devh.boot.grpc.server.serverfactory.ShadedNettyGrpcServerFactory");
+
 	private NetDevhPlatform() {
+	}
+
+	/**
+	 * Whether a server factory class is, or extends, one of net.devh's Netty server
+	 * factories, which build servers on a network address (or a domain socket).
+	 * @param factory the factory's class
+	 * @return whether it does
+	 */
+	static boolean buildsNetworkServers(Class<?> factory) {
+		for (Class<?> type = factory; type != null; type = type.getSuperclass()) {
+			if (NETWORK_SERVER_FACTORIES.contains(type.getName())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Where a server factory's server would listen, for an error message.
+	 * @param factory the server factory
+	 * @return its address and port, {@code null} if it does not say
+	 */
+	static @Nullable String serverAddress(Object factory) {
+		if (!(factory instanceof GrpcServerFactory serverFactory)) {
+			return null;
+		}
+		try {
+			String address = serverFactory.getAddress();
+			return (address == null || address.startsWith("unix:")) ? address : address + ":" + serverFactory.getPort();
+		}
+		catch (RuntimeException ex) {
+			return null;
+		}
 	}
 
 	@Override

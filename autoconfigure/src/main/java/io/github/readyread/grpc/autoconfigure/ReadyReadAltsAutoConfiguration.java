@@ -17,6 +17,7 @@ import net.devh.boot.grpc.client.channelfactory.InProcessChannelFactory;
 import net.devh.boot.grpc.client.config.GrpcChannelProperties;
 import net.devh.boot.grpc.client.config.GrpcChannelsProperties;
 import net.devh.boot.grpc.server.event.GrpcServerStartedEvent;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 
@@ -48,6 +50,23 @@ public final class ReadyReadAltsAutoConfiguration {
 		@Bean
 		AltsServerCheck readyReadAltsServerCheck(AltsAppliedCheck check) {
 			return new AltsServerCheck(check);
+		}
+
+	}
+
+	/**
+	 * Checks each server that a Netty server factory creates before its lifecycle starts
+	 * it (the check as it starts still follows, for every server).
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(GrpcServerFactory.class)
+	@Conditional(OnReadyReadSwitchCondition.AltsServer.class)
+	static class NetDevhServerFactoryCheckConfiguration {
+
+		@Bean
+		static AltsFactoryCheck readyReadAltsServerFactoryCheck(ObjectProvider<AltsAppliedCheck> check) {
+			return AltsFactoryCheck.servers(GrpcServerFactory.class, NetDevhPlatform::buildsNetworkServers,
+					NetDevhPlatform::serverAddress, check, NetDevhPlatform.SERVER_NOT_CONFIGURED);
 		}
 
 	}

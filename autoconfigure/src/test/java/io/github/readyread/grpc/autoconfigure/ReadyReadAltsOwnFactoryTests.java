@@ -3,16 +3,22 @@ package io.github.readyread.grpc.autoconfigure;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
 import net.devh.boot.grpc.client.autoconfigure.GrpcClientAutoConfiguration;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelConfigurer;
 import net.devh.boot.grpc.client.channelfactory.GrpcChannelFactory;
@@ -26,14 +32,17 @@ import net.devh.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
 import net.devh.boot.grpc.server.autoconfigure.GrpcServerFactoryAutoConfiguration;
 import net.devh.boot.grpc.server.config.GrpcServerProperties;
 import net.devh.boot.grpc.server.serverfactory.GrpcServerConfigurer;
+import net.devh.boot.grpc.server.serverfactory.GrpcServerFactory;
 import net.devh.boot.grpc.server.serverfactory.GrpcServerLifecycle;
 import net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory;
+import net.devh.boot.grpc.server.service.GrpcServiceDefinition;
 import net.devh.boot.grpc.server.service.GrpcServiceDiscoverer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
@@ -79,21 +88,80 @@ class ReadyReadAltsOwnFactoryTests {
 				"grpc.ready-read.alts.embedded-handshaker.enabled=true")
 		.withBean(EchoService.class);
 
+	/**
+	 * A Netty server factory's server is checked as the factory creates it: it never
+	 * listens, not even for the moment between its start and the check on its started
+	 * event.
+	 */
 	@Test
-	void altsServerFromAnOwnFactoryWithoutTheConfigurersFailsStartupAndIsShutDown() throws IOException {
+	void altsServerFromAnOwnFactoryWithoutTheConfigurersFailsStartupAndIsNeverStarted() throws IOException {
 		int port = freePort();
-		this.contextRunner.withUserConfiguration(OwnServerFactoryWithoutConfigurers.class)
-			.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=" + port,
-					"grpc.ready-read.alts.server=true")
+		GrpcServerProperties properties = new GrpcServerProperties();
+		properties.setAddress("127.0.0.1");
+		properties.setPort(port);
+		RecordingServerFactory factory = new RecordingServerFactory(properties);
+		this.contextRunner.withBean("ownServerFactory", NettyGrpcServerFactory.class, () -> factory)
+			.withUserConfiguration(LifecycleOfTheNettyFactory.class)
+			.withPropertyValues("grpc.ready-read.alts.server=true")
 			.run((context) -> {
 				assertThat(context).hasFailed()
 					.getFailure()
 					.rootCause()
 					.isInstanceOf(IllegalStateException.class)
 					.hasMessageContaining("grpc.ready-read.alts.server=true")
-					.hasMessageContaining("127.0.0.1:" + port)
+					.hasMessageContaining("for 127.0.0.1:" + port)
+					.hasMessageContaining(RecordingServerFactory.class.getName() + " created")
 					.hasMessageContaining("a GrpcServerFactory bean of the application's own")
 					.hasMessageContaining("GrpcServerConfigurer")
+					.hasMessageContaining("has not been started");
+				assertThat(factory.servers).hasSize(1);
+				assertThat(factory.servers.get(0).started).isFalse();
+				assertThat(factory.servers.get(0).isShutdown()).isTrue();
+				assertClosed(port);
+			});
+	}
+
+	/**
+	 * A server factory of another kind than net.devh's Netty ones is checked as its
+	 * server starts, and the server is shut down.
+	 */
+	@Test
+	void altsServerFromAnOwnFactoryOfAnotherKindFailsStartupAndIsShutDown() throws IOException {
+		int port = freePort();
+		GrpcServerFactory factory = new GrpcServerFactory() {
+
+			@Override
+			public Server createServer() {
+				return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+					.addService(new EchoService())
+					.build();
+			}
+
+			@Override
+			public String getAddress() {
+				return "127.0.0.1";
+			}
+
+			@Override
+			public int getPort() {
+				return port;
+			}
+
+			@Override
+			public void addService(GrpcServiceDefinition service) {
+			}
+
+		};
+		this.contextRunner.withBean("ownServerFactory", GrpcServerFactory.class, () -> factory)
+			.withUserConfiguration(LifecycleOfTheFactory.class)
+			.withPropertyValues("grpc.ready-read.alts.server=true")
+			.run((context) -> {
+				assertThat(context).hasFailed()
+					.getFailure()
+					.rootCause()
+					.hasMessageContaining("grpc.ready-read.alts.server=true")
+					.hasMessageContaining("127.0.0.1:" + port)
+					.hasMessageContaining("was not built through the ready-read transport, so it runs without ALTS")
 					.hasMessageContaining("has been shut down");
 				assertClosed(port);
 			});
@@ -137,7 +205,11 @@ class ReadyReadAltsOwnFactoryTests {
 	void plaintextServerFromAnOwnFactoryWithoutTheConfigurersStartsWhenAltsIsNotAsked() {
 		this.contextRunner.withUserConfiguration(OwnServerFactoryWithoutConfigurers.class)
 			.withPropertyValues("grpc.server.address=127.0.0.1", "grpc.server.port=0")
-			.run((context) -> assertThat(context).hasNotFailed());
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				// Nothing to check: the factory is left unwrapped.
+				assertThat(AopUtils.isAopProxy(context.getBean(NettyGrpcServerFactory.class))).isFalse();
+			});
 	}
 
 	@Test
@@ -245,7 +317,7 @@ class ReadyReadAltsOwnFactoryTests {
 			.isInstanceOf(IllegalStateException.class)
 			.withMessageContaining("grpc.ready-read.alts.server=true")
 			.withMessageContaining("127.0.0.1:" + port)
-			.withMessageContaining("has been shut down");
+			.withMessageContaining("has not been started");
 		assertClosed(port);
 	}
 
@@ -481,6 +553,108 @@ class ReadyReadAltsOwnFactoryTests {
 	/** No channel factory of its own: the starter's, which applies the configurers. */
 	@Configuration(proxyBeanMethods = false)
 	static class StartersChannelFactory {
+
+	}
+
+	/** A Netty server factory that applies no configurer and keeps what it creates. */
+	static class RecordingServerFactory extends NettyGrpcServerFactory {
+
+		final List<RecordingServer> servers = new CopyOnWriteArrayList<>();
+
+		RecordingServerFactory(GrpcServerProperties properties) {
+			super(properties, List.of());
+		}
+
+		@Override
+		public Server createServer() {
+			RecordingServer server = new RecordingServer(super.createServer());
+			this.servers.add(server);
+			return server;
+		}
+
+	}
+
+	/** A server that says whether it was started. */
+	static final class RecordingServer extends Server {
+
+		private final Server server;
+
+		volatile boolean started;
+
+		RecordingServer(Server server) {
+			this.server = server;
+		}
+
+		@Override
+		public Server start() throws IOException {
+			this.started = true;
+			this.server.start();
+			return this;
+		}
+
+		@Override
+		public int getPort() {
+			return this.server.getPort();
+		}
+
+		@Override
+		public List<? extends SocketAddress> getListenSockets() {
+			return this.server.getListenSockets();
+		}
+
+		@Override
+		public Server shutdown() {
+			this.server.shutdown();
+			return this;
+		}
+
+		@Override
+		public Server shutdownNow() {
+			this.server.shutdownNow();
+			return this;
+		}
+
+		@Override
+		public boolean isShutdown() {
+			return this.server.isShutdown();
+		}
+
+		@Override
+		public boolean isTerminated() {
+			return this.server.isTerminated();
+		}
+
+		@Override
+		public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+			return this.server.awaitTermination(timeout, unit);
+		}
+
+		@Override
+		public void awaitTermination() throws InterruptedException {
+			this.server.awaitTermination();
+		}
+
+	}
+
+	/** The lifecycle of the one GrpcServerFactory bean. */
+	@Configuration(proxyBeanMethods = false)
+	static class LifecycleOfTheFactory {
+
+		@Bean
+		GrpcServerLifecycle ownServerLifecycle(GrpcServerFactory factory, ApplicationEventPublisher publisher) {
+			return new GrpcServerLifecycle(factory, Duration.ZERO, publisher);
+		}
+
+	}
+
+	/** The lifecycle of the one NettyGrpcServerFactory bean. */
+	@Configuration(proxyBeanMethods = false)
+	static class LifecycleOfTheNettyFactory {
+
+		@Bean
+		GrpcServerLifecycle ownServerLifecycle(NettyGrpcServerFactory factory, ApplicationEventPublisher publisher) {
+			return new GrpcServerLifecycle(factory, Duration.ZERO, publisher);
+		}
 
 	}
 

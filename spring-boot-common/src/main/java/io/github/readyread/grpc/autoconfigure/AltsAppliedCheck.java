@@ -145,16 +145,72 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 			Accepted last = accepted.get(this.registry);
 			if (registration == null
 					|| (last != null && last.registration() == registration && last.server().get() != server)) {
-				return "was not built through the ready-read transport, so it runs without ALTS: probably "
-						+ notConfigured;
+				return notBuiltThroughTheTransport("runs", notConfigured);
 			}
 			accepted.put(this.registry, new Accepted(registration, new WeakReference<>(server)));
 		}
+		return securityProblem(registration);
+	}
+
+	private static String notBuiltThroughTheTransport(String runs, String notConfigured) {
+		return "was not built through the ready-read transport, so it " + runs + " without ALTS: probably "
+				+ notConfigured;
+	}
+
+	private static @Nullable String securityProblem(Registration registration) {
 		if (registration.security() == ConnectionSecurity.ALTS) {
 			return null;
 		}
 		return "was put on the ready-read transport with " + registration.security().displayName()
 				+ " instead of ALTS (does a ChannelSecurity bean of the application's own leave the server out?)";
+	}
+
+	/**
+	 * Whether {@code grpc.ready-read.alts.server=true}.
+	 * @return whether servers must run ALTS
+	 */
+	public boolean coversServer() {
+		return this.server;
+	}
+
+	/**
+	 * The server registration before a factory creates a server, for
+	 * {@link #serverCreated}.
+	 * @return the registration, {@code null} if there is none yet
+	 */
+	public @Nullable Registration serverRegistration() {
+		return this.registry.server();
+	}
+
+	/**
+	 * Checks a server that a factory has created and not yet started, where the factory
+	 * is known to build servers on a network address: with
+	 * {@code grpc.ready-read.alts.server=true} creating it must have put a server builder
+	 * on the transport with ALTS. Unlike {@link #serverStarted}, a failure here leaves no
+	 * moment in which the server listens without ALTS. The registration is not taken:
+	 * {@link #serverStarted} still accepts the server when it starts.
+	 * @param before {@link #serverRegistration()} before the factory created it
+	 * @param factory what created it, for the message
+	 * @param address where it would listen, if the factory says
+	 * @param notConfigured what builds a server without the transport on this integration
+	 * and how to fix it, after "probably "
+	 * @throws IllegalStateException if it was not
+	 */
+	public void serverCreated(@Nullable Registration before, String factory, @Nullable String address,
+			String notConfigured) {
+		if (!this.server) {
+			return;
+		}
+		Registration registration = this.registry.server();
+		String problem = (registration == null || registration == before)
+				? notBuiltThroughTheTransport("would run", notConfigured) : securityProblem(registration);
+		if (problem != null) {
+			throw new IllegalStateException("grpc.ready-read.alts.server=true, but the gRPC server "
+					+ ((address != null) ? "for " + address + " " : "")
+					+ ((address != null && address.startsWith("unix:"))
+							? "(a Unix domain socket, which ALTS cannot secure: listen on TCP) " : "")
+					+ "that " + factory + " created " + problem + ". The server has not been started");
+		}
 	}
 
 	/**
@@ -202,6 +258,55 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channels " + other
 					+ ", which the ready-read transport configured without ALTS (does a ChannelSecurity bean of the"
 					+ " application's own leave them out?)");
+		}
+	}
+
+	/**
+	 * Whether {@code grpc.ready-read.alts.client-channels} covers a channel.
+	 * @param name the channel's name
+	 * @return whether it must run ALTS
+	 */
+	public boolean coversChannel(String name) {
+		return isAltsChannel(name);
+	}
+
+	/**
+	 * The registration of a channel before a factory creates it, for
+	 * {@link #channelCreated}.
+	 * @param name the channel's name
+	 * @return the registration, {@code null} if there is none yet
+	 */
+	public @Nullable Registration channelRegistration(String name) {
+		return this.registry.channel(name);
+	}
+
+	/**
+	 * Checks a network channel that a factory has just created, before it connects: each
+	 * that {@code grpc.ready-read.alts.client-channels} covers must have been built
+	 * through the transport with ALTS as the factory created it (a registration of the
+	 * same name from an earlier channel does not count).
+	 * @param name the channel's name
+	 * @param before {@link #channelRegistration} before the factory created it
+	 * @param factory what created it, for the message
+	 * @param notConfigured what builds channels without the transport on this integration
+	 * and how to fix it, after "probably "
+	 * @throws IllegalStateException if it was not
+	 */
+	public void channelCreated(String name, @Nullable Registration before, String factory, String notConfigured) {
+		if (!isAltsChannel(name)) {
+			return;
+		}
+		Registration channel = this.registry.channel(name);
+		if (channel == null || channel == before) {
+			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channel '" + name
+					+ "', which " + factory + " created without the ready-read transport, so it would run without"
+					+ " ALTS: probably " + notConfigured + ". The channel has been shut down");
+		}
+		if (channel.security() != ConnectionSecurity.ALTS) {
+			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channel '" + name
+					+ "', which the ready-read transport configured with " + channel.security().displayName()
+					+ " instead of ALTS (does a ChannelSecurity bean of the application's own leave it out?)."
+					+ " The channel has been shut down");
 		}
 	}
 

@@ -64,6 +64,15 @@ public abstract class OnReadyReadSwitchCondition extends SpringBootCondition {
 
 	}
 
+	/** {@code grpc.ready-read.alts.server}, off when not set. */
+	public static final class AltsServer extends OnReadyReadSwitchCondition {
+
+		public AltsServer() {
+			super("grpc.ready-read.alts.server", false);
+		}
+
+	}
+
 	/** {@code grpc.ready-read.alts.embedded-handshaker.enabled}, off when not set. */
 	public static final class EmbeddedHandshakerEnabled extends OnReadyReadSwitchCondition {
 

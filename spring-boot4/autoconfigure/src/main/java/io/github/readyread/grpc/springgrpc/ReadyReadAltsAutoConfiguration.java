@@ -4,8 +4,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import io.github.readyread.grpc.autoconfigure.AltsAppliedCheck;
+import io.github.readyread.grpc.autoconfigure.AltsFactoryCheck;
 import io.github.readyread.grpc.autoconfigure.AltsServerStartedCheck;
 import io.github.readyread.grpc.autoconfigure.ConfiguredClientChannels;
+import io.github.readyread.grpc.autoconfigure.OnAltsClientChannelsCondition;
+import io.github.readyread.grpc.autoconfigure.OnReadyReadSwitchCondition;
 import io.github.readyread.grpc.autoconfigure.ReadyReadAltsConfiguration;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.grpc.Server;
@@ -18,8 +21,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.grpc.client.GrpcChannelFactory;
+import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 
 /**
@@ -61,6 +67,43 @@ public final class ReadyReadAltsAutoConfiguration {
 			Map<String, @Nullable String> targets = new TreeMap<>();
 			client.getChannel().forEach((name, channel) -> targets.put(name, channel.getTarget()));
 			return new ConfiguredClientChannels(targets, SpringGrpcPlatform.CHANNEL_PROPERTY);
+		}
+
+	}
+
+	/**
+	 * Checks each server that a Netty server factory creates before its lifecycle starts
+	 * it (the check as it starts still follows, for every server).
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(GrpcServerFactory.class)
+	@Conditional(OnReadyReadSwitchCondition.AltsServer.class)
+	static class SpringGrpcServerFactoryCheckConfiguration {
+
+		@Bean
+		static AltsFactoryCheck readyReadAltsServerFactoryCheck(ObjectProvider<AltsAppliedCheck> check) {
+			return AltsFactoryCheck.servers(GrpcServerFactory.class, SpringGrpcPlatform::buildsNetworkServers,
+					SpringGrpcPlatform::serverAddress, check, SpringGrpcPlatform.SERVER_NOT_CONFIGURED);
+		}
+
+	}
+
+	/**
+	 * Checks each channel that a channel factory creates, before it is used: Spring
+	 * gRPC's factories do not list the channels they created.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass({ GrpcChannelFactory.class, GrpcClientProperties.class })
+	@Conditional(OnAltsClientChannelsCondition.class)
+	static class SpringGrpcChannelFactoryCheckConfiguration {
+
+		@Bean
+		static AltsFactoryCheck readyReadAltsChannelFactoryCheck(ObjectProvider<AltsAppliedCheck> check,
+				ObjectProvider<GrpcClientProperties> properties) {
+			return AltsFactoryCheck.channels(GrpcChannelFactory.class,
+					new SpringGrpcPlatform.InProcessChannels(properties),
+					SpringGrpcPlatform.CHANNEL_FACTORY_NOT_WRAPPABLE, check,
+					SpringGrpcPlatform.CHANNELS_NOT_CONFIGURED);
 		}
 
 	}

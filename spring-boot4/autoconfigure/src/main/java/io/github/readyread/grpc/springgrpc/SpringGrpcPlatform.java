@@ -1,7 +1,18 @@
 package io.github.readyread.grpc.springgrpc;
 
+import java.lang.reflect.Method;
+import java.util.Set;
+
+import io.github.readyread.grpc.autoconfigure.AltsFactoryCheck;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
+import org.springframework.grpc.client.InProcessGrpcChannelFactory;
+import org.springframework.grpc.server.DefaultGrpcServerFactory;
+import org.springframework.util.ReflectionUtils;
 
 /**
  * How Spring Boot's gRPC support names the settings behind a security conflict, and the
@@ -22,7 +33,96 @@ final class SpringGrpcPlatform implements ReadyReadBuilders.Platform {
 			+ " gRPC's NettyGrpcServerFactory applies those it is given), customize Spring Boot's factory with a"
 			+ " GrpcServerFactoryCustomizer instead of replacing it, or set grpc.ready-read.alts.server=false";
 
+	/**
+	 * For {@link io.github.readyread.grpc.autoconfigure.AltsAppliedCheck#channelCreated}.
+	 */
+	static final String CHANNELS_NOT_CONFIGURED = "a GrpcChannelFactory bean of the application's own that does not"
+			+ " apply the GrpcChannelBuilderCustomizer beans. Give that factory every GrpcChannelBuilderCustomizer bean"
+			+ " (Spring gRPC's NettyGrpcChannelFactory applies those it is given), customize Spring Boot's factory"
+			+ " with a GrpcChannelFactoryCustomizer instead of replacing it, or drop the channel from"
+			+ " grpc.ready-read.alts.client-channels";
+
+	/** What to do about a channel factory whose channels cannot be checked. */
+	static final String CHANNEL_FACTORY_NOT_WRAPPABLE = "Make them non-final, or drop the channels it creates from"
+			+ " grpc.ready-read.alts.client-channels";
+
+	/** Spring gRPC's server factories that build servers on a network address. */
+	private static final Set<String> NETWORK_SERVER_FACTORIES = Set.of(
+			"org.springframework.grpc.server.NettyGrpcServerFactory",
+			"org.springframework.grpc.server.ShadedNettyGrpcServerFactory");
+
+	private static final String IN_PROCESS = "in-process:";
+
 	private SpringGrpcPlatform() {
+	}
+
+	/**
+	 * Whether a server factory class is, or extends, one of Spring gRPC's Netty server
+	 * factories, which build servers on a network address (or a domain socket).
+	 * @param factory the factory's class
+	 * @return whether it does
+	 */
+	static boolean buildsNetworkServers(Class<?> factory) {
+		for (Class<?> type = factory; type != null; type = type.getSuperclass()) {
+			if (NETWORK_SERVER_FACTORIES.contains(type.getName())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Where a server factory's server would listen, for an error message: the address a
+	 * Spring gRPC factory was given (its {@code address()}, which is protected).
+	 * @param factory the server factory
+	 * @return the address, {@code null} if the factory does not say
+	 */
+	static @Nullable String serverAddress(Object factory) {
+		if (!(factory instanceof DefaultGrpcServerFactory<?>)) {
+			return null;
+		}
+		Method address = ReflectionUtils.findMethod(factory.getClass(), "address");
+		if (address == null || address.getReturnType() != String.class) {
+			return null;
+		}
+		try {
+			ReflectionUtils.makeAccessible(address);
+			return (String) address.invoke(factory);
+		}
+		catch (ReflectiveOperationException | RuntimeException ex) {
+			return null;
+		}
+	}
+
+	/**
+	 * Spring gRPC's in-process channels: every channel of its in-process factory, and a
+	 * channel whose name, or the target under
+	 * {@code spring.grpc.client.channel.<name>.target}, is an {@code in-process:} one.
+	 */
+	static final class InProcessChannels implements AltsFactoryCheck.InProcess {
+
+		private final ObjectProvider<GrpcClientProperties> properties;
+
+		InProcessChannels(ObjectProvider<GrpcClientProperties> properties) {
+			this.properties = properties;
+		}
+
+		@Override
+		public boolean factory(Class<?> factory) {
+			return InProcessGrpcChannelFactory.class.isAssignableFrom(factory);
+		}
+
+		@Override
+		public boolean channel(String name) {
+			if (name.startsWith(IN_PROCESS)) {
+				return true;
+			}
+			GrpcClientProperties properties = this.properties.getIfAvailable();
+			GrpcClientProperties.Channel channel = (properties != null) ? properties.getChannel().get(name) : null;
+			String target = (channel != null) ? channel.getTarget() : null;
+			return target != null && target.startsWith(IN_PROCESS);
+		}
+
 	}
 
 	@Override

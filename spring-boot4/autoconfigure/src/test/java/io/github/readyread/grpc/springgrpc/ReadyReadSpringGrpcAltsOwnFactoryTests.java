@@ -3,15 +3,23 @@ package io.github.readyread.grpc.springgrpc;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -24,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
@@ -42,7 +51,14 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.event.SimpleApplicationEventMulticaster;
 import org.springframework.context.support.AbstractApplicationContext;
+import org.springframework.core.env.Environment;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
+import org.springframework.grpc.client.ChannelBuilderOptions;
+import org.springframework.grpc.client.ClientInterceptorsConfigurer;
+import org.springframework.grpc.client.GrpcChannelBuilderCustomizer;
+import org.springframework.grpc.client.GrpcChannelFactory;
+import org.springframework.grpc.client.InProcessGrpcChannelFactory;
+import org.springframework.grpc.client.NettyGrpcChannelFactory;
 import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.NettyGrpcServerFactory;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
@@ -51,6 +67,7 @@ import org.springframework.scheduling.support.TaskUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -68,10 +85,16 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 				CompositeChannelFactoryAutoConfiguration.class))
 		.withPropertyValues("grpc.ready-read.alts.embedded-handshaker.enabled=true");
 
+	/**
+	 * A Netty server factory's server is checked as the factory creates it: it never
+	 * listens, not even for the moment between its start and the check on its started
+	 * event.
+	 */
 	@Test
-	void altsServerFromAnOwnFactoryWithoutTheCustomizersFailsStartupAndIsShutDown() throws IOException {
+	void altsServerFromAnOwnFactoryWithoutTheCustomizersFailsStartupAndIsNeverStarted() throws IOException {
 		int port = ReadyReadSpringGrpcAutoConfigurationTests.freePort();
-		this.runner.withBean("ownServerFactory", GrpcServerFactory.class, () -> ownFactory(port, List.of()))
+		RecordingServerFactory factory = new RecordingServerFactory(port);
+		this.runner.withBean("ownServerFactory", GrpcServerFactory.class, () -> factory)
 			.withUserConfiguration(LifecycleOfTheFactory.class)
 			.withPropertyValues("grpc.ready-read.alts.server=true")
 			.run((context) -> {
@@ -80,9 +103,49 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 					.rootCause()
 					.isInstanceOf(IllegalStateException.class)
 					.hasMessageContaining("grpc.ready-read.alts.server=true")
-					.hasMessageContaining("127.0.0.1:" + port)
+					.hasMessageContaining("for 127.0.0.1:" + port)
+					.hasMessageContaining(RecordingServerFactory.class.getName() + " created")
 					.hasMessageContaining("a GrpcServerFactory bean of the application's own")
 					.hasMessageContaining("ServerBuilderCustomizer")
+					.hasMessageContaining("has not been started");
+				assertThat(factory.servers).hasSize(1);
+				assertThat(factory.servers.get(0).started).isFalse();
+				assertThat(factory.servers.get(0).isShutdown()).isTrue();
+				assertClosed(port);
+			});
+	}
+
+	/**
+	 * A server factory of another kind than Spring gRPC's Netty ones is checked as its
+	 * server starts, and the server is shut down.
+	 */
+	@Test
+	void altsServerFromAnOwnFactoryOfAnotherKindFailsStartupAndIsShutDown() throws IOException {
+		int port = ReadyReadSpringGrpcAutoConfigurationTests.freePort();
+		GrpcServerFactory factory = new GrpcServerFactory() {
+
+			@Override
+			public Server createServer() {
+				return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+					.addService(new EchoService())
+					.build();
+			}
+
+			@Override
+			public void addService(ServerServiceDefinition service) {
+			}
+
+		};
+		this.runner.withBean("ownServerFactory", GrpcServerFactory.class, () -> factory)
+			.withUserConfiguration(LifecycleOfTheFactory.class)
+			.withPropertyValues("grpc.ready-read.alts.server=true")
+			.run((context) -> {
+				assertThat(context).hasFailed()
+					.getFailure()
+					.rootCause()
+					.hasMessageContaining("grpc.ready-read.alts.server=true")
+					.hasMessageContaining("127.0.0.1:" + port)
+					.hasMessageContaining("was not built through the ready-read transport, so it runs without ALTS")
 					.hasMessageContaining("has been shut down");
 				assertClosed(port);
 			});
@@ -124,7 +187,7 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 			.isInstanceOf(IllegalStateException.class)
 			.withMessageContaining("grpc.ready-read.alts.server=true")
 			.withMessageContaining("127.0.0.1:" + port)
-			.withMessageContaining("has been shut down");
+			.withMessageContaining("has not been started");
 		assertClosed(port);
 	}
 
@@ -154,7 +217,9 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 				.getFailure()
 				.rootCause()
 				.hasMessageContaining("127.0.0.1:" + other)
-				.hasMessageContaining("was not built through the ready-read transport"));
+				.hasMessageContaining("was not built through the ready-read transport")
+				// Its factory is no bean, so it is checked as it starts.
+				.hasMessageContaining("has been shut down"));
 	}
 
 	@Test
@@ -162,7 +227,11 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 		int port = ReadyReadSpringGrpcAutoConfigurationTests.freePort();
 		this.runner.withBean("ownServerFactory", GrpcServerFactory.class, () -> ownFactory(port, List.of()))
 			.withUserConfiguration(LifecycleOfTheFactory.class)
-			.run((context) -> assertThat(context).hasNotFailed());
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				// Nothing to check: the factory is left unwrapped.
+				assertThat(AopUtils.isAopProxy(context.getBean(GrpcServerFactory.class))).isFalse();
+			});
 	}
 
 	@Test
@@ -207,6 +276,114 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 		finally {
 			group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
 		}
+	}
+
+	@Test
+	void altsChannelFromAnOwnChannelFactoryWithoutTheCustomizersFailsAndIsShutDown() {
+		this.runner.withUserConfiguration(OwnChannelFactoryWithoutCustomizers.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				RecordingChannelFactory factory = context.getBean(RecordingChannelFactory.class);
+				assertThatIllegalStateException().isThrownBy(() -> factory.createChannel("backend"))
+					.withMessageContaining("grpc.ready-read.alts.client-channels covers the gRPC channel 'backend'")
+					.withMessageContaining(RecordingChannelFactory.class.getName() + " created without the ready-read"
+							+ " transport, so it would run without ALTS")
+					.withMessageContaining("GrpcChannelBuilderCustomizer")
+					.withMessageContaining("has been shut down");
+				assertThat(factory.channels()).hasSize(1);
+				assertThat(factory.channels().get(0).isShutdown()).isTrue();
+				// A channel the property does not cover is left alone.
+				assertThat(factory.createChannel("127.0.0.1:1").isShutdown()).isFalse();
+			});
+	}
+
+	/**
+	 * In-process channels are left alone: those of an in-process factory, one whose name
+	 * is an in-process target, and one whose configured target is (whichever factory
+	 * creates it).
+	 */
+	@Test
+	void inProcessChannelsFromOwnChannelFactoriesAreLeftAlone() {
+		this.runner.withUserConfiguration(OwnChannelFactoryWithoutCustomizers.class, OwnInProcessChannelFactory.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=*",
+					"spring.grpc.client.channel.local.target=in-process:altsOwnFactoryTests")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				InProcessGrpcChannelFactory inProcess = context.getBean("ownInProcessChannelFactory",
+						InProcessGrpcChannelFactory.class);
+				assertThat(inProcess.createChannel("in-process:altsOwnFactoryTests").isShutdown()).isFalse();
+				RecordingChannelFactory factory = context.getBean(RecordingChannelFactory.class);
+				assertThat(factory.createChannel("local").isShutdown()).isFalse();
+				assertThatIllegalStateException().isThrownBy(() -> factory.createChannel("127.0.0.1:1"))
+					.withMessageContaining("gRPC channel '127.0.0.1:1'");
+			});
+	}
+
+	@Test
+	void altsChannelFromAnOwnChannelFactoryThatAppliesTheCustomizersRunsAlts() throws IOException {
+		int port = ReadyReadSpringGrpcAutoConfigurationTests.freePort();
+		this.runner.withUserConfiguration(OwnChannelFactoryWithCustomizers.class)
+			.withBean(EchoService.class)
+			.withPropertyValues("spring.grpc.server.port=" + port, "spring.grpc.server.address=127.0.0.1",
+					"grpc.ready-read.alts.server=true", "grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:" + port,
+					"own.backend=127.0.0.1:" + port)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				RecordingChannelFactory factory = context.getBean(RecordingChannelFactory.class);
+				byte[] reply = EchoService.call(factory.createChannel("backend"),
+						"ping".getBytes(StandardCharsets.UTF_8));
+				assertThat(new String(reply, StandardCharsets.UTF_8)).isEqualTo("ping");
+				assertThat(factory.channels()).hasSize(1);
+				assertThat(context.getBean(ReadPathRegistry.class).channel("backend").security())
+					.isEqualTo(ConnectionSecurity.ALTS);
+			});
+	}
+
+	/**
+	 * A channel of the same name that the transport configured earlier does not let one
+	 * built without it pass.
+	 */
+	@Test
+	void altsChannelFromAnOwnChannelFactoryFailsAfterAChannelOfTheSameNameFromOneWithTheCustomizers() {
+		this.runner.withUserConfiguration(OwnChannelFactoryWithCustomizers.class, OtherChannelFactory.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1", "own.backend=127.0.0.1:1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				ManagedChannel alts = context.getBean("ownChannelFactory", RecordingChannelFactory.class)
+					.createChannel("backend");
+				assertThat(context.getBean(ReadPathRegistry.class).channel("backend").security())
+					.isEqualTo(ConnectionSecurity.ALTS);
+				RecordingChannelFactory other = context.getBean("otherChannelFactory", RecordingChannelFactory.class);
+				assertThatIllegalStateException().isThrownBy(() -> other.createChannel("backend"))
+					.withMessageContaining("created without the ready-read transport");
+				assertThat(other.channels().get(0).isShutdown()).isTrue();
+				assertThat(alts.isShutdown()).isFalse();
+			});
+	}
+
+	@Test
+	void channelFactoryWhoseChannelsCannotBeCheckedFailsStartupWhenAltsCoversChannels() {
+		this.runner.withBean("finalChannelFactory", GrpcChannelFactory.class, FinalChannelFactory::new)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backend")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("GrpcChannelFactory bean 'finalChannelFactory' ("
+						+ FinalChannelFactory.class.getName() + ") cannot be checked")
+				.hasMessageContaining("drop the channels it creates from grpc.ready-read.alts.client-channels"));
+	}
+
+	@Test
+	void channelFactoriesAreLeftAsTheyAreWhenAltsCoversNoChannel() {
+		this.runner.withBean("finalChannelFactory", GrpcChannelFactory.class, FinalChannelFactory::new)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean("finalChannelFactory")).isInstanceOf(FinalChannelFactory.class);
+			});
 	}
 
 	private static NettyGrpcServerFactory ownFactory(int port,
@@ -289,6 +466,180 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 		GrpcServerFactory ownServerFactory(@Value("${own.port}") int port,
 				ObjectProvider<ServerBuilderCustomizer<NettyServerBuilder>> customizers) {
 			return ownFactory(port, customizers.orderedStream().toList());
+		}
+
+	}
+
+	/** A Netty server factory that applies no customizer and keeps what it creates. */
+	static class RecordingServerFactory extends NettyGrpcServerFactory {
+
+		final List<RecordingServer> servers = new CopyOnWriteArrayList<>();
+
+		RecordingServerFactory(int port) {
+			super("127.0.0.1:" + port, List.of(), null, null, null);
+			addService(new EchoService().bindService());
+		}
+
+		@Override
+		public Server createServer() {
+			RecordingServer server = new RecordingServer(super.createServer());
+			this.servers.add(server);
+			return server;
+		}
+
+	}
+
+	/** A server that says whether it was started. */
+	static final class RecordingServer extends Server {
+
+		private final Server server;
+
+		volatile boolean started;
+
+		RecordingServer(Server server) {
+			this.server = server;
+		}
+
+		@Override
+		public Server start() throws IOException {
+			this.started = true;
+			this.server.start();
+			return this;
+		}
+
+		@Override
+		public int getPort() {
+			return this.server.getPort();
+		}
+
+		@Override
+		public List<? extends SocketAddress> getListenSockets() {
+			return this.server.getListenSockets();
+		}
+
+		@Override
+		public Server shutdown() {
+			this.server.shutdown();
+			return this;
+		}
+
+		@Override
+		public Server shutdownNow() {
+			this.server.shutdownNow();
+			return this;
+		}
+
+		@Override
+		public boolean isShutdown() {
+			return this.server.isShutdown();
+		}
+
+		@Override
+		public boolean isTerminated() {
+			return this.server.isTerminated();
+		}
+
+		@Override
+		public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+			return this.server.awaitTermination(timeout, unit);
+		}
+
+		@Override
+		public void awaitTermination() throws InterruptedException {
+			this.server.awaitTermination();
+		}
+
+	}
+
+	/** A Netty channel factory that keeps the channels it creates. */
+	static class RecordingChannelFactory extends NettyGrpcChannelFactory {
+
+		private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
+
+		RecordingChannelFactory(List<GrpcChannelBuilderCustomizer<NettyChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors) {
+			super(customizers, interceptors);
+		}
+
+		@Override
+		public ManagedChannel createChannel(String target, ChannelBuilderOptions options) {
+			ManagedChannel channel = super.createChannel(target, options);
+			this.channels.add(channel);
+			return channel;
+		}
+
+		/** Not a field read: the bean is a proxy, whose fields are its own. */
+		List<ManagedChannel> channels() {
+			return this.channels;
+		}
+
+	}
+
+	/** A channel factory of its own that applies no customizer. */
+	@Configuration(proxyBeanMethods = false)
+	static class OwnChannelFactoryWithoutCustomizers {
+
+		@Bean
+		RecordingChannelFactory ownChannelFactory(ClientInterceptorsConfigurer interceptors) {
+			return new RecordingChannelFactory(List.of(), interceptors);
+		}
+
+	}
+
+	/** A second channel factory of its own that applies no customizer. */
+	@Configuration(proxyBeanMethods = false)
+	static class OtherChannelFactory {
+
+		@Bean
+		RecordingChannelFactory otherChannelFactory(ClientInterceptorsConfigurer interceptors,
+				Environment environment) {
+			RecordingChannelFactory factory = new RecordingChannelFactory(List.of(), interceptors);
+			factory.setVirtualTargets((name) -> environment.getProperty("own." + name, name));
+			return factory;
+		}
+
+	}
+
+	/** An in-process channel factory of its own that applies no customizer. */
+	@Configuration(proxyBeanMethods = false)
+	static class OwnInProcessChannelFactory {
+
+		@Bean
+		InProcessGrpcChannelFactory ownInProcessChannelFactory(ClientInterceptorsConfigurer interceptors) {
+			return new InProcessGrpcChannelFactory(List.of(), interceptors);
+		}
+
+	}
+
+	/**
+	 * A channel factory of its own that applies every GrpcChannelBuilderCustomizer bean.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	static class OwnChannelFactoryWithCustomizers {
+
+		@Bean
+		RecordingChannelFactory ownChannelFactory(
+				ObjectProvider<GrpcChannelBuilderCustomizer<NettyChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors, Environment environment) {
+			RecordingChannelFactory factory = new RecordingChannelFactory(customizers.orderedStream().toList(),
+					interceptors);
+			factory.setVirtualTargets((name) -> environment.getProperty("own." + name, name));
+			return factory;
+		}
+
+	}
+
+	/** A channel factory that cannot be wrapped. */
+	static final class FinalChannelFactory implements GrpcChannelFactory {
+
+		@Override
+		public boolean supports(String target) {
+			return true;
+		}
+
+		@Override
+		public ManagedChannel createChannel(String target, ChannelBuilderOptions options) {
+			throw new UnsupportedOperationException("not called");
 		}
 
 	}
