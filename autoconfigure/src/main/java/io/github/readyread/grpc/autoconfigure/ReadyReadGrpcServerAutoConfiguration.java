@@ -56,9 +56,10 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 	@Order(Ordered.LOWEST_PRECEDENCE)
 	GrpcServerConfigurer readyReadServerConfigurer(ReadyReadTransport transport,
 			ObjectProvider<ChannelSecurity> channelSecurity) {
-		return (builder) -> new ReadyReadBuilders(transport, channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE),
-				NetDevhPlatform.INSTANCE)
-			.configureServer(builder);
+		return (builder) -> AltsFactoryCheck
+			.configured(new ReadyReadBuilders(transport, channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE),
+					NetDevhPlatform.INSTANCE)
+				.configureServer(builder), builder);
 	}
 
 	/**

@@ -179,7 +179,8 @@ class ReadyReadAltsOwnFactoryTests {
 				assertThat(context).hasFailed()
 					.getFailure()
 					.rootCause()
-					.hasMessageContaining("grpc.ready-read.alts.server=true");
+					.hasMessageContaining("grpc.ready-read.alts.server=true")
+					.hasMessageContaining("has not been started");
 				assertClosed(port);
 			});
 	}

@@ -53,6 +53,8 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 
 	private static final long SHUTDOWN_SECONDS = 10;
 
+	private static final String IN_PROCESS = "in-process:";
+
 	private final ReadPathRegistry registry;
 
 	private final boolean server;
@@ -174,36 +176,30 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 	}
 
 	/**
-	 * The server registration before a factory creates a server, for
-	 * {@link #serverCreated}.
-	 * @return the registration, {@code null} if there is none yet
-	 */
-	public @Nullable Registration serverRegistration() {
-		return this.registry.server();
-	}
-
-	/**
 	 * Checks a server that a factory has created and not yet started, where the factory
 	 * is known to build servers on a network address: with
 	 * {@code grpc.ready-read.alts.server=true} creating it must have put a server builder
 	 * on the transport with ALTS. Unlike {@link #serverStarted}, a failure here leaves no
 	 * moment in which the server listens without ALTS. The registration is not taken:
 	 * {@link #serverStarted} still accepts the server when it starts.
-	 * @param before {@link #serverRegistration()} before the factory created it
+	 * @param configured what the configurers reported while the factory created it
 	 * @param factory what created it, for the message
 	 * @param address where it would listen, if the factory says
 	 * @param notConfigured what builds a server without the transport on this integration
 	 * and how to fix it, after "probably "
 	 * @throws IllegalStateException if it was not
 	 */
-	public void serverCreated(@Nullable Registration before, String factory, @Nullable String address,
+	public void serverCreated(List<AltsFactoryCheck.Configured> configured, String factory, @Nullable String address,
 			String notConfigured) {
 		if (!this.server) {
 			return;
 		}
-		Registration registration = this.registry.server();
-		String problem = (registration == null || registration == before)
-				? notBuiltThroughTheTransport("would run", notConfigured) : securityProblem(registration);
+		String problem = configured.isEmpty() ? notBuiltThroughTheTransport("would run", notConfigured) : null;
+		for (int i = 0; problem == null && i < configured.size(); i++) {
+			Registration registration = configured.get(i).registration();
+			problem = (registration != null) ? securityProblem(registration)
+					: notBuiltThroughTheTransport("would run", notConfigured);
+		}
 		if (problem != null) {
 			throw new IllegalStateException("grpc.ready-read.alts.server=true, but the gRPC server "
 					+ ((address != null) ? "for " + address + " " : "")
@@ -271,42 +267,37 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 	}
 
 	/**
-	 * The registration of a channel before a factory creates it, for
-	 * {@link #channelCreated}.
+	 * Checks a channel that a factory has just created, before it connects: each that
+	 * {@code grpc.ready-read.alts.client-channels} covers must have been put on the
+	 * transport with ALTS by that creation. An in-process channel is left alone: one
+	 * whose name is an {@code in-process:} target, or whose builder the configurers saw
+	 * to be in-process.
 	 * @param name the channel's name
-	 * @return the registration, {@code null} if there is none yet
-	 */
-	public @Nullable Registration channelRegistration(String name) {
-		return this.registry.channel(name);
-	}
-
-	/**
-	 * Checks a network channel that a factory has just created, before it connects: each
-	 * that {@code grpc.ready-read.alts.client-channels} covers must have been built
-	 * through the transport with ALTS as the factory created it (a registration of the
-	 * same name from an earlier channel does not count).
-	 * @param name the channel's name
-	 * @param before {@link #channelRegistration} before the factory created it
+	 * @param configured what the configurers reported while the factory created it
 	 * @param factory what created it, for the message
 	 * @param notConfigured what builds channels without the transport on this integration
 	 * and how to fix it, after "probably "
 	 * @throws IllegalStateException if it was not
 	 */
-	public void channelCreated(String name, @Nullable Registration before, String factory, String notConfigured) {
-		if (!isAltsChannel(name)) {
+	public void channelCreated(String name, List<AltsFactoryCheck.Configured> configured, String factory,
+			String notConfigured) {
+		if (!isAltsChannel(name) || name.startsWith(IN_PROCESS)
+				|| configured.stream().anyMatch(AltsFactoryCheck.Configured::inProcess)) {
 			return;
 		}
-		Registration channel = this.registry.channel(name);
-		if (channel == null || channel == before) {
+		if (configured.isEmpty() || configured.stream().anyMatch((builder) -> builder.registration() == null)) {
 			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channel '" + name
 					+ "', which " + factory + " created without the ready-read transport, so it would run without"
 					+ " ALTS: probably " + notConfigured + ". The channel has been shut down");
 		}
-		if (channel.security() != ConnectionSecurity.ALTS) {
-			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channel '" + name
-					+ "', which the ready-read transport configured with " + channel.security().displayName()
-					+ " instead of ALTS (does a ChannelSecurity bean of the application's own leave it out?)."
-					+ " The channel has been shut down");
+		for (AltsFactoryCheck.Configured builder : configured) {
+			Registration channel = builder.registration();
+			if (channel != null && channel.security() != ConnectionSecurity.ALTS) {
+				throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channel '" + name
+						+ "', which the ready-read transport configured with " + channel.security().displayName()
+						+ " instead of ALTS (does a ChannelSecurity bean of the application's own leave it out?)."
+						+ " The channel has been shut down");
+			}
 		}
 	}
 

@@ -2,21 +2,35 @@ package io.github.readyread.grpc.autoconfigure;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.Advisor;
 import org.springframework.aop.framework.AbstractAdvisingBeanPostProcessor;
 import org.springframework.aop.framework.Advised;
+import org.springframework.aop.framework.ProxyFactory;
+import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ReflectionUtils;
 
@@ -25,29 +39,43 @@ import org.springframework.util.ReflectionUtils;
  * channel factory beans create a server or a client channel, so that one built without
  * the transport, while {@code grpc.ready-read.alts.*} asks for ALTS, fails before it
  * serves or connects: a server before its lifecycle starts it, a channel before the
- * application's first call. Each factory bean becomes a class-based proxy (as Spring's
- * own method validation and asynchronous post-processors do); registered only while ALTS
- * is asked for.
+ * application's first call. What a creation put on the transport is what the
+ * integration's configurers report through {@link #configured} on the creating thread
+ * during that call, so a concurrent creation elsewhere cannot stand in for it. Each
+ * factory bean becomes a class-based proxy (as Spring's own method validation and
+ * asynchronous post-processors do); registered only while ALTS is asked for.
  *
  * <p>
- * A factory whose class or creating method is final cannot be wrapped. For servers that
- * is left to {@link AltsAppliedCheck#serverStarted}, which checks every server as it
- * starts; a channel factory that cannot be wrapped fails startup, since nothing else
- * would see its channels.
+ * A class that a subclass cannot fully stand in for (final, or with a final method, which
+ * would run on the proxy's own empty fields) is not subclassed: a channel factory gets an
+ * interface-based proxy instead, a server factory is left to
+ * {@link AltsAppliedCheck#serverStarted}, which checks every server as it starts. Once
+ * the singletons are created, every channel factory bean must carry the check (one
+ * created too early for the post-processors fails startup), since nothing else sees its
+ * channels.
  */
-public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor {
+public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
+		implements BeanFactoryAware, SmartInitializingSingleton {
+
+	/** What the configurers reported during the creations under way on this thread. */
+	private static final ThreadLocal<@Nullable List<Configured>> creation = new ThreadLocal<>();
 
 	private final Class<?> factoryType;
 
 	private final Predicate<Method> creating;
 
-	private final @Nullable String unwrappable;
+	private final boolean channels;
+
+	private final Predicate<Class<?>> leftAlone;
+
+	private @Nullable ConfigurableListableBeanFactory beanFactory;
 
 	private AltsFactoryCheck(Class<?> factoryType, Predicate<Method> creating, MethodInterceptor check,
-			@Nullable String unwrappable) {
+			boolean channels, Predicate<Class<?>> leftAlone) {
 		this.factoryType = factoryType;
 		this.creating = creating;
-		this.unwrappable = unwrappable;
+		this.channels = channels;
+		this.leftAlone = leftAlone;
 		setProxyTargetClass(true);
 		setBeforeExistingAdvisors(true);
 		this.advisor = new DefaultPointcutAdvisor(new CreatingMethods(factoryType, creating), check);
@@ -71,55 +99,167 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor {
 			Function<Object, @Nullable String> address, ObjectProvider<AltsAppliedCheck> check, String notConfigured) {
 		Predicate<Method> creating = (method) -> method.getName().equals("createServer")
 				&& method.getParameterCount() == 0 && Server.class.isAssignableFrom(method.getReturnType());
-		return new AltsFactoryCheck(factoryType, creating, new ServerCreation(network, address, check, notConfigured),
-				null);
+		return new AltsFactoryCheck(factoryType, creating, new ServerCreation(address, check, notConfigured), false,
+				network.negate());
 	}
 
 	/**
-	 * Checks every client channel that a factory creates, before it is used.
+	 * Checks every client channel that a factory creates, before it is used. A channel is
+	 * in-process, and left alone, when its factory is an in-process one, its name is an
+	 * {@code in-process:} target, or the configurers saw an in-process builder for it.
 	 * @param factoryType the integration's channel factory interface, whose
 	 * {@code createChannel} methods (the channel's name first) are wrapped
-	 * @param inProcess whether a factory class, or a channel's name, is in-process: such
-	 * a channel is left alone
-	 * @param names how the integration names its channel factory beans and what to do
-	 * about one that cannot be wrapped, for the startup failure
+	 * @param inProcessFactory whether every channel of a factory class is in-process
 	 * @param check the context's check, looked up on the first channel
 	 * @param notConfigured what builds channels without the transport on this integration
 	 * and how to fix it, after "probably "
 	 * @return the post-processor
 	 */
-	public static AltsFactoryCheck channels(Class<?> factoryType, InProcess inProcess, String names,
+	public static AltsFactoryCheck channels(Class<?> factoryType, Predicate<Class<?>> inProcessFactory,
 			ObjectProvider<AltsAppliedCheck> check, String notConfigured) {
 		Predicate<Method> creating = (method) -> method.getName().equals("createChannel")
 				&& method.getParameterCount() > 0 && method.getParameterTypes()[0] == String.class
 				&& ManagedChannel.class.isAssignableFrom(method.getReturnType());
-		return new AltsFactoryCheck(factoryType, creating, new ChannelCreation(inProcess, check, notConfigured), names);
+		return new AltsFactoryCheck(factoryType, creating, new ChannelCreation(check, notConfigured), true,
+				inProcessFactory);
+	}
+
+	/**
+	 * Reports, from an integration's server configurer or channel customizer, a builder
+	 * it has just put on the transport (or left alone): a check around the factory call
+	 * under way on this thread takes it as that call's. Outside such a call it does
+	 * nothing.
+	 * @param registration what the transport registered, {@code null} for a builder it
+	 * left alone
+	 * @param builder the builder
+	 */
+	public static void configured(@Nullable Registration registration, Object builder) {
+		List<Configured> configured = creation.get();
+		if (configured != null) {
+			configured.add(new Configured(registration,
+					builder instanceof InProcessServerBuilder || builder instanceof InProcessChannelBuilder));
+		}
+	}
+
+	/**
+	 * Runs a factory call and collects what the configurers reported during it; a call
+	 * inside another (a composite factory's delegate) reports to the outer one too.
+	 */
+	private static Created create(MethodInvocation invocation) throws Throwable {
+		List<Configured> outer = creation.get();
+		List<Configured> configured = new ArrayList<>();
+		creation.set(configured);
+		try {
+			return new Created(invocation.proceed(), configured);
+		}
+		finally {
+			if (outer != null) {
+				outer.addAll(configured);
+				creation.set(outer);
+			}
+			else {
+				creation.remove();
+			}
+		}
+	}
+
+	@Override
+	public void setBeanFactory(BeanFactory beanFactory) {
+		this.beanFactory = (beanFactory instanceof ConfigurableListableBeanFactory listable) ? listable : null;
 	}
 
 	@Override
 	protected boolean isEligible(Object bean, String beanName) {
-		if (!this.factoryType.isInstance(bean) || !super.isEligible(bean, beanName)) {
+		if (!this.factoryType.isInstance(bean) || this.leftAlone.test(ClassUtils.getUserClass(bean))) {
 			return false;
 		}
-		if (bean instanceof Advised advised && !advised.isProxyTargetClass()) {
-			return true; // an interface-based proxy: the advisor is added to it
-		}
-		Class<?> type = ClassUtils.getUserClass(bean);
-		if (!Modifier.isFinal(type.getModifiers()) && !hasFinalCreatingMethod(type)) {
-			return true;
-		}
-		if (this.unwrappable != null) {
-			throw new IllegalStateException("grpc.ready-read.alts.client-channels asks for ALTS, and the "
-					+ this.factoryType.getSimpleName() + " bean '" + beanName + "' (" + type.getName()
-					+ ") cannot be checked for it: its class or its createChannel method is final, so the channels it"
-					+ " creates cannot be seen. " + this.unwrappable);
-		}
-		return false;
+		return super.isEligible(bean, beanName) && (this.channels || canSubclass(ClassUtils.getUserClass(bean)));
 	}
 
-	private boolean hasFinalCreatingMethod(Class<?> type) {
+	@Override
+	protected ProxyFactory prepareProxyFactory(Object bean, String beanName) {
+		ProxyFactory proxyFactory = super.prepareProxyFactory(bean, beanName);
+		if (!canSubclass(ClassUtils.getUserClass(bean))) {
+			// Only channel factories get here: an interface-based proxy.
+			proxyFactory.setProxyTargetClass(false);
+		}
+		return proxyFactory;
+	}
+
+	@Override
+	public Class<?> determineBeanType(Class<?> beanClass, String beanName) {
+		if (!this.factoryType.isAssignableFrom(beanClass) || this.leftAlone.test(beanClass) || !isEligible(beanClass)) {
+			return beanClass;
+		}
+		if (canSubclass(beanClass)) {
+			return super.determineBeanType(beanClass, beanName);
+		}
+		if (!this.channels) {
+			return beanClass;
+		}
+		ProxyFactory proxyFactory = new ProxyFactory();
+		proxyFactory.copyFrom(this);
+		proxyFactory.setProxyTargetClass(false);
+		proxyFactory.setTargetClass(beanClass);
+		proxyFactory.setInterfaces(ClassUtils.getAllInterfacesForClass(beanClass, getProxyClassLoader()));
+		proxyFactory.addAdvisor(this.advisor);
+		return proxyFactory.getProxyClass(getProxyClassLoader());
+	}
+
+	/**
+	 * Fails startup for a channel factory bean that does not carry the check: one created
+	 * before this post-processor (a dependency of an earlier one), or an existing
+	 * class-based proxy whose creating method is final.
+	 */
+	@Override
+	public void afterSingletonsInstantiated() {
+		ConfigurableListableBeanFactory beanFactory = this.beanFactory;
+		if (!this.channels || beanFactory == null) {
+			return;
+		}
+		for (String name : beanFactory.getBeanNamesForType(this.factoryType, false, false)) {
+			if (!beanFactory.containsSingleton(name)) {
+				continue;
+			}
+			Object bean = beanFactory.getBean(name);
+			Class<?> type = AopUtils.getTargetClass(bean);
+			if (this.leftAlone.test(type) || isChecked(bean, type)) {
+				continue;
+			}
+			throw new IllegalStateException("grpc.ready-read.alts.client-channels asks for ALTS, and the "
+					+ this.factoryType.getSimpleName() + " bean '" + name + "' (" + type.getName() + ") was created"
+					+ " without the check that its channels run ALTS: it was created before the bean"
+					+ " post-processors (for another post-processor that depends on it: make that dependency lazy,"
+					+ " through an ObjectProvider), or it is a class-based proxy whose createChannel method is"
+					+ " final");
+		}
+	}
+
+	private boolean isChecked(Object bean, Class<?> type) {
+		if (!(bean instanceof Advised advised)) {
+			return false;
+		}
+		boolean carried = false;
+		for (Advisor advisor : advised.getAdvisors()) {
+			carried |= advisor == this.advisor;
+		}
+		return carried && (!AopUtils.isCglibProxy(bean) || !hasFinal(type, this.creating));
+	}
+
+	/**
+	 * Whether a class-based proxy can stand in for every call: the class is not final and
+	 * has no final instance method (which would run on the proxy, whose fields are
+	 * empty).
+	 */
+	private static boolean canSubclass(Class<?> type) {
+		return !Modifier.isFinal(type.getModifiers()) && !hasFinal(type, (method) -> true);
+	}
+
+	private static boolean hasFinal(Class<?> type, Predicate<Method> methods) {
 		for (Method method : ReflectionUtils.getUniqueDeclaredMethods(type)) {
-			if (this.creating.test(method) && Modifier.isFinal(method.getModifiers())) {
+			int modifiers = method.getModifiers();
+			if (method.getDeclaringClass() != Object.class && Modifier.isFinal(modifiers)
+					&& !Modifier.isStatic(modifiers) && !Modifier.isPrivate(modifiers) && methods.test(method)) {
 				return true;
 			}
 		}
@@ -127,24 +267,16 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor {
 	}
 
 	/**
-	 * Which channels are in-process, and left alone.
+	 * A builder that a configurer reported during a creation.
+	 *
+	 * @param registration what the transport registered, {@code null} for a builder it
+	 * left alone
+	 * @param inProcess whether the builder was an in-process one
 	 */
-	public interface InProcess {
+	public record Configured(@Nullable Registration registration, boolean inProcess) {
+	}
 
-		/**
-		 * Whether every channel that a factory class creates is in-process.
-		 * @param factory the factory's class
-		 * @return whether it is an in-process factory
-		 */
-		boolean factory(Class<?> factory);
-
-		/**
-		 * Whether a channel of this name is in-process, whichever factory creates it.
-		 * @param name the channel's name
-		 * @return whether it is in-process
-		 */
-		boolean channel(String name);
-
+	private record Created(@Nullable Object product, List<Configured> configured) {
 	}
 
 	private static final class CreatingMethods extends StaticMethodMatcherPointcut {
@@ -168,17 +300,14 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor {
 
 	private static final class ServerCreation implements MethodInterceptor {
 
-		private final Predicate<Class<?>> network;
-
 		private final Function<Object, @Nullable String> address;
 
 		private final ObjectProvider<AltsAppliedCheck> check;
 
 		private final String notConfigured;
 
-		ServerCreation(Predicate<Class<?>> network, Function<Object, @Nullable String> address,
-				ObjectProvider<AltsAppliedCheck> check, String notConfigured) {
-			this.network = network;
+		ServerCreation(Function<Object, @Nullable String> address, ObjectProvider<AltsAppliedCheck> check,
+				String notConfigured) {
 			this.address = address;
 			this.check = check;
 			this.notConfigured = notConfigured;
@@ -188,37 +317,35 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor {
 		public @Nullable Object invoke(MethodInvocation invocation) throws Throwable {
 			AltsAppliedCheck check = this.check.getIfAvailable();
 			Object factory = invocation.getThis();
-			if (check == null || !check.coversServer() || factory == null
-					|| !this.network.test(ClassUtils.getUserClass(factory))) {
+			if (check == null || !check.coversServer() || factory == null) {
 				return invocation.proceed();
 			}
-			Registration before = check.serverRegistration();
-			Object server = invocation.proceed();
+			Created created = create(invocation);
 			try {
-				check.serverCreated(before, ClassUtils.getUserClass(factory).getName(), this.address.apply(factory),
-						this.notConfigured);
+				check.serverCreated(created.configured(), ClassUtils.getUserClass(factory).getName(),
+						this.address.apply(factory), this.notConfigured);
 			}
 			catch (IllegalStateException ex) {
-				if (server instanceof Server created) {
-					created.shutdownNow();
+				if (created.product() instanceof Server server) {
+					server.shutdownNow();
 				}
 				throw ex;
 			}
-			return server;
+			return created.product();
 		}
 
 	}
 
 	private static final class ChannelCreation implements MethodInterceptor {
 
-		private final InProcess inProcess;
-
 		private final ObjectProvider<AltsAppliedCheck> check;
 
 		private final String notConfigured;
 
-		ChannelCreation(InProcess inProcess, ObjectProvider<AltsAppliedCheck> check, String notConfigured) {
-			this.inProcess = inProcess;
+		/** Channels that passed: a factory that hands one out again (a cache) passes. */
+		private final Set<Object> passed = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
+		ChannelCreation(ObjectProvider<AltsAppliedCheck> check, String notConfigured) {
 			this.check = check;
 			this.notConfigured = notConfigured;
 		}
@@ -229,21 +356,25 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor {
 			Object factory = invocation.getThis();
 			Object[] arguments = invocation.getArguments();
 			if (check == null || factory == null || arguments.length == 0 || !(arguments[0] instanceof String name)
-					|| !check.coversChannel(name) || this.inProcess.factory(ClassUtils.getUserClass(factory))
-					|| this.inProcess.channel(name)) {
+					|| !check.coversChannel(name)) {
 				return invocation.proceed();
 			}
-			Registration before = check.channelRegistration(name);
-			Object channel = invocation.proceed();
+			Created created = create(invocation);
+			Object channel = created.product();
+			if (channel == null || this.passed.contains(channel)) {
+				return channel;
+			}
 			try {
-				check.channelCreated(name, before, ClassUtils.getUserClass(factory).getName(), this.notConfigured);
+				check.channelCreated(name, created.configured(), ClassUtils.getUserClass(factory).getName(),
+						this.notConfigured);
 			}
 			catch (IllegalStateException ex) {
-				if (channel instanceof ManagedChannel created) {
-					created.shutdownNow();
+				if (channel instanceof ManagedChannel managed) {
+					managed.shutdownNow();
 				}
 				throw ex;
 			}
+			this.passed.add(channel);
 			return channel;
 		}
 

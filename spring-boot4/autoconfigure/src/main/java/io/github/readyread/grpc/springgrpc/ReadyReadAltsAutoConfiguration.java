@@ -25,6 +25,7 @@ import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.grpc.client.GrpcChannelFactory;
+import org.springframework.grpc.client.InProcessGrpcChannelFactory;
 import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 
@@ -98,11 +99,9 @@ public final class ReadyReadAltsAutoConfiguration {
 	static class SpringGrpcChannelFactoryCheckConfiguration {
 
 		@Bean
-		static AltsFactoryCheck readyReadAltsChannelFactoryCheck(ObjectProvider<AltsAppliedCheck> check,
-				ObjectProvider<GrpcClientProperties> properties) {
+		static AltsFactoryCheck readyReadAltsChannelFactoryCheck(ObjectProvider<AltsAppliedCheck> check) {
 			return AltsFactoryCheck.channels(GrpcChannelFactory.class,
-					new SpringGrpcPlatform.InProcessChannels(properties),
-					SpringGrpcPlatform.CHANNEL_FACTORY_NOT_WRAPPABLE, check,
+					InProcessGrpcChannelFactory.class::isAssignableFrom, check,
 					SpringGrpcPlatform.CHANNELS_NOT_CONFIGURED);
 		}
 

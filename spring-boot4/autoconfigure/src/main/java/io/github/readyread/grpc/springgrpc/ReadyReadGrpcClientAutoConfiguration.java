@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.springgrpc;
 
+import io.github.readyread.grpc.autoconfigure.AltsFactoryCheck;
 import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
@@ -69,7 +70,9 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 		@Override
 		public void customize(String name, ManagedChannelBuilder builder) {
 			GrpcClientProperties.Channel channel = this.properties.getChannel().get(name);
-			this.builders.configureChannel(builder, name, (channel != null) ? channel.getTarget() : name);
+			AltsFactoryCheck.configured(
+					this.builders.configureChannel(builder, name, (channel != null) ? channel.getTarget() : name),
+					builder);
 		}
 
 	}

@@ -1,5 +1,6 @@
 package io.github.readyread.grpc.springgrpc;
 
+import io.github.readyread.grpc.autoconfigure.AltsFactoryCheck;
 import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
@@ -57,7 +58,7 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 
 		@Override
 		public void customize(ServerBuilder builder) {
-			this.builders.configureServer(builder);
+			AltsFactoryCheck.configured(this.builders.configureServer(builder), builder);
 		}
 
 	}

@@ -3,14 +3,10 @@ package io.github.readyread.grpc.springgrpc;
 import java.lang.reflect.Method;
 import java.util.Set;
 
-import io.github.readyread.grpc.autoconfigure.AltsFactoryCheck;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadyReadBuilders;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
-import org.springframework.grpc.client.InProcessGrpcChannelFactory;
 import org.springframework.grpc.server.DefaultGrpcServerFactory;
 import org.springframework.util.ReflectionUtils;
 
@@ -42,16 +38,10 @@ final class SpringGrpcPlatform implements ReadyReadBuilders.Platform {
 			+ " with a GrpcChannelFactoryCustomizer instead of replacing it, or drop the channel from"
 			+ " grpc.ready-read.alts.client-channels";
 
-	/** What to do about a channel factory whose channels cannot be checked. */
-	static final String CHANNEL_FACTORY_NOT_WRAPPABLE = "Make them non-final, or drop the channels it creates from"
-			+ " grpc.ready-read.alts.client-channels";
-
 	/** Spring gRPC's server factories that build servers on a network address. */
 	private static final Set<String> NETWORK_SERVER_FACTORIES = Set.of(
 			"org.springframework.grpc.server.NettyGrpcServerFactory",
 			"org.springframework.grpc.server.ShadedNettyGrpcServerFactory");
-
-	private static final String IN_PROCESS = "in-process:";
 
 	private SpringGrpcPlatform() {
 	}
@@ -92,37 +82,6 @@ final class SpringGrpcPlatform implements ReadyReadBuilders.Platform {
 		catch (ReflectiveOperationException | RuntimeException ex) {
 			return null;
 		}
-	}
-
-	/**
-	 * Spring gRPC's in-process channels: every channel of its in-process factory, and a
-	 * channel whose name, or the target under
-	 * {@code spring.grpc.client.channel.<name>.target}, is an {@code in-process:} one.
-	 */
-	static final class InProcessChannels implements AltsFactoryCheck.InProcess {
-
-		private final ObjectProvider<GrpcClientProperties> properties;
-
-		InProcessChannels(ObjectProvider<GrpcClientProperties> properties) {
-			this.properties = properties;
-		}
-
-		@Override
-		public boolean factory(Class<?> factory) {
-			return InProcessGrpcChannelFactory.class.isAssignableFrom(factory);
-		}
-
-		@Override
-		public boolean channel(String name) {
-			if (name.startsWith(IN_PROCESS)) {
-				return true;
-			}
-			GrpcClientProperties properties = this.properties.getIfAvailable();
-			GrpcClientProperties.Channel channel = (properties != null) ? properties.getChannel().get(name) : null;
-			String target = (channel != null) ? channel.getTarget() : null;
-			return target != null && target.startsWith(IN_PROCESS);
-		}
-
 	}
 
 	@Override

@@ -10,8 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import io.github.readyread.grpc.EchoService;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
@@ -19,6 +22,7 @@ import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.EventLoopGroup;
@@ -35,6 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -51,6 +56,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.event.SimpleApplicationEventMulticaster;
 import org.springframework.context.support.AbstractApplicationContext;
+import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.grpc.client.ChannelBuilderOptions;
@@ -163,7 +169,8 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 				assertThat(context).hasFailed()
 					.getFailure()
 					.rootCause()
-					.hasMessageContaining("grpc.ready-read.alts.server=true");
+					.hasMessageContaining("grpc.ready-read.alts.server=true")
+					.hasMessageContaining("has not been started");
 				assertClosed(port);
 			});
 	}
@@ -271,7 +278,8 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 					.rootCause()
 					.hasMessageContaining(socket)
 					.hasMessageContaining("was not built through the ready-read transport")
-					.hasMessageContaining("Unix domain socket"));
+					.hasMessageContaining("Unix domain socket")
+					.hasMessageContaining("has not been started"));
 		}
 		finally {
 			group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -301,24 +309,76 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 
 	/**
 	 * In-process channels are left alone: those of an in-process factory, one whose name
-	 * is an in-process target, and one whose configured target is (whichever factory
-	 * creates it).
+	 * is an in-process target, and one whose builder the customizers saw to be
+	 * in-process. A network channel is not, whatever its target property says.
 	 */
 	@Test
-	void inProcessChannelsFromOwnChannelFactoriesAreLeftAlone() {
-		this.runner.withUserConfiguration(OwnChannelFactoryWithoutCustomizers.class, OwnInProcessChannelFactory.class)
+	void inProcessChannelsAreLeftAlone() {
+		this.runner.withPropertyValues("grpc.ready-read.alts.client-channels=*").run((context) -> {
+			assertThat(context).hasNotFailed();
+			GrpcChannelFactory factory = context.getBean(GrpcChannelFactory.class);
+			assertThat(AopUtils.isAopProxy(factory)).isTrue();
+			assertThat(factory.createChannel("in-process:altsOwnFactoryTests").isShutdown()).isFalse();
+		});
+		this.runner
+			.withUserConfiguration(OwnChannelFactoryWithoutCustomizers.class, OwnInProcessChannelFactory.class,
+					InProcessChannelFactoryWithCustomizers.class)
 			.withPropertyValues("grpc.ready-read.alts.client-channels=*",
 					"spring.grpc.client.channel.local.target=in-process:altsOwnFactoryTests")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				InProcessGrpcChannelFactory inProcess = context.getBean("ownInProcessChannelFactory",
 						InProcessGrpcChannelFactory.class);
+				assertThat(AopUtils.isAopProxy(inProcess)).isFalse();
 				assertThat(inProcess.createChannel("in-process:altsOwnFactoryTests").isShutdown()).isFalse();
+				GrpcChannelFactory seen = context.getBean("inProcessChannelFactoryWithCustomizers",
+						GrpcChannelFactory.class);
+				assertThat(AopUtils.isAopProxy(seen)).isTrue();
+				assertThat(seen.createChannel("local").isShutdown()).isFalse();
 				RecordingChannelFactory factory = context.getBean(RecordingChannelFactory.class);
-				assertThat(factory.createChannel("local").isShutdown()).isFalse();
-				assertThatIllegalStateException().isThrownBy(() -> factory.createChannel("127.0.0.1:1"))
-					.withMessageContaining("gRPC channel '127.0.0.1:1'");
+				// A network channel to the host "local": its property does not make it
+				// in-process.
+				assertThatIllegalStateException().isThrownBy(() -> factory.createChannel("local"))
+					.withMessageContaining("gRPC channel 'local'");
 			});
+	}
+
+	/**
+	 * A factory that hands out a channel again (a cache) passes it again, and one that
+	 * creates it under another name passes when that creation ran ALTS.
+	 */
+	@Test
+	void cachingAndRenamingChannelFactoriesThatApplyTheCustomizersPass() {
+		this.runner.withUserConfiguration(CachingAndRenamingChannelFactories.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=*",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1",
+					"spring.grpc.client.channel.backend-eu.target=static://127.0.0.1:2")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				GrpcChannelFactory caching = context.getBean("cachingChannelFactory", GrpcChannelFactory.class);
+				ManagedChannel first = caching.createChannel("backend");
+				assertThat(caching.createChannel("backend")).isSameAs(first);
+				assertThat(first.isShutdown()).isFalse();
+				GrpcChannelFactory renaming = context.getBean("renamingChannelFactory", GrpcChannelFactory.class);
+				assertThat(renaming.createChannel("backend").isShutdown()).isFalse();
+				assertThat(context.getBean(ReadPathRegistry.class).channel("backend-eu").security())
+					.isEqualTo(ConnectionSecurity.ALTS);
+			});
+	}
+
+	/**
+	 * A channel factory bean that another post-processor made before this one could wrap
+	 * it fails startup: nothing would see its channels.
+	 */
+	@Test
+	void channelFactoryCreatedBeforeThePostProcessorsFailsStartupWhenAltsCoversChannels() {
+		this.runner.withUserConfiguration(OwnChannelFactoryWithoutCustomizers.class, EarlyPostProcessor.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasMessageContaining("GrpcChannelFactory bean 'ownChannelFactory' ("
+						+ RecordingChannelFactory.class.getName() + ") was created without the check"));
 	}
 
 	@Test
@@ -365,16 +425,23 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 			});
 	}
 
+	/**
+	 * A final factory class cannot be subclassed: it gets an interface-based proxy, which
+	 * checks its channels all the same.
+	 */
 	@Test
-	void channelFactoryWhoseChannelsCannotBeCheckedFailsStartupWhenAltsCoversChannels() {
+	void channelsOfAFinalChannelFactoryAreChecked() {
 		this.runner.withBean("finalChannelFactory", GrpcChannelFactory.class, FinalChannelFactory::new)
-			.withPropertyValues("grpc.ready-read.alts.client-channels=backend")
-			.run((context) -> assertThat(context).hasFailed()
-				.getFailure()
-				.rootCause()
-				.hasMessageContaining("GrpcChannelFactory bean 'finalChannelFactory' ("
-						+ FinalChannelFactory.class.getName() + ") cannot be checked")
-				.hasMessageContaining("drop the channels it creates from grpc.ready-read.alts.client-channels"));
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				GrpcChannelFactory factory = context.getBean("finalChannelFactory", GrpcChannelFactory.class);
+				assertThat(AopUtils.isJdkDynamicProxy(factory)).isTrue();
+				assertThatIllegalStateException().isThrownBy(() -> factory.createChannel("backend"))
+					.withMessageContaining("which " + FinalChannelFactory.class.getName()
+							+ " created without the ready-read transport");
+			});
 	}
 
 	@Test
@@ -586,6 +653,96 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 
 	}
 
+	/**
+	 * A caching and a renaming channel factory, each over one that applies the
+	 * customizers.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	static class CachingAndRenamingChannelFactories {
+
+		@Bean
+		GrpcChannelFactory cachingChannelFactory(
+				ObjectProvider<GrpcChannelBuilderCustomizer<NettyChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors) {
+			RecordingChannelFactory delegate = new RecordingChannelFactory(customizers.orderedStream().toList(),
+					interceptors);
+			Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+			return new DelegatingChannelFactory(
+					(target) -> channels.computeIfAbsent(target, (name) -> delegate.createChannel(name)));
+		}
+
+		@Bean
+		GrpcChannelFactory renamingChannelFactory(
+				ObjectProvider<GrpcChannelBuilderCustomizer<NettyChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors) {
+			RecordingChannelFactory delegate = new RecordingChannelFactory(customizers.orderedStream().toList(),
+					interceptors);
+			return new DelegatingChannelFactory((target) -> delegate.createChannel(target + "-eu"));
+		}
+
+	}
+
+	/**
+	 * A channel factory over an in-process one that applies the customizers, which is no
+	 * bean (so not left alone for its class).
+	 */
+	@Configuration(proxyBeanMethods = false)
+	static class InProcessChannelFactoryWithCustomizers {
+
+		@Bean
+		GrpcChannelFactory inProcessChannelFactoryWithCustomizers(
+				ObjectProvider<GrpcChannelBuilderCustomizer<InProcessChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors, Environment environment) {
+			InProcessGrpcChannelFactory delegate = new InProcessGrpcChannelFactory(customizers.orderedStream().toList(),
+					interceptors);
+			delegate.setVirtualTargets(
+					(name) -> environment.getProperty("spring.grpc.client.channel." + name + ".target", name));
+			return new DelegatingChannelFactory(delegate::createChannel);
+		}
+
+	}
+
+	/** A channel factory that creates its channels through a function. */
+	static class DelegatingChannelFactory implements GrpcChannelFactory {
+
+		private final Function<String, ManagedChannel> channels;
+
+		DelegatingChannelFactory(Function<String, ManagedChannel> channels) {
+			this.channels = channels;
+		}
+
+		@Override
+		public boolean supports(String target) {
+			return true;
+		}
+
+		@Override
+		public ManagedChannel createChannel(String target, ChannelBuilderOptions options) {
+			return this.channels.apply(target);
+		}
+
+	}
+
+	/** A post-processor that needs a channel factory before the others are registered. */
+	@Configuration(proxyBeanMethods = false)
+	static class EarlyPostProcessor {
+
+		@Bean
+		static OrderedPostProcessor earlyPostProcessor(GrpcChannelFactory factory) {
+			return new OrderedPostProcessor();
+		}
+
+	}
+
+	static final class OrderedPostProcessor implements BeanPostProcessor, Ordered {
+
+		@Override
+		public int getOrder() {
+			return 0;
+		}
+
+	}
+
 	/** A second channel factory of its own that applies no customizer. */
 	@Configuration(proxyBeanMethods = false)
 	static class OtherChannelFactory {
@@ -629,7 +786,7 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 
 	}
 
-	/** A channel factory that cannot be wrapped. */
+	/** A channel factory that cannot be subclassed, and applies no customizer. */
 	static final class FinalChannelFactory implements GrpcChannelFactory {
 
 		@Override
@@ -639,7 +796,7 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 
 		@Override
 		public ManagedChannel createChannel(String target, ChannelBuilderOptions options) {
-			throw new UnsupportedOperationException("not called");
+			return NettyChannelBuilder.forTarget("127.0.0.1:1").usePlaintext().build();
 		}
 
 	}
