@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.actuate;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint.BufferPoolDescriptor;
 import io.github.readyread.grpc.actuate.BufferPoolEndpoint.ChannelDescriptor;
@@ -66,6 +67,37 @@ class BufferPoolEndpointTests {
 		assertThat(descriptor.readSizing()).isEqualTo("adaptive");
 		assertThat(descriptor.dataFrames()).isEqualTo("slice-filled-reads");
 		assertThat(descriptor.readBufferRing()).as("no rings off io_uring").isNull();
+	}
+
+	/**
+	 * While buffers are taken and done on another thread, no snapshot shows more done
+	 * than taken.
+	 */
+	@Test
+	void readBuffersDoneNeverExceedTakenInASnapshot() throws InterruptedException {
+		ReadPathStats stats = this.registry.channel("first").stats();
+		AtomicBoolean reading = new AtomicBoolean(true);
+		Thread reader = new Thread(() -> {
+			while (reading.get()) {
+				stats.readBufferTaken(1);
+				stats.readBufferDone(1);
+			}
+		});
+		reader.start();
+		try {
+			for (int i = 0; i < 100_000; i++) {
+				BufferPoolDescriptor descriptor = this.endpoint.bufferPool();
+				ChannelDescriptor channel = descriptor.channels().get("first");
+				assertThat(channel.readBuffersDone()).isLessThanOrEqualTo(channel.readBuffersTaken());
+				assertThat(descriptor.readPathTotals().readBuffersDone())
+					.isLessThanOrEqualTo(descriptor.readPathTotals().readBuffersTaken());
+			}
+		}
+		finally {
+			reading.set(false);
+			reader.join();
+		}
+		assertThat(stats.readBuffersTaken()).isPositive();
 	}
 
 	@Test

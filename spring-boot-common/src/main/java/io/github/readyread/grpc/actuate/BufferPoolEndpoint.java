@@ -60,8 +60,11 @@ public class BufferPoolEndpoint {
 			pinned += stats.pinnedBytes();
 			incompleteFrames += stats.incompleteFrames();
 			incompleteBytes += stats.incompleteBytes();
+			// Done before taken: a buffer taken and done between the two reads then
+			// never shows as done without its take.
+			long doneSoFar = stats.readBuffersDone();
 			taken += stats.readBuffersTaken();
-			done += stats.readBuffersDone();
+			done += doneSoFar;
 			exhaustions += stats.ringExhaustions();
 		}
 		Registration server = this.registry.server();
@@ -87,9 +90,10 @@ public class BufferPoolEndpoint {
 
 	private static ChannelDescriptor describe(Registration registration) {
 		ReadPathStats stats = registration.stats();
+		long done = stats.readBuffersDone();
 		return new ChannelDescriptor(registration.name(), registration.target(), registration.security().displayName(),
 				lowercase(registration.readPath()), stats.connections(), stats.pinnedBytes(), stats.incompleteFrames(),
-				stats.incompleteBytes(), stats.readBuffersTaken(), stats.readBuffersDone(), stats.bytesRead());
+				stats.incompleteBytes(), stats.readBuffersTaken(), done, stats.bytesRead());
 	}
 
 	private static String lowercase(Enum<?> value) {
