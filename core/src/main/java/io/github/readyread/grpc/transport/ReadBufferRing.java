@@ -109,7 +109,10 @@ public final class ReadBufferRing {
 		return this.incremental;
 	}
 
-	/** Rings registered: one per worker event loop, 0 until io_uring runs. */
+	/**
+	 * Rings configured: one per worker event loop, each registered with the kernel as its
+	 * loop starts (on its first channel); 0 until the io_uring transport is built.
+	 */
 	public int rings() {
 		return this.rings;
 	}

@@ -150,7 +150,8 @@ public class BufferPoolEndpoint {
 	 * The io_uring read buffer rings: one per worker event loop, buffers from the pool,
 	 * picked by the kernel when bytes arrive.
 	 *
-	 * @param rings rings registered (worker event loops)
+	 * @param rings rings configured, one per worker event loop (each registered with the
+	 * kernel as its loop starts, on its first channel)
 	 * @param entries buffers per ring at most
 	 * @param bufferSize bytes per ring buffer
 	 * @param incremental whether the kernel consumes a buffer over several receives
@@ -171,7 +172,8 @@ public class BufferPoolEndpoint {
 	 * @param pinned bytes handed out in buffers not released yet
 	 * @param chunkSize bytes per chunk
 	 * @param arenas number of arenas
-	 * @param threadLocalCaches number of thread-local caches
+	 * @param threadLocalCaches thread caches as Netty counts them: one per thread that
+	 * has taken a buffer from the pool; only event loop threads keep buffers in theirs
 	 * @param settings the settings the pool was created with
 	 */
 	public record PoolDescriptor(Memory reserved, Memory pinned, int chunkSize, Arenas arenas, int threadLocalCaches,
