@@ -233,6 +233,7 @@ class ReadyReadAutoConfigurationTests {
 					grpc.ready-read.event-loop.shutdown-quiet-period=-1s | event-loop.shutdown-quiet-period
 					grpc.ready-read.event-loop.shutdown-quiet-period=10s | event-loop.shutdown-timeout
 					grpc.ready-read.event-loop.shutdown-timeout=50ms     | event-loop.shutdown-timeout
+					grpc.ready-read.metrics.max-channels=-1              | metrics.max-channels
 					grpc.ready-read.alts.max-concurrent-handshakes=0,grpc.ready-read.alts.client-channels=* | alts.max-concurrent-handshakes
 					grpc.ready-read.transport=io_uring,grpc.ready-read.io-uring.ring-entries=3 | io-uring.ring-entries
 					grpc.ready-read.transport=io_uring,grpc.ready-read.io-uring.ring-buffer-size=100B | io-uring.ring-buffer-size

@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.autoconfigure;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.micrometer.ChannelMeterLimit;
 import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.github.readyread.grpc.transport.ReadPathStats;
@@ -82,6 +83,23 @@ class ReadyReadMetricsAutoConfigurationTests {
 			assertThat(registry.get(ReadPathMetrics.PINNED).tag("channel", "late").gauge().value()).isEqualTo(2048);
 			assertThat(registry.get(ReadPathMetrics.BUFFERS_TAKEN).tag("channel", "late").functionCounter().count())
 				.isEqualTo(1);
+		});
+	}
+
+	@Test
+	void channelsPastTheLimitGetNoMetersOfTheirOwn() {
+		this.contextRunner.withPropertyValues("grpc.ready-read.metrics.max-channels=1").run((context) -> {
+			assertThat(context).hasSingleBean(ChannelMeterLimit.class);
+			ReadyReadTransport transport = context.getBean(ReadyReadTransport.class);
+			for (String name : new String[] { "first", "second" }) {
+				transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), name,
+						"static://127.0.0.1:1", TransportSecurity.plaintext());
+			}
+			context.getBean(ReadPathMetrics.class).refresh();
+			MeterRegistry registry = context.getBean(MeterRegistry.class);
+			assertThat(registry.find(ReadPathMetrics.PINNED).meters())
+				.extracting((meter) -> meter.getId().getTag("channel"))
+				.containsExactly("first");
 		});
 	}
 

@@ -12,6 +12,7 @@ import io.github.readyread.grpc.transport.TransportSecurity;
 import io.github.readyread.grpc.transport.TransportSettings;
 import io.github.readyread.grpc.transport.TransportType;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -114,6 +115,23 @@ class ReadPathMetricsTests {
 		this.metrics.refresh();
 		assertThat(this.registry.find(ReadPathMetrics.PINNED).meters()).hasSize(1);
 		assertThat(this.registry.getMeters()).hasSize(6);
+	}
+
+	@Test
+	void channelMeterLimitLeavesFurtherChannelsWithoutMetersAndTheServerAlone() {
+		this.registry.config().meterFilter(new ChannelMeterLimit(2, "raise it"));
+		configureChannel("first");
+		configureChannel("second");
+		this.transport.configure(NettyServerBuilder.forPort(0), TransportSecurity.plaintext());
+		this.metrics.bindTo(this.registry);
+		configureChannel("third");
+		configureChannel("first");
+		this.metrics.refresh();
+		for (String name : new String[] { ReadPathMetrics.PINNED, ReadPathMetrics.CONNECTIONS,
+				ReadPathMetrics.BUFFERS_TAKEN }) {
+			assertThat(this.registry.find(name).meters()).extracting((meter) -> meter.getId().getTag("channel"))
+				.containsExactlyInAnyOrder("first", "second", "server");
+		}
 	}
 
 	private void configureChannel(String name) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.readyread.grpc.buffer.PooledBufferAllocator;
+import io.github.readyread.grpc.micrometer.ChannelMeterLimit;
 import io.github.readyread.grpc.micrometer.ReadPathMetrics;
 import io.github.readyread.grpc.transport.NettyTransport;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
@@ -37,6 +38,17 @@ public class ReadyReadMetricsConfiguration {
 		transport.bossGroup().forEach(executors::add);
 		transport.workerGroup().forEach(executors::add);
 		return new NettyEventExecutorMetrics(executors);
+	}
+
+	/**
+	 * Bounds the read path meters' {@code channel} tag, which Spring Boot applies to its
+	 * meter registries.
+	 */
+	@Bean
+	@ConditionalOnMissingBean(name = "readyReadChannelMeterLimit")
+	ChannelMeterLimit readyReadChannelMeterLimit(ReadyReadProperties properties) {
+		return new ChannelMeterLimit(properties.getMetrics().getMaxChannels(),
+				"grpc.ready-read.metrics.max-channels raises the limit");
 	}
 
 	@Bean(destroyMethod = "close")

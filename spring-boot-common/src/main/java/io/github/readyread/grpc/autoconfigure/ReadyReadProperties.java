@@ -78,6 +78,8 @@ public class ReadyReadProperties implements InitializingBean {
 
 	private final Alts alts = new Alts();
 
+	private final Metrics metrics = new Metrics();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -142,6 +144,10 @@ public class ReadyReadProperties implements InitializingBean {
 		return this.alts;
 	}
 
+	public Metrics getMetrics() {
+		return this.metrics;
+	}
+
 	/**
 	 * Fails startup on a value the transport cannot run with, naming the property (as
 	 * Spring Boot's failure analysis reports it, with where the value came from).
@@ -167,6 +173,8 @@ public class ReadyReadProperties implements InitializingBean {
 		check(this.eventLoop.getShutdownTimeout().compareTo(quiet) >= 0, "event-loop.shutdown-timeout",
 				this.eventLoop.getShutdownTimeout(), "must be at least the shutdown quiet period (" + quiet
 						+ "), or Netty refuses the shutdown and the event loops keep running");
+		check(this.metrics.getMaxChannels() >= 0, "metrics.max-channels", this.metrics.getMaxChannels(),
+				"must not be negative (0 for no meters of client channels)");
 		if (this.transport == TransportType.IO_URING) {
 			int entries = this.ioUring.getRingEntries();
 			check(ReadBufferRing.isValidEntries(entries), "io-uring.ring-entries", entries,
@@ -260,6 +268,28 @@ public class ReadyReadProperties implements InitializingBean {
 
 		public void setPreferDirect(boolean preferDirect) {
 			this.preferDirect = preferDirect;
+		}
+
+	}
+
+	/**
+	 * Settings of the read path meters.
+	 */
+	public static final class Metrics {
+
+		/**
+		 * Most client channels with read path meters of their own, by name, first come
+		 * first served; further channels get none (the endpoint still lists them), and a
+		 * warning says so. A channel created from a plain target is named by its target.
+		 */
+		private int maxChannels = 100;
+
+		public int getMaxChannels() {
+			return this.maxChannels;
+		}
+
+		public void setMaxChannels(int maxChannels) {
+			this.maxChannels = maxChannels;
 		}
 
 	}
