@@ -1,14 +1,15 @@
 package io.github.readyread.grpc.micrometer;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
+import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.Owner;
 import io.github.readyread.grpc.transport.ReadBufferRing;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
@@ -17,6 +18,7 @@ import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -75,7 +77,8 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 
 	private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
 
-	private final Map<MeterRegistry, Set<Owner>> registered = new ConcurrentHashMap<>();
+	/** Per registry, each owner's meters and the security they are tagged with. */
+	private final Map<MeterRegistry, Map<Owner, Registered>> registered = new ConcurrentHashMap<>();
 
 	private volatile @Nullable ScheduledFuture<?> refresh;
 
@@ -115,50 +118,67 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 		}
 	}
 
-	/** Registers the meters of every channel that has none yet. */
+	/**
+	 * Registers the meters of every channel that has none yet, and registers again, with
+	 * the new {@code security} tag, those of a channel built again with other security.
+	 */
 	public void refresh() {
 		for (MeterRegistry registry : this.registries) {
-			Set<Owner> done = this.registered.computeIfAbsent(registry, (key) -> ConcurrentHashMap.newKeySet());
+			Map<Owner, Registered> done = this.registered.computeIfAbsent(registry, (key) -> new ConcurrentHashMap<>());
 			for (Registration owner : this.readPaths.registrations()) {
-				if (done.add(owner.owner())) {
-					register(registry, owner);
-				}
+				done.compute(owner.owner(), (key, earlier) -> {
+					if (earlier != null && earlier.security() == owner.security()) {
+						return earlier;
+					}
+					if (earlier != null) {
+						earlier.meters().forEach(registry::remove);
+					}
+					return new Registered(owner.security(), register(registry, owner));
+				});
 			}
 		}
 	}
 
-	private void register(MeterRegistry registry, Registration owner) {
+	private List<Meter> register(MeterRegistry registry, Registration owner) {
 		ReadPathStats stats = owner.stats();
 		Tags tags = Tags.of("owner", owner.owner().isServer() ? "server" : "channel", "channel", owner.name(),
 				"security", owner.security().displayName(), "mode", this.transport.mode().displayName());
-		gauge(registry, PINNED, "bytes", "Pool bytes the read path holds now", tags, stats, ReadPathStats::pinnedBytes);
-		gauge(registry, INCOMPLETE_FRAMES, "frames", "Frames that are not complete yet", tags, stats,
-				ReadPathStats::incompleteFrames);
-		gauge(registry, INCOMPLETE_BYTES, "bytes", "Bytes of incomplete frames held in the process", tags, stats,
-				ReadPathStats::incompleteBytes);
-		gauge(registry, CONNECTIONS, "connections", "Connections open now", tags, stats, ReadPathStats::connections);
-		FunctionCounter.builder(BUFFERS_TAKEN, stats, (s) -> s.readBuffersTaken())
+		List<Meter> meters = new ArrayList<>();
+		meters.add(gauge(registry, PINNED, "bytes", "Pool bytes the read path holds now", tags, stats,
+				ReadPathStats::pinnedBytes));
+		meters.add(gauge(registry, INCOMPLETE_FRAMES, "frames", "Frames that are not complete yet", tags, stats,
+				ReadPathStats::incompleteFrames));
+		meters.add(gauge(registry, INCOMPLETE_BYTES, "bytes", "Bytes of incomplete frames held in the process", tags,
+				stats, ReadPathStats::incompleteBytes));
+		meters.add(gauge(registry, CONNECTIONS, "connections", "Connections open now", tags, stats,
+				ReadPathStats::connections));
+		meters.add(FunctionCounter.builder(BUFFERS_TAKEN, stats, (s) -> s.readBuffersTaken())
 			.baseUnit("buffers")
 			.description("Read buffers taken from the pool")
 			.tags(tags)
-			.register(registry);
-		FunctionCounter.builder(BUFFERS_DONE, stats, (s) -> s.readBuffersDone())
+			.register(registry));
+		meters.add(FunctionCounter.builder(BUFFERS_DONE, stats, (s) -> s.readBuffersDone())
 			.baseUnit("buffers")
 			.description("Read buffers the read path is done with: released, or their bytes handed on to gRPC")
 			.tags(tags)
-			.register(registry);
+			.register(registry));
 		if (this.transport.eventLoops().readBufferRing() != null) {
-			FunctionCounter.builder(RING_EXHAUSTIONS, stats, (s) -> s.ringExhaustions())
+			meters.add(FunctionCounter.builder(RING_EXHAUSTIONS, stats, (s) -> s.ringExhaustions())
 				.baseUnit("receives")
 				.description("Receives that found the io_uring read buffer ring empty")
 				.tags(tags)
-				.register(registry);
+				.register(registry));
 		}
+		return meters;
 	}
 
-	private static void gauge(MeterRegistry registry, String name, String unit, String description, Tags tags,
+	private static Meter gauge(MeterRegistry registry, String name, String unit, String description, Tags tags,
 			ReadPathStats stats, ToDoubleFunction<ReadPathStats> value) {
-		Gauge.builder(name, stats, value).baseUnit(unit).description(description).tags(tags).register(registry);
+		return Gauge.builder(name, stats, value).baseUnit(unit).description(description).tags(tags).register(registry);
+	}
+
+	/** An owner's meters in one registry, and the security they are tagged with. */
+	private record Registered(ConnectionSecurity security, List<Meter> meters) {
 	}
 
 	/** Stops looking for new channels; registered meters stay. */

@@ -134,6 +134,25 @@ class ReadPathMetricsTests {
 		}
 	}
 
+	@Test
+	void aChannelBuiltAgainWithOtherSecurityIsTaggedWithItsNewSecurity() {
+		configureChannel("first");
+		this.metrics.bindTo(this.registry);
+		this.readPaths.channel("first").stats().readBufferTaken(4096);
+		NettyChannelBuilder tls = NettyChannelBuilder.forTarget("static://127.0.0.1:1");
+		this.transport.configure(tls, "first", "static://127.0.0.1:1", TransportSecurity.kept());
+		this.metrics.refresh();
+		assertThat(this.registry.find(ReadPathMetrics.PINNED).meters()).singleElement()
+			.satisfies((meter) -> assertThat(meter.getId().getTag("security")).isEqualTo("tls"));
+		assertThat(this.registry.get(ReadPathMetrics.BUFFERS_TAKEN).tag("security", "tls").functionCounter().count())
+			.as("the figures go on counting")
+			.isEqualTo(1);
+		configureChannel("first");
+		this.metrics.refresh();
+		assertThat(this.registry.find(ReadPathMetrics.PINNED).meters()).singleElement()
+			.satisfies((meter) -> assertThat(meter.getId().getTag("security")).isEqualTo("plaintext"));
+	}
+
 	private void configureChannel(String name) {
 		this.transport.configure(NettyChannelBuilder.forTarget("static://127.0.0.1:1").usePlaintext(), name,
 				"static://127.0.0.1:1", TransportSecurity.plaintext());
