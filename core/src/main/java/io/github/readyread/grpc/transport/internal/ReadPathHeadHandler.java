@@ -5,6 +5,7 @@ import java.util.Objects;
 import io.github.readyread.grpc.transport.ReadPathStats;
 import io.github.readyread.grpc.transport.ReadSizing;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.WrappedByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelHandlerContext;
@@ -165,9 +166,7 @@ final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 		int bytes = buffer.readableBytes();
 		this.stats.bytesRead(bytes);
 		this.batchBytes += bytes;
-		// A ring slice (Netty's io_uring hands out retained slices of ring buffers; a
-		// receive without the ring hands out the buffer the allocator counted).
-		boolean ringSlice = this.ringReads && buffer.unwrap() != null;
+		boolean ringSlice = this.ringReads && isSlice(buffer);
 		if (ringSlice) {
 			this.stats.readBufferTaken(bytes);
 		}
@@ -179,6 +178,24 @@ final class ReadPathHeadHandler extends ChannelInboundHandlerAdapter {
 				this.stats.readBufferDone(bytes);
 			}
 		}
+	}
+
+	/**
+	 * Whether a buffer is a ring slice: Netty's io_uring hands out retained slices of
+	 * ring buffers, where a receive without the ring hands out the buffer the allocator
+	 * counted itself. Leak detection may wrap either (it wraps every buffer at the
+	 * paranoid level), so its wrappers are looked through first.
+	 */
+	static boolean isSlice(ByteBuf buffer) {
+		ByteBuf unwrapped = buffer;
+		while (unwrapped instanceof WrappedByteBuf) {
+			ByteBuf inner = unwrapped.unwrap();
+			if (inner == null) {
+				return false;
+			}
+			unwrapped = inner;
+		}
+		return unwrapped.unwrap() != null;
 	}
 
 	@Override
