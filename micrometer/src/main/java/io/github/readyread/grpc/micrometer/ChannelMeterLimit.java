@@ -11,8 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link MeterFilter} that gives meters of their own to at most so many client channels
- * of the {@link ReadPathMetrics read path meters}, by channel name, first come first
- * served; the meters of further channels are denied, with one warning. A channel is
+ * of the {@link ReadPathMetrics read path meters}, by channel name, the first ones whose
+ * meters are registered (channels that appear together are registered in no defined
+ * order); the meters of further channels are denied, with one warning. A channel is
  * registered under the name the application asks its channel factory for, which may be a
  * target: an application that creates channels to many targets would otherwise add meters
  * (and tag values) without bound. The server's meters and meters without a

@@ -24,6 +24,8 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link MeterBinder} for the read path figures of every gRPC channel and the server:
@@ -37,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  * event loop.
  */
 public class ReadPathMetrics implements MeterBinder, AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(ReadPathMetrics.class);
 
 	/** Pool bytes the read path holds now: read buffers plus incomplete frames. */
 	public static final String PINNED = "grpc.ready-read.read.pinned";
@@ -113,7 +117,7 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 				this.refresh = this.transport.eventLoops()
 					.bossGroup()
 					.next()
-					.scheduleAtFixedRate(this::refresh, millis, millis, TimeUnit.MILLISECONDS);
+					.scheduleAtFixedRate(this::refreshLogged, millis, millis, TimeUnit.MILLISECONDS);
 			}
 		}
 	}
@@ -130,12 +134,27 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 					if (earlier != null && earlier.security() == owner.security()) {
 						return earlier;
 					}
+					// The new meters first: should the registry refuse one, the old stay.
+					List<Meter> meters = register(registry, owner);
 					if (earlier != null) {
 						earlier.meters().forEach(registry::remove);
 					}
-					return new Registered(owner.security(), register(registry, owner));
+					return new Registered(owner.security(), meters);
 				});
 			}
+		}
+	}
+
+	/**
+	 * The scheduled refresh: a failure is logged, as one thrown would cancel every later
+	 * run.
+	 */
+	private void refreshLogged() {
+		try {
+			refresh();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Could not register the read path meters of new gRPC channels", ex);
 		}
 	}
 

@@ -288,7 +288,7 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 		if (configured.isEmpty() || configured.stream().anyMatch((builder) -> builder.registration() == null)) {
 			throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channel '" + name
 					+ "', which " + factory + " created without the ready-read transport, so it would run without"
-					+ " ALTS: probably " + notConfigured + ". The channel has been shut down");
+					+ " ALTS: probably " + notConfigured + ". The channel is not handed out");
 		}
 		for (AltsFactoryCheck.Configured builder : configured) {
 			Registration channel = builder.registration();
@@ -296,7 +296,7 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 				throw new IllegalStateException("grpc.ready-read.alts.client-channels covers the gRPC channel '" + name
 						+ "', which the ready-read transport configured with " + channel.security().displayName()
 						+ " instead of ALTS (does a ChannelSecurity bean of the application's own leave it out?)."
-						+ " The channel has been shut down");
+						+ " The channel is not handed out");
 			}
 		}
 	}

@@ -4,7 +4,9 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.function.Function;
@@ -13,6 +15,7 @@ import java.util.function.Predicate;
 import io.github.readyread.grpc.transport.ReadPathRegistry.Registration;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -57,8 +60,13 @@ import org.springframework.util.ReflectionUtils;
 public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 		implements BeanFactoryAware, SmartInitializingSingleton {
 
-	/** What the configurers reported during the creations under way on this thread. */
-	private static final ThreadLocal<@Nullable List<Configured>> creation = new ThreadLocal<>();
+	/** What the server configurers reported during the server creation under way here. */
+	private static final ThreadLocal<@Nullable List<Configured>> serverCreation = new ThreadLocal<>();
+
+	/**
+	 * What the channel customizers reported during the channel creation under way here.
+	 */
+	private static final ThreadLocal<@Nullable List<Configured>> channelCreation = new ThreadLocal<>();
 
 	private final Class<?> factoryType;
 
@@ -134,7 +142,8 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 	 * @param builder the builder
 	 */
 	public static void configured(@Nullable Registration registration, Object builder) {
-		List<Configured> configured = creation.get();
+		List<Configured> configured = (builder instanceof ServerBuilder<?>) ? serverCreation.get()
+				: channelCreation.get();
 		if (configured != null) {
 			configured.add(new Configured(registration,
 					builder instanceof InProcessServerBuilder || builder instanceof InProcessChannelBuilder));
@@ -142,10 +151,12 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 	}
 
 	/**
-	 * Runs a factory call and collects what the configurers reported during it; a call
-	 * inside another (a composite factory's delegate) reports to the outer one too.
+	 * Runs a factory call and collects what the configurers reported during it, and only
+	 * that: a creation inside it (another factory bean's, which its own check looks at,
+	 * or one for another name) reports to a list of its own.
 	 */
-	private static Created create(MethodInvocation invocation) throws Throwable {
+	private static Created create(ThreadLocal<@Nullable List<Configured>> creation, MethodInvocation invocation)
+			throws Throwable {
 		List<Configured> outer = creation.get();
 		List<Configured> configured = new ArrayList<>();
 		creation.set(configured);
@@ -154,7 +165,6 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 		}
 		finally {
 			if (outer != null) {
-				outer.addAll(configured);
 				creation.set(outer);
 			}
 			else {
@@ -320,7 +330,7 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 			if (check == null || !check.coversServer() || factory == null) {
 				return invocation.proceed();
 			}
-			Created created = create(invocation);
+			Created created = create(serverCreation, invocation);
 			try {
 				check.serverCreated(created.configured(), ClassUtils.getUserClass(factory).getName(),
 						this.address.apply(factory), this.notConfigured);
@@ -345,6 +355,9 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 		/** Channels that passed: a factory that hands one out again (a cache) passes. */
 		private final Set<Object> passed = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
+		/** Covered creations under way, by name. Guarded by itself. */
+		private final Map<String, Integer> underWay = new HashMap<>();
+
 		ChannelCreation(ObjectProvider<AltsAppliedCheck> check, String notConfigured) {
 			this.check = check;
 			this.notConfigured = notConfigured;
@@ -355,27 +368,79 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 			AltsAppliedCheck check = this.check.getIfAvailable();
 			Object factory = invocation.getThis();
 			Object[] arguments = invocation.getArguments();
-			if (check == null || factory == null || arguments.length == 0 || !(arguments[0] instanceof String name)
-					|| !check.coversChannel(name)) {
+			if (check == null || factory == null || arguments.length == 0 || !(arguments[0] instanceof String name)) {
 				return invocation.proceed();
 			}
-			Created created = create(invocation);
-			Object channel = created.product();
-			if (channel == null || this.passed.contains(channel)) {
-				return channel;
+			if (!check.coversChannel(name)) {
+				// Its own list, so that what it reports is not taken for an enclosing
+				// creation's.
+				return create(channelCreation, invocation).product();
+			}
+			started(name);
+			Object channel;
+			try {
+				Created created = create(channelCreation, invocation);
+				channel = created.product();
+				if (channel != null && !this.passed.contains(channel)) {
+					check(check, name, created, ClassUtils.getUserClass(factory).getName());
+					this.passed.add(channel);
+				}
+			}
+			finally {
+				ended(name);
+			}
+			return channel;
+		}
+
+		private void check(AltsAppliedCheck check, String name, Created created, String factory) {
+			if (created.configured().isEmpty() && passedOnceOthersEnd(name, created.product())) {
+				// A channel that a concurrent creation of the same name built and
+				// checked, handed out here by a cache before that creation returned.
+				return;
 			}
 			try {
-				check.channelCreated(name, created.configured(), ClassUtils.getUserClass(factory).getName(),
-						this.notConfigured);
+				check.channelCreated(name, created.configured(), factory, this.notConfigured);
 			}
 			catch (IllegalStateException ex) {
-				if (channel instanceof ManagedChannel managed) {
+				// Shut down only a channel this call built: one it reported nothing for
+				// may be a cache's, handed out to others too.
+				if (!created.configured().isEmpty() && created.product() instanceof ManagedChannel managed) {
 					managed.shutdownNow();
 				}
 				throw ex;
 			}
-			this.passed.add(channel);
-			return channel;
+		}
+
+		private void started(String name) {
+			synchronized (this.underWay) {
+				this.underWay.merge(name, 1, Integer::sum);
+			}
+		}
+
+		private void ended(String name) {
+			synchronized (this.underWay) {
+				this.underWay.merge(name, -1, (count, minus) -> (count + minus == 0) ? null : count + minus);
+				this.underWay.notifyAll();
+			}
+		}
+
+		/**
+		 * Waits for the other creations of the same name under way (this one is counted
+		 * too) to end, and says whether the channel passed in one of them.
+		 */
+		private boolean passedOnceOthersEnd(String name, @Nullable Object channel) throws IllegalStateException {
+			synchronized (this.underWay) {
+				while (this.underWay.getOrDefault(name, 0) > 1 && !this.passed.contains(channel)) {
+					try {
+						this.underWay.wait();
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+						break;
+					}
+				}
+			}
+			return this.passed.contains(channel);
 		}
 
 	}

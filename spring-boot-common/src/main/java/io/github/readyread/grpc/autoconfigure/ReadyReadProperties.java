@@ -278,9 +278,9 @@ public class ReadyReadProperties implements InitializingBean {
 	public static final class Metrics {
 
 		/**
-		 * Most client channels with read path meters of their own, by name, first come
-		 * first served; further channels get none (the endpoint still lists them), and a
-		 * warning says so. A channel created from a plain target is named by its target.
+		 * Most client channels with read path meters of their own, by name (a channel
+		 * created from a plain target is named by its target); further channels get none,
+		 * with a warning, and the endpoint still lists them.
 		 */
 		private int maxChannels = 100;
 

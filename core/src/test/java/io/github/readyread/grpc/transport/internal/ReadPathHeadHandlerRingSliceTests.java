@@ -3,6 +3,7 @@ package io.github.readyread.grpc.transport.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.WrappedByteBuf;
+import io.netty.util.ResourceLeakDetector;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,10 +19,21 @@ class ReadPathHeadHandlerRingSliceTests {
 
 	@Test
 	void aSliceIsARingSliceWrappedOrNot() {
-		ByteBuf buffer = this.pool.directBuffer(64);
-		ByteBuf slice = buffer.retainedSlice(0, 16);
+		ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+		ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+		ByteBuf buffer;
+		ByteBuf slice;
 		try {
+			buffer = this.pool.directBuffer(64);
+			slice = buffer.retainedSlice(0, 16);
+		}
+		finally {
+			ResourceLeakDetector.setLevel(level);
+		}
+		try {
+			assertThat(slice).as("leak detection's wrapper").isInstanceOf(WrappedByteBuf.class);
 			assertThat(ReadPathHeadHandler.isSlice(slice)).isTrue();
+			assertThat(ReadPathHeadHandler.isSlice(slice.unwrap())).isTrue();
 			assertThat(ReadPathHeadHandler.isSlice(new WrappedByteBuf(slice) {
 			})).isTrue();
 		}
@@ -31,10 +43,23 @@ class ReadPathHeadHandlerRingSliceTests {
 		}
 	}
 
+	/**
+	 * Netty's own leak detection wrapper (every buffer at the paranoid level), and a
+	 * wrapper of any kind, around a buffer the allocator handed out.
+	 */
 	@Test
 	void anAllocatedBufferIsNoRingSliceWrappedOrNot() {
-		ByteBuf buffer = this.pool.directBuffer(64);
+		ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+		ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+		ByteBuf buffer;
 		try {
+			buffer = this.pool.directBuffer(64);
+		}
+		finally {
+			ResourceLeakDetector.setLevel(level);
+		}
+		try {
+			assertThat(buffer).as("leak detection's wrapper").isInstanceOf(WrappedByteBuf.class);
 			assertThat(ReadPathHeadHandler.isSlice(buffer)).isFalse();
 			assertThat(ReadPathHeadHandler.isSlice(new WrappedByteBuf(buffer) {
 			})).isFalse();

@@ -11,9 +11,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 import io.github.readyread.grpc.EchoService;
@@ -287,7 +290,7 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 	}
 
 	@Test
-	void altsChannelFromAnOwnChannelFactoryWithoutTheCustomizersFailsAndIsShutDown() {
+	void altsChannelFromAnOwnChannelFactoryWithoutTheCustomizersFailsAndIsNotHandedOut() {
 		this.runner.withUserConfiguration(OwnChannelFactoryWithoutCustomizers.class)
 			.withPropertyValues("grpc.ready-read.alts.client-channels=backend",
 					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
@@ -299,9 +302,12 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 					.withMessageContaining(RecordingChannelFactory.class.getName() + " created without the ready-read"
 							+ " transport, so it would run without ALTS")
 					.withMessageContaining("GrpcChannelBuilderCustomizer")
-					.withMessageContaining("has been shut down");
+					.withMessageContaining("The channel is not handed out");
+				// Not handed out, and left to its factory: nothing this call reported
+				// says
+				// that it built the channel rather than took it from a cache.
 				assertThat(factory.channels()).hasSize(1);
-				assertThat(factory.channels().get(0).isShutdown()).isTrue();
+				assertThat(factory.channels().get(0).isShutdown()).isFalse();
 				// A channel the property does not cover is left alone.
 				assertThat(factory.createChannel("127.0.0.1:1").isShutdown()).isFalse();
 			});
@@ -367,6 +373,81 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 	}
 
 	/**
+	 * A channel that a cache hands out while the creation that built it has not returned
+	 * yet waits for that creation's check instead of failing (and shutting down the
+	 * shared channel).
+	 */
+	@Test
+	void aCachedChannelHandedOutDuringItsOwnCreationPassesOnceThatCreationIsChecked() {
+		this.runner.withUserConfiguration(BlockingCachingChannelFactory.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				GrpcChannelFactory factory = context.getBean("blockingCachingChannelFactory", GrpcChannelFactory.class);
+				BlockingCache cache = context.getBean(BlockingCache.class);
+				CompletableFuture<ManagedChannel> first = CompletableFuture
+					.supplyAsync(() -> factory.createChannel("backend"), (task) -> new Thread(task, "first").start());
+				cache.built.await();
+				AtomicReference<Thread> secondThread = new AtomicReference<>();
+				CompletableFuture<ManagedChannel> second = CompletableFuture
+					.supplyAsync(() -> factory.createChannel("backend"), (task) -> {
+						Thread thread = new Thread(task, "second");
+						secondThread.set(thread);
+						thread.start();
+					});
+				// Until the second creation waits (or, were it not to wait, has ended).
+				while (secondThread.get() == null || (secondThread.get().getState() != Thread.State.WAITING
+						&& secondThread.get().getState() != Thread.State.TERMINATED)) {
+					Thread.onSpinWait();
+				}
+				cache.release.countDown();
+				assertThat(second.join()).isSameAs(first.join());
+				assertThat(first.join().isShutdown()).isFalse();
+			});
+	}
+
+	/**
+	 * A covered channel that the application's factory builds in plaintext is not let
+	 * through by an ALTS channel that another factory created for it on the way.
+	 */
+	@Test
+	void anAltsChannelCreatedInsideTheCreationOfAPlaintextOneDoesNotVouchForIt() {
+		this.runner.withUserConfiguration(FactoryThatUsesAnother.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=orders,sts",
+					"spring.grpc.client.channel.orders.target=static://127.0.0.1:1",
+					"spring.grpc.client.channel.sts.target=static://127.0.0.1:2")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				GrpcChannelFactory factory = context.getBean("factoryThatUsesAnother", GrpcChannelFactory.class);
+				assertThatIllegalStateException().isThrownBy(() -> factory.createChannel("orders"))
+					.withMessageContaining("gRPC channel 'orders'")
+					.withMessageContaining("created without the ready-read transport");
+				assertThat(context.getBean(ReadPathRegistry.class).channel("sts").security())
+					.isEqualTo(ConnectionSecurity.ALTS);
+			});
+	}
+
+	/**
+	 * A channel that a factory built before it was wrapped (a cache filled in its
+	 * constructor) cannot be checked: handing it out fails, and the channel, which may be
+	 * in use, is not shut down.
+	 */
+	@Test
+	void aChannelBuiltBeforeItsFactoryWasWrappedFailsAndIsNotShutDown() {
+		this.runner.withUserConfiguration(PrefilledChannelFactory.class)
+			.withPropertyValues("grpc.ready-read.alts.client-channels=backend",
+					"spring.grpc.client.channel.backend.target=static://127.0.0.1:1")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				GrpcChannelFactory factory = context.getBean("prefilledChannelFactory", GrpcChannelFactory.class);
+				assertThatIllegalStateException().isThrownBy(() -> factory.createChannel("backend"))
+					.withMessageContaining("gRPC channel 'backend'");
+				assertThat(context.getBean(PrefilledChannels.class).channel().isShutdown()).isFalse();
+			});
+	}
+
+	/**
 	 * A channel factory bean that another post-processor made before this one could wrap
 	 * it fails startup: nothing would see its channels.
 	 */
@@ -420,7 +501,6 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 				RecordingChannelFactory other = context.getBean("otherChannelFactory", RecordingChannelFactory.class);
 				assertThatIllegalStateException().isThrownBy(() -> other.createChannel("backend"))
 					.withMessageContaining("created without the ready-read transport");
-				assertThat(other.channels().get(0).isShutdown()).isTrue();
 				assertThat(alts.isShutdown()).isFalse();
 			});
 	}
@@ -698,6 +778,103 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 			delegate.setVirtualTargets(
 					(name) -> environment.getProperty("spring.grpc.client.channel." + name + ".target", name));
 			return new DelegatingChannelFactory(delegate::createChannel);
+		}
+
+	}
+
+	/**
+	 * A caching channel factory, over one that applies the customizers, whose creation of
+	 * a channel waits, once it has put the channel in its cache, until released.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	static class BlockingCachingChannelFactory {
+
+		@Bean
+		BlockingCache blockingCache() {
+			return new BlockingCache();
+		}
+
+		@Bean
+		GrpcChannelFactory blockingCachingChannelFactory(
+				ObjectProvider<GrpcChannelBuilderCustomizer<NettyChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors, BlockingCache cache) {
+			RecordingChannelFactory delegate = new RecordingChannelFactory(customizers.orderedStream().toList(),
+					interceptors);
+			Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+			return new DelegatingChannelFactory((target) -> {
+				boolean[] built = new boolean[1];
+				ManagedChannel channel = channels.computeIfAbsent(target, (name) -> {
+					built[0] = true;
+					return delegate.createChannel(name);
+				});
+				if (built[0]) {
+					cache.built.countDown();
+					try {
+						cache.release.await();
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+					}
+				}
+				return channel;
+			});
+		}
+
+	}
+
+	/** Latches of the blocking cache. */
+	static final class BlockingCache {
+
+		final CountDownLatch built = new CountDownLatch(1);
+
+		final CountDownLatch release = new CountDownLatch(1);
+
+	}
+
+	/**
+	 * A channel factory that applies no customizer, and that creates another channel
+	 * through Spring Boot's factory on the way.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	static class FactoryThatUsesAnother {
+
+		@Bean
+		RecordingChannelFactory stsChannelFactory(
+				ObjectProvider<GrpcChannelBuilderCustomizer<NettyChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors) {
+			return new RecordingChannelFactory(customizers.orderedStream().toList(), interceptors);
+		}
+
+		@Bean
+		GrpcChannelFactory factoryThatUsesAnother(ObjectProvider<RecordingChannelFactory> sts) {
+			return new DelegatingChannelFactory((target) -> {
+				sts.getObject().createChannel("sts");
+				return NettyChannelBuilder.forTarget("127.0.0.1:1").usePlaintext().build();
+			});
+		}
+
+	}
+
+	/** The channel a factory built, through the customizers, before it was wrapped. */
+	record PrefilledChannels(ManagedChannel channel) {
+	}
+
+	/** A channel factory that hands out a channel it built before it was wrapped. */
+	@Configuration(proxyBeanMethods = false)
+	static class PrefilledChannelFactory {
+
+		@Bean
+		PrefilledChannels prefilledChannels(
+				ObjectProvider<GrpcChannelBuilderCustomizer<NettyChannelBuilder>> customizers,
+				ClientInterceptorsConfigurer interceptors, Environment environment) {
+			RecordingChannelFactory delegate = new RecordingChannelFactory(customizers.orderedStream().toList(),
+					interceptors);
+			return new PrefilledChannels(delegate.createChannel("backend"));
+		}
+
+		@Bean
+		GrpcChannelFactory prefilledChannelFactory(PrefilledChannels channels) {
+			return new DelegatingChannelFactory((target) -> channels.channel());
 		}
 
 	}
