@@ -60,6 +60,9 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 	 */
 	public static final String BUFFERS_DONE = "grpc.ready-read.read.buffers.done";
 
+	/** Bytes read from the sockets, on either read path. */
+	public static final String BYTES_READ = "grpc.ready-read.read.bytes";
+
 	/** Receives that found the io_uring read buffer ring empty (io_uring only). */
 	public static final String RING_EXHAUSTIONS = "grpc.ready-read.read.ring.exhaustions";
 
@@ -179,6 +182,11 @@ public class ReadPathMetrics implements MeterBinder, AutoCloseable {
 		meters.add(FunctionCounter.builder(BUFFERS_DONE, stats, (s) -> s.readBuffersDone())
 			.baseUnit("buffers")
 			.description("Read buffers the read path is done with: released, or their bytes handed on to gRPC")
+			.tags(tags)
+			.register(registry));
+		meters.add(FunctionCounter.builder(BYTES_READ, stats, (s) -> s.bytesRead())
+			.baseUnit("bytes")
+			.description("Bytes read from the sockets")
 			.tags(tags)
 			.register(registry));
 		if (this.transport.eventLoops().readBufferRing() != null) {

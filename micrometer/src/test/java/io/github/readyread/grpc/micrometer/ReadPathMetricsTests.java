@@ -61,7 +61,7 @@ class ReadPathMetricsTests {
 		this.metrics.bindTo(this.registry);
 		for (String name : new String[] { ReadPathMetrics.PINNED, ReadPathMetrics.INCOMPLETE_FRAMES,
 				ReadPathMetrics.INCOMPLETE_BYTES, ReadPathMetrics.CONNECTIONS, ReadPathMetrics.BUFFERS_TAKEN,
-				ReadPathMetrics.BUFFERS_DONE }) {
+				ReadPathMetrics.BUFFERS_DONE, ReadPathMetrics.BYTES_READ }) {
 			Meter meter = this.registry.get(name).meter();
 			assertThat(meter.getId().getTag("owner")).isEqualTo("channel");
 			assertThat(meter.getId().getTag("channel")).isEqualTo("first");
@@ -85,6 +85,9 @@ class ReadPathMetricsTests {
 		stats.incompleteFrameStarted();
 		stats.incompleteBytesAdded(100, 128);
 		stats.connectionOpened();
+		stats.bytesRead(1500);
+		assertThat(this.registry.get(ReadPathMetrics.BYTES_READ).tag("channel", "first").functionCounter().count())
+			.isEqualTo(1500);
 		assertThat(gauge(ReadPathMetrics.PINNED, "first").value()).isEqualTo(4096 + 128);
 		assertThat(gauge(ReadPathMetrics.INCOMPLETE_FRAMES, "first").value()).isEqualTo(1);
 		assertThat(gauge(ReadPathMetrics.INCOMPLETE_BYTES, "first").value()).isEqualTo(100);
@@ -114,7 +117,7 @@ class ReadPathMetricsTests {
 		this.metrics.refresh();
 		this.metrics.refresh();
 		assertThat(this.registry.find(ReadPathMetrics.PINNED).meters()).hasSize(1);
-		assertThat(this.registry.getMeters()).hasSize(6);
+		assertThat(this.registry.getMeters()).hasSize(7);
 	}
 
 	@Test
