@@ -8,7 +8,8 @@
 #   README.md                         results.md copied between its two markers
 # Usage: benchmarks/run.sh            (about 20-23 minutes on 2 cores; results.md says how long)
 #        ALL=1 benchmarks/run.sh      (conventional's throughput too: about 5 minutes more)
-#        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful)
+#        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful, written to
+#                                      benchmarks/target/quick-results)
 # The memory scenarios (3-5) run all four configurations. The throughput ones (JMH, the download
 # loop) run ready, stock and io_uring, and conventional (the NIO fallback, for machines without
 # epoll) only with ALL=1, which keeps the whole run inside 25 minutes on a loaded 2-core machine.
@@ -28,7 +29,8 @@ SECONDS=0
 
 ./mvnw -B -q -pl benchmarks -am package -DskipTests -Dinvoker.skip=true
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
-OUT=benchmarks/results
+# A smoke run writes apart, leaving the committed results (and the README's table) alone.
+if [ "${QUICK:-0}" = "1" ]; then OUT=benchmarks/target/quick-results; else OUT=benchmarks/results; fi
 rm -rf "$OUT/rows" "$OUT"/jmh*.json
 mkdir -p "$OUT/rows"
 ulimit -n "$(ulimit -Hn)" || true

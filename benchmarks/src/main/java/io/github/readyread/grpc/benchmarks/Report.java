@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.function.Predicate;
@@ -153,7 +154,9 @@ public final class Report {
 					+ "their forks going round with the others' (one JMH "
 					+ "invocation per round, ready next to stock; see `benchmarks/run.sh` for forks and iterations); "
 					+ "`+-` is the 99.9% confidence interval over all forks' iterations, as JMH computes it (CPU and "
-					+ "syscalls: over the forks' figures). CPU ms/op and "
+					+ "syscalls: over the forks' figures); in an x stock column, `+-` is the half-width of the ratio's "
+					+ "99.9% interval, propagated from both sides' intervals to first order (the relative half-widths "
+					+ "added in quadrature). CPU ms/op and "
 					+ "syscalls/op come from `-prof perfnorm` (`task-clock`, `raw_syscalls:sys_enter`): counts of the "
 					+ "whole forked JVM (client, server and JMH) divided by the operations; on a shared or small machine "
 					+ "syscalls/op is the stable figure, ops/s and CPU the noisy ones. Heap B/op: heap allocated per round "
@@ -176,15 +179,15 @@ public final class Report {
 					this.md.append(" | ")
 						.append(withError(value, 0, 3, "%.0f"))
 						.append(" | ")
-						.append(ratio(value, stock, 0));
+						.append(ratioWithError(value, stock, 0, 3));
 					this.md.append(" | ")
 						.append(withError(value, 4, 5, "%.3f"))
 						.append(" | ")
-						.append(ratio(value, stock, 4));
+						.append(ratioWithError(value, stock, 4, 5));
 					this.md.append(" | ")
 						.append(withError(value, 6, 7, "%.1f"))
 						.append(" | ")
-						.append(ratio(value, stock, 6));
+						.append(ratioWithError(value, stock, 6, 7));
 					this.md.append(" | ").append(num(value, 1)).append(" | ").append(ratio(value, stock, 1));
 					this.md.append(" | ").append(num(value, 2)).append(" | ").append(ratio(value, stock, 2));
 					this.md.append(" |\n");
@@ -192,10 +195,12 @@ public final class Report {
 				double[] ready = this.jmh.get(method + "-ready-" + security);
 				String name = method + " " + security;
 				target(name + ": ops/s >= 1.0x stock", ready, stock, 0, 1.0, true);
-				spread(apart(ready, stock, 0, 3), "99.9% intervals");
+				interval(ready, stock, 0, 3, 1.0);
 				byRound(method, security);
 				target(name + ": CPU ms/op <= 1.05x stock", ready, stock, 4, 1.05, false);
+				interval(ready, stock, 4, 5, 1.05);
 				target(name + ": syscalls/op <= 1.2x stock", ready, stock, 6, 1.2, false);
+				interval(ready, stock, 6, 7, 1.2);
 				if (method.equals("readWrite")) {
 					target(name + ": heap B/op <= 0.5x stock", ready, stock, 1, 0.5, false);
 					target(name + ": pool B/op <= 0.5x stock", ready, stock, 2, 0.5, false);
@@ -218,8 +223,9 @@ public final class Report {
 		if (value == null || Double.isNaN(value[index])) {
 			return "n/a";
 		}
-		String score = String.format(format, value[index]);
-		return Double.isNaN(value[errorIndex]) ? score : score + " +- " + String.format(format, value[errorIndex]);
+		String score = String.format(Locale.ROOT, format, value[index]);
+		return Double.isNaN(value[errorIndex]) ? score
+				: score + " +- " + String.format(Locale.ROOT, format, value[errorIndex]);
 	}
 
 	private void target(String name, double[] ready, double[] stock, int index, double bound, boolean atLeast) {
@@ -229,15 +235,39 @@ public final class Report {
 	}
 
 	/**
-	 * Whether the scores at {@code index} lie apart by more than their errors (at
-	 * {@code errorIndex}), or {@code null} if either is missing.
+	 * The 99.9% interval of the ratio ready / stock of the scores at {@code index}, from
+	 * their 99.9% half-intervals at {@code errorIndex} by the first-order (delta method)
+	 * propagation: the ratio's relative half-interval is the root of the sum of the
+	 * squared relative half-intervals. {@code null} if either score or error is missing.
 	 */
-	private static @Nullable Boolean apart(double @Nullable [] ready, double @Nullable [] stock, int index,
+	static double @Nullable [] ratioInterval(double @Nullable [] ready, double @Nullable [] stock, int index,
 			int errorIndex) {
-		if (ready == null || stock == null || Double.isNaN(ready[errorIndex]) || Double.isNaN(stock[errorIndex])) {
+		if (ready == null || stock == null || Double.isNaN(ready[index]) || Double.isNaN(stock[index])
+				|| Double.isNaN(ready[errorIndex]) || Double.isNaN(stock[errorIndex]) || ready[index] == 0
+				|| stock[index] == 0) {
 			return null;
 		}
-		return Math.abs(ready[index] - stock[index]) > ready[errorIndex] + stock[errorIndex];
+		double ratio = ready[index] / stock[index];
+		double relative = Math.hypot(ready[errorIndex] / ready[index], stock[errorIndex] / stock[index]);
+		return new double[] { ratio * (1 - relative), ratio * (1 + relative) };
+	}
+
+	/**
+	 * Adds to the target added last the ratio's 99.9% interval and whether the target's
+	 * bound lies inside it (a tie this run cannot break) or outside (met or missed beyond
+	 * the run's spread).
+	 */
+	private void interval(double @Nullable [] ready, double @Nullable [] stock, int index, int errorIndex,
+			double bound) {
+		double[] interval = ratioInterval(ready, stock, index, errorIndex);
+		if (interval == null) {
+			return;
+		}
+		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
+		target.put("interval", List.of(interval[0], interval[1]));
+		boolean inside = interval[0] <= bound && bound <= interval[1];
+		target.put("spread", String.format(Locale.ROOT, "%s the ratio's 99.9%% interval (%.3f-%.3f)",
+				inside ? "bound inside" : "bound outside", interval[0], interval[1]));
 	}
 
 	/** Whether two sets of download repetitions have min-max ranges that do not meet. */
@@ -277,7 +307,7 @@ public final class Report {
 		}
 		StringJoiner ratios = new StringJoiner(", ");
 		for (int round = 0; round < ready.length; round++) {
-			ratios.add(String.format("%.2f", ready[round] / stock[round]));
+			ratios.add(ratio(ready[round] / stock[round]));
 		}
 		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
 		Object spread = target.get("spread");
@@ -351,7 +381,8 @@ public final class Report {
 				this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
 				this.md.append(field(row, "kernelReceiveQueuePerConn")).append(" | ");
 				Double withQueue = pinnedWithQueueRatio(row, stock);
-				this.md.append((withQueue != null) ? String.format("%.2f", withQueue) : "n/a").append(" | ");
+				this.md.append((withQueue != null) ? String.format(Locale.ROOT, "%.2f", withQueue) : "n/a")
+					.append(" | ");
 				this.md.append(field(row, "kernelTcpBytesPerConn")).append(" | ");
 				this.md.append(mib(row, "clientReservedTotal")).append(" | ");
 				this.md.append(mib(row, "clientRssBytes")).append(" |\n");
@@ -407,7 +438,8 @@ public final class Report {
 					this.md.append(field(row, "clientOtherPinnedPerConn")).append(" | ");
 					this.md.append(field(row, "kernelReceiveQueuePerConn")).append(" | ");
 					Double withQueue = pinnedWithQueueOverUndelivered(row);
-					this.md.append((withQueue != null) ? String.format("%.2f", withQueue) : "n/a").append(" |\n");
+					this.md.append((withQueue != null) ? String.format(Locale.ROOT, "%.2f", withQueue) : "n/a")
+						.append(" |\n");
 				}
 				JsonObject ready = this.rows.get(scenario + "-ready-" + security);
 				addTarget(scenario + " pinned + recv-Q <= 1.25x undelivered bytes (" + security + ")",
@@ -434,7 +466,7 @@ public final class Report {
 		if (na(row) || na(other) || value(other, otherField) == 0 || Double.isNaN(value(row, field))) {
 			return "n/a";
 		}
-		return String.format("%.2f", value(row, field) / value(other, otherField));
+		return ratio(value(row, field) / value(other, otherField));
 	}
 
 	/**
@@ -454,8 +486,8 @@ public final class Report {
 		this.md.append("## 6. Download loop: one channel, 64 MiB per call (client and server in one JVM)\n\n");
 		this.md.append("Each configuration's loop (conventional's only with `ALL=1`) runs several times (see "
 				+ "`benchmarks/run.sh`), each in its own JVM, the repetitions going round the configurations. MB/s "
-				+ "is the median repetition's (the lower middle one of an even number), with the lowest and highest next to it; x stock compares medians; the memory "
-				+ "columns and the chart are the median repetition's. CPU ms/MiB: CPU time of the whole process "
+				+ "is the median of the repetitions (the mean of the middle two of an even number), with the lowest and highest next to it; x stock compares medians; the memory "
+				+ "columns and the chart are the median repetition's (the lower middle one of an even number). CPU ms/MiB: CPU time of the whole process "
 				+ "(client, server and the loop) per MiB downloaded while the loop is measured, the median over the "
 				+ "repetitions; a download that keeps both cores busy runs at the speed its CPU per MiB allows, so "
 				+ "this is the steadier figure, and where it is well under 2 cores' worth the loop also waits.\n\n");
@@ -477,17 +509,19 @@ public final class Report {
 						continue;
 					}
 					List<JsonObject> runs = downloadRuns(config, security, size);
-					this.md.append(field(run, "mbPerSecond")).append(" | ");
+					double mb = medianMbPerSecond(config, security, size);
+					this.md.append(String.format(Locale.ROOT, "%.1f", mb)).append(" | ");
 					this.md.append(field(runs.get(0), "mbPerSecond"))
 						.append("-")
 						.append(field(runs.get(runs.size() - 1), "mbPerSecond"))
 						.append(" | ");
 					this.md.append(runs.size()).append(" | ");
-					this.md.append(ratio(run, stock, "mbPerSecond")).append(" | ");
+					double stockMb = medianMbPerSecond("stock", security, size);
+					this.md.append((Double.isNaN(stockMb) || stockMb == 0) ? "n/a" : ratio(mb / stockMb)).append(" | ");
 					double cpu = medianCpuPerMib(config, security, size);
-					this.md.append(Double.isNaN(cpu) ? "n/a" : String.format("%.3f", cpu)).append(" | ");
+					this.md.append(Double.isNaN(cpu) ? "n/a" : String.format(Locale.ROOT, "%.3f", cpu)).append(" | ");
 					this.md.append((Double.isNaN(cpu) || Double.isNaN(stockCpu) || stockCpu == 0) ? "n/a"
-							: String.format("%.2f", cpu / stockCpu))
+							: ratio(cpu / stockCpu))
 						.append(" | ");
 					this.md.append(mib(run, "clientPinnedMean")).append(" | ");
 					this.md.append(mib(run, "clientPinnedMax")).append(" | ");
@@ -505,7 +539,11 @@ public final class Report {
 						false);
 				addTarget("download pinned (mean) <= stock" + where, quotient(ready, stock, "clientPinnedMean"), 1.0,
 						false);
-				addTarget("download MB/s >= 1.0x stock" + where, quotient(ready, stock, "mbPerSecond"), 1.0, true);
+				double readyMb = medianMbPerSecond("ready", security, size);
+				double stockMb = medianMbPerSecond("stock", security, size);
+				addTarget("download MB/s >= 1.0x stock" + where,
+						(Double.isNaN(readyMb) || Double.isNaN(stockMb) || stockMb == 0) ? null : readyMb / stockMb,
+						1.0, true);
 				spread(rangesApart(downloadRuns("ready", security, size), downloadRuns("stock", security, size)),
 						"min-max ranges");
 			}
@@ -521,6 +559,28 @@ public final class Report {
 	private JsonObject downloadRun(String config, String security, int size) {
 		List<JsonObject> runs = downloadRuns(config, security, size);
 		return runs.isEmpty() ? null : runs.get((runs.size() - 1) / 2);
+	}
+
+	/**
+	 * The median of the repetitions' MB/s (the mean of the middle two of an even number,
+	 * as when a repetition failed), or NaN if none was measured.
+	 */
+	private double medianMbPerSecond(String config, String security, int size) {
+		double[] mb = downloadRuns(config, security, size).stream()
+			.mapToDouble((run) -> value(run, "mbPerSecond"))
+			.filter((value) -> !Double.isNaN(value))
+			.sorted()
+			.toArray();
+		return median(mb);
+	}
+
+	/** The median: the middle value, or the mean of the middle two; NaN if none. */
+	static double median(double[] sorted) {
+		if (sorted.length == 0) {
+			return Double.NaN;
+		}
+		int middle = sorted.length / 2;
+		return (sorted.length % 2 == 1) ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 	}
 
 	/**
@@ -592,15 +652,16 @@ public final class Report {
 
 	private void targetTable() {
 		this.md.append("## Targets (computed from the figures above; ratios are ready / stock)\n\n");
-		this.md.append("Spread, for throughput: whether ready and stock lie apart by more than the run's own "
-				+ "spread (JMH's 99.9% intervals, the download repetitions' min-max ranges) or inside it; for JMH "
-				+ "also ready / stock in each round of forks (one JMH invocation each, the two stacks' forks next "
-				+ "to each other).\n\n");
+		this.md.append("Spread: for the JMH ratios, the ratio's 99.9% interval (from both sides' 99.9% intervals, "
+				+ "to first order) and whether the target's bound lies inside it (a tie this run cannot break) or "
+				+ "outside (met or missed beyond the run's spread); for ops/s also ready / stock in each round of "
+				+ "forks (one JMH invocation each, the two stacks' forks next to each other). For the downloads, "
+				+ "whether the repetitions' min-max ranges of ready and stock meet.\n\n");
 		this.md.append("| target | value | met | spread |\n|---|---:|---|---|\n");
 		for (Map<String, Object> target : this.targets) {
 			Object value = target.get("value");
 			this.md.append("| ").append(target.get("target")).append(" | ");
-			this.md.append((value instanceof Double d) ? String.format("%.3f", d) : value).append(" | ");
+			this.md.append((value instanceof Double d) ? String.format(Locale.ROOT, "%.3f", d) : value).append(" | ");
 			this.md.append(target.get("met")).append(" | ");
 			this.md.append(target.getOrDefault("spread", "")).append(" |\n");
 		}
@@ -651,17 +712,17 @@ public final class Report {
 
 	private static String field(JsonObject row, String field) {
 		double value = value(row, field);
-		return Double.isNaN(value) ? "n/a" : String.format("%.1f", value);
+		return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.1f", value);
 	}
 
 	private static String mib(JsonObject row, String field) {
 		double value = value(row, field);
-		return Double.isNaN(value) ? "n/a" : String.format("%.2f MiB", value / 1048576);
+		return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.2f MiB", value / 1048576);
 	}
 
 	private static String ratio(JsonObject row, JsonObject stock, String field) {
 		Double quotient = quotient(row, stock, field);
-		return (quotient != null) ? String.format("%.2f", quotient) : "n/a";
+		return (quotient != null) ? ratio(quotient) : "n/a";
 	}
 
 	private static Object orNa(double value) {
@@ -669,14 +730,32 @@ public final class Report {
 	}
 
 	private static String num(double[] value, int index) {
-		return (value == null || Double.isNaN(value[index])) ? "n/a" : String.format("%.1f", value[index]);
+		return (value == null || Double.isNaN(value[index])) ? "n/a" : String.format(Locale.ROOT, "%.1f", value[index]);
 	}
 
 	private static String ratio(double[] value, double[] stock, int index) {
 		if (value == null || stock == null || Double.isNaN(value[index]) || stock[index] == 0) {
 			return "n/a";
 		}
-		return String.format("%.2f", value[index] / stock[index]);
+		return ratio(value[index] / stock[index]);
+	}
+
+	/** A ratio and the half-width of its 99.9% interval ({@link #ratioInterval}). */
+	private static String ratioWithError(double[] value, double[] stock, int index, int errorIndex) {
+		double[] interval = ratioInterval(value, stock, index, errorIndex);
+		String ratio = ratio(value, stock, index);
+		if (interval == null) {
+			return ratio;
+		}
+		double half = (interval[1] - interval[0]) / 2;
+		return ratio + " +- " + String.format(Locale.ROOT, (half < 0.005) ? "%.3f" : "%.2f", half);
+	}
+
+	/**
+	 * Two decimals, three where two would round a ratio just under or over 1.00 to 1.00.
+	 */
+	static String ratio(double ratio) {
+		return String.format(Locale.ROOT, (ratio != 1.0 && Math.abs(ratio - 1.0) < 0.005) ? "%.3f" : "%.2f", ratio);
 	}
 
 }

@@ -2,12 +2,14 @@ package io.github.readyread.grpc.benchmarks;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Tests for {@link Report}'s targets: a throughput target says whether ready and stock
@@ -35,13 +37,65 @@ class ReportTests {
 		Report.main(new String[] { this.dir.toString() });
 
 		String results = Files.readString(this.dir.resolve("results.md"));
-		assertThat(results).contains(
-				"| largeMessage plaintext: ops/s >= 1.0x stock | 0.900 | false | apart beyond the 99.9% intervals; "
-						+ "by round 0.90, 0.90 |");
-		assertThat(results)
-			.contains("| readWrite plaintext: ops/s >= 1.0x stock | 0.961 | false | inside the 99.9% intervals; "
-					+ "by round 0.96, 0.96 |");
+		assertThat(results).containsPattern(
+				"\\| largeMessage plaintext: ops/s >= 1.0x stock \\| 0.900 \\| false \\| bound outside the ratio's "
+						+ "99.9% interval \\(0.89[0-9]-0.90[0-9]\\); by round 0.90, 0.90 \\|");
+		assertThat(results).containsPattern("\\| readWrite plaintext: ops/s >= 1.0x stock \\| 0.961 \\| false \\| "
+				+ "bound inside the ratio's 99.9% interval \\(0.[0-9]{3}-1.[0-9]{3}\\); by round 0.96, 0.96 \\|");
 		assertThat(results).contains("| readWrite plaintext: CPU ms/op <= 1.05x stock | 1.000 | true |  |");
+		// The x stock cell of ops/s carries the ratio's half-width.
+		assertThat(results).contains("| largeMessage | plaintext | ready | 900 +- ");
+		assertThat(results).containsPattern(
+				"\\| largeMessage \\| plaintext \\| ready \\| 900 \\+- [0-9]+ \\| 0.90 \\+- 0.00[0-9] \\|");
+	}
+
+	@Test
+	void aRatiosIntervalAddsTheRelativeHalfWidthsInQuadrature() {
+		double[] ready = { 100, 0, 0, 10, 0, 0, 0, 0 };
+		double[] stock = { 200, 0, 0, 20, 0, 0, 0, 0 };
+		double[] interval = Report.ratioInterval(ready, stock, 0, 3);
+		double half = 0.5 * Math.sqrt(0.1 * 0.1 + 0.1 * 0.1);
+		assertThat(interval).containsExactly(new double[] { 0.5 - half, 0.5 + half }, within(1e-12));
+		assertThat(Report.ratioInterval(ready, new double[] { 200, 0, 0, Double.NaN, 0, 0, 0, 0 }, 0, 3)).isNull();
+	}
+
+	@Test
+	void aRatioJustOffOneKeepsThreeDecimalsAndNoLocalesComma() {
+		Locale locale = Locale.getDefault();
+		Locale.setDefault(Locale.GERMANY);
+		try {
+			assertThat(Report.ratio(0.996)).isEqualTo("0.996");
+			assertThat(Report.ratio(1.004)).isEqualTo("1.004");
+			assertThat(Report.ratio(1.0)).isEqualTo("1.00");
+			assertThat(Report.ratio(0.93)).isEqualTo("0.93");
+		}
+		finally {
+			Locale.setDefault(locale);
+		}
+	}
+
+	@Test
+	void theMedianOfAnEvenNumberIsTheMeanOfTheMiddleTwo() {
+		assertThat(Report.median(new double[] { 2000, 3000 })).isEqualTo(2500);
+		assertThat(Report.median(new double[] { 2800, 2900, 3000 })).isEqualTo(2900);
+		assertThat(Report.median(new double[0])).isNaN();
+	}
+
+	@Test
+	void aDownloadWithAFailedRepetitionComparesTheMedianOfTheOthers() throws Exception {
+		Files.createDirectories(this.dir.resolve("rows"));
+		download(1, "ready", 3000, 0.600);
+		download(2, "ready", 2000, 0.500);
+		download(1, "stock", 2900, 0.520);
+		download(2, "stock", 3000, 0.500);
+		download(3, "stock", 2800, 0.510);
+		System.setProperty("java.awt.headless", "true");
+
+		Report.main(new String[] { this.dir.toString() });
+
+		String results = Files.readString(this.dir.resolve("results.md"));
+		assertThat(results).contains("| plaintext | 1024 KiB | ready | 2500.0 | 2000.0-3000.0 | 2 | 0.86 |");
+		assertThat(results).contains("| download MB/s >= 1.0x stock (plaintext, 1024 KiB) | 0.862 | false |");
 	}
 
 	@Test
@@ -59,8 +113,8 @@ class ReportTests {
 		Report.main(new String[] { this.dir.toString() });
 
 		String results = Files.readString(this.dir.resolve("results.md"));
-		assertThat(results).contains("| largeMessage plaintext: ops/s >= 1.0x stock | 0.900 | false | "
-				+ "inside the 99.9% intervals; by round 1.00, 0.80 |");
+		assertThat(results).containsPattern("\\| largeMessage plaintext: ops/s >= 1.0x stock \\| 0.900 \\| false \\| "
+				+ "bound inside the ratio's 99.9% interval \\([0-9.-]+\\); by round 1.00, 0.80 \\|");
 		assertThat(results.lines().filter((line) -> line.startsWith("| readWrite plaintext: ops/s >= 1.0x stock")))
 			.singleElement(InstanceOfAssertFactories.STRING)
 			.doesNotContain("by round");
