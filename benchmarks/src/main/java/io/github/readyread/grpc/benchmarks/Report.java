@@ -37,6 +37,11 @@ public final class Report {
 
 	private final Map<String, JsonObject> rows = new LinkedHashMap<>();
 
+	/**
+	 * Largest relative half-interval of a score for which a ratio's interval is stated.
+	 */
+	private static final double MAX_RELATIVE = 0.5;
+
 	private final Map<String, double[]> jmh = new LinkedHashMap<>();
 
 	/** Per JMH key, ops/s of each round of forks (one JMH invocation each). */
@@ -156,7 +161,7 @@ public final class Report {
 					+ "`+-` is the 99.9% confidence interval over all forks' iterations, as JMH computes it (CPU and "
 					+ "syscalls: over the forks' figures); in an x stock column, `+-` is the half-width of the ratio's "
 					+ "99.9% interval, propagated from both sides' intervals to first order (the relative half-widths "
-					+ "added in quadrature). CPU ms/op and "
+					+ "added in quadrature), stated where each side's half-interval is under half its score. CPU ms/op and "
 					+ "syscalls/op come from `-prof perfnorm` (`task-clock`, `raw_syscalls:sys_enter`): counts of the "
 					+ "whole forked JVM (client, server and JMH) divided by the operations; on a shared or small machine "
 					+ "syscalls/op is the stable figure, ops/s and CPU the noisy ones. Heap B/op: heap allocated per round "
@@ -238,18 +243,26 @@ public final class Report {
 	 * The 99.9% interval of the ratio ready / stock of the scores at {@code index}, from
 	 * their 99.9% half-intervals at {@code errorIndex} by the first-order (delta method)
 	 * propagation: the ratio's relative half-interval is the root of the sum of the
-	 * squared relative half-intervals. {@code null} if either score or error is missing.
+	 * squared relative half-intervals. {@code null} if either score or error is missing,
+	 * for a score against itself, and where either side's half-interval is half its score
+	 * or more, where that approximation no longer holds (three forks' CPU figures often
+	 * are: their ratio then has no interval worth stating).
 	 */
 	static double @Nullable [] ratioInterval(double @Nullable [] ready, double @Nullable [] stock, int index,
 			int errorIndex) {
-		if (ready == null || stock == null || Double.isNaN(ready[index]) || Double.isNaN(stock[index])
+		if (ready == null || stock == null || ready == stock || Double.isNaN(ready[index]) || Double.isNaN(stock[index])
 				|| Double.isNaN(ready[errorIndex]) || Double.isNaN(stock[errorIndex]) || ready[index] == 0
-				|| stock[index] == 0) {
+				|| stock[index] == 0 || !(relative(ready, index, errorIndex) < MAX_RELATIVE)
+				|| !(relative(stock, index, errorIndex) < MAX_RELATIVE)) {
 			return null;
 		}
 		double ratio = ready[index] / stock[index];
 		double relative = Math.hypot(ready[errorIndex] / ready[index], stock[errorIndex] / stock[index]);
 		return new double[] { ratio * (1 - relative), ratio * (1 + relative) };
+	}
+
+	private static double relative(double[] value, int index, int errorIndex) {
+		return Math.abs(value[errorIndex] / value[index]);
 	}
 
 	/**
@@ -260,10 +273,17 @@ public final class Report {
 	private void interval(double @Nullable [] ready, double @Nullable [] stock, int index, int errorIndex,
 			double bound) {
 		double[] interval = ratioInterval(ready, stock, index, errorIndex);
+		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
 		if (interval == null) {
+			if (ready != null && stock != null && !Double.isNaN(ready[errorIndex])
+					&& !Double.isNaN(stock[errorIndex])) {
+				target.put("spread", String.format(Locale.ROOT,
+						"no interval of the ratio: the 99.9%% half-intervals are %.0f%% (ready) and %.0f%% (stock) "
+								+ "of the scores",
+						100 * relative(ready, index, errorIndex), 100 * relative(stock, index, errorIndex)));
+			}
 			return;
 		}
-		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
 		target.put("interval", List.of(interval[0], interval[1]));
 		boolean inside = interval[0] <= bound && bound <= interval[1];
 		target.put("spread", String.format(Locale.ROOT, "%s the ratio's 99.9%% interval (%.3f-%.3f)",

@@ -43,7 +43,9 @@ class ReportTests {
 		assertThat(results).containsPattern("\\| readWrite plaintext: ops/s >= 1.0x stock \\| 0.961 \\| false \\| "
 				+ "bound inside the ratio's 99.9% interval \\(0.[0-9]{3}-1.[0-9]{3}\\); by round 0.96, 0.96 \\|");
 		assertThat(results).contains("| readWrite plaintext: CPU ms/op <= 1.05x stock | 1.000 | true |  |");
-		// The x stock cell of ops/s carries the ratio's half-width.
+		// The x stock cell of ops/s carries the ratio's half-width; stock's own has none.
+		assertThat(results)
+			.containsPattern("\\| largeMessage \\| plaintext \\| stock \\| 1000 \\+- [0-9]+ \\| 1.00 \\|");
 		assertThat(results).contains("| largeMessage | plaintext | ready | 900 +- ");
 		assertThat(results).containsPattern(
 				"\\| largeMessage \\| plaintext \\| ready \\| 900 \\+- [0-9]+ \\| 0.90 \\+- 0.00[0-9] \\|");
@@ -114,7 +116,8 @@ class ReportTests {
 
 		String results = Files.readString(this.dir.resolve("results.md"));
 		assertThat(results).containsPattern("\\| largeMessage plaintext: ops/s >= 1.0x stock \\| 0.900 \\| false \\| "
-				+ "bound inside the ratio's 99.9% interval \\([0-9.-]+\\); by round 1.00, 0.80 \\|");
+				+ "no interval of the ratio: the 99.9% half-intervals are [0-9]+% \\(ready\\) and [0-9]+% \\(stock\\) of "
+				+ "the scores; by round 1.00, 0.80 \\|");
 		assertThat(results.lines().filter((line) -> line.startsWith("| readWrite plaintext: ops/s >= 1.0x stock")))
 			.singleElement(InstanceOfAssertFactories.STRING)
 			.doesNotContain("by round");
