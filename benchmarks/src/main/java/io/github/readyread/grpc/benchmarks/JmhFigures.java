@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,9 +50,18 @@ final class JmhFigures {
 	 * invocation per round, one figure per round of forks (NaN where a round has none).
 	 */
 	static Map<String, double[]> rounds(Path dir) throws IOException {
+		List<Path> files = files(dir);
 		Map<String, double[]> rounds = new LinkedHashMap<>();
-		results(dir)
-			.forEach((key, forks) -> rounds.put(key, forks.stream().mapToDouble(JmhFigures::meanOps).toArray()));
+		for (int round = 0; round < files.size(); round++) {
+			for (JsonObject result : read(files.get(round))) {
+				double[] figures = rounds.computeIfAbsent(key(result), (key) -> {
+					double[] empty = new double[files.size()];
+					Arrays.fill(empty, Double.NaN);
+					return empty;
+				});
+				figures[round] = meanOps(result);
+			}
+		}
 		return rounds;
 	}
 
@@ -87,23 +97,34 @@ final class JmhFigures {
 	/** The results of every {@code jmh-*.json} in {@code dir}, per key, in file order. */
 	private static Map<String, List<JsonObject>> results(Path dir) throws IOException {
 		Map<String, List<JsonObject>> results = new LinkedHashMap<>();
-		List<Path> files;
-		try (Stream<Path> listed = Files.list(dir)) {
-			files = listed.filter((file) -> file.getFileName().toString().matches("jmh(-.*)?\\.json"))
-				.sorted()
-				.toList();
-		}
-		for (Path file : files) {
-			for (JsonElement element : JsonParser.parseString(Files.readString(file)).getAsJsonArray()) {
-				JsonObject result = element.getAsJsonObject();
-				String method = result.get("benchmark").getAsString().replaceAll(".*\\.", "");
-				JsonObject params = result.getAsJsonObject("params");
-				String key = method + "-" + params.get("config").getAsString() + "-"
-						+ params.get("security").getAsString();
-				results.computeIfAbsent(key, (k) -> new ArrayList<>()).add(result);
+		for (Path file : files(dir)) {
+			for (JsonObject result : read(file)) {
+				results.computeIfAbsent(key(result), (k) -> new ArrayList<>()).add(result);
 			}
 		}
 		return results;
+	}
+
+	/** The {@code jmh-*.json} files in {@code dir}, one per round, in order. */
+	private static List<Path> files(Path dir) throws IOException {
+		try (Stream<Path> listed = Files.list(dir)) {
+			return listed.filter((file) -> file.getFileName().toString().matches("jmh(-.*)?\\.json")).sorted().toList();
+		}
+	}
+
+	private static List<JsonObject> read(Path file) throws IOException {
+		List<JsonObject> results = new ArrayList<>();
+		for (JsonElement element : JsonParser.parseString(Files.readString(file)).getAsJsonArray()) {
+			results.add(element.getAsJsonObject());
+		}
+		return results;
+	}
+
+	/** {@code method-config-security}. */
+	private static String key(JsonObject result) {
+		String method = result.get("benchmark").getAsString().replaceAll(".*\\.", "");
+		JsonObject params = result.getAsJsonObject("params");
+		return method + "-" + params.get("config").getAsString() + "-" + params.get("security").getAsString();
 	}
 
 	private static double[] figures(List<JsonObject> results) {

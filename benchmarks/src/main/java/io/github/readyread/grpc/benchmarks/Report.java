@@ -322,12 +322,30 @@ public final class Report {
 	private void byRound(String method, String security) {
 		double[] ready = this.jmhRounds.get(method + "-ready-" + security);
 		double[] stock = this.jmhRounds.get(method + "-stock-" + security);
-		if (ready == null || stock == null || ready.length != stock.length || ready.length < 2) {
+		if (ready == null || stock == null || ready.length != stock.length) {
 			return;
 		}
+		// Rounds where both ran; a round where either fork failed is left out, not paired
+		// with another round's.
 		StringJoiner ratios = new StringJoiner(", ");
+		int paired = 0;
+		int oneSided = 0;
 		for (int round = 0; round < ready.length; round++) {
-			ratios.add(ratio(ready[round] / stock[round]));
+			boolean readyRan = !Double.isNaN(ready[round]);
+			boolean stockRan = !Double.isNaN(stock[round]);
+			if (readyRan && stockRan) {
+				ratios.add(ratio(ready[round] / stock[round]));
+				paired++;
+			}
+			else if (readyRan || stockRan) {
+				oneSided++;
+			}
+		}
+		if (paired < 2) {
+			return;
+		}
+		if (oneSided > 0) {
+			ratios.add("(" + oneSided + ((oneSided == 1) ? " round" : " rounds") + " with one side's fork missing)");
 		}
 		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
 		Object spread = target.get("spread");
