@@ -44,7 +44,8 @@ else
 	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_REPS=3; FORKS=3
 	JMH="-wi 3 -w 2s -i 4 -r 2s"
 fi
-PROFILERS=(-prof gc)
+# ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration
+PROFILERS=(-prof gc -prof io.github.readyread.grpc.benchmarks.ProcessCpuProfiler)
 PERF_EVENTS="task-clock,raw_syscalls:sys_enter"
 if command -v perf >/dev/null && perf stat -e "$PERF_EVENTS" true >/dev/null 2>&1; then
 	PROFILERS+=(-prof "perfnorm:events=$PERF_EVENTS")

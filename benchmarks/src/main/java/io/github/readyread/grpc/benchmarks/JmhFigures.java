@@ -30,7 +30,8 @@ import org.openjdk.jmh.util.ListStatistics;
  *
  * <p>
  * Per key {@code method-config-security}: ops/s, heap B/op, pool B/op, ops/s error, CPU
- * ms/op, its error, syscalls/op, its error (NaN where not measured).
+ * ms/op, its error, syscalls/op, its error, CPU ms/op per iteration
+ * ({@link ProcessCpuProfiler}), its error (NaN where not measured).
  */
 final class JmhFigures {
 
@@ -136,7 +137,10 @@ final class JmhFigures {
 		// task-clock is in milliseconds
 		double[] cpu = pooled(results, "task-clock");
 		double[] syscalls = pooled(results, "raw_syscalls:sys_enter");
-		return new double[] { ops[0], heap[0], pool[0] / ops[0], ops[1], cpu[0], cpu[1], syscalls[0], syscalls[1] };
+		// ProcessCpuProfiler: the same CPU time, one figure per measurement iteration
+		double[] cpuPerIteration = pooled(results, ProcessCpuProfiler.METRIC);
+		return new double[] { ops[0], heap[0], pool[0] / ops[0], ops[1], cpu[0], cpu[1], syscalls[0], syscalls[1],
+				cpuPerIteration[0], cpuPerIteration[1] };
 	}
 
 	/**

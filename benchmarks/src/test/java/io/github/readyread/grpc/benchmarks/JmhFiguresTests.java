@@ -2,6 +2,7 @@ package io.github.readyread.grpc.benchmarks;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +50,19 @@ class JmhFiguresTests {
 		double sd = Math
 			.sqrt((Math.pow(0.101 - 0.105, 2) + Math.pow(0.104 - 0.105, 2) + Math.pow(0.110 - 0.105, 2)) / 2);
 		assertThat(figures[5]).isCloseTo(31.5991 * sd / Math.sqrt(3), within(1e-5));
+		// ProcessCpuProfiler's figure per iteration: pooled over all twelve iterations,
+		// as ops/s is (mean 0.105, each fork's four iterations x, x+0.002, x-0.002, x)
+		assertThat(figures[8]).isCloseTo(0.105, within(1e-9));
+		double[] perIteration = new double[12];
+		for (int fork = 0; fork < 3; fork++) {
+			double cpu = PERFNORM_CPU_PER_FORK[fork];
+			double[] iterations = { cpu, cpu + 0.002, cpu - 0.002, cpu };
+			System.arraycopy(iterations, 0, perIteration, fork * 4, 4);
+		}
+		double mean = Arrays.stream(perIteration).average().orElseThrow();
+		double variance = Arrays.stream(perIteration).map((x) -> (x - mean) * (x - mean)).sum() / 11;
+		// Student's t at 0.9995 with 11 degrees of freedom: 4.4370 (from the tables)
+		assertThat(figures[9]).isCloseTo(4.4370 * Math.sqrt(variance / 12), within(1e-4));
 		// pool bytes per op: the pooled rate over the pooled ops/s
 		assertThat(figures[2]).isCloseTo(POOL_BYTES_RATE / JMH_SCORE, within(1e-6));
 	}
@@ -86,11 +100,13 @@ class JmhFiguresTests {
 				  "primaryMetric": { "score": %s, "scoreError": %s, "rawData": %s },
 				  "secondaryMetrics": {
 				    "poolBytes": { "score": %s, "scoreError": "NaN", "rawData": [[%s, %s, %s, %s]] },
-				    "task-clock": { "score": %s, "scoreError": "NaN", "rawData": [[]] }
+				    "task-clock": { "score": %s, "scoreError": "NaN", "rawData": [[]] },
+				    "cpu.time.norm": { "score": %s, "scoreError": "NaN", "rawData": %s }
 				  }
 				}
 				""".formatted(quoted(score), quoted(error), primaryRawData, POOL_BYTES_RATE, POOL_BYTES_RATE,
-				POOL_BYTES_RATE, POOL_BYTES_RATE, POOL_BYTES_RATE, cpuPerOp);
+				POOL_BYTES_RATE, POOL_BYTES_RATE, POOL_BYTES_RATE, cpuPerOp, cpuPerOp,
+				"[[" + cpuPerOp + ", " + (cpuPerOp + 0.002) + ", " + (cpuPerOp - 0.002) + ", " + cpuPerOp + "]]");
 	}
 
 	private static String quoted(String number) {
