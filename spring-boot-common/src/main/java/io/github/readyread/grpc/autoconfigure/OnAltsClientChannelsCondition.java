@@ -20,12 +20,19 @@ public final class OnAltsClientChannelsCondition extends SpringBootCondition {
 
 	@Override
 	public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-		List<String> channels = Binder.get(context.getEnvironment())
-			.bind(PROPERTY, Bindable.listOf(String.class))
-			.orElse(List.of());
+		List<String> channels = clientChannels(Binder.get(context.getEnvironment()));
 		ConditionMessage.Builder message = ConditionMessage.forCondition(getClass().getSimpleName());
 		return channels.isEmpty() ? ConditionOutcome.noMatch(message.because(PROPERTY + " is empty"))
 				: ConditionOutcome.match(message.because(PROPERTY + " is " + channels));
+	}
+
+	/**
+	 * {@code grpc.ready-read.alts.client-channels} where {@code binder} reads from.
+	 * @param binder the environment's binder
+	 * @return the channels it names, empty if none
+	 */
+	static List<String> clientChannels(Binder binder) {
+		return binder.bind(PROPERTY, Bindable.listOf(String.class)).orElse(List.of());
 	}
 
 }

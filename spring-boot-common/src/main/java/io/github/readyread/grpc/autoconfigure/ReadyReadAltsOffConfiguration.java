@@ -8,7 +8,6 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
-import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -43,9 +42,8 @@ public class ReadyReadAltsOffConfiguration {
 				return;
 			}
 			Binder binder = Binder.get(environment);
-			boolean server = binder.bind("grpc.ready-read.alts.server", Boolean.class).orElse(false);
-			List<String> channels = binder.bind("grpc.ready-read.alts.client-channels", Bindable.listOf(String.class))
-				.orElse(List.of());
+			boolean server = new OnReadyReadSwitchCondition.AltsServer().isOn(binder);
+			List<String> channels = OnAltsClientChannelsCondition.clientChannels(binder);
 			if (!server && channels.isEmpty()) {
 				return;
 			}
