@@ -28,26 +28,11 @@ final class NetDevhPlatform implements ReadyReadBuilders.Platform {
 			+ " channels from grpc.ready-read.alts.client-channels";
 
 	/** net.devh's server factories that build servers on a network address. */
-	private static final Set<String> NETWORK_SERVER_FACTORIES = Set.of(
+	static final Set<String> NETWORK_SERVER_FACTORIES = Set.of(
 			"net.devh.boot.grpc.server.serverfactory.NettyGrpcServerFactory",
 			"net.devh.boot.grpc.server.serverfactory.ShadedNettyGrpcServerFactory");
 
 	private NetDevhPlatform() {
-	}
-
-	/**
-	 * Whether a server factory class is, or extends, one of net.devh's Netty server
-	 * factories, which build servers on a network address (or a domain socket).
-	 * @param factory the factory's class
-	 * @return whether it does
-	 */
-	static boolean buildsNetworkServers(Class<?> factory) {
-		for (Class<?> type = factory; type != null; type = type.getSuperclass()) {
-			if (NETWORK_SERVER_FACTORIES.contains(type.getName())) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 	/**

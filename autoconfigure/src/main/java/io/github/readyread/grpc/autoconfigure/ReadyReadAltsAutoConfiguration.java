@@ -65,7 +65,7 @@ public final class ReadyReadAltsAutoConfiguration {
 
 		@Bean
 		static AltsFactoryCheck readyReadAltsServerFactoryCheck(ObjectProvider<AltsAppliedCheck> check) {
-			return AltsFactoryCheck.servers(GrpcServerFactory.class, NetDevhPlatform::buildsNetworkServers,
+			return AltsFactoryCheck.servers(GrpcServerFactory.class, NetDevhPlatform.NETWORK_SERVER_FACTORIES,
 					NetDevhPlatform::serverAddress, check, NetDevhPlatform.SERVER_NOT_CONFIGURED);
 		}
 

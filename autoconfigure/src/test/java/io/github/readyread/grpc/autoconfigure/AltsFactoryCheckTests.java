@@ -1,6 +1,7 @@
 package io.github.readyread.grpc.autoconfigure;
 
 import java.lang.reflect.Proxy;
+import java.util.Set;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -34,7 +35,8 @@ class AltsFactoryCheckTests {
 
 	@Test
 	void aServerFactoryThatCannotBeSubclassedIsLeftAsItIs() {
-		AltsFactoryCheck servers = AltsFactoryCheck.servers(ServerFactory.class, (type) -> true, (factory) -> null,
+		AltsFactoryCheck servers = AltsFactoryCheck.servers(ServerFactory.class,
+				Set.of(FinalServerFactory.class.getName(), OpenServerFactory.class.getName()), (factory) -> null,
 				this.check, "a factory of its own");
 		assertThat(servers.determineBeanType(FinalServerFactory.class, "factory")).isEqualTo(FinalServerFactory.class);
 		assertThat(servers.determineBeanType(OpenServerFactory.class, "factory")).isNotEqualTo(OpenServerFactory.class)

@@ -55,6 +55,8 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 
 	private static final String IN_PROCESS = "in-process:";
 
+	private static final String DOMAIN_SOCKET = "(a Unix domain socket, which ALTS cannot secure: listen on TCP)";
+
 	private final ReadPathRegistry registry;
 
 	private final boolean server;
@@ -111,8 +113,8 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 		IllegalStateException failure = new IllegalStateException(
 				"grpc.ready-read.alts.server=true, but the gRPC server listening on "
 						+ (addresses.isEmpty() ? announced : addresses.toString())
-						+ (domainSocket ? " (a Unix domain socket, which ALTS cannot secure: listen on TCP)" : "") + " "
-						+ problem + ". The server has been shut down");
+						+ (domainSocket ? " " + DOMAIN_SOCKET : "") + " " + problem
+						+ ". The server has been shut down");
 		synchronized (this) {
 			if (this.serverFailure == null) {
 				this.serverFailure = failure;
@@ -203,9 +205,8 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 		if (problem != null) {
 			throw new IllegalStateException("grpc.ready-read.alts.server=true, but the gRPC server "
 					+ ((address != null) ? "for " + address + " " : "")
-					+ ((address != null && address.startsWith("unix:"))
-							? "(a Unix domain socket, which ALTS cannot secure: listen on TCP) " : "")
-					+ "that " + factory + " created " + problem + ". The server has not been started");
+					+ ((address != null && address.startsWith("unix:")) ? DOMAIN_SOCKET + " " : "") + "that " + factory
+					+ " created " + problem + ". The server has not been started");
 		}
 	}
 
@@ -234,7 +235,7 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 		List<String> without = new ArrayList<>();
 		List<String> other = new ArrayList<>();
 		for (String name : new TreeSet<>(names)) {
-			if (!isAltsChannel(name) || inProcess.test(name)) {
+			if (!coversChannel(name) || inProcess.test(name)) {
 				continue;
 			}
 			Registration channel = this.registry.channel(name);
@@ -263,7 +264,7 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 	 * @return whether it must run ALTS
 	 */
 	public boolean coversChannel(String name) {
-		return isAltsChannel(name);
+		return AltsChannelSecurity.Config.covers(this.clientChannels, name);
 	}
 
 	/**
@@ -281,7 +282,7 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 	 */
 	public void channelCreated(String name, List<AltsFactoryCheck.Configured> configured, String factory,
 			String notConfigured) {
-		if (!isAltsChannel(name) || name.startsWith(IN_PROCESS)
+		if (!coversChannel(name) || name.startsWith(IN_PROCESS)
 				|| configured.stream().anyMatch(AltsFactoryCheck.Configured::inProcess)) {
 			return;
 		}
@@ -299,10 +300,6 @@ public final class AltsAppliedCheck implements AltsCheckRunListener.Check {
 						+ " The channel is not handed out");
 			}
 		}
-	}
-
-	private boolean isAltsChannel(String name) {
-		return AltsChannelSecurity.Config.covers(this.clientChannels, name);
 	}
 
 	private static List<? extends SocketAddress> listenSockets(Server server) {

@@ -95,7 +95,9 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 	 * {@link AltsAppliedCheck#serverStarted}.
 	 * @param factoryType the integration's server factory interface, whose
 	 * {@code createServer()} is wrapped
-	 * @param network whether a factory class builds servers on a network address
+	 * @param networkFactories the integration's factory classes, by name, that build
+	 * servers on a network address (or a domain socket): a factory that is, or extends,
+	 * one of them is checked here
 	 * @param address where a factory's server would listen, {@code null} if it does not
 	 * say
 	 * @param check the context's check, looked up on the first server
@@ -103,8 +105,9 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 	 * and how to fix it, after "probably "
 	 * @return the post-processor
 	 */
-	public static AltsFactoryCheck servers(Class<?> factoryType, Predicate<Class<?>> network,
+	public static AltsFactoryCheck servers(Class<?> factoryType, Set<String> networkFactories,
 			Function<Object, @Nullable String> address, ObjectProvider<AltsAppliedCheck> check, String notConfigured) {
+		Predicate<Class<?>> network = (type) -> isOrExtendsAny(type, networkFactories);
 		Predicate<Method> creating = (method) -> method.getName().equals("createServer")
 				&& method.getParameterCount() == 0 && Server.class.isAssignableFrom(method.getReturnType());
 		return new AltsFactoryCheck(factoryType, creating, new ServerCreation(address, check, notConfigured), false,
@@ -254,6 +257,15 @@ public final class AltsFactoryCheck extends AbstractAdvisingBeanPostProcessor
 			carried |= advisor == this.advisor;
 		}
 		return carried && (!AopUtils.isCglibProxy(bean) || !hasFinal(type, this.creating));
+	}
+
+	private static boolean isOrExtendsAny(Class<?> type, Set<String> classNames) {
+		for (Class<?> candidate = type; candidate != null; candidate = candidate.getSuperclass()) {
+			if (classNames.contains(candidate.getName())) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**

@@ -83,7 +83,7 @@ public final class ReadyReadAltsAutoConfiguration {
 
 		@Bean
 		static AltsFactoryCheck readyReadAltsServerFactoryCheck(ObjectProvider<AltsAppliedCheck> check) {
-			return AltsFactoryCheck.servers(GrpcServerFactory.class, SpringGrpcPlatform::buildsNetworkServers,
+			return AltsFactoryCheck.servers(GrpcServerFactory.class, SpringGrpcPlatform.NETWORK_SERVER_FACTORIES,
 					SpringGrpcPlatform::serverAddress, check, SpringGrpcPlatform.SERVER_NOT_CONFIGURED);
 		}
 

@@ -39,26 +39,10 @@ final class SpringGrpcPlatform implements ReadyReadBuilders.Platform {
 			+ " grpc.ready-read.alts.client-channels";
 
 	/** Spring gRPC's server factories that build servers on a network address. */
-	private static final Set<String> NETWORK_SERVER_FACTORIES = Set.of(
-			"org.springframework.grpc.server.NettyGrpcServerFactory",
+	static final Set<String> NETWORK_SERVER_FACTORIES = Set.of("org.springframework.grpc.server.NettyGrpcServerFactory",
 			"org.springframework.grpc.server.ShadedNettyGrpcServerFactory");
 
 	private SpringGrpcPlatform() {
-	}
-
-	/**
-	 * Whether a server factory class is, or extends, one of Spring gRPC's Netty server
-	 * factories, which build servers on a network address (or a domain socket).
-	 * @param factory the factory's class
-	 * @return whether it does
-	 */
-	static boolean buildsNetworkServers(Class<?> factory) {
-		for (Class<?> type = factory; type != null; type = type.getSuperclass()) {
-			if (NETWORK_SERVER_FACTORIES.contains(type.getName())) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 	/**
