@@ -612,12 +612,16 @@ public final class Report {
 	 * as when a repetition failed), or NaN if none was measured.
 	 */
 	private double medianMbPerSecond(String config, String security, int size) {
-		double[] mb = downloadRuns(config, security, size).stream()
-			.mapToDouble((run) -> value(run, "mbPerSecond"))
+		return median(measured(config, security, size, "mbPerSecond"));
+	}
+
+	/** A field of a download loop's repetitions where they measured it, sorted. */
+	private double[] measured(String config, String security, int size, String field) {
+		return downloadRuns(config, security, size).stream()
+			.mapToDouble((run) -> value(run, field))
 			.filter((value) -> !Double.isNaN(value))
 			.sorted()
 			.toArray();
-		return median(mb);
 	}
 
 	/** The median: the middle value, or the mean of the middle two; NaN if none. */
@@ -634,11 +638,7 @@ public final class Report {
 	 * MiB, or NaN if none measured it.
 	 */
 	private double medianCpuPerMib(String config, String security, int size) {
-		double[] cpu = downloadRuns(config, security, size).stream()
-			.mapToDouble((run) -> value(run, "cpuMsPerMiB"))
-			.filter((value) -> !Double.isNaN(value))
-			.sorted()
-			.toArray();
+		double[] cpu = measured(config, security, size, "cpuMsPerMiB");
 		return (cpu.length == 0) ? Double.NaN : cpu[(cpu.length - 1) / 2];
 	}
 

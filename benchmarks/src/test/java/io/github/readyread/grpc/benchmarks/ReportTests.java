@@ -32,11 +32,7 @@ class ReportTests {
 				result("largeMessage", "stock", "[[1002, 998, 1000, 1000]]"),
 				result("readWrite", "ready", "[[8100, 9300, 8300, 9100]]"),
 				result("readWrite", "stock", "[[8500, 9600, 8700, 9400]]"));
-		System.setProperty("java.awt.headless", "true");
-
-		Report.main(new String[] { this.dir.toString() });
-
-		String results = Files.readString(this.dir.resolve("results.md"));
+		String results = report();
 		assertThat(results).containsPattern(
 				"\\| largeMessage plaintext: ops/s >= 1.0x stock \\| 0.900 \\| false \\| bound outside the ratio's "
 						+ "99.9% interval \\(0.89[0-9]-0.90[0-9]\\); by round 0.90, 0.90 \\|");
@@ -91,11 +87,7 @@ class ReportTests {
 		download(1, "stock", 2900, 0.520);
 		download(2, "stock", 3000, 0.500);
 		download(3, "stock", 2800, 0.510);
-		System.setProperty("java.awt.headless", "true");
-
-		Report.main(new String[] { this.dir.toString() });
-
-		String results = Files.readString(this.dir.resolve("results.md"));
+		String results = report();
 		assertThat(results).contains("| plaintext | 1024 KiB | ready | 2500.0 | 2000.0-3000.0 | 2 | 0.86 |");
 		assertThat(results).contains("| download MB/s >= 1.0x stock (plaintext, 1024 KiB) | 0.862 | false |");
 	}
@@ -110,11 +102,7 @@ class ReportTests {
 		jmh(2, result("largeMessage", "stock", "[[1000, 1000]]"), result("largeMessage", "ready", "[[790, 810]]"),
 				result("readWrite", "stock", "[[9000, 9000]]"));
 		jmh(3, result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]"));
-		System.setProperty("java.awt.headless", "true");
-
-		Report.main(new String[] { this.dir.toString() });
-
-		String results = Files.readString(this.dir.resolve("results.md"));
+		String results = report();
 		assertThat(results).containsPattern("\\| largeMessage plaintext: ops/s >= 1.0x stock \\| 0.900 \\| false \\| "
 				+ "no interval of the ratio: the 99.9% half-intervals are [0-9]+% \\(ready\\) and [0-9]+% \\(stock\\) of "
 				+ "the scores; by round 1.00, 0.80 \\|");
@@ -132,11 +120,7 @@ class ReportTests {
 		jmh(1, result("readWrite", "ready", "[[9000, 9000]]"), result("readWrite", "stock", "[[9000, 9000]]"));
 		jmh(2, result("readWrite", "stock", "[[10000, 10000]]"));
 		jmh(3, result("readWrite", "ready", "[[8000, 8000]]"));
-		System.setProperty("java.awt.headless", "true");
-
-		Report.main(new String[] { this.dir.toString() });
-
-		String results = Files.readString(this.dir.resolve("results.md"));
+		String results = report();
 		assertThat(results.lines().filter((line) -> line.startsWith("| readWrite plaintext: ops/s >= 1.0x stock")))
 			.singleElement(InstanceOfAssertFactories.STRING)
 			.doesNotContain("by round");
@@ -153,11 +137,7 @@ class ReportTests {
 		download(1, "stock", 2900, 0.520);
 		download(2, "stock", 3000, 0.500);
 		download(3, "stock", 2800, 0.510);
-		System.setProperty("java.awt.headless", "true");
-
-		Report.main(new String[] { this.dir.toString() });
-
-		String results = Files.readString(this.dir.resolve("results.md"));
+		String results = report();
 		assertThat(results)
 			.contains("| plaintext | 1024 KiB | ready | 3000.0 | 2000.0-3100.0 | 3 | 1.03 | 0.550 | 1.08 |");
 		assertThat(results)
@@ -177,11 +157,7 @@ class ReportTests {
 		download(1, "ready", 3000, 0.600);
 		download(1, "io_uring", 2500, 0.700);
 		download(1, "stock", 2900, 0.520);
-		System.setProperty("java.awt.headless", "true");
-
-		Report.main(new String[] { this.dir.toString() });
-
-		String results = Files.readString(this.dir.resolve("results.md"));
+		String results = report();
 		String jmh = results.substring(results.indexOf("## 1."), results.indexOf("## 3."));
 		String downloads = results.substring(results.indexOf("## 6."), results.indexOf("## Targets"));
 		// What run.sh always measures is listed, n/a where it failed.
@@ -199,6 +175,13 @@ class ReportTests {
 		// The memory tables list all four, measured or not.
 		assertThat(results.substring(results.indexOf("## 3."), results.indexOf("## 6.")))
 			.contains("| plaintext | conventional |");
+	}
+
+	/** Runs the report on this test's files and reads its results.md. */
+	private String report() throws Exception {
+		System.setProperty("java.awt.headless", "true");
+		Report.main(new String[] { this.dir.toString() });
+		return Files.readString(this.dir.resolve("results.md"));
 	}
 
 	/**
