@@ -6,13 +6,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.github.readyread.grpc.RecordingServer;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.Channel;
@@ -115,7 +114,7 @@ class ReadyReadAltsOwnFactoryTests {
 					.hasMessageContaining("GrpcServerConfigurer")
 					.hasMessageContaining("has not been started");
 				assertThat(factory.servers).hasSize(1);
-				assertThat(factory.servers.get(0).started).isFalse();
+				assertThat(factory.servers.get(0).started()).isFalse();
 				assertThat(factory.servers.get(0).isShutdown()).isTrue();
 				assertClosed(port);
 			});
@@ -571,68 +570,6 @@ class ReadyReadAltsOwnFactoryTests {
 			RecordingServer server = new RecordingServer(super.createServer());
 			this.servers.add(server);
 			return server;
-		}
-
-	}
-
-	/** A server that says whether it was started. */
-	static final class RecordingServer extends Server {
-
-		private final Server server;
-
-		volatile boolean started;
-
-		RecordingServer(Server server) {
-			this.server = server;
-		}
-
-		@Override
-		public Server start() throws IOException {
-			this.started = true;
-			this.server.start();
-			return this;
-		}
-
-		@Override
-		public int getPort() {
-			return this.server.getPort();
-		}
-
-		@Override
-		public List<? extends SocketAddress> getListenSockets() {
-			return this.server.getListenSockets();
-		}
-
-		@Override
-		public Server shutdown() {
-			this.server.shutdown();
-			return this;
-		}
-
-		@Override
-		public Server shutdownNow() {
-			this.server.shutdownNow();
-			return this;
-		}
-
-		@Override
-		public boolean isShutdown() {
-			return this.server.isShutdown();
-		}
-
-		@Override
-		public boolean isTerminated() {
-			return this.server.isTerminated();
-		}
-
-		@Override
-		public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-			return this.server.awaitTermination(timeout, unit);
-		}
-
-		@Override
-		public void awaitTermination() throws InterruptedException {
-			this.server.awaitTermination();
 		}
 
 	}

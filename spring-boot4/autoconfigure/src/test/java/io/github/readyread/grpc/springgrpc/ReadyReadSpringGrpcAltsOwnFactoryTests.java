@@ -5,7 +5,6 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 import io.github.readyread.grpc.EchoService;
+import io.github.readyread.grpc.RecordingServer;
 import io.github.readyread.grpc.transport.ConnectionSecurity;
 import io.github.readyread.grpc.transport.ReadPathRegistry;
 import io.grpc.ManagedChannel;
@@ -118,7 +118,7 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 					.hasMessageContaining("ServerBuilderCustomizer")
 					.hasMessageContaining("has not been started");
 				assertThat(factory.servers).hasSize(1);
-				assertThat(factory.servers.get(0).started).isFalse();
+				assertThat(factory.servers.get(0).started()).isFalse();
 				assertThat(factory.servers.get(0).isShutdown()).isTrue();
 				assertClosed(port);
 			});
@@ -632,68 +632,6 @@ class ReadyReadSpringGrpcAltsOwnFactoryTests {
 			RecordingServer server = new RecordingServer(super.createServer());
 			this.servers.add(server);
 			return server;
-		}
-
-	}
-
-	/** A server that says whether it was started. */
-	static final class RecordingServer extends Server {
-
-		private final Server server;
-
-		volatile boolean started;
-
-		RecordingServer(Server server) {
-			this.server = server;
-		}
-
-		@Override
-		public Server start() throws IOException {
-			this.started = true;
-			this.server.start();
-			return this;
-		}
-
-		@Override
-		public int getPort() {
-			return this.server.getPort();
-		}
-
-		@Override
-		public List<? extends SocketAddress> getListenSockets() {
-			return this.server.getListenSockets();
-		}
-
-		@Override
-		public Server shutdown() {
-			this.server.shutdown();
-			return this;
-		}
-
-		@Override
-		public Server shutdownNow() {
-			this.server.shutdownNow();
-			return this;
-		}
-
-		@Override
-		public boolean isShutdown() {
-			return this.server.isShutdown();
-		}
-
-		@Override
-		public boolean isTerminated() {
-			return this.server.isTerminated();
-		}
-
-		@Override
-		public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-			return this.server.awaitTermination(timeout, unit);
-		}
-
-		@Override
-		public void awaitTermination() throws InterruptedException {
-			this.server.awaitTermination();
 		}
 
 	}
