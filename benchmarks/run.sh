@@ -42,7 +42,11 @@ else
 	# DOWNLOAD_REPS: download loops per configuration, each in its own JVM; the report shows their median
 	# FORKS: JMH forks per configuration, one JMH invocation each
 	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_REPS=3; FORKS=3
-	JMH="-wi 3 -w 2s -i 4 -r 2s"
+	# 12 s of warm-up: the JIT still compiles for 10-14 s after a fork starts (the first of the
+	# measured iterations after 6 s cost 1.3-1.5x the CPU per op of the later ones), and the
+	# ready path, with more code of its own to compile, later than stock (THROUGHPUT-STUDY 23).
+	# 3 measured iterations: a fork's iterations move together, its forks apart.
+	JMH="-wi 6 -w 2s -i 3 -r 2s"
 fi
 # ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration
 PROFILERS=(-prof gc -prof io.github.readyread.grpc.benchmarks.ProcessCpuProfiler)
