@@ -6,7 +6,7 @@
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
 #   README.md                         results.md copied between its two markers
-# Usage: benchmarks/run.sh            (about 20-23 minutes on 2 cores; results.md says how long)
+# Usage: benchmarks/run.sh            (about 22-25 minutes on 2 cores; results.md says how long)
 #        ALL=1 benchmarks/run.sh      (conventional's throughput too: about 5 minutes more)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful, written to
 #                                      benchmarks/target/quick-results)
