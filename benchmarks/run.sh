@@ -36,7 +36,7 @@ mkdir -p "$OUT/rows"
 ulimit -n "$(ulimit -Hn)" || true
 
 if [ "${QUICK:-0}" = "1" ]; then
-	IDLE=50; STALLED=20; MESSAGES=20; SCALE=200; DOWNLOAD_SECONDS=1; DOWNLOAD_REPS=1; FORKS=1; JMH="-wi 1 -w 1s -i 1 -r 1s"
+	IDLE=50; STALLED=20; MESSAGES=20; SCALE=200; DOWNLOAD_SECONDS=1; DOWNLOAD_REPS=1; FORKS=1; JMH="-wi 1 -w 1s -i 2 -r 1s"
 else
 	# MESSAGES: connections per 4c row, 5 for each of its 12 size and offset combinations
 	# DOWNLOAD_REPS: download loops per configuration, each in its own JVM; the report shows their median
