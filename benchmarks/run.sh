@@ -48,7 +48,7 @@ else
 	# 3 measured iterations: a fork's iterations move together, its forks apart.
 	JMH="-wi 6 -w 2s -i 3 -r 2s"
 fi
-# ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration
+# ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration but each fork's last
 PROFILERS=(-prof gc -prof io.github.readyread.grpc.benchmarks.ProcessCpuProfiler)
 PERF_EVENTS="task-clock,raw_syscalls:sys_enter"
 if command -v perf >/dev/null && perf stat -e "$PERF_EVENTS" true >/dev/null 2>&1; then

@@ -55,6 +55,7 @@ public final class ThreadCpuProfiler implements InternalProfiler {
 		Map<String, Long> after = read();
 		long ops = result.getMetadata().getAllOps();
 		if (iterationParams.getType() != IterationType.MEASUREMENT) {
+			this.measured = 0;
 			return List.of();
 		}
 		this.measured++;
