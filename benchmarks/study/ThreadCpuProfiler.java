@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.github.readyread.grpc.benchmarks.MeasuredIterations;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.profile.InternalProfiler;
@@ -16,7 +17,6 @@ import org.openjdk.jmh.results.AggregationPolicy;
 import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
-import org.openjdk.jmh.runner.IterationType;
 
 /**
  * Study tool (THROUGHPUT-STUDY section 23): CPU time per operation of each group of the forked
@@ -24,10 +24,11 @@ import org.openjdk.jmh.runner.IterationType;
  * measured iteration. Groups: event loops ("thr.loop", and the two busiest apart as
  * "thr.loop.top0"/"top1"), the benchmark thread ("thr.bench"), the JIT's compiler threads, GC
  * threads, the rest, and all of them ("thr.all", which should match ProcessCpuProfiler's figure).
- * The last measured iteration gives no figures: JMH runs the trial's tear-down (which stops a
- * rig's event loops) before the profilers' end of that iteration, so its threads would be gone.
+ * The last measured iteration gives no figures ({@link MeasuredIterations}): the trial's
+ * tear-down, which stops a rig's event loops, ends inside it, so its threads would be gone.
  * Build and use (Linux only):
- *   javac -d benchmarks/target/study-classes -cp "$(cat benchmarks/target/classpath.txt)" \
+ *   javac -d benchmarks/target/study-classes \
+ *     -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" \
  *     benchmarks/study/ThreadCpuProfiler.java
  *   BENCH_CLASSES=benchmarks/target/classes:benchmarks/target/study-classes JMHX="-prof ThreadCpuProfiler" \
  *     OUT=... N=... SEC=plaintext B='EchoBenchmark.readWrite$' benchmarks/study/rounds.sh ...
@@ -37,7 +38,7 @@ public final class ThreadCpuProfiler implements InternalProfiler {
 
 	private Map<String, Long> before = Map.of();
 
-	private int measured;
+	private final MeasuredIterations iterations = new MeasuredIterations();
 
 	@Override
 	public String getDescription() {
@@ -54,12 +55,7 @@ public final class ThreadCpuProfiler implements InternalProfiler {
 			IterationResult result) {
 		Map<String, Long> after = read();
 		long ops = result.getMetadata().getAllOps();
-		if (iterationParams.getType() != IterationType.MEASUREMENT) {
-			this.measured = 0;
-			return List.of();
-		}
-		this.measured++;
-		if (this.measured >= iterationParams.getCount() || ops <= 0) {
+		if (!this.iterations.reportable(iterationParams) || ops <= 0) {
 			return List.of();
 		}
 		Map<String, Long> groups = new TreeMap<>();

@@ -11,7 +11,6 @@ import org.openjdk.jmh.results.AggregationPolicy;
 import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
-import org.openjdk.jmh.runner.IterationType;
 
 /**
  * JMH profiler ({@code -prof io.github.readyread.grpc.benchmarks.ProcessCpuProfiler}) for
@@ -22,10 +21,8 @@ import org.openjdk.jmh.runner.IterationType;
  * once per fork, so over 3 forks its 99.9% interval is too wide to state a ratio; this
  * one has an interval over every iteration of every fork, as the ops/s score does.
  * <p>
- * A fork's last measurement iteration gives no figure: JMH runs the trial's tear-down
- * (the rig's servers, channels and event loops closed) before the profilers' end of that
- * iteration, so its CPU time would hold the tear-down's too (THROUGHPUT-STUDY section
- * 23).
+ * A fork's last measurement iteration gives no figure: its CPU time would hold the
+ * trial's tear-down too ({@link MeasuredIterations}).
  */
 public final class ProcessCpuProfiler implements InternalProfiler {
 
@@ -37,8 +34,7 @@ public final class ProcessCpuProfiler implements InternalProfiler {
 
 	private long before;
 
-	/** Measurement iterations of this fork ended so far. */
-	private int measured;
+	private final MeasuredIterations iterations = new MeasuredIterations();
 
 	@Override
 	public String getDescription() {
@@ -55,12 +51,7 @@ public final class ProcessCpuProfiler implements InternalProfiler {
 			IterationResult result) {
 		long cpuNanos = this.os.getProcessCpuTime() - this.before;
 		long ops = result.getMetadata().getAllOps();
-		if (iterationParams.getType() != IterationType.MEASUREMENT) {
-			this.measured = 0;
-			return List.of();
-		}
-		this.measured++;
-		if (this.measured >= iterationParams.getCount() || ops <= 0 || cpuNanos < 0) {
+		if (!this.iterations.reportable(iterationParams) || ops <= 0 || cpuNanos < 0) {
 			return List.of();
 		}
 		return List.of(new ScalarResult(METRIC, cpuNanos / 1e6 / ops, "ms/op", AggregationPolicy.AVG));
