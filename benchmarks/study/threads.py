@@ -21,7 +21,7 @@ rounds = sorted({r for _, r in data if (first, r) in data and ('stock', r) in da
 keys = sorted({k for v in data.values() for k in v})
 print(f"{'per op (us)':18s}" + ''.join(f'{n:>12s}' for n in names) + f'   {first} / stock, {len(rounds)} rounds')
 for k in keys:
-    means = [st.mean([data[(n, r)][k] for r in range(1, 1000) if (n, r) in data and k in data[(n, r)]] or [float('nan')]) for n in names]
+    means = [st.mean([v[k] for (name, _), v in data.items() if name == n and k in v] or [float('nan')]) for n in names]
     ratios = [data[(first, r)][k] / data[('stock', r)][k] for r in rounds
               if data[(first, r)].get(k, 0) > 0 and data[('stock', r)].get(k, 0) > 0]
     text = ''
