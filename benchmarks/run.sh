@@ -6,13 +6,14 @@
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
 #   README.md                         results.md copied between its two markers
-# Usage: benchmarks/run.sh            (about 22-25 minutes on 2 cores; results.md says how long)
-#        ALL=1 benchmarks/run.sh      (conventional's throughput too: about 5 minutes more)
+# Usage: benchmarks/run.sh            (about 24 minutes on 2 cores; results.md says how long)
+#        ALL=1 benchmarks/run.sh      (conventional's throughput, and io_uring's echoes: about 13 minutes more)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful, written to
 #                                      benchmarks/target/quick-results)
-# The memory scenarios (3-5) run all four configurations. The throughput ones (JMH, the download
-# loop) run ready, stock and io_uring, and conventional (the NIO fallback, for machines without
-# epoll) only with ALL=1, which keeps the whole run inside 25 minutes on a loaded 2-core machine.
+# The memory scenarios (3-5) run all four configurations. The throughput ones run ready and stock,
+# io_uring in the download loop (in JMH only with ALL=1), and conventional (the NIO fallback, for
+# machines without epoll) only with ALL=1, which keeps the whole run inside 25 minutes on a loaded
+# 2-core machine.
 # JMH runs 3 forks of each throughput configuration, one JMH invocation per round of forks (one
 # round with QUICK=1), and reports ops/s with error bars and CPU/op and syscalls/op next to it, from perf
 # through JMH's perfnorm profiler (task-clock, raw_syscalls:sys_enter); where perf cannot read
@@ -42,11 +43,12 @@ else
 	# DOWNLOAD_REPS: download loops per configuration, each in its own JVM; the report shows their median
 	# FORKS: JMH forks per configuration, one JMH invocation each
 	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_REPS=3; FORKS=3
-	# 12 s of warm-up: the JIT still compiles for 10-14 s after a fork starts (the first of the
-	# measured iterations after 6 s cost 1.3-1.5x the CPU per op of the later ones), and the
-	# ready path, with more code of its own to compile, later than stock (THROUGHPUT-STUDY 23).
-	# 3 measured iterations: a fork's iterations move together, its forks apart.
-	JMH="-wi 6 -w 2s -i 3 -r 2s"
+	# 20 s of warm-up: on a quiet machine the JIT compiles for 10-14 s after a fork starts, the
+	# ready path's later than stock's (THROUGHPUT-STUDY 23); with one core taken by other work,
+	# for 16-18 s in both, when its threads still spend 90-160 us per 16 KiB echo in the 12-18 s
+	# an earlier 12 s warm-up measured (section 24). 3 measured iterations: a fork's iterations
+	# move together, its forks apart.
+	JMH="-wi 10 -w 2s -i 3 -r 2s"
 fi
 # ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration but each fork's last
 PROFILERS=(-prof gc -prof io.github.readyread.grpc.benchmarks.ProcessCpuProfiler)
@@ -65,17 +67,21 @@ step() {
 	echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"
 }
 
-# rounds N: the throughput configurations in round N's order (ready and stock together, first in turn).
+# rounds N [jmh]: the throughput configurations in round N's order (ready and stock together, first
+# in turn); with jmh, JMH's (io_uring only with ALL=1: its forks would take the 25 minutes' last 6).
 rounds() {
 	local order
 	if (($1 % 2 == 1)); then order="ready stock io_uring conventional"; else order="stock ready conventional io_uring"; fi
-	if [ "${ALL:-0}" != "1" ]; then order=${order/ conventional/}; fi
+	if [ "${ALL:-0}" != "1" ]; then
+		order=${order/ conventional/}
+		if [ "${2:-}" = "jmh" ]; then order=${order/ io_uring/}; fi
+	fi
 	echo "$order"
 }
 # One JMH invocation per fork: each runs one fork of each configuration `rounds` gives; the report
 # pools the forks' iterations (jmh-1.json ...) as JMH pools the forks of one invocation.
 for fork in $(seq 1 "$FORKS"); do
-	order=$(rounds "$fork")
+	order=$(rounds "$fork" jmh)
 	step "1-2. JMH fork $fork of $FORKS: LargeMessage and read/write, $order, $JMH, ${PROFILERS[*]}"
 	"${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark -f 1 $JMH -p "config=${order// /,}" "${PROFILERS[@]}" \
 		-rf json -rff "$OUT/jmh-$fork.json"

@@ -157,7 +157,7 @@ public final class Report {
 	private void jmhTables() {
 		this.md.append("## 1. LargeMessage (1 MiB unary echo) and 2. read/write (16 KiB echo), JMH\n\n");
 		this.md
-			.append("The configurations measured (conventional only with `ALL=1 benchmarks/run.sh`) in the same run, "
+			.append("The configurations measured (io_uring and conventional only with `ALL=1 benchmarks/run.sh`) in the same run, "
 					+ "their forks going round with the others' (one JMH "
 					+ "invocation per round, ready next to stock; see `benchmarks/run.sh` for forks and iterations); "
 					+ "`+-` is the 99.9% confidence interval over all forks' iterations, as JMH computes it (CPU and "
@@ -176,7 +176,8 @@ public final class Report {
 				+ "| x stock | syscalls/op | x stock | heap B/op | x stock | pool B/op | x stock |\n");
 		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		List<String> configs = shown(
-				(config) -> this.jmh.keySet().stream().anyMatch((key) -> key.contains("-" + config + "-")));
+				(config) -> this.jmh.keySet().stream().anyMatch((key) -> key.contains("-" + config + "-")), "io_uring",
+				"conventional");
 		for (String method : List.of("largeMessage", "readWrite")) {
 			for (String security : SECURITIES) {
 				double[] stock = this.jmh.get(method + "-stock-" + security);
@@ -225,11 +226,14 @@ public final class Report {
 
 	/**
 	 * The configurations a throughput table lists: those {@code run.sh} always measures
-	 * (ready, io_uring and stock; n/a where they failed), and conventional where it was
-	 * {@code measured} ({@code run.sh} measures its throughput only with {@code ALL=1}).
+	 * there (n/a where they failed), and the {@code optional} ones where they were
+	 * {@code measured} ({@code run.sh} measures them only with {@code ALL=1}).
 	 */
-	private static List<String> shown(Predicate<String> measured) {
-		return CONFIGS.stream().filter((config) -> !config.equals("conventional") || measured.test(config)).toList();
+	private static List<String> shown(Predicate<String> measured, String... optional) {
+		List<String> onlyWhereMeasured = List.of(optional);
+		return CONFIGS.stream()
+			.filter((config) -> !onlyWhereMeasured.contains(config) || measured.test(config))
+			.toList();
 	}
 
 	private static String withError(double[] value, int index, int errorIndex, String format) {
@@ -541,7 +545,7 @@ public final class Report {
 			.append("| security | message | config | MB/s (median) | min-max | runs | x stock | CPU ms/MiB | x stock "
 					+ "| client pinned mean | max | x stock (max) | client reserved max | x stock | RSS mean | RSS max |\n");
 		this.md.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-		List<String> configs = shown(this::downloadMeasured);
+		List<String> configs = shown(this::downloadMeasured, "conventional");
 		for (String security : SECURITIES) {
 			for (int size : new int[] { 1024 * 1024, 64 * 1024 }) {
 				JsonObject stock = downloadRun("stock", security, size);
@@ -735,8 +739,8 @@ public final class Report {
 				series.put(panel, lines);
 			}
 		}
-		DownloadChart.write(dir.resolve("download-pinned.png"), panels, shown(this::downloadMeasured), series,
-				machine.get("cpu") + ", " + machine.get("cores") + " cores, " + machine.get("kernel") + ", "
+		DownloadChart.write(dir.resolve("download-pinned.png"), panels, shown(this::downloadMeasured, "conventional"),
+				series, machine.get("cpu") + ", " + machine.get("cores") + " cores, " + machine.get("kernel") + ", "
 						+ machine.get("jdk"));
 	}
 
