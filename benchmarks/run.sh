@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Runs the benchmarks side by side: ready (epoll), io_uring (ready, buffer rings), conventional (NIO fallback; its
-# throughput only with ALL=1) and stock grpc-java (grpc-netty-shaded + grpc-alts), plaintext and ALTS, in one run,
+# Runs the benchmarks side by side: ready (epoll), io_uring (ready, buffer rings), conventional (NIO with the
+# conventional read path; only with ALL=1) and stock grpc-java (grpc-netty-shaded + grpc-alts), plaintext and ALTS, in one run,
 # then writes
 #   benchmarks/results/results.json   machine-readable figures, with the machine they ran on
 #   benchmarks/results/results.md     tables of absolute figures and ratios against stock
 #   benchmarks/results/download-pinned.png   pinned bytes over time in the download loop
 #   README.md                         results.md copied between its two markers
-# Usage: benchmarks/run.sh            (about 24 minutes on 2 cores; results.md says how long)
-#        ALL=1 benchmarks/run.sh      (conventional's throughput, and io_uring's echoes: about 13 minutes more)
+# Usage: benchmarks/run.sh            (about 23 minutes on 2 cores; results.md says how long)
+#        ALL=1 benchmarks/run.sh      (conventional everywhere and io_uring's echoes too: about 15 minutes more)
 #        QUICK=1 benchmarks/run.sh    (a smoke run with tiny counts; figures not meaningful, written to
 #                                      benchmarks/target/quick-results)
-# The memory scenarios (3-5) run all four configurations. The throughput ones run ready and stock,
-# io_uring in the download loop (in JMH only with ALL=1), and conventional (the NIO fallback, for
-# machines without epoll) only with ALL=1, which keeps the whole run inside 25 minutes on a loaded
-# 2-core machine.
+# Every scenario runs ready and stock; io_uring runs in all but JMH, and conventional (the escape
+# hatch: NIO with the conventional read path) in none: both run everywhere only with ALL=1, which
+# keeps the whole run inside 25 minutes on a loaded 2-core machine (run 19, with conventional's
+# memory scenarios and 20 s of JMH warm-up: 25 min 42 s).
 # JMH runs 3 forks of each throughput configuration, one JMH invocation per round of forks (one
 # round with QUICK=1), and reports ops/s with error bars and CPU/op and syscalls/op next to it, from perf
 # through JMH's perfnorm profiler (task-clock, raw_syscalls:sys_enter); where perf cannot read
@@ -97,8 +97,9 @@ harness() {
 	timeout 240 "${JAVA[@]}" io.github.readyread.grpc.benchmarks.MemoryHarness "$1" "$2" "$3" "$4" "$outputs" \
 		|| echo "$1 $2 $3: timed out or failed (reported n/a)"
 }
+if [ "${ALL:-0}" = "1" ]; then MEMORY_CONFIGS="ready io_uring conventional stock"; else MEMORY_CONFIGS="ready io_uring stock"; fi
 for security in plaintext alts; do
-	for config in ready io_uring conventional stock; do
+	for config in $MEMORY_CONFIGS; do
 		step "3. idle, $config, $security"
 		harness idle "$config" "$security" "$IDLE" idle
 		step "4b, 4 and 5. stalled: $STALLED fresh, then $STALLED and $SCALE after traffic, $config, $security"

@@ -236,6 +236,18 @@ public final class Report {
 			.toList();
 	}
 
+	/**
+	 * The configurations a memory table lists: all but conventional, and conventional
+	 * where its scenarios ran ({@code run.sh} runs them only with {@code ALL=1}).
+	 */
+	private List<String> memoryConfigs() {
+		return shown(
+				(config) -> this.rows.keySet()
+					.stream()
+					.anyMatch((key) -> !key.startsWith("download-") && key.contains("-" + config + "-")),
+				"conventional");
+	}
+
 	private static String withError(double[] value, int index, int errorIndex, String format) {
 		if (value == null || Double.isNaN(value[index])) {
 			return "n/a";
@@ -374,12 +386,14 @@ public final class Report {
 
 	private void idleTable() {
 		this.md.append("## 3. Idle: connections after one RPC each (client and server in one JVM)\n\n");
+		this.md.append("Here and in 4 to 5: ready, io_uring and stock, and conventional where it ran (`run.sh` runs "
+				+ "its memory scenarios only with `ALL=1`).\n\n");
 		this.md.append("| security | config | conns | client pinned B/conn | server pinned B/conn "
 				+ "| client reserved B/conn | x stock | server reserved B/conn | RSS (both sides) |\n");
 		this.md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (String security : SECURITIES) {
 			JsonObject stock = this.rows.get("idle-stock-" + security);
-			for (String config : CONFIGS) {
+			for (String config : memoryConfigs()) {
 				JsonObject row = this.rows.get("idle-" + config + "-" + security);
 				this.md.append("| ").append(security).append(" | ").append(config).append(" | ");
 				if (na(row)) {
@@ -417,7 +431,7 @@ public final class Report {
 		this.md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		for (String security : SECURITIES) {
 			JsonObject stock = this.rows.get(scenario + "-stock-" + security);
-			for (String config : CONFIGS) {
+			for (String config : memoryConfigs()) {
 				JsonObject row = this.rows.get(scenario + "-" + config + "-" + security);
 				this.md.append("| ").append(security).append(" | ").append(config).append(" | ");
 				if (na(row)) {
@@ -470,7 +484,7 @@ public final class Report {
 			for (String[] group : new String[][] { { "small", "100-3,000 B" }, { "large", "10-200 KB" } }) {
 				String scenario = "stalled-messages-" + group[0];
 				JsonObject stock = this.rows.get(scenario + "-stock-" + security);
-				for (String config : CONFIGS) {
+				for (String config : memoryConfigs()) {
 					JsonObject row = this.rows.get(scenario + "-" + config + "-" + security);
 					this.md.append("| ").append(security).append(" | ").append(group[1]).append(" | ");
 					this.md.append(config).append(" | ");

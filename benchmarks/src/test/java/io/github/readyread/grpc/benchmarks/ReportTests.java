@@ -173,9 +173,26 @@ class ReportTests {
 			.contains("| plaintext | 1024 KiB | stock | 2900.0 |")
 			.contains("| alts | 1024 KiB | io_uring | n/a |")
 			.doesNotContain("conventional |");
-		// The memory tables list all four, measured or not.
+		// The memory tables list what run.sh always runs, n/a where it failed, and
+		// conventional only where it ran (with ALL=1; here it did not).
 		assertThat(results.substring(results.indexOf("## 3."), results.indexOf("## 6.")))
-			.contains("| plaintext | conventional |");
+			.contains("| plaintext | ready | n/a |")
+			.contains("| plaintext | io_uring | n/a |")
+			.doesNotContain("conventional |");
+	}
+
+	@Test
+	void aMemoryTableListsConventionalWhereItsScenariosRan() throws Exception {
+		jmh(1, result("readWrite", "ready", "[[9000, 9000, 9000, 9000]]"),
+				result("readWrite", "stock", "[[9000, 9000, 9000, 9000]]"));
+		Files.createDirectories(this.dir.resolve("rows"));
+		Files.writeString(this.dir.resolve("rows/idle-conventional-plaintext.json"),
+				"{\"scenario\": \"idle\", \"config\": \"conventional\", \"security\": \"plaintext\", \"count\": 10, "
+						+ "\"clientPinnedPerConn\": 0.0, \"serverPinnedPerConn\": 0.0, \"clientReservedPerConn\": 0.0, "
+						+ "\"serverReservedPerConn\": 0.0, \"rssBytesClientAndServer\": 1048576}");
+		String results = report();
+		assertThat(results.substring(results.indexOf("## 3."), results.indexOf("## 4")))
+			.contains("| plaintext | conventional | 10 |");
 	}
 
 	/** Runs the report on this test's files and reads its results.md. */
