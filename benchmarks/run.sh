@@ -68,7 +68,8 @@ step() {
 }
 
 # rounds N [jmh]: the throughput configurations in round N's order (ready and stock together, first
-# in turn); with jmh, JMH's (io_uring only with ALL=1: its forks would take the 25 minutes' last 6).
+# in turn); with jmh, JMH's: io_uring only with ALL=1 (its 12 forks take about 6 minutes, which a
+# 25-minute run with 20 s of warm-up per fork does not have).
 rounds() {
 	local order
 	if (($1 % 2 == 1)); then order="ready stock io_uring conventional"; else order="stock ready conventional io_uring"; fi
