@@ -50,8 +50,10 @@ else
 	# move together, its forks apart.
 	JMH="-wi 10 -w 2s -i 3 -r 2s"
 fi
-# ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration but each fork's last
-PROFILERS=(-prof gc -prof io.github.readyread.grpc.benchmarks.ProcessCpuProfiler)
+# ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration but each fork's last;
+# HostStealProfiler: the machine's CPU time the hypervisor took in those iterations (THROUGHPUT-STUDY 24)
+PROFILERS=(-prof gc -prof io.github.readyread.grpc.benchmarks.ProcessCpuProfiler
+	-prof io.github.readyread.grpc.benchmarks.HostStealProfiler)
 PERF_EVENTS="task-clock,raw_syscalls:sys_enter"
 if command -v perf >/dev/null && perf stat -e "$PERF_EVENTS" true >/dev/null 2>&1; then
 	PROFILERS+=(-prof "perfnorm:events=$PERF_EVENTS")

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import com.google.gson.JsonElement;
@@ -31,11 +32,20 @@ import org.openjdk.jmh.util.ListStatistics;
  * <p>
  * Per key {@code method-config-security}: ops/s, heap B/op, pool B/op, ops/s error, CPU
  * ms/op, its error, syscalls/op, its error, CPU ms/op per iteration
- * ({@link ProcessCpuProfiler}), its error (NaN where not measured).
+ * ({@link ProcessCpuProfiler}), its error, host steal % per iteration
+ * ({@link HostStealProfiler}), its error (NaN where not measured).
  */
 final class JmhFigures {
 
 	private static final double CONFIDENCE = 0.999;
+
+	/**
+	 * Metrics of profilers that give no figure for a fork's last iteration
+	 * ({@link MeasuredIterations}): JMH 1.37 counts the missing figure as 0 in their
+	 * score and error, so they are always pooled from the iterations they gave.
+	 */
+	private static final Set<String> PER_ITERATION_PROFILERS = Set.of(ProcessCpuProfiler.METRIC,
+			HostStealProfiler.METRIC);
 
 	private JmhFigures() {
 	}
@@ -139,8 +149,10 @@ final class JmhFigures {
 		double[] syscalls = pooled(results, "raw_syscalls:sys_enter");
 		// ProcessCpuProfiler: the same CPU time, one figure per measurement iteration
 		double[] cpuPerIteration = pooled(results, ProcessCpuProfiler.METRIC);
+		// HostStealProfiler: the machine's CPU time the hypervisor took, per iteration
+		double[] steal = pooled(results, HostStealProfiler.METRIC);
 		return new double[] { ops[0], heap[0], pool[0] / ops[0], ops[1], cpu[0], cpu[1], syscalls[0], syscalls[1],
-				cpuPerIteration[0], cpuPerIteration[1] };
+				cpuPerIteration[0], cpuPerIteration[1], steal[0], steal[1] };
 	}
 
 	/**
@@ -149,7 +161,7 @@ final class JmhFigures {
 	 * where JMH keeps no iterations (one figure per fork).
 	 */
 	private static double[] pooled(List<JsonObject> results, @Nullable String metric) {
-		if (results.size() == 1) {
+		if (results.size() == 1 && (metric == null || !PER_ITERATION_PROFILERS.contains(metric))) {
 			JsonObject only = metricOf(results.get(0), metric);
 			return (only != null) ? new double[] { Report.value(only, "score"), Report.value(only, "scoreError") }
 					: new double[] { Double.NaN, Double.NaN };

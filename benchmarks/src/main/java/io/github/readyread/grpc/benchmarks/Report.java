@@ -140,6 +140,8 @@ public final class Report {
 			figures.put("syscallsPerOpError", orNa(value[7]));
 			figures.put("cpuMsPerOpPerIteration", orNa(value[8]));
 			figures.put("cpuMsPerOpPerIterationError", orNa(value[9]));
+			figures.put("hostStealPercent", orNa(value[10]));
+			figures.put("hostStealPercentError", orNa(value[11]));
 			figures.put("heapBytesPerOp", orNa(value[1]));
 			figures.put("poolBytesPerOp", orNa(value[2]));
 			jmhJson.put(key, figures);
@@ -171,10 +173,14 @@ public final class Report {
 					+ "trip by the whole process, from -prof gc. Pool B/op: bytes of buffers the client's and server's "
 					+ "channels take from their pools per round trip (read buffers, decrypted records, copies, write "
 					+ "buffers), counted by a counting allocator in front of each pool; in Java the read path's buffers "
-					+ "are pooled direct memory, which the heap figure does not see.\n\n");
+					+ "are pooled direct memory, which the heap figure does not see. Host steal: the share of the "
+					+ "machine's CPU time the hypervisor took while the measurement iterations ran (`/proc/stat`, read "
+					+ "around each iteration by `HostStealProfiler`, every iteration but each fork's last); a "
+					+ "configuration whose forks ran while another tenant had the cores shows it here, its ops/s lower "
+					+ "and its CPU per op higher (perf and the process count stolen time as the task's own).\n\n");
 		this.md.append("| benchmark | security | config | ops/s | x stock | CPU ms/op | x stock | CPU ms/op (iter.) "
-				+ "| x stock | syscalls/op | x stock | heap B/op | x stock | pool B/op | x stock |\n");
-		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+				+ "| x stock | syscalls/op | x stock | heap B/op | x stock | pool B/op | x stock | host steal % |\n");
+		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		List<String> configs = shown(
 				(config) -> this.jmh.keySet().stream().anyMatch((key) -> key.contains("-" + config + "-")), "io_uring",
 				"conventional");
@@ -202,6 +208,7 @@ public final class Report {
 						.append(ratioWithError(value, stock, 6, 7));
 					this.md.append(" | ").append(num(value, 1)).append(" | ").append(ratio(value, stock, 1));
 					this.md.append(" | ").append(num(value, 2)).append(" | ").append(ratio(value, stock, 2));
+					this.md.append(" | ").append(withError(value, 10, 11, "%.1f"));
 					this.md.append(" |\n");
 				}
 				double[] ready = this.jmh.get(method + "-ready-" + security);

@@ -68,6 +68,26 @@ class JmhFiguresTests {
 	}
 
 	@Test
+	void aPerIterationProfilersFigureIsItsIterationsMeanEvenFromOneInvocation() throws Exception {
+		// ProcessCpuProfiler gives no figure for a fork's last iteration; JMH 1.37 scores
+		// the missing one as 0: (6 + 4 + 0) / 3 for a fork of three iterations.
+		Files.writeString(this.dir.resolve("jmh.json"), """
+				[ {
+				  "benchmark": "io.github.readyread.grpc.benchmarks.EchoBenchmark.readWrite",
+				  "params": { "config": "ready", "security": "plaintext" },
+				  "primaryMetric": { "score": 100, "scoreError": "NaN", "rawData": [[100, 100, 100]] },
+				  "secondaryMetrics": {
+				    "cpu.time.norm": { "score": 3.3333, "scoreError": 40.0, "rawData": [[6.0, 4.0]] }
+				  }
+				} ]
+				""");
+
+		double[] figures = JmhFigures.load(this.dir).get("readWrite-ready-plaintext");
+
+		assertThat(figures[8]).isCloseTo(5.0, within(1e-9));
+	}
+
+	@Test
 	void oneInvocationOfSeveralForksIsTakenAsJmhWroteIt() throws Exception {
 		Files.writeString(this.dir.resolve("jmh.json"),
 				"[" + result(String.valueOf(JMH_SCORE), String.valueOf(JMH_ERROR), rawData(FORKS), 0.105) + "]");

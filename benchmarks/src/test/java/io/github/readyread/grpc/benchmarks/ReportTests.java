@@ -195,6 +195,26 @@ class ReportTests {
 			.contains("| plaintext | conventional | 10 |");
 	}
 
+	@Test
+	void theJmhTableShowsTheHostStealOfEachConfigurationsIterations() throws Exception {
+		// Two rounds: ready's iterations ran while the hypervisor took a third of the
+		// machine, stock's while it took a few per cent.
+		jmh(1, withSteal(result("readWrite", "ready", "[[3000, 3000]]"), "[[30.0]]"),
+				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[3.0]]"));
+		jmh(2, withSteal(result("readWrite", "ready", "[[3000, 3000]]"), "[[36.0]]"),
+				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[5.0]]"));
+		String results = report();
+		assertThat(results).contains("| host steal % |")
+			.containsPattern("\\| readWrite \\| plaintext \\| ready \\|.* \\| 33\\.0( \\+- [0-9.]+)? \\|\n")
+			.containsPattern("\\| readWrite \\| plaintext \\| stock \\|.* \\| 4\\.0( \\+- [0-9.]+)? \\|\n");
+		assertThat(Files.readString(this.dir.resolve("results.json"))).contains("\"hostStealPercent\": 33.0");
+	}
+
+	private static String withSteal(String result, String rawData) {
+		return result.replace("\"secondaryMetrics\": {", "\"secondaryMetrics\": {\n \"" + HostStealProfiler.METRIC
+				+ "\": { \"score\": 0, \"scoreError\": \"NaN\", \"rawData\": " + rawData + " },");
+	}
+
 	/** Runs the report on this test's files and reads its results.md. */
 	private String report() throws Exception {
 		System.setProperty("java.awt.headless", "true");
