@@ -45,9 +45,9 @@ else
 	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_REPS=3; FORKS=3
 	# 20 s of warm-up: on a quiet machine the JIT compiles for 10-14 s after a fork starts, the
 	# ready path's later than stock's (THROUGHPUT-STUDY 23); with one core taken by other work,
-	# for 16-18 s in both, when its threads still spend 90-160 us per 16 KiB echo in the 12-18 s
-	# an earlier 12 s warm-up measured (section 24). 3 measured iterations: a fork's iterations
-	# move together, its forks apart.
+	# for 16-18 s in both, when its threads still spend 130-200 us per 16 KiB echo at 12-16 s,
+	# what an earlier 12 s warm-up measured (section 24). 3 measured iterations: a fork's
+	# iterations move together, its forks apart.
 	JMH="-wi 10 -w 2s -i 3 -r 2s"
 fi
 # ProcessCpuProfiler: the process's CPU time per op, one figure per measurement iteration but each fork's last;

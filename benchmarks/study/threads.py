@@ -6,7 +6,10 @@ import json, sys, os, glob, math, statistics as st
 T = {2: 12.71, 3: 4.30, 4: 3.18, 5: 2.78, 6: 2.57, 7: 2.45}
 def load(f):
     r = json.load(open(f))[0]
-    d = {k: v['score'] for k, v in r['secondaryMetrics'].items() if k.startswith('thr.') or k == 'cpu.time.norm'}
+    # the mean of the figures the profilers gave: JMH 1.37's score counts the fork's last
+    # iteration, where they give none, as 0
+    d = {k: st.mean(x for fork in v['rawData'] for x in fork) for k, v in r['secondaryMetrics'].items()
+         if (k.startswith('thr.') or k == 'cpu.time.norm') and any(v['rawData'])}
     d['ops'] = r['primaryMetric']['score']
     if 'cpu.time.norm' in d:
         d['cpu.time.norm'] *= 1000  # ms/op to us/op, next to the threads
