@@ -3,18 +3,14 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.github.readyread.grpc.benchmarks.IterationWindowProfiler;
 import io.github.readyread.grpc.benchmarks.MeasuredIterations;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.profile.InternalProfiler;
 import org.openjdk.jmh.results.AggregationPolicy;
-import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
 
@@ -34,11 +30,7 @@ import org.openjdk.jmh.results.ScalarResult;
  *     OUT=... N=... SEC=plaintext B='EchoBenchmark.readWrite$' benchmarks/study/rounds.sh ...
  *   python3 benchmarks/study/threads.py OUT
  */
-public final class ThreadCpuProfiler implements InternalProfiler {
-
-	private Map<String, Long> before = Map.of();
-
-	private final MeasuredIterations iterations = new MeasuredIterations();
+public final class ThreadCpuProfiler extends IterationWindowProfiler<Map<String, Long>> {
 
 	@Override
 	public String getDescription() {
@@ -46,22 +38,14 @@ public final class ThreadCpuProfiler implements InternalProfiler {
 	}
 
 	@Override
-	public void beforeIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams) {
-		this.before = read();
-	}
-
-	@Override
-	public Collection<? extends Result> afterIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams,
-			IterationResult result) {
-		Map<String, Long> after = read();
-		long ops = result.getMetadata().getAllOps();
-		if (!this.iterations.reportable(iterationParams) || ops <= 0) {
+	protected List<? extends Result> figures(Map<String, Long> before, Map<String, Long> after, long ops) {
+		if (ops <= 0) {
 			return List.of();
 		}
 		Map<String, Long> groups = new TreeMap<>();
 		List<Long> loops = new ArrayList<>();
 		for (Map.Entry<String, Long> task : after.entrySet()) {
-			long nanos = task.getValue() - this.before.getOrDefault(task.getKey(), 0L);
+			long nanos = task.getValue() - before.getOrDefault(task.getKey(), 0L);
 			String group = group(task.getKey().substring(task.getKey().indexOf(':') + 1));
 			groups.merge(group, nanos, Long::sum);
 			groups.merge("all", nanos, Long::sum);
@@ -100,7 +84,8 @@ public final class ThreadCpuProfiler implements InternalProfiler {
 	}
 
 	/** TID:name to nanoseconds on the CPU, for every thread of this process. */
-	private static Map<String, Long> read() {
+	@Override
+	protected Map<String, Long> read() {
 		Map<String, Long> tasks = new HashMap<>();
 		try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
 			for (Path task : dir) {

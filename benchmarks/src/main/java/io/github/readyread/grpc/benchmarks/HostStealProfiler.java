@@ -3,15 +3,10 @@ package io.github.readyread.grpc.benchmarks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collection;
 import java.util.List;
 
 import org.jspecify.annotations.Nullable;
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.profile.InternalProfiler;
 import org.openjdk.jmh.results.AggregationPolicy;
-import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
 
@@ -25,7 +20,7 @@ import org.openjdk.jmh.results.ScalarResult;
  * that was. No figure where {@code /proc/stat} has no steal field (not Linux, or a kernel
  * without it), and none for a fork's last iteration, as {@link ProcessCpuProfiler}.
  */
-public final class HostStealProfiler implements InternalProfiler {
+public final class HostStealProfiler extends IterationWindowProfiler<long[]> {
 
 	/** The secondary metric's name in JMH's results. */
 	static final String METRIC = "host.steal";
@@ -35,29 +30,27 @@ public final class HostStealProfiler implements InternalProfiler {
 
 	private static final Path PROC_STAT = Path.of("/proc/stat");
 
-	private final MeasuredIterations iterations = new MeasuredIterations();
-
-	private long @Nullable [] before;
-
 	@Override
 	public String getDescription() {
 		return "Share of the machine's CPU time stolen by the hypervisor, per measurement iteration";
 	}
 
 	@Override
-	public void beforeIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams) {
-		this.before = read();
+	protected long @Nullable [] read() {
+		try {
+			List<String> lines = Files.readAllLines(PROC_STAT);
+			return lines.isEmpty() ? null : cpuTimes(lines.get(0));
+		}
+		catch (IOException | RuntimeException ex) {
+			return null;
+		}
 	}
 
 	@Override
-	public Collection<? extends Result> afterIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams,
-			IterationResult result) {
-		long[] after = read();
-		double percent = (this.before != null && after != null) ? stealPercent(this.before, after) : Double.NaN;
-		if (!this.iterations.reportable(iterationParams) || Double.isNaN(percent)) {
-			return List.of();
-		}
-		return List.of(new ScalarResult(METRIC, percent, "%", AggregationPolicy.AVG));
+	protected List<? extends Result> figures(long[] before, long[] after, long ops) {
+		double percent = stealPercent(before, after);
+		return Double.isNaN(percent) ? List.of()
+				: List.of(new ScalarResult(METRIC, percent, "%", AggregationPolicy.AVG));
 	}
 
 	/**
@@ -97,16 +90,6 @@ public final class HostStealProfiler implements InternalProfiler {
 			total += after[i] - before[i];
 		}
 		return (total > 0) ? 100.0 * (after[STEAL] - before[STEAL]) / total : Double.NaN;
-	}
-
-	private static long @Nullable [] read() {
-		try {
-			List<String> lines = Files.readAllLines(PROC_STAT);
-			return lines.isEmpty() ? null : cpuTimes(lines.get(0));
-		}
-		catch (IOException | RuntimeException ex) {
-			return null;
-		}
 	}
 
 }

@@ -1,14 +1,9 @@
 package io.github.readyread.grpc.benchmarks;
 
 import java.lang.management.ManagementFactory;
-import java.util.Collection;
 import java.util.List;
 
-import org.openjdk.jmh.infra.BenchmarkParams;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.profile.InternalProfiler;
 import org.openjdk.jmh.results.AggregationPolicy;
-import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
 
@@ -24,7 +19,7 @@ import org.openjdk.jmh.results.ScalarResult;
  * A fork's last measurement iteration gives no figure: its CPU time would hold the
  * trial's tear-down too ({@link MeasuredIterations}).
  */
-public final class ProcessCpuProfiler implements InternalProfiler {
+public final class ProcessCpuProfiler extends IterationWindowProfiler<Long> {
 
 	/** The secondary metric's name in JMH's results. */
 	static final String METRIC = "cpu.time.norm";
@@ -32,26 +27,20 @@ public final class ProcessCpuProfiler implements InternalProfiler {
 	private final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory
 		.getOperatingSystemMXBean();
 
-	private long before;
-
-	private final MeasuredIterations iterations = new MeasuredIterations();
-
 	@Override
 	public String getDescription() {
 		return "CPU time of the process per operation, per measurement iteration";
 	}
 
 	@Override
-	public void beforeIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams) {
-		this.before = this.os.getProcessCpuTime();
+	protected Long read() {
+		return this.os.getProcessCpuTime();
 	}
 
 	@Override
-	public Collection<? extends Result> afterIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams,
-			IterationResult result) {
-		long cpuNanos = this.os.getProcessCpuTime() - this.before;
-		long ops = result.getMetadata().getAllOps();
-		if (!this.iterations.reportable(iterationParams) || ops <= 0 || cpuNanos < 0) {
+	protected List<? extends Result> figures(Long before, Long after, long ops) {
+		long cpuNanos = after - before;
+		if (ops <= 0 || cpuNanos < 0) {
 			return List.of();
 		}
 		return List.of(new ScalarResult(METRIC, cpuNanos / 1e6 / ops, "ms/op", AggregationPolicy.AVG));
