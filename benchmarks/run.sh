@@ -22,6 +22,10 @@
 # own JVM, round the configurations; the report gives the median MB/s with the min-max of the repetitions.
 # Both go round with ready next to stock, which of them goes first alternating, so a slow spell
 # of a shared machine falls on both rather than on one configuration's forks or repetitions.
+# A JMH fork or a download repetition during which the hypervisor took more than 10 % of the
+# machine's CPU time (host steal, /proc/stat) is left out of its configuration's figures, the same
+# rule for every configuration (StealRule; all are kept where all are above it); the tables say
+# how many each row kept.
 set -euo pipefail
 # The whole script is one block, read before it runs: editing it during a run is safe.
 {

@@ -37,6 +37,14 @@ public final class HostStealProfiler extends IterationWindowProfiler<long[]> {
 
 	@Override
 	protected long @Nullable [] read() {
+		return machineCpuTimes();
+	}
+
+	/**
+	 * The machine's CPU times now ({@link #cpuTimes} of {@code /proc/stat}'s first line).
+	 * @return the times, or {@code null} where they cannot be read here
+	 */
+	static long @Nullable [] machineCpuTimes() {
 		try {
 			List<String> lines = Files.readAllLines(PROC_STAT);
 			return lines.isEmpty() ? null : cpuTimes(lines.get(0));

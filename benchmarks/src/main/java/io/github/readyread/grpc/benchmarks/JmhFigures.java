@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,15 +29,30 @@ import org.openjdk.jmh.util.ListStatistics;
  * and the error its 99.9% confidence half-interval
  * ({@link ListStatistics#getMeanErrorAt}, what JMH reports as the score error). Profiler
  * figures that JMH gives once per fork ({@code perfnorm}) are pooled over the forks the
- * same way.
+ * same way. Only the results {@link StealRule} keeps are pooled: in {@code run.sh}'s
+ * invocations a result is one fork, and a fork the host took more than the rule's bound
+ * from is left out of every figure of its configuration.
  *
  * <p>
  * Per key {@code method-config-security}: ops/s, heap B/op, pool B/op, ops/s error, CPU
  * ms/op, its error, syscalls/op, its error, CPU ms/op per iteration
  * ({@link ProcessCpuProfiler}), its error, host steal % per iteration
- * ({@link HostStealProfiler}), its error (NaN where not measured).
+ * ({@link HostStealProfiler}), its error (NaN where not measured), the results kept, the
+ * results there were, whether all were above the steal bound (1) or not (0), ops/s over
+ * all results whatever their steal, its error.
  */
 final class JmhFigures {
+
+	/** Indices of the figures {@link #load} gives after the twelve described above. */
+	static final int KEPT = 12;
+
+	static final int OF = 13;
+
+	static final int ALL_ABOVE = 14;
+
+	static final int OPS_ALL = 15;
+
+	static final int OPS_ALL_ERROR = 16;
 
 	private static final double CONFIDENCE = 0.999;
 
@@ -58,22 +75,45 @@ final class JmhFigures {
 
 	/**
 	 * Per key, the mean ops/s of each result file in turn: with {@code run.sh}'s one JMH
-	 * invocation per round, one figure per round of forks (NaN where a round has none).
+	 * invocation per round, one figure per round of forks (NaN where a round has none, or
+	 * its fork was left out by {@link StealRule}).
 	 */
 	static Map<String, double[]> rounds(Path dir) throws IOException {
 		List<Path> files = files(dir);
+		Set<JsonObject> kept = Collections.newSetFromMap(new IdentityHashMap<>());
 		Map<String, double[]> rounds = new LinkedHashMap<>();
+		List<List<JsonObject>> perFile = new ArrayList<>();
+		Map<String, List<JsonObject>> perKey = new LinkedHashMap<>();
+		for (Path file : files) {
+			List<JsonObject> results = read(file);
+			perFile.add(results);
+			results.forEach((result) -> perKey.computeIfAbsent(key(result), (k) -> new ArrayList<>()).add(result));
+		}
+		perKey.values().forEach((results) -> kept.addAll(StealRule.apply(results, JmhFigures::steal).kept()));
 		for (int round = 0; round < files.size(); round++) {
-			for (JsonObject result : read(files.get(round))) {
+			for (JsonObject result : perFile.get(round)) {
 				double[] figures = rounds.computeIfAbsent(key(result), (key) -> {
 					double[] empty = new double[files.size()];
 					Arrays.fill(empty, Double.NaN);
 					return empty;
 				});
-				figures[round] = meanOps(result);
+				figures[round] = kept.contains(result) ? meanOps(result) : Double.NaN;
 			}
 		}
 		return rounds;
+	}
+
+	/**
+	 * The host steal a result ran under: the mean of its {@link HostStealProfiler}
+	 * figures, NaN where it has none.
+	 */
+	static double steal(JsonObject result) {
+		JsonObject steal = metricOf(result, HostStealProfiler.METRIC);
+		if (steal == null || !steal.has("rawData")) {
+			return Double.NaN;
+		}
+		List<Double> iterations = iterations(steal);
+		return iterations.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
 	}
 
 	/**
@@ -138,7 +178,9 @@ final class JmhFigures {
 		return method + "-" + params.get("config").getAsString() + "-" + params.get("security").getAsString();
 	}
 
-	private static double[] figures(List<JsonObject> results) {
+	private static double[] figures(List<JsonObject> all) {
+		StealRule.Kept<JsonObject> kept = StealRule.apply(all, JmhFigures::steal);
+		List<JsonObject> results = kept.kept();
 		double[] ops = pooled(results, null);
 		double[] heap = pooled(results, "gc.alloc.rate.norm");
 		// poolBytes is a rate over the same iterations as the primary metric
@@ -151,8 +193,11 @@ final class JmhFigures {
 		double[] cpuPerIteration = pooled(results, ProcessCpuProfiler.METRIC);
 		// HostStealProfiler: the machine's CPU time the hypervisor took, per iteration
 		double[] steal = pooled(results, HostStealProfiler.METRIC);
+		// what ops/s would have been with every result, for comparison
+		double[] opsAll = pooled(all, null);
 		return new double[] { ops[0], heap[0], pool[0] / ops[0], ops[1], cpu[0], cpu[1], syscalls[0], syscalls[1],
-				cpuPerIteration[0], cpuPerIteration[1], steal[0], steal[1] };
+				cpuPerIteration[0], cpuPerIteration[1], steal[0], steal[1], results.size(), kept.of(),
+				kept.allAbove() ? 1 : 0, opsAll[0], opsAll[1] };
 	}
 
 	/**

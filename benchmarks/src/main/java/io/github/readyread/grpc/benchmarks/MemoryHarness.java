@@ -447,6 +447,7 @@ public final class MemoryHarness {
 		sampler.setDaemon(true);
 		sampler.start();
 		long cpuStart = ProcessMemory.cpuNanos();
+		long[] machineStart = HostStealProfiler.machineCpuTimes();
 		long deadline = start + TimeUnit.SECONDS.toNanos(seconds);
 		long bytes = 0;
 		int downloads = 0;
@@ -461,6 +462,7 @@ public final class MemoryHarness {
 		while (System.nanoTime() < deadline);
 		double elapsed = (System.nanoTime() - start) / 1e9;
 		long cpuEnd = ProcessMemory.cpuNanos();
+		long[] machineEnd = HostStealProfiler.machineCpuTimes();
 		sampler.interrupt();
 		sampler.join();
 		Map<String, Object> run = new LinkedHashMap<>();
@@ -473,6 +475,12 @@ public final class MemoryHarness {
 		// sampler in every configuration).
 		if (cpuStart >= 0 && cpuEnd >= 0) {
 			run.put("cpuMsPerMiB", (cpuEnd - cpuStart) / 1e6 / (bytes / (1024.0 * 1024.0)));
+		}
+		// The share of the machine's CPU time the hypervisor took meanwhile (StealRule).
+		double steal = (machineStart != null && machineEnd != null)
+				? HostStealProfiler.stealPercent(machineStart, machineEnd) : Double.NaN;
+		if (!Double.isNaN(steal)) {
+			run.put("hostStealPercent", steal);
 		}
 		run.put("clientPinnedMean", mean(samples, 1));
 		run.put("clientPinnedMax", max(samples, 1));

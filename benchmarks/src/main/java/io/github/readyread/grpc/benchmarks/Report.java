@@ -142,6 +142,11 @@ public final class Report {
 			figures.put("cpuMsPerOpPerIterationError", orNa(value[9]));
 			figures.put("hostStealPercent", orNa(value[10]));
 			figures.put("hostStealPercentError", orNa(value[11]));
+			figures.put("forksKept", (int) value[JmhFigures.KEPT]);
+			figures.put("forks", (int) value[JmhFigures.OF]);
+			figures.put("everyForkAboveStealBound", value[JmhFigures.ALL_ABOVE] == 1);
+			figures.put("opsPerSecondAllForks", orNa(value[JmhFigures.OPS_ALL]));
+			figures.put("opsPerSecondAllForksError", orNa(value[JmhFigures.OPS_ALL_ERROR]));
 			figures.put("heapBytesPerOp", orNa(value[1]));
 			figures.put("poolBytesPerOp", orNa(value[2]));
 			jmhJson.put(key, figures);
@@ -177,10 +182,15 @@ public final class Report {
 					+ "machine's CPU time the hypervisor took while the measurement iterations ran (`/proc/stat`, read "
 					+ "around each iteration by `HostStealProfiler`, every iteration but each fork's last); a "
 					+ "configuration whose forks ran while another tenant had the cores shows it here, its ops/s lower "
-					+ "and its CPU per op higher (perf and the process count stolen time as the task's own).\n\n");
+					+ "and its CPU per op higher (perf and the process count stolen time as the task's own). Forks kept: "
+					+ "every figure of a row is made of its forks whose measured iterations saw at most "
+					+ (int) StealRule.BOUND_PERCENT + " % steal on average, the same rule for every configuration, "
+					+ "fixed before the run (`StealRule`); where every fork of a row was above it, all are kept and the "
+					+ "row says so. The targets below give ops/s over all forks too.\n\n");
 		this.md.append("| benchmark | security | config | ops/s | x stock | CPU ms/op | x stock | CPU ms/op (iter.) "
-				+ "| x stock | syscalls/op | x stock | heap B/op | x stock | pool B/op | x stock | host steal % |\n");
-		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+				+ "| x stock | syscalls/op | x stock | heap B/op | x stock | pool B/op | x stock | host steal % "
+				+ "| forks kept |\n");
+		this.md.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 		List<String> configs = shown(
 				(config) -> this.jmh.keySet().stream().anyMatch((key) -> key.contains("-" + config + "-")), "io_uring",
 				"conventional");
@@ -209,6 +219,7 @@ public final class Report {
 					this.md.append(" | ").append(num(value, 1)).append(" | ").append(ratio(value, stock, 1));
 					this.md.append(" | ").append(num(value, 2)).append(" | ").append(ratio(value, stock, 2));
 					this.md.append(" | ").append(withError(value, 10, 11, "%.1f"));
+					this.md.append(" | ").append(forksKept(value));
 					this.md.append(" |\n");
 				}
 				double[] ready = this.jmh.get(method + "-ready-" + security);
@@ -216,6 +227,7 @@ public final class Report {
 				target(name + ": ops/s >= 1.0x stock", ready, stock, 0, 1.0, true);
 				interval(ready, stock, 0, 3, 1.0);
 				byRound(method, security);
+				allForks(ready, stock);
 				target(name + ": CPU ms/op <= 1.05x stock", ready, stock, 4, 1.05, false);
 				interval(ready, stock, 4, 5, 1.05);
 				target(name + ": CPU ms/op (per iteration) <= 1.05x stock", ready, stock, 8, 1.05, false);
@@ -229,6 +241,32 @@ public final class Report {
 			}
 		}
 		this.md.append('\n');
+	}
+
+	/** {@code 2/3}: the forks a row's figures are made of, of those it had. */
+	private static String forksKept(double @Nullable [] value) {
+		if (value == null || Double.isNaN(value[JmhFigures.OF])) {
+			return "n/a";
+		}
+		return String.format(Locale.ROOT, "%.0f/%.0f", value[JmhFigures.KEPT], value[JmhFigures.OF])
+				+ ((value[JmhFigures.ALL_ABOVE] == 1) ? " (all above " + (int) StealRule.BOUND_PERCENT + " %)" : "");
+	}
+
+	/**
+	 * Adds to the last target ready / stock ops/s over all forks, those {@link StealRule}
+	 * left out included, where it left any out.
+	 */
+	private void allForks(double @Nullable [] ready, double @Nullable [] stock) {
+		if (ready == null || stock == null
+				|| (ready[JmhFigures.KEPT] == ready[JmhFigures.OF] && stock[JmhFigures.KEPT] == stock[JmhFigures.OF])) {
+			return;
+		}
+		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
+		double all = ready[JmhFigures.OPS_ALL] / stock[JmhFigures.OPS_ALL];
+		target.put("allForks", all);
+		Object spread = target.get("spread");
+		target.put("spread", ((spread != null) ? spread + "; " : "") + "over all forks, those above the steal bound "
+				+ "included, " + ratio(all));
 	}
 
 	/**
@@ -376,7 +414,8 @@ public final class Report {
 			return;
 		}
 		if (oneSided > 0) {
-			ratios.add("(" + oneSided + ((oneSided == 1) ? " round" : " rounds") + " with one side's fork missing)");
+			ratios.add("(" + oneSided + ((oneSided == 1) ? " round" : " rounds")
+					+ " with one side's fork missing or above the steal bound)");
 		}
 		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
 		Object spread = target.get("spread");
@@ -561,7 +600,10 @@ public final class Report {
 				+ "columns and the chart are the median repetition's (the lower middle one of an even number). CPU ms/MiB: CPU time of the whole process "
 				+ "(client, server and the loop) per MiB downloaded while the loop is measured, the median over the "
 				+ "repetitions; a download that keeps both cores busy runs at the speed its CPU per MiB allows, so "
-				+ "this is the steadier figure, and where it is well under 2 cores' worth the loop also waits.\n\n");
+				+ "this is the steadier figure, and where it is well under 2 cores' worth the loop also waits. Runs: "
+				+ "the repetitions every figure of a row is made of, of those measured: as for the JMH forks, a "
+				+ "repetition during which the hypervisor took more than " + (int) StealRule.BOUND_PERCENT
+				+ " % of the machine's CPU time is left out, unless all were (`StealRule`).\n\n");
 		this.md
 			.append("| security | message | config | MB/s (median) | min-max | runs | x stock | CPU ms/MiB | x stock "
 					+ "| client pinned mean | max | x stock (max) | client reserved max | x stock | RSS mean | RSS max |\n");
@@ -586,7 +628,7 @@ public final class Report {
 						.append("-")
 						.append(field(runs.get(runs.size() - 1), "mbPerSecond"))
 						.append(" | ");
-					this.md.append(runs.size()).append(" | ");
+					this.md.append(downloadKept(config, security, size).describe()).append(" | ");
 					double stockMb = medianMbPerSecond("stock", security, size);
 					this.md.append((Double.isNaN(stockMb) || stockMb == 0) ? "n/a" : ratio(mb / stockMb)).append(" | ");
 					double cpu = medianCpuPerMib(config, security, size);
@@ -668,10 +710,23 @@ public final class Report {
 	}
 
 	/**
+	 * The repetitions of a download loop that were measured and that {@link StealRule}
+	 * keeps, slowest first.
+	 */
+	private List<JsonObject> downloadRuns(String config, String security, int size) {
+		return downloadKept(config, security, size).kept();
+	}
+
+	/** The repetitions of a download loop {@link StealRule} keeps, slowest first. */
+	private StealRule.Kept<JsonObject> downloadKept(String config, String security, int size) {
+		return StealRule.apply(allDownloadRuns(config, security, size), (run) -> value(run, "hostStealPercent"));
+	}
+
+	/**
 	 * The repetitions of a download loop that were measured, slowest first: rows
 	 * {@code download-r<n>-config-security} (or one {@code download-config-security}).
 	 */
-	private List<JsonObject> downloadRuns(String config, String security, int size) {
+	private List<JsonObject> allDownloadRuns(String config, String security, int size) {
 		List<JsonObject> runs = new ArrayList<>();
 		String suffix = "-" + config + "-" + security;
 		this.rows.forEach((name, row) -> {
@@ -713,6 +768,9 @@ public final class Report {
 					figures.put("mbPerSecondMin", value(runs.get(0), "mbPerSecond"));
 					figures.put("mbPerSecondMax", value(runs.get(runs.size() - 1), "mbPerSecond"));
 					figures.put("repetitions", runs.size());
+					StealRule.Kept<JsonObject> kept = downloadKept(config, security, size);
+					figures.put("repetitionsMeasured", kept.of());
+					figures.put("everyRepetitionAboveStealBound", kept.allAbove());
 					figures.put("cpuMsPerMiBMedian", orNa(medianCpuPerMib(config, security, size)));
 					summary.put(config + "-" + security + "-" + size / 1024 + "KiB", figures);
 				}

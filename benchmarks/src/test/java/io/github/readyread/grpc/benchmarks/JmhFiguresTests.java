@@ -99,6 +99,35 @@ class JmhFiguresTests {
 		assertThat(figures[4]).isEqualTo(0.105);
 	}
 
+	@Test
+	void aForkAboveTheStealBoundIsLeftOutOfEveryFigureOfItsConfiguration() throws Exception {
+		// Three rounds; the second round's fork ran while the host took 30 % of the
+		// machine, the others under 5 %.
+		double[] steal = { 4.0, 30.0, 2.0 };
+		for (int fork = 0; fork < FORKS.length; fork++) {
+			String result = result("NaN", "NaN", rawData(FORKS[fork]), PERFNORM_CPU_PER_FORK[fork]);
+			result = result.replace("\"secondaryMetrics\": {",
+					"\"secondaryMetrics\": {\n \"" + HostStealProfiler.METRIC
+							+ "\": { \"score\": 0, \"scoreError\": \"NaN\", \"rawData\": [[" + steal[fork] + ", "
+							+ steal[fork] + "]] },");
+			Files.writeString(this.dir.resolve("jmh-" + (fork + 1) + ".json"), "[" + result + "]");
+		}
+
+		double[] figures = JmhFigures.load(this.dir).get("readWrite-ready-plaintext");
+
+		double kept = (Arrays.stream(FORKS[0]).sum() + Arrays.stream(FORKS[2]).sum()) / 8;
+		assertThat(figures[0]).isCloseTo(kept, within(1e-9));
+		assertThat(figures[4]).isCloseTo((0.101 + 0.110) / 2, within(1e-9));
+		assertThat(figures[10]).isCloseTo(3.0, within(1e-9));
+		assertThat(figures[JmhFigures.KEPT]).isEqualTo(2);
+		assertThat(figures[JmhFigures.OF]).isEqualTo(3);
+		assertThat(figures[JmhFigures.ALL_ABOVE]).isZero();
+		assertThat(figures[JmhFigures.OPS_ALL]).isCloseTo(JMH_SCORE, within(0.01));
+		assertThat(JmhFigures.rounds(this.dir).get("readWrite-ready-plaintext")).containsExactly(
+				Arrays.stream(FORKS[0]).average().orElseThrow(), Double.NaN,
+				Arrays.stream(FORKS[2]).average().orElseThrow());
+	}
+
 	private static String rawData(double[]... forks) {
 		StringBuilder json = new StringBuilder("[");
 		for (int fork = 0; fork < forks.length; fork++) {

@@ -88,7 +88,7 @@ class ReportTests {
 		download(2, "stock", 3000, 0.500);
 		download(3, "stock", 2800, 0.510);
 		String results = report();
-		assertThat(results).contains("| plaintext | 1024 KiB | ready | 2500.0 | 2000.0-3000.0 | 2 | 0.86 |");
+		assertThat(results).contains("| plaintext | 1024 KiB | ready | 2500.0 | 2000.0-3000.0 | 2/2 | 0.86 |");
 		assertThat(results).contains("| download MB/s >= 1.0x stock (plaintext, 1024 KiB) | 0.862 | false |");
 	}
 
@@ -108,7 +108,7 @@ class ReportTests {
 				+ "the scores; by round 1.00, 0.80 \\|");
 		assertThat(results.lines().filter((line) -> line.startsWith("| readWrite plaintext: ops/s >= 1.0x stock")))
 			.singleElement(InstanceOfAssertFactories.STRING)
-			.endsWith("by round 1.00, 1.00, (1 round with one side's fork missing) |");
+			.endsWith("by round 1.00, 1.00, (1 round with one side's fork missing or above the steal bound) |");
 	}
 
 	/**
@@ -139,9 +139,9 @@ class ReportTests {
 		download(3, "stock", 2800, 0.510);
 		String results = report();
 		assertThat(results)
-			.contains("| plaintext | 1024 KiB | ready | 3000.0 | 2000.0-3100.0 | 3 | 1.03 | 0.550 | 1.08 |");
+			.contains("| plaintext | 1024 KiB | ready | 3000.0 | 2000.0-3100.0 | 3/3 | 1.03 | 0.550 | 1.08 |");
 		assertThat(results)
-			.contains("| plaintext | 1024 KiB | stock | 2900.0 | 2800.0-3000.0 | 3 | 1.00 | 0.510 | 1.00 |");
+			.contains("| plaintext | 1024 KiB | stock | 2900.0 | 2800.0-3000.0 | 3/3 | 1.00 | 0.510 | 1.00 |");
 		assertThat(Files.readString(this.dir.resolve("results.json"))).contains("\"cpuMsPerMiBMedian\": 0.55");
 	}
 
@@ -204,10 +204,47 @@ class ReportTests {
 		jmh(2, withSteal(result("readWrite", "ready", "[[3000, 3000]]"), "[[36.0]]"),
 				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[5.0]]"));
 		String results = report();
-		assertThat(results).contains("| host steal % |")
-			.containsPattern("\\| readWrite \\| plaintext \\| ready \\|.* \\| 33\\.0( \\+- [0-9.]+)? \\|\n")
-			.containsPattern("\\| readWrite \\| plaintext \\| stock \\|.* \\| 4\\.0( \\+- [0-9.]+)? \\|\n");
+		assertThat(results).contains("| host steal % | forks kept |")
+			.containsPattern(
+					"\\| readWrite \\| plaintext \\| ready \\|.* \\| 33\\.0( \\+- [0-9.]+)? \\| 2/2 \\(all above 10 %\\) \\|\n")
+			.containsPattern("\\| readWrite \\| plaintext \\| stock \\|.* \\| 4\\.0( \\+- [0-9.]+)? \\| 2/2 \\|\n");
 		assertThat(Files.readString(this.dir.resolve("results.json"))).contains("\"hostStealPercent\": 33.0");
+	}
+
+	@Test
+	void aForkAboveTheStealBoundIsLeftOutOfTheTableAndTheTargetGivesTheRatioOverAllForks() throws Exception {
+		// Three rounds; in the second, ready's fork ran while the host took 30 % of the
+		// machine and at a third of its rate.
+		jmh(1, withSteal(result("readWrite", "ready", "[[4000, 4000]]"), "[[3.0]]"),
+				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[3.0]]"));
+		jmh(2, withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[5.0]]"),
+				withSteal(result("readWrite", "ready", "[[1000, 1000]]"), "[[30.0]]"));
+		jmh(3, withSteal(result("readWrite", "ready", "[[4400, 4400]]"), "[[1.0]]"),
+				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[2.0]]"));
+		String results = report();
+		assertThat(results).containsPattern("\\| readWrite \\| plaintext \\| ready \\| 4200 \\+- [0-9]+ \\| 1.05 .*"
+				+ "\\| 2\\.0( \\+- [0-9.]+)? \\| 2/3 \\|\n");
+		assertThat(results.lines().filter((line) -> line.startsWith("| readWrite plaintext: ops/s >= 1.0x stock")))
+			.singleElement(InstanceOfAssertFactories.STRING)
+			.startsWith("| readWrite plaintext: ops/s >= 1.0x stock | 1.050 | true |")
+			.endsWith("by round 1.00, 1.10, (1 round with one side's fork missing or above the steal bound); "
+					+ "over all forks, those above the steal bound included, 0.78 |");
+		assertThat(Files.readString(this.dir.resolve("results.json"))).contains("\"forksKept\": 2")
+			.contains("\"forks\": 3");
+	}
+
+	@Test
+	void aDownloadRepetitionAboveTheStealBoundIsLeftOutOfTheMedian() throws Exception {
+		Files.createDirectories(this.dir.resolve("rows"));
+		download(1, "ready", 3000, 0.500, 2.0);
+		download(2, "ready", 1000, 0.900, 40.0);
+		download(3, "ready", 3200, 0.500, 4.0);
+		download(1, "stock", 2900, 0.520, 1.0);
+		download(2, "stock", 3000, 0.500, 3.0);
+		download(3, "stock", 2800, 0.510, 5.0);
+		String results = report();
+		assertThat(results).contains("| plaintext | 1024 KiB | ready | 3100.0 | 3000.0-3200.0 | 2/3 | 1.07 |")
+			.contains("| plaintext | 1024 KiB | stock | 2900.0 | 2800.0-3000.0 | 3/3 | 1.00 |");
 	}
 
 	private static String withSteal(String result, String rawData) {
@@ -230,12 +267,18 @@ class ReportTests {
 	}
 
 	private void download(int repetition, String config, double mbPerSecond, double cpuMsPerMib) throws Exception {
+		download(repetition, config, mbPerSecond, cpuMsPerMib, Double.NaN);
+	}
+
+	private void download(int repetition, String config, double mbPerSecond, double cpuMsPerMib, double steal)
+			throws Exception {
 		Files.writeString(
 				this.dir.resolve("rows").resolve("download-r" + repetition + "-" + config + "-plaintext.json"), """
 						{ "scenario": "download", "config": "%s", "security": "plaintext",
-						  "runs": [ { "messageSize": 1048576, "mbPerSecond": %s, "cpuMsPerMiB": %s,
+						  "runs": [ { "messageSize": 1048576, "mbPerSecond": %s, "cpuMsPerMiB": %s,%s
 						              "sampleColumns": [], "samples": [] } ] }
-						""".formatted(config, mbPerSecond, cpuMsPerMib));
+						""".formatted(config, mbPerSecond, cpuMsPerMib,
+						Double.isNaN(steal) ? "" : " \"hostStealPercent\": " + steal + ","));
 	}
 
 	private static String result(String method, String config, String rawData) {
