@@ -51,7 +51,7 @@ class AltsReadPathInvariantTests {
 
 	private static final int IDLE_CONNECTIONS = 500;
 
-	private static final int STALLED_CONNECTIONS = 200;
+	private static final int STALLED_CONNECTIONS = 100;
 
 	/** Size of the one message the stalled connections' server streams. */
 	private static final int MESSAGE = 512 * 1024;

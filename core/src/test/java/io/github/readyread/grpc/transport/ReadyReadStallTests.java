@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ReadyReadStallTests {
 
-	private static final int CONNECTIONS = 200;
+	private static final int CONNECTIONS = 100;
 
 	private static final int MESSAGE_SIZE = 256 * 1024;
 
