@@ -79,21 +79,14 @@ final class JmhFigures {
 	 * its fork was left out by {@link StealRule}).
 	 */
 	static Map<String, double[]> rounds(Path dir) throws IOException {
-		List<Path> files = files(dir);
+		List<List<JsonObject>> perFile = readAll(files(dir));
 		Set<JsonObject> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+		byKey(perFile).values().forEach((results) -> kept.addAll(StealRule.apply(results, JmhFigures::steal).kept()));
 		Map<String, double[]> rounds = new LinkedHashMap<>();
-		List<List<JsonObject>> perFile = new ArrayList<>();
-		Map<String, List<JsonObject>> perKey = new LinkedHashMap<>();
-		for (Path file : files) {
-			List<JsonObject> results = read(file);
-			perFile.add(results);
-			results.forEach((result) -> perKey.computeIfAbsent(key(result), (k) -> new ArrayList<>()).add(result));
-		}
-		perKey.values().forEach((results) -> kept.addAll(StealRule.apply(results, JmhFigures::steal).kept()));
-		for (int round = 0; round < files.size(); round++) {
+		for (int round = 0; round < perFile.size(); round++) {
 			for (JsonObject result : perFile.get(round)) {
 				double[] figures = rounds.computeIfAbsent(key(result), (key) -> {
-					double[] empty = new double[files.size()];
+					double[] empty = new double[perFile.size()];
 					Arrays.fill(empty, Double.NaN);
 					return empty;
 				});
@@ -147,9 +140,23 @@ final class JmhFigures {
 
 	/** The results of every {@code jmh-*.json} in {@code dir}, per key, in file order. */
 	private static Map<String, List<JsonObject>> results(Path dir) throws IOException {
+		return byKey(readAll(files(dir)));
+	}
+
+	/** The results of each file, in the files' order. */
+	private static List<List<JsonObject>> readAll(List<Path> files) throws IOException {
+		List<List<JsonObject>> perFile = new ArrayList<>();
+		for (Path file : files) {
+			perFile.add(read(file));
+		}
+		return perFile;
+	}
+
+	/** Results per key, in the order of the files and within each file. */
+	private static Map<String, List<JsonObject>> byKey(List<List<JsonObject>> perFile) {
 		Map<String, List<JsonObject>> results = new LinkedHashMap<>();
-		for (Path file : files(dir)) {
-			for (JsonObject result : read(file)) {
+		for (List<JsonObject> file : perFile) {
+			for (JsonObject result : file) {
 				results.computeIfAbsent(key(result), (k) -> new ArrayList<>()).add(result);
 			}
 		}

@@ -248,8 +248,8 @@ public final class Report {
 		if (value == null || Double.isNaN(value[JmhFigures.OF])) {
 			return "n/a";
 		}
-		return String.format(Locale.ROOT, "%.0f/%.0f", value[JmhFigures.KEPT], value[JmhFigures.OF])
-				+ ((value[JmhFigures.ALL_ABOVE] == 1) ? " (all above " + (int) StealRule.BOUND_PERCENT + " %)" : "");
+		return StealRule.describe((int) value[JmhFigures.KEPT], (int) value[JmhFigures.OF],
+				value[JmhFigures.ALL_ABOVE] == 1);
 	}
 
 	/**
@@ -261,12 +261,16 @@ public final class Report {
 				|| (ready[JmhFigures.KEPT] == ready[JmhFigures.OF] && stock[JmhFigures.KEPT] == stock[JmhFigures.OF])) {
 			return;
 		}
-		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
 		double all = ready[JmhFigures.OPS_ALL] / stock[JmhFigures.OPS_ALL];
-		target.put("allForks", all);
+		this.targets.get(this.targets.size() - 1).put("allForks", all);
+		addToSpread("over all forks, those above the steal bound included, " + ratio(all));
+	}
+
+	/** Adds {@code what} to the spread of the target added last, after what it says. */
+	private void addToSpread(String what) {
+		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
 		Object spread = target.get("spread");
-		target.put("spread", ((spread != null) ? spread + "; " : "") + "over all forks, those above the steal bound "
-				+ "included, " + ratio(all));
+		target.put("spread", ((spread != null) ? spread + "; " : "") + what);
 	}
 
 	/**
@@ -417,9 +421,7 @@ public final class Report {
 			ratios.add("(" + oneSided + ((oneSided == 1) ? " round" : " rounds")
 					+ " with one side's fork missing or above the steal bound)");
 		}
-		Map<String, Object> target = this.targets.get(this.targets.size() - 1);
-		Object spread = target.get("spread");
-		target.put("spread", ((spread != null) ? spread + "; " : "") + "by round " + ratios);
+		addToSpread("by round " + ratios);
 	}
 
 	private void addTarget(String name, Double value, double bound, boolean atLeast) {

@@ -42,6 +42,17 @@ final class StealRule {
 	}
 
 	/**
+	 * How many measurements a configuration's figures are made of, as the tables give it.
+	 * @param kept the measurements kept
+	 * @param of how many the configuration had
+	 * @param allAbove whether every one was above the bound
+	 * @return {@code 2/3}, or {@code 3/3 (all above 10 %)} where none could be left out
+	 */
+	static String describe(int kept, int of, boolean allAbove) {
+		return kept + "/" + of + (allAbove ? " (all above " + (int) BOUND_PERCENT + " %)" : "");
+	}
+
+	/**
 	 * The measurements a configuration's figures are made of.
 	 *
 	 * @param <T> a measurement
@@ -53,8 +64,7 @@ final class StealRule {
 
 		/** {@code 2/3}, or {@code 3/3 (all above)} where none could be left out. */
 		String describe() {
-			return this.kept.size() + "/" + this.of
-					+ (this.allAbove ? " (all above " + (int) BOUND_PERCENT + " %)" : "");
+			return StealRule.describe(this.kept.size(), this.of, this.allAbove);
 		}
 
 	}
