@@ -199,10 +199,10 @@ class ReportTests {
 	void theJmhTableShowsTheHostStealOfEachConfigurationsIterations() throws Exception {
 		// Two rounds: ready's iterations ran while the hypervisor took a third of the
 		// machine, stock's while it took a few per cent.
-		jmh(1, withSteal(result("readWrite", "ready", "[[3000, 3000]]"), "[[30.0]]"),
-				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[3.0]]"));
-		jmh(2, withSteal(result("readWrite", "ready", "[[3000, 3000]]"), "[[36.0]]"),
-				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[5.0]]"));
+		jmh(1, JmhResultJson.withSteal(result("readWrite", "ready", "[[3000, 3000]]"), "[[30.0]]"),
+				JmhResultJson.withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[3.0]]"));
+		jmh(2, JmhResultJson.withSteal(result("readWrite", "ready", "[[3000, 3000]]"), "[[36.0]]"),
+				JmhResultJson.withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[5.0]]"));
 		String results = report();
 		assertThat(results).contains("| host steal % | forks kept |")
 			.containsPattern(
@@ -215,12 +215,12 @@ class ReportTests {
 	void aForkAboveTheStealBoundIsLeftOutOfTheTableAndTheTargetGivesTheRatioOverAllForks() throws Exception {
 		// Three rounds; in the second, ready's fork ran while the host took 30 % of the
 		// machine and at a third of its rate.
-		jmh(1, withSteal(result("readWrite", "ready", "[[4000, 4000]]"), "[[3.0]]"),
-				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[3.0]]"));
-		jmh(2, withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[5.0]]"),
-				withSteal(result("readWrite", "ready", "[[1000, 1000]]"), "[[30.0]]"));
-		jmh(3, withSteal(result("readWrite", "ready", "[[4400, 4400]]"), "[[1.0]]"),
-				withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[2.0]]"));
+		jmh(1, JmhResultJson.withSteal(result("readWrite", "ready", "[[4000, 4000]]"), "[[3.0]]"),
+				JmhResultJson.withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[3.0]]"));
+		jmh(2, JmhResultJson.withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[5.0]]"),
+				JmhResultJson.withSteal(result("readWrite", "ready", "[[1000, 1000]]"), "[[30.0]]"));
+		jmh(3, JmhResultJson.withSteal(result("readWrite", "ready", "[[4400, 4400]]"), "[[1.0]]"),
+				JmhResultJson.withSteal(result("readWrite", "stock", "[[4000, 4000]]"), "[[2.0]]"));
 		String results = report();
 		assertThat(results).containsPattern("\\| readWrite \\| plaintext \\| ready \\| 4200 \\+- [0-9]+ \\| 1.05 .*"
 				+ "\\| 2\\.0( \\+- [0-9.]+)? \\| 2/3 \\|\n");
@@ -245,11 +245,6 @@ class ReportTests {
 		String results = report();
 		assertThat(results).contains("| plaintext | 1024 KiB | ready | 3100.0 | 3000.0-3200.0 | 2/3 | 1.07 |")
 			.contains("| plaintext | 1024 KiB | stock | 2900.0 | 2800.0-3000.0 | 3/3 | 1.00 |");
-	}
-
-	private static String withSteal(String result, String rawData) {
-		return result.replace("\"secondaryMetrics\": {", "\"secondaryMetrics\": {\n \"" + HostStealProfiler.METRIC
-				+ "\": { \"score\": 0, \"scoreError\": \"NaN\", \"rawData\": " + rawData + " },");
 	}
 
 	/** Runs the report on this test's files and reads its results.md. */
