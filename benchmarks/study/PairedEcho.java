@@ -40,8 +40,13 @@ public final class PairedEcho {
 		// -Dpaired.stockFirst=true: stock's rig, server and channel made first (its event
 		// loop threads started first)
 		boolean stockFirst = Boolean.getBoolean("paired.stockFirst");
-		try (Rig first = Rig.create(stockFirst ? Config.STOCK : Config.READY, security, target);
-				Rig second = Rig.create(stockFirst ? Config.READY : Config.STOCK, security, target)) {
+		// -Dpaired.a=CONFIG / -Dpaired.b=CONFIG: the two configurations compared (default
+		// READY against STOCK); printed as "ready" and "stock"
+		Config a = Config.valueOf(System.getProperty("paired.a", "READY"));
+		Config b = Config.valueOf(System.getProperty("paired.b", "STOCK"));
+		System.out.println("paired a=" + a + " b=" + b);
+		try (Rig first = Rig.create(stockFirst ? b : a, security, target);
+				Rig second = Rig.create(stockFirst ? a : b, security, target)) {
 			ManagedChannel firstChannel = first.newChannel("paired", first.startServer(EchoService.definition()));
 			ManagedChannel secondChannel = second.newChannel("paired", second.startServer(EchoService.definition()));
 			// one echo each, so that every event loop thread runs before measuring
@@ -49,10 +54,23 @@ public final class PairedEcho {
 			ClientCalls.blockingUnaryCall(secondChannel, EchoService.ECHO, CallOptions.DEFAULT, message);
 			ManagedChannel[] channels = stockFirst ? new ManagedChannel[] { secondChannel, firstChannel }
 					: new ManagedChannel[] { firstChannel, secondChannel };
+			// -Dpaired.extra=CONFIG: a third configuration echoed during the warm-up only
+			// (its code shares the JIT's profiles with whichever of the two runs the same
+			// classes), never measured
+			String extraConfig = System.getProperty("paired.extra");
+			Rig extra = (extraConfig != null) ? Rig.create(Config.valueOf(extraConfig), security, target) : null;
+			ManagedChannel extraChannel = (extra != null)
+					? extra.newChannel("extra", extra.startServer(EchoService.definition())) : null;
 			// Warm-up: the same alternation, one slice each per second of warm-up.
 			for (int i = 0; i < warmUpSeconds; i++) {
 				slice(channels[i % 2], message, 500_000_000L);
 				slice(channels[(i + 1) % 2], message, 500_000_000L);
+				if (extraChannel != null) {
+					slice(extraChannel, message, 500_000_000L);
+				}
+			}
+			if (extra != null) {
+				extra.close();
 			}
 			String profile = System.getProperty("paired.profile");
 			Object profiler = null;
