@@ -20,6 +20,8 @@
 # them (no perf events, a container without tracepoints) those columns are n/a.
 # The download loop (6) runs 3 times per throughput configuration (once with QUICK=1), each in its
 # own JVM, round the configurations; the report gives the median MB/s with the min-max of the repetitions.
+# Each repetition warms up for 5 s per message size before it measures 3 s of each (THROUGHPUT-STUDY 26:
+# after 3 s, the ready path's JIT was not done, as in the JMH forks of section 23).
 # Both go round with ready next to stock, which of them goes first alternating, so a slow spell
 # of a shared machine falls on both rather than on one configuration's forks or repetitions.
 # A JMH fork or a download repetition during which the hypervisor took more than 10 % of the
@@ -41,12 +43,14 @@ mkdir -p "$OUT/rows"
 ulimit -n "$(ulimit -Hn)" || true
 
 if [ "${QUICK:-0}" = "1" ]; then
-	IDLE=50; STALLED=20; MESSAGES=20; SCALE=200; DOWNLOAD_SECONDS=1; DOWNLOAD_REPS=1; FORKS=1; JMH="-wi 1 -w 1s -i 2 -r 1s"
+	IDLE=50; STALLED=20; MESSAGES=20; SCALE=200; DOWNLOAD_SECONDS=1; DOWNLOAD_WARMUP=1; DOWNLOAD_REPS=1; FORKS=1
+	JMH="-wi 1 -w 1s -i 2 -r 1s"
 else
 	# MESSAGES: connections per 4c row, 5 for each of its 12 size and offset combinations
 	# DOWNLOAD_REPS: download loops per configuration, each in its own JVM; the report shows their median
 	# FORKS: JMH forks per configuration, one JMH invocation each
-	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_REPS=3; FORKS=3
+	# DOWNLOAD_SECONDS, DOWNLOAD_WARMUP: each download repetition's measured and warm-up seconds per message size
+	IDLE=1000; STALLED=200; MESSAGES=60; SCALE=10000; DOWNLOAD_SECONDS=3; DOWNLOAD_WARMUP=5; DOWNLOAD_REPS=3; FORKS=3
 	# 20 s of warm-up: on a quiet machine the JIT compiles for 10-14 s after a fork starts, the
 	# ready path's later than stock's (THROUGHPUT-STUDY 23); with one core taken by other work,
 	# for 16-18 s in both, when its threads still spend 130-200 us per 16 KiB echo at 12-16 s,
@@ -67,7 +71,8 @@ fi
 # Leak detection off for both copies of Netty: grpc-netty-shaded relocates the property name too
 # (every rig refuses to start when the two levels differ: LeakDetection).
 JAVA=(java -Xmx2g -XX:MaxDirectMemorySize=6g -Dio.netty.leakDetection.level=disabled
-	-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled -cp "$CP")
+	-Dio.grpc.netty.shaded.io.netty.leakDetection.level=disabled
+	-Dreadyread.download.warmupSeconds="$DOWNLOAD_WARMUP" -cp "$CP")
 
 step() {
 	echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"

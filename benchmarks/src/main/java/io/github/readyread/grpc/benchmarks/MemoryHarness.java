@@ -95,6 +95,9 @@ public final class MemoryHarness {
 
 	private static final long SAMPLE_MILLIS = 20;
 
+	/** System property: the download loop's warm-up per message size, seconds. */
+	static final String WARM_UP_SECONDS_PROPERTY = "readyread.download.warmupSeconds";
+
 	private MemoryHarness() {
 	}
 
@@ -398,7 +401,9 @@ public final class MemoryHarness {
 
 	/**
 	 * Scenario 6: one channel downloading 64 MiB in a loop, for {@code seconds} per
-	 * message size, sampled every {@value #SAMPLE_MILLIS} ms.
+	 * message size, sampled every {@value #SAMPLE_MILLIS} ms, after a warm-up of as many
+	 * seconds per message size, or of the system property
+	 * {@value #WARM_UP_SECONDS_PROPERTY} where set.
 	 */
 	private static void download(Config config, Security security, String handshaker, int seconds,
 			Map<String, Object> row) throws Exception {
@@ -411,10 +416,11 @@ public final class MemoryHarness {
 			// seconds,
 			// more of it for the configuration with more code to compile): the loop
 			// measures steady-state throughput, as JMH's warm-up iterations do.
+			int warmUpSeconds = Integer.getInteger(WARM_UP_SECONDS_PROPERTY, seconds);
 			for (int messageSize : DOWNLOAD_MESSAGE_SIZES) {
-				downloadLoop(rig, channel, messageSize, seconds);
+				downloadLoop(rig, channel, messageSize, warmUpSeconds);
 			}
-			row.put("warmupSecondsPerMessageSize", seconds);
+			row.put("warmupSecondsPerMessageSize", warmUpSeconds);
 			List<Map<String, Object>> runs = new ArrayList<>();
 			for (int messageSize : DOWNLOAD_MESSAGE_SIZES) {
 				runs.add(downloadLoop(rig, channel, messageSize, seconds));
