@@ -193,23 +193,22 @@ class AltsRecordDecoderFuzzTests {
 		FuzzPool.assertNothingHeld(STATS);
 	}
 
-	/**
-	 * Where the header stock is left holding starts in {@code stream}: the first header,
-	 * walking the frames from the start, whose length is out of bounds or whose frame
-	 * does not end within the stream ({@code stream.length} if every frame ends within
-	 * it).
-	 */
 	/** The little-endian int at {@code index} of {@code bytes}. */
 	private static int intLE(byte[] bytes, int index) {
 		return (bytes[index] & 0xFF) | (bytes[index + 1] & 0xFF) << 8 | (bytes[index + 2] & 0xFF) << 16
 				| (bytes[index + 3] & 0xFF) << 24;
 	}
 
+	/**
+	 * Where the header stock is left holding starts in {@code stream}: the first header,
+	 * walking the frames from the start, whose length is out of bounds or whose frame
+	 * does not end within the stream ({@code stream.length} if every frame ends within
+	 * it).
+	 */
 	private static int lastHeaderAt(byte[] stream) {
 		int position = 0;
 		while (stream.length - position >= 4) {
-			long length = Integer.toUnsignedLong((stream[position] & 0xFF) | (stream[position + 1] & 0xFF) << 8
-					| (stream[position + 2] & 0xFF) << 16 | (stream[position + 3] & 0xFF) << 24);
+			long length = Integer.toUnsignedLong(intLE(stream, position));
 			if (length < AltsRecordDecoder.MIN_LENGTH_FIELD || length > AltsFrameSizes.HARD_LIMIT - 4
 					|| length > stream.length - position - 4) {
 				return position;
@@ -224,8 +223,7 @@ class AltsRecordDecoderFuzzTests {
 		long position = 0;
 		while (stream.length - position >= 4) {
 			int at = (int) position;
-			long length = Integer.toUnsignedLong((stream[at] & 0xFF) | (stream[at + 1] & 0xFF) << 8
-					| (stream[at + 2] & 0xFF) << 16 | (stream[at + 3] & 0xFF) << 24);
+			long length = Integer.toUnsignedLong(intLE(stream, at));
 			position += 4 + length;
 		}
 		return position == stream.length;
