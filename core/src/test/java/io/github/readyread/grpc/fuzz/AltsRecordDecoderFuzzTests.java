@@ -1,6 +1,8 @@
 package io.github.readyread.grpc.fuzz;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -165,8 +167,8 @@ class AltsRecordDecoderFuzzTests {
 					// invalid.
 					assertThat(description).as("the header ours rejected is the first invalid one, at " + at)
 						.startsWith(description.startsWith("ALTS frame type")
-								? "ALTS frame type " + Integer.toUnsignedLong(intLE(input, at + 4)) + " "
-								: "ALTS frame length " + Integer.toUnsignedLong(intLE(input, at)) + " ");
+								? "ALTS frame type " + uintLE(input, at + 4) + " "
+								: "ALTS frame length " + uintLE(input, at) + " ");
 					byte[] rest = (held < AltsRecordDecoder.HEADER_BYTES) ? Arrays.copyOfRange(RECORD_TYPE, held - 4, 4)
 							: new byte[0];
 					Status onHeader = statusOf(() -> stock.unprotect(rest));
@@ -193,10 +195,9 @@ class AltsRecordDecoderFuzzTests {
 		FuzzPool.assertNothingHeld(STATS);
 	}
 
-	/** The little-endian int at {@code index} of {@code bytes}. */
-	private static int intLE(byte[] bytes, int index) {
-		return (bytes[index] & 0xFF) | (bytes[index + 1] & 0xFF) << 8 | (bytes[index + 2] & 0xFF) << 16
-				| (bytes[index + 3] & 0xFF) << 24;
+	/** The unsigned little-endian int at {@code index} of {@code bytes}. */
+	private static long uintLE(byte[] bytes, int index) {
+		return Integer.toUnsignedLong(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(index));
 	}
 
 	/**
@@ -208,7 +209,7 @@ class AltsRecordDecoderFuzzTests {
 	private static int lastHeaderAt(byte[] stream) {
 		int position = 0;
 		while (stream.length - position >= 4) {
-			long length = Integer.toUnsignedLong(intLE(stream, position));
+			long length = uintLE(stream, position);
 			if (length < AltsRecordDecoder.MIN_LENGTH_FIELD || length > AltsFrameSizes.HARD_LIMIT - 4
 					|| length > stream.length - position - 4) {
 				return position;
@@ -222,8 +223,7 @@ class AltsRecordDecoderFuzzTests {
 	private static boolean endsOnFrameBoundary(byte[] stream) {
 		long position = 0;
 		while (stream.length - position >= 4) {
-			int at = (int) position;
-			long length = Integer.toUnsignedLong(intLE(stream, at));
+			long length = uintLE(stream, (int) position);
 			position += 4 + length;
 		}
 		return position == stream.length;
