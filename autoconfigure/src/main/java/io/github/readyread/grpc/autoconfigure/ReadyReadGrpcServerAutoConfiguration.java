@@ -20,17 +20,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionEvaluationReport;
+import org.springframework.boot.autoconfigure.condition.ConditionMessage;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
  * Auto-configuration that puts the net.devh gRPC server on the ready-read transport.
@@ -63,10 +70,12 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 	}
 
 	/**
-	 * Takes the place of net.devh's server factory so that the server is unshaded.
+	 * Takes the place of net.devh's server factory so that the server is unshaded; not
+	 * where the application excluded net.devh's (the way to switch its server off).
 	 */
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnMissingBean({ GrpcServerFactory.class, GrpcServerLifecycle.class })
+	@Conditional(NetDevhServerFactoryNotExcluded.class)
 	static class ServerFactoryConfiguration {
 
 		@Bean
@@ -104,6 +113,30 @@ public final class ReadyReadGrpcServerAutoConfiguration {
 		GrpcServerLifecycle inProcessGrpcServerLifecycle(InProcessGrpcServerFactory factory,
 				GrpcServerProperties properties, ApplicationEventPublisher eventPublisher) {
 			return new GrpcServerLifecycle(factory, properties.getShutdownGracePeriod(), eventPublisher);
+		}
+
+	}
+
+	/**
+	 * Matches unless the application excluded net.devh's
+	 * {@link GrpcServerFactoryAutoConfiguration} ({@code spring.autoconfigure.exclude} or
+	 * {@code @SpringBootApplication(exclude = ...)}), whose beans
+	 * {@link ServerFactoryConfiguration} re-declares: a server switched off that way must
+	 * not start in our factory instead.
+	 */
+	static final class NetDevhServerFactoryNotExcluded extends SpringBootCondition {
+
+		@Override
+		public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+			ConditionMessage.Builder message = ConditionMessage
+				.forCondition(GrpcServerFactoryAutoConfiguration.class.getSimpleName());
+			ConfigurableListableBeanFactory beanFactory = context.getBeanFactory();
+			if (beanFactory != null && ConditionEvaluationReport.get(beanFactory)
+				.getExclusions()
+				.contains(GrpcServerFactoryAutoConfiguration.class.getName())) {
+				return ConditionOutcome.noMatch(message.because("the application excluded it"));
+			}
+			return ConditionOutcome.match(message.because("not excluded"));
 		}
 
 	}
