@@ -16,6 +16,8 @@ import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertyResolver;
 import org.springframework.grpc.client.GrpcChannelBuilderCustomizer;
 
 /**
@@ -42,10 +44,12 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 	@Bean
 	@Order(Ordered.LOWEST_PRECEDENCE)
 	ReadyReadChannelBuilderCustomizer readyReadChannelBuilderCustomizer(ReadyReadTransport transport,
-			ObjectProvider<ChannelSecurity> channelSecurity, ObjectProvider<GrpcClientProperties> properties) {
-		return new ReadyReadChannelBuilderCustomizer(new ReadyReadBuilders(transport,
-				channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE), SpringGrpcPlatform.INSTANCE),
-				properties.getIfAvailable(GrpcClientProperties::new));
+			ObjectProvider<ChannelSecurity> channelSecurity, ObjectProvider<GrpcClientProperties> properties,
+			Environment environment) {
+		return new ReadyReadChannelBuilderCustomizer(
+				new ReadyReadBuilders(transport, channelSecurity.getIfAvailable(() -> ChannelSecurity.NONE),
+						SpringGrpcPlatform.INSTANCE),
+				properties.getIfAvailable(GrpcClientProperties::new), environment);
 	}
 
 	/**
@@ -53,7 +57,8 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 	 * argument, and this one must see every builder, to fail on one it cannot configure
 	 * rather than leave it silently off the transport. A channel to a domain socket
 	 * ({@code unix:} target) stays on Spring gRPC's own epoll event loops, and fails with
-	 * ALTS.
+	 * ALTS. The customizer is given the channel's name; its target is resolved from it as
+	 * Spring Boot resolves it ({@link SpringGrpcTargets}), placeholders included.
 	 */
 	@SuppressWarnings("rawtypes")
 	static final class ReadyReadChannelBuilderCustomizer implements GrpcChannelBuilderCustomizer {
@@ -62,17 +67,19 @@ public final class ReadyReadGrpcClientAutoConfiguration {
 
 		private final GrpcClientProperties properties;
 
-		ReadyReadChannelBuilderCustomizer(ReadyReadBuilders builders, GrpcClientProperties properties) {
+		private final PropertyResolver resolver;
+
+		ReadyReadChannelBuilderCustomizer(ReadyReadBuilders builders, GrpcClientProperties properties,
+				PropertyResolver resolver) {
 			this.builders = builders;
 			this.properties = properties;
+			this.resolver = resolver;
 		}
 
 		@Override
 		public void customize(String name, ManagedChannelBuilder builder) {
-			GrpcClientProperties.Channel channel = this.properties.getChannel().get(name);
-			AltsFactoryCheck.configured(
-					this.builders.configureChannel(builder, name, (channel != null) ? channel.getTarget() : name),
-					builder);
+			AltsFactoryCheck.configured(this.builders.configureChannel(builder, name,
+					SpringGrpcTargets.of(name, this.properties, this.resolver)), builder);
 		}
 
 	}

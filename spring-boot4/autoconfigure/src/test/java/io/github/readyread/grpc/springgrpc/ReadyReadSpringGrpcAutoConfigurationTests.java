@@ -288,6 +288,15 @@ class ReadyReadSpringGrpcAutoConfigurationTests {
 				.hasMessageContaining("unix:/run/app.sock"));
 	}
 
+	@Test
+	void aChannelNamedByAPlaceholderIsRegisteredWithTheTargetSpringBootResolves() {
+		this.runner.withPropertyValues("backend.address=static://127.0.0.1:1").run((context) -> {
+			context.getBean(GrpcChannelFactory.class).createChannel("${backend.address}");
+			assertThat(context.getBean(ReadPathRegistry.class).channel("${backend.address}").target())
+				.isEqualTo("static://127.0.0.1:1");
+		});
+	}
+
 	static int freePort() throws IOException {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
