@@ -164,8 +164,7 @@ public final class MemoryHarness {
 			InetSocketAddress address = rig.startServer(EchoService.definition());
 			// Both pools settled before and after: a buffer out for a moment when the
 			// figures before were read came back later as -65,536 B (run 25, io_uring
-			// ALTS,
-			// whose rig has one pool for both sides).
+			// ALTS, whose rig has one pool for both sides).
 			LongSupplier serverPinned = () -> rig.serverPool().pinnedBytes();
 			settle(rig, serverPinned);
 			PoolFigures clientBefore = rig.clientPool();
