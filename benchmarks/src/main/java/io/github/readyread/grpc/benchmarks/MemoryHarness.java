@@ -204,7 +204,6 @@ public final class MemoryHarness {
 			int port = readPort(server);
 			InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
 			long start = System.nanoTime();
-			settle(rig);
 			Baseline baseline = Baseline.take(rig);
 			List<ManagedChannel> freshChannels = connectAndWarmUp(rig, address, fresh, 0, "fresh");
 			hold(freshChannels, FRESH_FORWARDED_BYTES);
@@ -215,7 +214,6 @@ public final class MemoryHarness {
 			for (ManagedChannel channel : freshChannels) {
 				channel.awaitTermination(10, TimeUnit.SECONDS);
 			}
-			settle(rig);
 			baseline = Baseline.take(rig);
 			int open = 0;
 			for (int i = 0; i < checkpoints.length; i++) {
@@ -252,7 +250,6 @@ public final class MemoryHarness {
 			long start = System.nanoTime();
 			int[][] sizes = { SMALL_MESSAGES, LARGE_MESSAGES };
 			for (int row = 0; row < counts.length; row++) {
-				settle(rig);
 				Baseline baseline = Baseline.take(rig);
 				List<ManagedChannel> channels = connectAndWarmUp(rig, address, counts[row], 0, "messages" + row + "-");
 				long[] delivered = new long[channels.size()];
@@ -329,7 +326,12 @@ public final class MemoryHarness {
 	/** Client figures before a stalled phase. */
 	private record Baseline(PoolFigures pool, long readPath, long kernel, long rss) {
 
+		/**
+		 * The client's figures once its pool has settled, so that no buffer out for a
+		 * moment is subtracted from what the phase measures.
+		 */
 		static Baseline take(Rig rig) throws InterruptedException {
+			settle(rig);
 			return new Baseline(rig.clientPool(), rig.clientReadPathPinned(), KernelTcpMemory.bytes(),
 					ProcessMemory.rssBytes());
 		}
