@@ -41,7 +41,7 @@ public final class PairedEcho {
 		// loop threads started first)
 		boolean stockFirst = Boolean.getBoolean("paired.stockFirst");
 		// -Dpaired.a=CONFIG / -Dpaired.b=CONFIG: the two configurations compared (default
-		// READY against STOCK); printed as "ready" and "stock"
+		// READY against STOCK), each printed by its name
 		Config a = Config.valueOf(System.getProperty("paired.a", "READY"));
 		Config b = Config.valueOf(System.getProperty("paired.b", "STOCK"));
 		System.out.println("paired a=" + a + " b=" + b);
@@ -58,19 +58,18 @@ public final class PairedEcho {
 			// (its code shares the JIT's profiles with whichever of the two runs the same
 			// classes), never measured
 			String extraConfig = System.getProperty("paired.extra");
-			Rig extra = (extraConfig != null) ? Rig.create(Config.valueOf(extraConfig), security, target) : null;
-			ManagedChannel extraChannel = (extra != null)
-					? extra.newChannel("extra", extra.startServer(EchoService.definition())) : null;
-			// Warm-up: the same alternation, one slice each per second of warm-up.
-			for (int i = 0; i < warmUpSeconds; i++) {
-				slice(channels[i % 2], message, 500_000_000L);
-				slice(channels[(i + 1) % 2], message, 500_000_000L);
-				if (extraChannel != null) {
-					slice(extraChannel, message, 500_000_000L);
+			try (Rig extra = (extraConfig != null) ? Rig.create(Config.valueOf(extraConfig), security, target)
+					: null) {
+				ManagedChannel extraChannel = (extra != null)
+						? extra.newChannel("extra", extra.startServer(EchoService.definition())) : null;
+				// Warm-up: the same alternation, one slice each per second of warm-up.
+				for (int i = 0; i < warmUpSeconds; i++) {
+					slice(channels[i % 2], message, 500_000_000L);
+					slice(channels[(i + 1) % 2], message, 500_000_000L);
+					if (extraChannel != null) {
+						slice(extraChannel, message, 500_000_000L);
+					}
 				}
-			}
-			if (extra != null) {
-				extra.close();
 			}
 			String profile = System.getProperty("paired.profile");
 			Object profiler = null;
@@ -94,7 +93,7 @@ public final class PairedEcho {
 					cpuAfter.forEach((thread, ns) -> cpu[side].merge(thread, ns - cpuBefore.getOrDefault(thread, 0L), Long::sum));
 					echoes[side] += n;
 					nanos[side] += took;
-					perSlice.append(side == 0 ? " r" : " s").append(Math.round(n / (took / 1e9)));
+					perSlice.append(side == 0 ? " a" : " b").append(Math.round(n / (took / 1e9)));
 				}
 			}
 			if (profiler != null) {
@@ -102,11 +101,12 @@ public final class PairedEcho {
 					.getMethod("execute", String.class)
 					.invoke(profiler, "stop,collapsed,file=" + profile);
 			}
-			double readyRate = echoes[0] / (nanos[0] / 1e9);
-			double stockRate = echoes[1] / (nanos[1] / 1e9);
+			double rateA = echoes[0] / (nanos[0] / 1e9);
+			double rateB = echoes[1] / (nanos[1] / 1e9);
+			String[] names = { a.name().toLowerCase(Locale.ROOT), b.name().toLowerCase(Locale.ROOT) };
 			for (int side = 0; side < 2; side++) {
 				long total = 0;
-				StringBuilder line = new StringBuilder(side == 0 ? "cpu ready" : "cpu stock");
+				StringBuilder line = new StringBuilder("cpu " + names[side]);
 				for (java.util.Map.Entry<String, Long> e : cpu[side].entrySet()) {
 					total += e.getValue();
 					double us = e.getValue() / 1e3 / echoes[side];
@@ -117,8 +117,9 @@ public final class PairedEcho {
 				line.append(String.format(Locale.ROOT, " total %.1f us/echo", total / 1e3 / echoes[side]));
 				System.out.println(line);
 			}
-			System.out.printf(Locale.ROOT, "paired %s %d B: ready %.0f /s, stock %.0f /s, ready / stock %.3f;%s%n",
-					security, message.length, readyRate, stockRate, readyRate / stockRate, perSlice);
+			System.out.printf(Locale.ROOT, "paired %s %d B: %s %.0f /s, %s %.0f /s, %s / %s %.3f; a/b by slice:%s%n",
+					security, message.length, names[0], rateA, names[1], rateB, names[0], names[1], rateA / rateB,
+					perSlice);
 		}
 		finally {
 			if (handshaker != null) {

@@ -32,6 +32,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import org.springframework.aop.framework.AopProxyUtils;
+import org.springframework.aop.framework.ProxyFactory;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
@@ -157,6 +161,19 @@ class ReadyReadAltsAutoConfigurationTests {
 			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.server=true")
 			.run((context) -> assertStartupFailedNaming(context, "grpc.ready-read.alts.server=true",
 					"the application's own ChannelSecurity bean", "AltsChannelSecurity"));
+	}
+
+	@Test
+	void altsAskedForStartsWhereTheStartersAltsChannelSecurityIsBehindAnAopProxy() {
+		this.contextRunner.withBean(JdkProxyOfChannelSecurity.class)
+			.withPropertyValues("grpc.server.port=-1", "grpc.ready-read.alts.embedded-handshaker.enabled=true",
+					"grpc.ready-read.alts.server=true")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				ChannelSecurity security = context.getBean(ChannelSecurity.class);
+				assertThat(AopUtils.isJdkDynamicProxy(security)).isTrue();
+				assertThat(AopProxyUtils.ultimateTargetClass(security)).isEqualTo(AltsChannelSecurity.class);
+			});
 	}
 
 	@Test
@@ -349,6 +366,25 @@ class ReadyReadAltsAutoConfigurationTests {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
 		}
+	}
+
+	/**
+	 * Puts every {@link ChannelSecurity} bean behind a JDK proxy, as Spring AOP does for
+	 * a bean an aspect matches (the starter's class is final: no class proxy).
+	 */
+	static class JdkProxyOfChannelSecurity implements BeanPostProcessor {
+
+		@Override
+		public Object postProcessAfterInitialization(Object bean, String beanName) {
+			if (!(bean instanceof ChannelSecurity)) {
+				return bean;
+			}
+			ProxyFactory factory = new ProxyFactory(bean);
+			factory.setInterfaces(ChannelSecurity.class, AutoCloseable.class);
+			factory.setProxyTargetClass(false);
+			return factory.getProxy();
+		}
+
 	}
 
 }

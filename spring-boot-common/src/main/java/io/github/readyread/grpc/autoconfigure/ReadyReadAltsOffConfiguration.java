@@ -6,6 +6,7 @@ import io.github.readyread.grpc.transport.ChannelSecurity;
 import io.github.readyread.grpc.transport.ReadyReadTransport;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -29,7 +30,11 @@ public class ReadyReadAltsOffConfiguration {
 
 	private static final String HANDSHAKER_PROTOS = "io.grpc.alts.internal.HandshakerServiceGrpc";
 
-	/** Named, not referenced: the class needs grpc-alts, which may be absent. */
+	/**
+	 * Named, not referenced: the class needs grpc-alts, which may be absent. Compared
+	 * with the class behind any AOP proxy of the bean (the class is final: a JDK proxy of
+	 * {@link ChannelSecurity} is the only kind).
+	 */
 	private static final String ALTS_SECURITY = "io.github.readyread.grpc.alts.AltsChannelSecurity";
 
 	@Bean
@@ -38,7 +43,8 @@ public class ReadyReadAltsOffConfiguration {
 		return () -> {
 			boolean installed = transport.getIfAvailable() != null;
 			ChannelSecurity security = channelSecurity.getIfAvailable();
-			if (installed && security != null && ALTS_SECURITY.equals(security.getClass().getName())) {
+			if (installed && security != null
+					&& ALTS_SECURITY.equals(AopProxyUtils.ultimateTargetClass(security).getName())) {
 				return;
 			}
 			Binder binder = Binder.get(environment);
@@ -52,7 +58,8 @@ public class ReadyReadAltsOffConfiguration {
 					&& ClassUtils.isPresent(HANDSHAKER_PROTOS, resourceLoader.getClassLoader())) {
 				throw new IllegalStateException(asked
 						+ " asks for ALTS, but the application's own ChannelSecurity bean ("
-						+ security.getClass().getName() + ") takes the place of the starter's AltsChannelSecurity,"
+						+ AopProxyUtils.ultimateTargetClass(security).getName()
+						+ ") takes the place of the starter's AltsChannelSecurity,"
 						+ " which applies grpc.ready-read.alts.*: the connections would not run ALTS as asked. Remove"
 						+ " that bean, define an AltsChannelSecurity instead, or remove the grpc.ready-read.alts.*"
 						+ " settings");
