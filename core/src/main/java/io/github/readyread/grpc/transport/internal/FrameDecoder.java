@@ -33,10 +33,14 @@ import org.jspecify.annotations.Nullable;
  * reads; {@link ReadDemand#awaitFrameRest}): the rest of such a frame and the next header
  * in one read, however large, and while such frames flow each header on its own, so the
  * frame after it comes in one read too and goes on as a slice of it rather than being
- * copied together from several reads (the rest of a smaller frame then too, where it and
- * the next header fit the largest read); {@value #SMALL_FRAMES_TO_LEAVE} headers of
+ * copied together from several reads. The rest of a smaller frame among them comes with
+ * room for the next header and a frame as large as the last large one: a large frame
+ * right behind a small one (the tail of a message that a flow-control pass cut off, a
+ * ping's acknowledgement) then comes whole in the same read rather than in one of its own
+ * (docs/THROUGHPUT-STUDY.md section 29: over ALTS, a stream of 64 KiB messages goes as a
+ * large record and a 13-byte one per message). {@value #SMALL_FRAMES_TO_LEAVE} headers of
  * smaller frames in a row return the connection to reads sized from what reads return.
- * Only a large frame's read goes past the largest read.
+ * Only reads while large frames flow go past the largest read.
  *
  * <p>
  * Owned here: the header of an incomplete frame (in a field) and its payload bytes (a
@@ -104,6 +108,9 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 	 * none recently).
 	 */
 	private int framesSinceLarge = SMALL_FRAMES_TO_LEAVE;
+
+	/** Payload bytes of the last frame that counted as large ({@link #headerRead}). */
+	private int lastLargePayload;
 
 	/**
 	 * A decoder of frames laid out as the arguments say.
@@ -407,7 +414,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				rejected(ctx, in);
 				return;
 			}
-			headerRead(length >= FRAME_REST_MIN && !divisible(in, start));
+			headerRead(length >= FRAME_REST_MIN && !divisible(in, start), length);
 			if (readable < this.headerLength + length) {
 				if (divisible(in, start)) {
 					in.getBytes(start, this.header);
@@ -533,7 +540,7 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 				return false;
 			}
 			boolean divisible = divisible(this.headerView, 0);
-			headerRead(this.payloadLength >= FRAME_REST_MIN && !divisible);
+			headerRead(this.payloadLength >= FRAME_REST_MIN && !divisible, this.payloadLength);
 			if (this.payloadLength > 0 && divisible) {
 				// Its payload goes on as it comes, from this read on.
 				this.continuing = true;
@@ -619,11 +626,15 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		}
 		else {
 			int missing = this.payloadLength - heldPayloadBytes();
-			// While large frames flow, a small frame's rest is read exactly too, within
-			// the largest read: only a large frame's read goes past it.
-			if (!this.continuing && (missing >= FRAME_REST_MIN
-					|| (largeFramesFlow() && missing + this.headerLength <= this.demand.maxReadSize()))) {
+			if (!this.continuing && missing >= FRAME_REST_MIN) {
 				this.demand.awaitFrameRest(missing, missing + this.headerLength);
+			}
+			else if (!this.continuing && largeFramesFlow() && this.demand.readsFrameRests()) {
+				// While large frames flow, a small frame's rest comes with room for
+				// the next header, a frame as large as the last large one and the
+				// header after that: a large frame right behind it comes whole in the
+				// same read where it is all there (a head alone is held, as ever).
+				this.demand.awaitFrameRest(missing, missing + 2 * this.headerLength + this.lastLargePayload);
 			}
 			else {
 				this.demand.await(missing, missing + this.headerLength);
@@ -631,10 +642,14 @@ public abstract class FrameDecoder extends ChannelInboundHandlerAdapter {
 		}
 	}
 
-	/** Notes a complete frame header: whether it announced a large frame held whole. */
-	private void headerRead(boolean large) {
+	/**
+	 * Notes a complete frame header: whether it announced a large frame held whole, and
+	 * its payload length.
+	 */
+	private void headerRead(boolean large, int payloadLength) {
 		if (large) {
 			this.framesSinceLarge = 0;
+			this.lastLargePayload = payloadLength;
 		}
 		else if (this.framesSinceLarge < SMALL_FRAMES_TO_LEAVE) {
 			this.framesSinceLarge++;

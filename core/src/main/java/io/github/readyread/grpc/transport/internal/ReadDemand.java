@@ -92,6 +92,11 @@ public final class ReadDemand {
 		this.frameRestReads = enabled;
 	}
 
+	/** Whether large frames are read exactly ({@link #frameRestReads(boolean)}). */
+	boolean readsFrameRests() {
+		return this.frameRestReads;
+	}
+
 	/**
 	 * Whether the next read takes exactly {@link #readSize()} bytes
 	 * ({@link #awaitFrameRest}), not a size learned from earlier reads.

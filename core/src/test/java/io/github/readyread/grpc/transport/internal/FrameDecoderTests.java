@@ -178,27 +178,38 @@ class FrameDecoderTests {
 	}
 
 	@Test
-	void whileLargeFramesFlowASmallFramesRestIsReadWithinTheLargestRead() {
+	void whileLargeFramesFlowASmallFramesRestComesWithRoomForALargeFrameBehindIt() {
 		ReadDemand demand = new ReadDemand(8192, 1024);
 		demand.frameRestReads(true);
 		byte[] large = frame(40000);
 		byte[] small = frame(20000);
+		byte[] behind = frame(35000);
 		decoder(demand);
 		readBytes(large, 0, 40002);
 		assertPassedOn(large, 2, 40000);
 		readBytes(small, 0, 1002);
-		// Its rest and the next header are more than the largest read: asked for as any
-		// read, within it.
-		assertThat(demand.awaitsFrameRest()).isFalse();
-		assertThat(demand.missingBytes()).isEqualTo(8192);
-		assertThat(demand.readSize()).isEqualTo(8192);
-		readBytes(small, 1002, 20002);
+		// Its rest, the next header, a frame as large as the last large one and the
+		// header
+		// after that: past the largest read, as a large frame's own read is.
+		assertThat(demand.awaitsFrameRest()).isTrue();
+		assertThat(demand.missingBytes()).isEqualTo(19000);
+		assertThat(demand.readSize()).isEqualTo(19000 + 2 + 40000 + 2);
+		// That read brings the small frame's rest and a large frame behind it, whole: the
+		// small one is completed from its copy, the large one goes on as a slice.
+		this.counting.reset();
+		ByteBuf read = this.pool.directBuffer(19000 + 35002).writeBytes(small, 1002, 19000).writeBytes(behind);
+		this.channel.writeInbound(read);
+		assertThat(this.counting.taken()).isEqualTo(20000);
 		assertPassedOn(small, 2, 20000);
-		// A small frame whose rest fits the largest read is still read exactly.
+		assertPassedOn(behind, 2, 35000);
+		// Then the next header alone, and the rest of a small frame again with room for a
+		// frame of the last large one's size.
+		assertThat(demand.awaitsFrameRest()).isTrue();
+		assertThat(demand.readSize()).isEqualTo(2);
 		byte[] fits = frame(5000);
 		readBytes(fits, 0, 1002);
 		assertThat(demand.awaitsFrameRest()).isTrue();
-		assertThat(demand.readSize()).isEqualTo(4002);
+		assertThat(demand.readSize()).isEqualTo(4000 + 2 + 35000 + 2);
 		readBytes(fits, 1002, 5002);
 		assertPassedOn(fits, 2, 5000);
 	}
