@@ -63,13 +63,13 @@ public final class ReadDemand {
 	 * Says that the next read should take exactly {@code readSize} bytes: the rest of a
 	 * frame the read path can only use whole (an ALTS record) and the next frame's
 	 * header, or, while such frames flow, a header alone, or a small frame's rest with
-	 * room for a large frame behind it. Where
-	 * {@link #frameRestReads(boolean) enabled}, that read is not sized from what reads
-	 * return, and may be larger than the largest read (up to an ALTS record's hard
-	 * limit): a record whose header came alone then comes in one read, whole, and goes on
-	 * as a slice of it instead of being copied together from several reads; a read that
-	 * brings less is handled as any partial read (and the low-water mark's trickle rule
-	 * keeps the rest in the kernel). Elsewhere as {@link #await}.
+	 * room for a large frame behind it. Where {@link #frameRestReads(boolean) enabled},
+	 * that read is not sized from what reads return, and may be larger than the largest
+	 * read (up to an ALTS record's hard limit): a record whose header came alone then
+	 * comes in one read, whole, and goes on as a slice of it instead of being copied
+	 * together from several reads; a read that brings less is handled as any partial read
+	 * (and the low-water mark's trickle rule keeps the rest in the kernel). Elsewhere as
+	 * {@link #await}.
 	 * @param missingBytes bytes still to come before anything can be decoded, at least 1
 	 * @param readSize bytes the next read takes
 	 */
