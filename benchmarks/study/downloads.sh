@@ -5,15 +5,15 @@
 # both message sizes, and per MiB of the 64 KiB phase task-clock (ms), socket reads, sends, epoll
 # waits and futex calls (THROUGHPUT-STUDY 29). CLASSES_PREFIX: a class path entry put first (a
 # directory of core classes of another build, ending in ':'), or empty for this build.
-# Environment: N (rounds, default 6), SEC (plaintext or alts, default alts), OUT (default
-# /tmp/downloads). Each JVM warms up 5 s per message size and measures 8 s of each; perf attaches
+# Environment: N (rounds, default 6), SEC (plaintext or alts, default alts), EV (perf events, default
+# the five above), OUT (default /tmp/downloads). Each JVM warms up 5 s per message size and measures 8 s of each; perf attaches
 # 21 s after the start, for 6 s, inside the 64 KiB phase on this machine.
 # Study evidence only: the issue's measurement is run.sh.
 set -u
 cd "$(dirname "$0")/../.."
 CPB="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 OUT=${OUT:-/tmp/downloads}
-EV=task-clock,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_futex
+EV=${EV:-task-clock,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_futex}
 mkdir -p "$OUT"
 specs=("$@")
 n=${#specs[@]}
