@@ -93,13 +93,20 @@ rounds() {
 	fi
 	echo "$order"
 }
-# One JMH invocation per fork: each runs one fork of each configuration `rounds` gives; the report
-# pools the forks' iterations (jmh-1.json ...) as JMH pools the forks of one invocation.
+# FORKS rounds; in each, one JMH invocation per configuration, in the order `rounds` gives, each
+# running one fork of each benchmark and security (1 MiB plaintext, 1 MiB ALTS, 16 KiB plaintext,
+# 16 KiB ALTS): every fork but an invocation's first follows the same fork of its own configuration
+# in every round (the fork before moves a 16 KiB echo fork's rate by up to a third,
+# docs/THROUGHPUT-STUDY.md section 30). The report pools the forks' iterations
+# (jmh-ROUND-PART.json) as JMH pools the forks of one invocation, and gives each round's ratio.
 for fork in $(seq 1 "$FORKS"); do
-	order=$(rounds "$fork" jmh)
-	step "1-2. JMH fork $fork of $FORKS: LargeMessage and read/write, $order, $JMH, ${PROFILERS[*]}"
-	"${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark -f 1 $JMH -p "config=${order// /,}" "${PROFILERS[@]}" \
-		-rf json -rff "$OUT/jmh-$fork.json"
+	part=0
+	for config in $(rounds "$fork" jmh); do
+		part=$((part + 1))
+		step "1-2. JMH round $fork of $FORKS, $config: LargeMessage and read/write, $JMH, ${PROFILERS[*]}"
+		"${JAVA[@]}" org.openjdk.jmh.Main EchoBenchmark -f 1 $JMH -p "config=$config" "${PROFILERS[@]}" \
+			-rf json -rff "$OUT/jmh-$fork-$part.json"
+	done
 done
 
 # harness SCENARIO CONFIG SECURITY COUNTS ROW-NAMES: one JVM; a scenario that hangs is cut

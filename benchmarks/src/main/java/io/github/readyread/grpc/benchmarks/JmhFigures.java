@@ -6,11 +6,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.google.gson.JsonElement;
@@ -20,13 +23,14 @@ import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.util.ListStatistics;
 
 /**
- * The JMH figures of a run, from one or more JMH result files ({@code jmh-*.json}, one
- * per invocation): {@code benchmarks/run.sh} runs one fork of each configuration it
- * measures per invocation, so the forks of ready and stock go round together rather than
- * one configuration's forks after the other's, and a slow spell of a shared machine falls
- * on both. The forks of one benchmark and parameters are pooled here as JMH pools the
- * forks of one invocation: the score is the mean over all forks' measurement iterations
- * and the error its 99.9% confidence half-interval
+ * The JMH figures of a run, from one or more JMH result files ({@code jmh-ROUND.json} or
+ * {@code jmh-ROUND-PART.json}, one per invocation): {@code benchmarks/run.sh} runs, in
+ * each round, one fork of each benchmark and security per configuration, one JMH
+ * invocation per configuration ({@code jmh-ROUND-PART.json}), so the forks of ready and
+ * stock go round together rather than one configuration's forks after the other's, and a
+ * slow spell of a shared machine falls on both. The forks of one benchmark and parameters
+ * are pooled here as JMH pools the forks of one invocation: the score is the mean over
+ * all forks' measurement iterations and the error its 99.9% confidence half-interval
  * ({@link ListStatistics#getMeanErrorAt}, what JMH reports as the score error). Profiler
  * figures that JMH gives once per fork ({@code perfnorm}) are pooled over the forks the
  * same way. Only the results {@link StealRule} keeps are pooled: in {@code run.sh}'s
@@ -56,6 +60,9 @@ final class JmhFigures {
 
 	private static final double CONFIDENCE = 0.999;
 
+	/** {@code jmh.json}, {@code jmh-ROUND.json} or {@code jmh-ROUND-PART.json}. */
+	private static final Pattern RESULT_FILE = Pattern.compile("jmh(?:-(\\d+)(?:-(\\d+))?)?\\.json");
+
 	/**
 	 * Metrics of profilers that give no figure for a fork's last iteration
 	 * ({@link MeasuredIterations}): JMH 1.37 counts the missing figure as 0 in their
@@ -74,9 +81,9 @@ final class JmhFigures {
 	}
 
 	/**
-	 * Per key, the mean ops/s of each result file in turn: with {@code run.sh}'s one JMH
-	 * invocation per round, one figure per round of forks (NaN where a round has none, or
-	 * its fork was left out by {@link StealRule}).
+	 * Per key, the mean ops/s of each round in turn (the results of its files together):
+	 * one figure per round of forks (NaN where a round has none, or its fork was left out
+	 * by {@link StealRule}).
 	 */
 	static Map<String, double[]> rounds(Path dir) throws IOException {
 		List<List<JsonObject>> perFile = readAll(files(dir));
@@ -143,13 +150,16 @@ final class JmhFigures {
 		return byKey(readAll(files(dir)));
 	}
 
-	/** The results of each file, in the files' order. */
+	/**
+	 * The results of each round, in the rounds' order: those of its files, in the files'
+	 * order.
+	 */
 	private static List<List<JsonObject>> readAll(List<Path> files) throws IOException {
-		List<List<JsonObject>> perFile = new ArrayList<>();
+		Map<Integer, List<JsonObject>> perRound = new LinkedHashMap<>();
 		for (Path file : files) {
-			perFile.add(read(file));
+			perRound.computeIfAbsent(round(file)[0], (round) -> new ArrayList<>()).addAll(read(file));
 		}
-		return perFile;
+		return new ArrayList<>(perRound.values());
 	}
 
 	/** Results per key, in the order of the files and within each file. */
@@ -163,11 +173,30 @@ final class JmhFigures {
 		return results;
 	}
 
-	/** The {@code jmh-*.json} files in {@code dir}, one per round, in order. */
+	/**
+	 * The {@code jmh.json}, {@code jmh-ROUND.json} and {@code jmh-ROUND-PART.json} files
+	 * in {@code dir}, by round and part (numerically: round 10 after round 9).
+	 */
 	private static List<Path> files(Path dir) throws IOException {
 		try (Stream<Path> listed = Files.list(dir)) {
-			return listed.filter((file) -> file.getFileName().toString().matches("jmh(-.*)?\\.json")).sorted().toList();
+			return listed.filter((file) -> RESULT_FILE.matcher(file.getFileName().toString()).matches())
+				.sorted(Comparator.comparingInt((Path file) -> round(file)[0])
+					.thenComparingInt((file) -> round(file)[1]))
+				.toList();
 		}
+	}
+
+	/** A result file's round and part (0 where its name has none). */
+	private static int[] round(Path file) {
+		Matcher matcher = RESULT_FILE.matcher(file.getFileName().toString());
+		if (!matcher.matches()) {
+			throw new IllegalArgumentException("Not a JMH result file: " + file);
+		}
+		return new int[] { number(matcher.group(1)), number(matcher.group(2)) };
+	}
+
+	private static int number(@Nullable String digits) {
+		return (digits != null) ? Integer.parseInt(digits) : 0;
 	}
 
 	private static List<JsonObject> read(Path file) throws IOException {

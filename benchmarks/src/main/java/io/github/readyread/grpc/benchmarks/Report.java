@@ -44,7 +44,10 @@ public final class Report {
 
 	private final Map<String, double[]> jmh = new LinkedHashMap<>();
 
-	/** Per JMH key, ops/s of each round of forks (one JMH invocation each). */
+	/**
+	 * Per JMH key, ops/s of each round of forks (one JMH invocation per configuration
+	 * each).
+	 */
 	private final Map<String, double[]> jmhRounds = new LinkedHashMap<>();
 
 	private final List<Map<String, Object>> targets = new ArrayList<>();
@@ -165,8 +168,10 @@ public final class Report {
 		this.md.append("## 1. LargeMessage (1 MiB unary echo) and 2. read/write (16 KiB echo), JMH\n\n");
 		this.md
 			.append("The configurations measured (io_uring and conventional only with `ALL=1 benchmarks/run.sh`) in the same run, "
-					+ "their forks going round with the others' (one JMH "
-					+ "invocation per round, ready next to stock; see `benchmarks/run.sh` for forks and iterations); "
+					+ "their forks going round with the others' (in each round one JMH invocation per configuration, "
+					+ "ready and stock in turn first, each forking once for each benchmark and security, so that every "
+					+ "fork follows the same fork of its own configuration; see `benchmarks/run.sh` for forks and "
+					+ "iterations); "
 					+ "`+-` is the 99.9% confidence interval over all forks' iterations, as JMH computes it (CPU and "
 					+ "syscalls: over the forks' figures; CPU ms/op (iter.): the same process CPU time read around each "
 					+ "measurement iteration by `ProcessCpuProfiler`, over every iteration of every fork but its last, whose window also holds the trial's tear-down); in an x stock column, `+-` is the half-width of the ratio's "
@@ -786,8 +791,8 @@ public final class Report {
 		this.md.append("Spread: for the JMH ratios, the ratio's 99.9% interval (from both sides' 99.9% intervals, "
 				+ "to first order) and whether the target's bound lies inside it (a tie this run cannot break) or "
 				+ "outside (met or missed beyond the run's spread); for ops/s also ready / stock in each round of "
-				+ "forks (one JMH invocation each, the two stacks' forks next to each other). For the downloads, "
-				+ "whether the repetitions' min-max ranges of ready and stock meet.\n\n");
+				+ "forks (one JMH invocation per configuration each, the two stacks' next to each other). For the "
+				+ "downloads, " + "whether the repetitions' min-max ranges of ready and stock meet.\n\n");
 		this.md.append("| target | value | met | spread |\n|---|---:|---|---|\n");
 		for (Map<String, Object> target : this.targets) {
 			Object value = target.get("value");

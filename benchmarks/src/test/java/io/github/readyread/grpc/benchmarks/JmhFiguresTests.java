@@ -100,6 +100,37 @@ class JmhFiguresTests {
 	}
 
 	@Test
+	void aRoundOfOneInvocationPerConfigurationIsOneRoundAndRoundsGoInNumericOrder() throws Exception {
+		// run.sh's rounds 9 and 10, one invocation per configuration each, the first
+		// configuration moving: a file per invocation, jmh-ROUND-PART.json (round 10
+		// sorts before round 9 by name)
+		String[][] order = { { "ready", "stock" }, { "stock", "ready" } };
+		int[] rounds = { 9, 10 };
+		for (int round = 0; round < 2; round++) {
+			for (int part = 0; part < 2; part++) {
+				String config = order[round][part];
+				double[] iterations = config.equals("ready") ? FORKS[round] : FORKS[2];
+				String result = result("NaN", "NaN", rawData(iterations), PERFNORM_CPU_PER_FORK[round])
+					.replace("\"config\": \"ready\"", "\"config\": \"" + config + "\"");
+				Files.writeString(this.dir.resolve("jmh-" + rounds[round] + "-" + (part + 1) + ".json"),
+						"[" + result + "]");
+			}
+		}
+
+		double[] ready = JmhFigures.rounds(this.dir).get("readWrite-ready-plaintext");
+		double[] stock = JmhFigures.rounds(this.dir).get("readWrite-stock-plaintext");
+
+		assertThat(ready).containsExactly(Arrays.stream(FORKS[0]).average().orElseThrow(),
+				Arrays.stream(FORKS[1]).average().orElseThrow());
+		double third = Arrays.stream(FORKS[2]).average().orElseThrow();
+		assertThat(stock).containsExactly(third, third);
+		double[] figures = JmhFigures.load(this.dir).get("readWrite-ready-plaintext");
+		double pooled = (Arrays.stream(FORKS[0]).sum() + Arrays.stream(FORKS[1]).sum()) / 8;
+		assertThat(figures[0]).isCloseTo(pooled, within(1e-9));
+		assertThat(figures[JmhFigures.OF]).isEqualTo(2);
+	}
+
+	@Test
 	void aForkAboveTheStealBoundIsLeftOutOfEveryFigureOfItsConfiguration() throws Exception {
 		// Three rounds; the second round's fork ran while the host took 30 % of the
 		// machine, the others under 5 %.
