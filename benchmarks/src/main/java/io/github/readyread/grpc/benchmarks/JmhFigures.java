@@ -86,14 +86,14 @@ final class JmhFigures {
 	 * by {@link StealRule}).
 	 */
 	static Map<String, double[]> rounds(Path dir) throws IOException {
-		List<List<JsonObject>> perFile = readAll(files(dir));
+		List<List<JsonObject>> perRound = readAll(files(dir));
 		Set<JsonObject> kept = Collections.newSetFromMap(new IdentityHashMap<>());
-		byKey(perFile).values().forEach((results) -> kept.addAll(StealRule.apply(results, JmhFigures::steal).kept()));
+		byKey(perRound).values().forEach((results) -> kept.addAll(StealRule.apply(results, JmhFigures::steal).kept()));
 		Map<String, double[]> rounds = new LinkedHashMap<>();
-		for (int round = 0; round < perFile.size(); round++) {
-			for (JsonObject result : perFile.get(round)) {
+		for (int round = 0; round < perRound.size(); round++) {
+			for (JsonObject result : perRound.get(round)) {
 				double[] figures = rounds.computeIfAbsent(key(result), (key) -> {
-					double[] empty = new double[perFile.size()];
+					double[] empty = new double[perRound.size()];
 					Arrays.fill(empty, Double.NaN);
 					return empty;
 				});
@@ -162,11 +162,11 @@ final class JmhFigures {
 		return new ArrayList<>(perRound.values());
 	}
 
-	/** Results per key, in the order of the files and within each file. */
-	private static Map<String, List<JsonObject>> byKey(List<List<JsonObject>> perFile) {
+	/** Results per key, in the order of the rounds and within each round. */
+	private static Map<String, List<JsonObject>> byKey(List<List<JsonObject>> perRound) {
 		Map<String, List<JsonObject>> results = new LinkedHashMap<>();
-		for (List<JsonObject> file : perFile) {
-			for (JsonObject result : file) {
+		for (List<JsonObject> round : perRound) {
+			for (JsonObject result : round) {
 				results.computeIfAbsent(key(result), (k) -> new ArrayList<>()).add(result);
 			}
 		}
