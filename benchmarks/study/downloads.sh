@@ -6,8 +6,9 @@
 # waits and futex calls (THROUGHPUT-STUDY 29). CLASSES_PREFIX: a class path entry put first (a
 # directory of core classes of another build, ending in ':'), or empty for this build.
 # Environment: N (rounds, default 6), SEC (plaintext or alts, default alts), EV (perf events, default
-# the five above), OUT (default /tmp/downloads). Each JVM warms up 5 s per message size and measures 8 s of each; perf attaches
-# 21 s after the start, for 6 s, inside the 64 KiB phase on this machine.
+# the five above), OUT (default /tmp/downloads). Each JVM warms up 5 s per message size and
+# measures 8 s of each; perf attaches 21 s after the start, for 6 s, inside the 64 KiB phase on
+# this machine.
 # Study evidence only: the issue's measurement is run.sh.
 set -u
 cd "$(dirname "$0")/../.."

@@ -792,7 +792,7 @@ public final class Report {
 				+ "to first order) and whether the target's bound lies inside it (a tie this run cannot break) or "
 				+ "outside (met or missed beyond the run's spread); for ops/s also ready / stock in each round of "
 				+ "forks (one JMH invocation per configuration each, the two stacks' next to each other). For the "
-				+ "downloads, " + "whether the repetitions' min-max ranges of ready and stock meet.\n\n");
+				+ "downloads, whether the repetitions' min-max ranges of ready and stock meet.\n\n");
 		this.md.append("| target | value | met | spread |\n|---|---:|---|---|\n");
 		for (Map<String, Object> target : this.targets) {
 			Object value = target.get("value");

@@ -189,8 +189,7 @@ class FrameDecoderTests {
 		assertPassedOn(large, 2, 40000);
 		readBytes(small, 0, 1002);
 		// Its rest, the next header, a frame as large as the last large one and the
-		// header
-		// after that: past the largest read, as a large frame's own read is.
+		// header after that: past the largest read, as a large frame's own read is.
 		assertThat(demand.awaitsFrameRest()).isTrue();
 		assertThat(demand.missingBytes()).isEqualTo(19000);
 		assertThat(demand.readSize()).isEqualTo(19000 + 2 + 40000 + 2);
